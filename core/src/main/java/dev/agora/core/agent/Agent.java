@@ -1,0 +1,210 @@
+package dev.agora.core.agent;
+
+import dev.agora.core.container.Containerizer;
+import dev.agora.core.coordination.MasterDetector;
+import dev.agora.core.model.AgentInfo;
+import dev.agora.core.runtime.EventLoop;
+import dev.agora.core.runtime.ThreadEventLoop;
+import dev.agora.core.transport.Address;
+import dev.agora.core.transport.Transport;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.Objects;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * An agent: offers one machine's resources to the master and runs tasks on it through a
+ * {@link Containerizer}, reporting every state change until the framework acknowledges it.
+ *
+ * <p>Build one with {@link #builder()}, then {@link #start()}. Concurrency: an actor; public
+ * methods are thread-safe and post to its loop. Ownership: the agent owns its containerizer
+ * (closing the agent kills every task) and its loop if it created it; not the transport.
+ */
+public final class Agent implements AutoCloseable {
+  private final AgentActor actor;
+  private final EventLoop loop;
+  private final boolean ownsLoop;
+  private final AtomicBoolean started = new AtomicBoolean();
+  private final AtomicBoolean closed = new AtomicBoolean();
+
+  private Agent(Builder b) {
+    this.ownsLoop = b.loop == null;
+    this.loop = ownsLoop ? ThreadEventLoop.start("agora-" + b.address.value()) : b.loop;
+    AgentActor.Settings settings = new AgentActor.Settings(b.initialUpdateBackoff, b.maxUpdateBackoff,
+        b.defaultKillGrace, Duration.ofSeconds(1));
+    this.actor = new AgentActor(loop, b.transport, b.address, b.detector, b.info, b.containerizer, b.workDir,
+        settings, b.random != null ? b.random : new Random());
+  }
+
+  /** A new builder. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Binds the agent's address and registers with the master.
+   *
+   * @throws IllegalStateException if called twice
+   */
+  public Agent start() {
+    if (!started.compareAndSet(false, true)) {
+      throw new IllegalStateException("agent cannot be started more than once");
+    }
+    loop.execute(actor::start);
+    return this;
+  }
+
+  /** A snapshot of the agent, taken on its loop. */
+  public CompletableFuture<AgentSnapshot> snapshot() {
+    CompletableFuture<AgentSnapshot> f = new CompletableFuture<>();
+    loop.execute(() -> f.complete(actor.snapshot()));
+    return f;
+  }
+
+  /**
+   * Stops the agent and kills every task it runs (the containerizer is closed), waiting until no
+   * task process is left. Idempotent.
+   */
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    loop.execute(() -> {
+      actor.stop();
+      done.complete(null);
+    });
+    if (ownsLoop) {
+      done.orTimeout(10, TimeUnit.SECONDS).exceptionally(e -> null).join();
+      loop.shutdown();
+    }
+    actor.containerizer().close();
+  }
+
+  /** Builds an {@link Agent}; each setter may be called once and checks its value at once. */
+  public static final class Builder {
+    private Transport transport;
+    private Address address;
+    private MasterDetector detector;
+    private AgentInfo info;
+    private Containerizer containerizer;
+    private Path workDir;
+    private EventLoop loop;
+    private Random random;
+    private Duration initialUpdateBackoff = Duration.ofSeconds(10);
+    private Duration maxUpdateBackoff = Duration.ofMinutes(10);
+    private Duration defaultKillGrace = Duration.ofSeconds(3);
+    private final Set<String> set = new HashSet<>();
+
+    private Builder() {}
+
+    private void once(String field) {
+      if (!set.add(field)) {
+        throw new IllegalStateException(field + " was already set");
+      }
+    }
+
+    /** The transport to reach the master on (required). */
+    public Builder transport(Transport value) {
+      once("transport");
+      transport = Objects.requireNonNull(value, "transport");
+      return this;
+    }
+
+    /** This agent's address (required; unique on the transport). */
+    public Builder address(Address value) {
+      once("address");
+      address = Objects.requireNonNull(value, "address");
+      return this;
+    }
+
+    /** A fixed master address; or use {@link #masterDetector}. */
+    public Builder master(Address value) {
+      return masterDetector(MasterDetector.standalone(Objects.requireNonNull(value, "master")));
+    }
+
+    /** Where to find the leading master (required, or {@link #master}). */
+    public Builder masterDetector(MasterDetector value) {
+      once("master");
+      detector = Objects.requireNonNull(value, "masterDetector");
+      return this;
+    }
+
+    /** Host name, resources and attributes to register with (required). */
+    public Builder info(AgentInfo value) {
+      once("info");
+      info = Objects.requireNonNull(value, "info");
+      return this;
+    }
+
+    /** How tasks run (required); the agent owns it from now on. */
+    public Builder containerizer(Containerizer value) {
+      once("containerizer");
+      containerizer = Objects.requireNonNull(value, "containerizer");
+      return this;
+    }
+
+    /** Where sandboxes go (required); created if missing. */
+    public Builder workDir(Path value) {
+      once("workDir");
+      workDir = Objects.requireNonNull(value, "workDir");
+      return this;
+    }
+
+    /** The loop to run on (e.g. a simulation's); default a new thread, owned by the agent. */
+    public Builder loop(EventLoop value) {
+      once("loop");
+      loop = Objects.requireNonNull(value, "loop");
+      return this;
+    }
+
+    /** Randomness for status update ids; seed it for repeatable simulations. */
+    public Builder random(Random value) {
+      once("random");
+      random = Objects.requireNonNull(value, "random");
+      return this;
+    }
+
+    /** First resend of an unacknowledged update, doubling up to {@code max}; default 10 s to 10 min. */
+    public Builder statusUpdateBackoff(Duration initial, Duration max) {
+      once("statusUpdateBackoff");
+      if (initial.isNegative() || initial.isZero() || max.compareTo(initial) < 0) {
+        throw new IllegalArgumentException("status update backoff must be 0 < initial <= max but was "
+            + initial + " / " + max);
+      }
+      initialUpdateBackoff = initial;
+      maxUpdateBackoff = max;
+      return this;
+    }
+
+    /** Grace between SIGTERM and SIGKILL for tasks that set none; default 3 s. */
+    public Builder defaultKillGracePeriod(Duration value) {
+      once("defaultKillGracePeriod");
+      if (value.isNegative()) {
+        throw new IllegalArgumentException("defaultKillGracePeriod must be >= 0 but was " + value);
+      }
+      defaultKillGrace = value;
+      return this;
+    }
+
+    /**
+     * An agent, not yet started.
+     *
+     * @throws IllegalStateException naming the first missing required setting
+     */
+    public Agent build() {
+      for (String required : new String[] {"transport", "address", "master", "info", "containerizer", "workDir"}) {
+        if (!set.contains(required)) {
+          throw new IllegalStateException("agent needs " + required);
+        }
+      }
+      return new Agent(this);
+    }
+  }
+}

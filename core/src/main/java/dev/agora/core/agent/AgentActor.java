@@ -1,0 +1,343 @@
+package dev.agora.core.agent;
+
+import dev.agora.core.container.ContainerConfig;
+import dev.agora.core.container.ContainerId;
+import dev.agora.core.container.ContainerStatus;
+import dev.agora.core.container.ContainerTermination;
+import dev.agora.core.container.Containerizer;
+import dev.agora.core.coordination.MasterDetector;
+import dev.agora.core.model.AgentId;
+import dev.agora.core.model.AgentInfo;
+import dev.agora.core.model.FrameworkId;
+import dev.agora.core.model.FrameworkInfo;
+import dev.agora.core.model.FrameworkInfo.Capability;
+import dev.agora.core.model.TaskId;
+import dev.agora.core.model.TaskInfo;
+import dev.agora.core.model.TaskState;
+import dev.agora.core.model.TaskStatus;
+import dev.agora.core.model.TaskStatus.Reason;
+import dev.agora.core.protocol.AgentMessage;
+import dev.agora.core.protocol.Message;
+import dev.agora.core.runtime.Cancellable;
+import dev.agora.core.runtime.EventLoop;
+import dev.agora.core.transport.Address;
+import dev.agora.core.transport.Endpoint;
+import dev.agora.core.transport.MessageHandler;
+import dev.agora.core.transport.Transport;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Random;
+import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The agent's state and behaviour, run on one event loop: registers with the leading master,
+ * launches and kills tasks through the containerizer, and reports their states reliably.
+ *
+ * <p>Concurrency: every method runs on {@code loop}; containerizer stages complete elsewhere and
+ * hop back with {@code loop.execute}. Invariants: a task is in {@code tasks} from RunTask until its
+ * terminal update is queued; each status update is queued exactly once (the manager resends it).
+ */
+final class AgentActor implements MessageHandler {
+  private static final Logger LOG = LoggerFactory.getLogger(AgentActor.class);
+  private static final Duration MAX_REGISTRATION_BACKOFF = Duration.ofMinutes(1);
+
+  record Settings(Duration initialUpdateBackoff, Duration maxUpdateBackoff, Duration defaultKillGrace,
+      Duration registrationBackoff) {}
+
+  private final EventLoop loop;
+  private final Transport transport;
+  private final Address address;
+  private final MasterDetector detector;
+  private final AgentInfo info;
+  private final Containerizer containerizer;
+  private final Path workDir;
+  private final Settings settings;
+  private final Random random;
+  private final StatusUpdateManager updates;
+  private final Map<TaskId, Running> tasks = new LinkedHashMap<>();
+  private Endpoint endpoint;
+  private Optional<AgentId> agentId = Optional.empty();
+  private Address master;
+  private boolean registered;
+  private Cancellable registrationTimer;
+  private long nextContainer;
+  private boolean stopped;
+
+  AgentActor(EventLoop loop, Transport transport, Address address, MasterDetector detector, AgentInfo info,
+      Containerizer containerizer, Path workDir, Settings settings, Random random) {
+    this.loop = loop;
+    this.transport = transport;
+    this.address = address;
+    this.detector = detector;
+    this.info = info;
+    this.containerizer = containerizer;
+    this.workDir = workDir;
+    this.settings = settings;
+    this.random = random;
+    this.updates = new StatusUpdateManager(loop, settings.initialUpdateBackoff(), settings.maxUpdateBackoff(),
+        (frameworkId, status) -> {
+          if (registered) {
+            endpoint.send(master, new AgentMessage.StatusUpdate(frameworkId, status));
+          }
+        });
+  }
+
+  /** A task the agent runs. */
+  private static final class Running {
+    final FrameworkId frameworkId;
+    final FrameworkInfo framework;
+    final TaskInfo task;
+    final ContainerId containerId;
+    final Path sandbox;
+    TaskState state = TaskState.STAGING;
+    long pid;
+    boolean launched;
+    boolean killRequested;
+    Optional<Duration> killGrace = Optional.empty();
+
+    Running(FrameworkId frameworkId, FrameworkInfo framework, TaskInfo task, ContainerId containerId, Path sandbox) {
+      this.frameworkId = frameworkId;
+      this.framework = framework;
+      this.task = task;
+      this.containerId = containerId;
+      this.sandbox = sandbox;
+    }
+  }
+
+  void start() {
+    endpoint = transport.bind(address, loop, this);
+    detector.watch(loop, this::masterChanged);
+  }
+
+  void stop() {
+    stopped = true;
+    if (registrationTimer != null) {
+      registrationTimer.cancel();
+    }
+    updates.pause();
+    if (endpoint != null) {
+      endpoint.close();
+    }
+  }
+
+  Containerizer containerizer() {
+    return containerizer;
+  }
+
+  private void masterChanged(Optional<Address> leader) {
+    registered = false;
+    updates.pause();
+    master = leader.orElse(null);
+    if (master != null) {
+      LOG.info("agent {} found master {}", address, master);
+      endpoint.link(master);
+      register(settings.registrationBackoff());
+    }
+  }
+
+  private void register(Duration backoff) {
+    if (registrationTimer != null) {
+      registrationTimer.cancel();
+      registrationTimer = null;
+    }
+    if (stopped || registered || master == null) {
+      return;
+    }
+    if (agentId.isPresent()) {
+      List<AgentMessage.AgentTask> reported = new ArrayList<>();
+      for (Running r : tasks.values()) {
+        reported.add(new AgentMessage.AgentTask(r.frameworkId, r.framework, r.task, r.state));
+      }
+      endpoint.send(master, new AgentMessage.ReregisterAgent(agentId.get(), info, reported));
+    } else {
+      endpoint.send(master, new AgentMessage.RegisterAgent(info));
+    }
+    Duration next = backoff.multipliedBy(2).compareTo(MAX_REGISTRATION_BACKOFF) > 0
+        ? MAX_REGISTRATION_BACKOFF : backoff.multipliedBy(2);
+    registrationTimer = loop.schedule(backoff, () -> register(next));
+  }
+
+  @Override
+  public void onExited(Address peer) {
+    if (peer.equals(master) && !stopped) {
+      LOG.warn("agent {} lost its master {}; re-registering", address, master);
+      registered = false;
+      updates.pause();
+      register(settings.registrationBackoff());
+    }
+  }
+
+  @Override
+  public void onMessage(Address from, Message message) {
+    if (stopped || !(message instanceof AgentMessage m)) {
+      return;
+    }
+    if (m instanceof AgentMessage.AgentRegistered r) {
+      registered(from, r);
+      return;
+    }
+    if (!from.equals(master)) {
+      LOG.warn("agent {} ignores {} from {}, which is not its master", address, m.getClass().getSimpleName(), from);
+      return;
+    }
+    if (m instanceof AgentMessage.Ping) {
+      agentId.ifPresent(id -> endpoint.send(master, new AgentMessage.Pong(id)));
+    } else if (m instanceof AgentMessage.RunTask run) {
+      runTask(run);
+    } else if (m instanceof AgentMessage.KillTask kill) {
+      killTask(kill.frameworkId(), kill.taskId(), kill.gracePeriod());
+    } else if (m instanceof AgentMessage.ShutdownFramework s) {
+      for (Running r : new ArrayList<>(tasks.values())) {
+        if (r.frameworkId.equals(s.frameworkId())) {
+          killTask(r.frameworkId, r.task.taskId(), Optional.empty());
+        }
+      }
+    } else if (m instanceof AgentMessage.StatusUpdateAcknowledgement ack) {
+      updates.acknowledge(ack.taskId(), ack.uuid());
+    } else if (m instanceof AgentMessage.ShutdownAgent s) {
+      // As in Mesos, an agent the master does not accept stops; its tasks must not outlive it.
+      LOG.error("agent {} told to shut down by {}: {}", address, from, s.reason());
+      stop();
+      containerizer.close();
+    }
+  }
+
+  private void registered(Address from, AgentMessage.AgentRegistered r) {
+    if (!from.equals(master)) {
+      return;
+    }
+    if (agentId.isPresent() && !agentId.get().equals(r.agentId())) {
+      LOG.warn("agent {} was {} and is now {}", address, agentId.get(), r.agentId());
+    }
+    agentId = Optional.of(r.agentId());
+    registered = true;
+    if (registrationTimer != null) {
+      registrationTimer.cancel();
+      registrationTimer = null;
+    }
+    LOG.info("agent {} registered as {}", address, r.agentId());
+    updates.resume();
+  }
+
+  // ------------------------------------------------------------------ tasks
+
+  private void runTask(AgentMessage.RunTask run) {
+    TaskInfo task = run.task();
+    if (tasks.containsKey(task.taskId())) {
+      LOG.warn("agent {} already runs task {}; ignoring a second launch", address, task.taskId());
+      return;
+    }
+    ContainerId containerId = new ContainerId(task.taskId().value() + "." + nextContainer++);
+    Path sandbox = workDir.resolve("frameworks").resolve(run.frameworkId().value())
+        .resolve("tasks").resolve(task.taskId().value()).resolve("runs").resolve(containerId.value());
+    Running r = new Running(run.frameworkId(), run.framework(), task, containerId, sandbox);
+    tasks.put(task.taskId(), r);
+    try {
+      // A directory create is quick; the slow part of a launch (exec) is the containerizer's.
+      Files.createDirectories(sandbox);
+    } catch (IOException e) {
+      report(r, TaskState.FAILED, Reason.REASON_CONTAINER_LAUNCH_FAILED, "Cannot create sandbox " + sandbox + ": " + e);
+      tasks.remove(task.taskId());
+      return;
+    }
+    report(r, TaskState.STARTING, null, null);
+    Map<String, String> env = new LinkedHashMap<>();
+    env.put("MESOS_SANDBOX", sandbox.toString());
+    env.put("MESOS_TASK_ID", task.taskId().value());
+    env.put("MESOS_FRAMEWORK_ID", run.frameworkId().value());
+    agentId.ifPresent(id -> env.put("MESOS_AGENT_ID", id.value()));
+    ContainerConfig config = new ContainerConfig(containerId, task, sandbox, env,
+        task.command().user().or(() -> Optional.of(run.framework().user())));
+    containerizer.launch(config).whenComplete((status, error) -> loop.execute(() -> launched(r, status, error)));
+  }
+
+  private void launched(Running r, ContainerStatus status, Throwable error) {
+    if (error != null) {
+      Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
+          ? error.getCause() : error;
+      report(r, TaskState.FAILED, Reason.REASON_CONTAINER_LAUNCH_FAILED, "Failed to launch: " + cause.getMessage());
+      tasks.remove(r.task.taskId());
+      return;
+    }
+    r.launched = true;
+    r.pid = status.pid();
+    containerizer.termination(r.containerId)
+        .whenComplete((termination, e) -> loop.execute(() -> terminated(r, termination, e)));
+    if (r.killRequested) {
+      destroy(r);
+    } else {
+      report(r, TaskState.RUNNING, null, null);
+    }
+  }
+
+  private void killTask(FrameworkId frameworkId, TaskId taskId, Optional<Duration> grace) {
+    Running r = tasks.get(taskId);
+    if (r == null || !r.frameworkId.equals(frameworkId)) {
+      TaskStatus lost = status(taskId, TaskState.LOST, Reason.REASON_TASK_UNKNOWN, "Task unknown to the agent");
+      updates.add(frameworkId, lost);
+      return;
+    }
+    if (r.killRequested) {
+      return;
+    }
+    r.killRequested = true;
+    r.killGrace = grace.or(() -> r.task.killGracePeriod());
+    if (r.framework.has(Capability.TASK_KILLING_STATE) && r.state.canTransitionTo(TaskState.KILLING)) {
+      report(r, TaskState.KILLING, null, null);
+    }
+    if (r.launched) {
+      destroy(r);
+    }
+  }
+
+  private void destroy(Running r) {
+    containerizer.destroy(r.containerId, r.killGrace.orElse(settings.defaultKillGrace()));
+  }
+
+  private void terminated(Running r, ContainerTermination t, Throwable error) {
+    if (tasks.get(r.task.taskId()) != r) {
+      return;
+    }
+    tasks.remove(r.task.taskId());
+    if (error != null) {
+      report(r, TaskState.FAILED, Reason.REASON_EXECUTOR_TERMINATED, "Container lost: " + error.getMessage());
+    } else if (t.limitation().isPresent()) {
+      ContainerTermination.Limitation l = t.limitation().get();
+      Reason reason = "mem".equals(l.resource()) ? Reason.REASON_CONTAINER_LIMITATION_MEMORY : Reason.REASON_CONTAINER_LIMITATION;
+      report(r, TaskState.FAILED, reason, "container limitation: " + l.resource() + ": " + l.message());
+    } else if (t.destroyed() || r.killRequested) {
+      report(r, TaskState.KILLED, null, t.message());
+    } else if (t.succeeded()) {
+      report(r, TaskState.FINISHED, null, t.message());
+    } else {
+      report(r, TaskState.FAILED, Reason.REASON_COMMAND_EXECUTOR_FAILED, t.message());
+    }
+  }
+
+  private void report(Running r, TaskState state, Reason reason, String message) {
+    r.state = state;
+    updates.add(r.frameworkId, status(r.task.taskId(), state, reason, message));
+  }
+
+  private TaskStatus status(TaskId taskId, TaskState state, Reason reason, String message) {
+    return TaskStatus.of(taskId, state, TaskStatus.Source.SOURCE_AGENT, agentId.orElse(null), reason, message,
+        loop.clock().instant()).withUuid(new UUID(random.nextLong(), random.nextLong()));
+  }
+
+  AgentSnapshot snapshot() {
+    List<AgentSnapshot.TaskView> views = new ArrayList<>();
+    for (Running r : tasks.values()) {
+      views.add(new AgentSnapshot.TaskView(r.frameworkId, r.task.taskId(), r.state, r.pid, r.sandbox));
+    }
+    return new AgentSnapshot(agentId, registered, views, updates.pendingCount());
+  }
+}

@@ -1,0 +1,236 @@
+package dev.agora.core.master;
+
+import dev.agora.core.allocation.Allocator;
+import dev.agora.core.coordination.LeaderElector;
+import dev.agora.core.coordination.SingleMasterElector;
+import dev.agora.core.runtime.EventLoop;
+import dev.agora.core.runtime.ThreadEventLoop;
+import dev.agora.core.transport.Address;
+import dev.agora.core.transport.Transport;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * The master: the registry of agents, frameworks, offers and tasks. It turns the allocator's
+ * decisions into offers, validates what frameworks do with them, forwards launches and kills to
+ * agents, routes status updates and their acknowledgements, answers reconciliation, and handles
+ * framework failover and agent loss.
+ *
+ * <p>Build one with {@link #builder()}, then {@link #start()}. Concurrency: the master is an
+ * actor; every public method is thread-safe and only posts to its event loop, where all of its
+ * state lives. Ownership: the master owns its event loop if it created it, and the allocator it is
+ * given; it does not own the transport.
+ */
+public final class Master implements AutoCloseable {
+  private final MasterActor actor;
+  private final EventLoop loop;
+  private final boolean ownsLoop;
+  private final LeaderElector elector;
+  private final AtomicBoolean started = new AtomicBoolean();
+  private final AtomicBoolean closed = new AtomicBoolean();
+
+  private Master(Builder b) {
+    this.ownsLoop = b.loop == null;
+    this.loop = ownsLoop ? ThreadEventLoop.start("agora-master") : b.loop;
+    this.elector = b.elector != null ? b.elector : new SingleMasterElector();
+    MasterActor.Settings settings = new MasterActor.Settings(
+        b.allocationInterval, Optional.ofNullable(b.offerTimeout), b.agentPingInterval, b.maxAgentPingMisses,
+        b.frameworkHeartbeatInterval, b.id != null ? b.id : randomId());
+    this.actor = new MasterActor(loop, b.transport, b.address, b.allocator, settings);
+  }
+
+  private static String randomId() {
+    return java.util.UUID.randomUUID().toString().substring(0, 8);
+  }
+
+  /** A new builder. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Binds the master's address and joins the leader election; it acts once elected.
+   *
+   * @throws IllegalStateException if called twice
+   */
+  public Master start() {
+    if (!started.compareAndSet(false, true)) {
+      throw new IllegalStateException("master cannot be started more than once");
+    }
+    loop.execute(actor::bind);
+    elector.start(new LeaderElector.Listener() {
+      @Override
+      public void isLeader(long epoch) {
+        actor.elected(epoch);
+      }
+
+      @Override
+      public void notLeader() {
+        actor.deposed();
+      }
+    }, loop);
+    return this;
+  }
+
+  /** Where agents and frameworks reach this master. */
+  public Address address() {
+    return actor.address();
+  }
+
+  /** A snapshot of the registry, taken on the master's loop. */
+  public CompletableFuture<MasterSnapshot> snapshot() {
+    CompletableFuture<MasterSnapshot> f = new CompletableFuture<>();
+    loop.execute(() -> f.complete(actor.snapshot()));
+    return f;
+  }
+
+  /** Leaves the election and unbinds. Idempotent; running tasks on agents are left alone. */
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    elector.close();
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    loop.execute(() -> {
+      actor.stop();
+      done.complete(null);
+    });
+    if (ownsLoop) {
+      done.orTimeout(10, java.util.concurrent.TimeUnit.SECONDS).exceptionally(e -> null).join();
+      loop.shutdown();
+    }
+  }
+
+  /**
+   * Builds a {@link Master}. Each setter may be called once and checks its value at once;
+   * {@link #build()} checks that the transport and allocator are set.
+   */
+  public static final class Builder {
+    private Transport transport;
+    private Address address = Address.of("master");
+    private Allocator allocator;
+    private EventLoop loop;
+    private LeaderElector elector;
+    private String id;
+    private Duration allocationInterval = Duration.ofSeconds(1);
+    private Duration offerTimeout;
+    private Duration agentPingInterval = Duration.ofSeconds(15);
+    private int maxAgentPingMisses = 5;
+    private Duration frameworkHeartbeatInterval = Duration.ofSeconds(15);
+    private final java.util.Set<String> set = new java.util.HashSet<>();
+
+    private Builder() {}
+
+    private void once(String field) {
+      if (!set.add(field)) {
+        throw new IllegalStateException(field + " was already set");
+      }
+    }
+
+    private static Duration positive(String field, Duration d) {
+      if (d == null || d.isNegative() || d.isZero()) {
+        throw new IllegalArgumentException(field + " must be > 0 but was " + d);
+      }
+      return d;
+    }
+
+    /** The transport agents and frameworks reach the master on (required). */
+    public Builder transport(Transport value) {
+      once("transport");
+      transport = java.util.Objects.requireNonNull(value, "transport");
+      return this;
+    }
+
+    /** The master's address on the transport; default {@code master}. */
+    public Builder address(Address value) {
+      once("address");
+      address = java.util.Objects.requireNonNull(value, "address");
+      return this;
+    }
+
+    /** The allocator (required); the master owns it from now on. */
+    public Builder allocator(Allocator value) {
+      once("allocator");
+      allocator = java.util.Objects.requireNonNull(value, "allocator");
+      return this;
+    }
+
+    /** The loop to run on (e.g. a simulation's); default a new thread, owned by the master. */
+    public Builder loop(EventLoop value) {
+      once("loop");
+      loop = java.util.Objects.requireNonNull(value, "loop");
+      return this;
+    }
+
+    /** The leader elector; default a single master that leads at once. */
+    public Builder elector(LeaderElector value) {
+      once("elector");
+      elector = java.util.Objects.requireNonNull(value, "elector");
+      return this;
+    }
+
+    /** The prefix of the ids this master hands out; default random. */
+    public Builder id(String value) {
+      once("id");
+      dev.agora.core.model.FrameworkId.of(value);
+      id = value;
+      return this;
+    }
+
+    /** Time between full allocation cycles; default 1 s (Mesos's default). */
+    public Builder allocationInterval(Duration value) {
+      once("allocationInterval");
+      allocationInterval = positive("allocationInterval", value);
+      return this;
+    }
+
+    /** Offers not used within this time are rescinded; default never. */
+    public Builder offerTimeout(Duration value) {
+      once("offerTimeout");
+      offerTimeout = positive("offerTimeout", value);
+      return this;
+    }
+
+    /** Time between pings to each agent; default 15 s. */
+    public Builder agentPingInterval(Duration value) {
+      once("agentPingInterval");
+      agentPingInterval = positive("agentPingInterval", value);
+      return this;
+    }
+
+    /** Pings an agent may miss before it is removed; default 5. */
+    public Builder maxAgentPingMisses(int value) {
+      once("maxAgentPingMisses");
+      if (value < 1) {
+        throw new IllegalArgumentException("maxAgentPingMisses must be >= 1 but was " + value);
+      }
+      maxAgentPingMisses = value;
+      return this;
+    }
+
+    /** Time between heartbeats to frameworks; default 15 s. */
+    public Builder frameworkHeartbeatInterval(Duration value) {
+      once("frameworkHeartbeatInterval");
+      frameworkHeartbeatInterval = positive("frameworkHeartbeatInterval", value);
+      return this;
+    }
+
+    /**
+     * A master, not yet started.
+     *
+     * @throws IllegalStateException if the transport or allocator is missing
+     */
+    public Master build() {
+      if (transport == null) {
+        throw new IllegalStateException("master needs a transport");
+      }
+      if (allocator == null) {
+        throw new IllegalStateException("master needs an allocator");
+      }
+      return new Master(this);
+    }
+  }
+}

@@ -1,0 +1,494 @@
+package dev.agora.core.master;
+
+import dev.agora.core.allocation.Allocation;
+import dev.agora.core.allocation.Allocator;
+import dev.agora.core.model.AgentId;
+import dev.agora.core.model.AgentInfo;
+import dev.agora.core.model.Filters;
+import dev.agora.core.model.FrameworkId;
+import dev.agora.core.model.FrameworkInfo;
+import dev.agora.core.model.Offer;
+import dev.agora.core.model.OfferId;
+import dev.agora.core.model.Resources;
+import dev.agora.core.model.TaskId;
+import dev.agora.core.model.TaskState;
+import dev.agora.core.model.TaskStatus;
+import dev.agora.core.model.TaskStatus.Reason;
+import dev.agora.core.protocol.AgentMessage;
+import dev.agora.core.protocol.Message;
+import dev.agora.core.protocol.SchedulerCall;
+import dev.agora.core.protocol.SchedulerEvent;
+import dev.agora.core.runtime.Cancellable;
+import dev.agora.core.runtime.EventLoop;
+import dev.agora.core.transport.Address;
+import dev.agora.core.transport.Endpoint;
+import dev.agora.core.transport.MessageHandler;
+import dev.agora.core.transport.Transport;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The master's state and behaviour, run on one event loop.
+ *
+ * <p>Concurrency: every method runs on {@code loop}; no locks. Invariants: an offer is in
+ * {@code offers} and in its framework's and agent's offer sets, or in none; a live task is in its
+ * framework's and its agent's task maps; a task's resources go back to the allocator exactly once,
+ * when it reaches a terminal state or its framework or agent is removed; only the elected leader
+ * acts on calls.
+ */
+final class MasterActor implements MessageHandler {
+  private static final Logger LOG = LoggerFactory.getLogger(MasterActor.class);
+
+  record Settings(
+      Duration allocationInterval,
+      Optional<Duration> offerTimeout,
+      Duration agentPingInterval,
+      int maxAgentPingMisses,
+      Duration frameworkHeartbeatInterval,
+      String id) {}
+
+  private final EventLoop loop;
+  private final Transport transport;
+  private final Address address;
+  private final Allocator allocator;
+  private final Settings settings;
+  private final Registry registry = new Registry();
+  private final TaskRouter tasks;
+  private Endpoint endpoint;
+  private boolean leading;
+  private boolean allocationPending;
+  private final List<Cancellable> timers = new ArrayList<>();
+  private long nextFramework;
+  private long nextAgent;
+  private long nextOffer;
+
+  MasterActor(EventLoop loop, Transport transport, Address address, Allocator allocator, Settings settings) {
+    this.loop = loop;
+    this.transport = transport;
+    this.address = address;
+    this.allocator = allocator;
+    this.settings = settings;
+    this.tasks = new TaskRouter(this, registry);
+  }
+
+  Address address() {
+    return address;
+  }
+
+  EventLoop loop() {
+    return loop;
+  }
+
+  Allocator allocator() {
+    return allocator;
+  }
+
+  void bind() {
+    endpoint = transport.bind(address, loop, this);
+  }
+
+  void elected(long epoch) {
+    if (leading) {
+      return;
+    }
+    LOG.info("master {} at {} leads (epoch {})", settings.id(), address, epoch);
+    leading = true;
+    allocator.initialize(loop.clock());
+    timers.add(every(settings.allocationInterval(), this::allocate));
+    timers.add(every(settings.agentPingInterval(), this::pingAgents));
+    timers.add(every(settings.frameworkHeartbeatInterval(), this::heartbeatFrameworks));
+  }
+
+  void deposed() {
+    if (leading) {
+      LOG.warn("master {} lost leadership; it stops acting", settings.id());
+    }
+    leading = false;
+    timers.forEach(Cancellable::cancel);
+    timers.clear();
+  }
+
+  void stop() {
+    deposed();
+    if (endpoint != null) {
+      endpoint.close();
+    }
+  }
+
+  private Cancellable every(Duration interval, Runnable action) {
+    Cancellable[] current = new Cancellable[1];
+    Runnable[] tick = new Runnable[1];
+    tick[0] = () -> {
+      if (leading) {
+        action.run();
+        current[0] = loop.schedule(interval, tick[0]);
+      }
+    };
+    current[0] = loop.schedule(interval, tick[0]);
+    return () -> current[0].cancel();
+  }
+
+  // ------------------------------------------------------------------ dispatch
+
+  @Override
+  public void onMessage(Address from, Message message) {
+    if (!leading) {
+      LOG.debug("not leading: ignoring {} from {}", message.getClass().getSimpleName(), from);
+      return;
+    }
+    if (message instanceof SchedulerCall call) {
+      onSchedulerCall(from, call);
+    } else if (message instanceof AgentMessage m) {
+      onAgentMessage(from, m);
+    } else {
+      LOG.warn("unexpected {} from {}", message.getClass().getSimpleName(), from);
+    }
+  }
+
+  @Override
+  public void onExited(Address peer) {
+    for (FrameworkEntry f : registry.frameworks.values()) {
+      if (f.connected && peer.equals(f.address)) {
+        disconnected(f);
+      }
+    }
+  }
+
+  private void onSchedulerCall(Address from, SchedulerCall call) {
+    if (call instanceof SchedulerCall.Subscribe s) {
+      subscribe(from, s.info());
+      return;
+    }
+    FrameworkId id = call.caller().orElseThrow();
+    FrameworkEntry f = registry.frameworks.get(id);
+    if (f == null || !from.equals(f.address)) {
+      String why = registry.removedFrameworks.contains(id)
+          ? "Framework " + id + " has been removed"
+          : "Framework " + id + " is not subscribed from " + from;
+      send(from, new SchedulerEvent.Error(why));
+      return;
+    }
+    if (call instanceof SchedulerCall.Teardown) {
+      removeFramework(f, "teardown");
+    } else if (call instanceof SchedulerCall.Accept a) {
+      tasks.accept(f, a);
+      requestAllocation();
+    } else if (call instanceof SchedulerCall.Decline d) {
+      for (OfferId offerId : d.offerIds()) {
+        OfferEntry o = registry.offers.get(offerId);
+        if (o != null && o.offer.frameworkId().equals(id)) {
+          removeOffer(o, false);
+          allocator.recoverResources(id, o.offer.agentId(), o.offer.resources(), Optional.of(d.filters()));
+        }
+      }
+      requestAllocation();
+    } else if (call instanceof SchedulerCall.Revive r) {
+      allocator.reviveOffers(id, r.roles());
+      requestAllocation();
+    } else if (call instanceof SchedulerCall.Suppress s) {
+      allocator.suppressOffers(id, s.roles());
+    } else if (call instanceof SchedulerCall.Kill k) {
+      tasks.kill(f, k);
+    } else if (call instanceof SchedulerCall.Acknowledge a) {
+      tasks.acknowledge(f, a);
+    } else if (call instanceof SchedulerCall.Reconcile r) {
+      tasks.reconcile(f, r);
+    }
+  }
+
+  private void onAgentMessage(Address from, AgentMessage message) {
+    if (message instanceof AgentMessage.RegisterAgent r) {
+      registerAgent(from, r.info());
+    } else if (message instanceof AgentMessage.ReregisterAgent r) {
+      reregisterAgent(from, r);
+    } else if (message instanceof AgentMessage.Pong p) {
+      AgentEntry a = registry.agents.get(p.agentId());
+      if (a != null) {
+        a.pongReceived = true;
+        a.missedPings = 0;
+      }
+    } else if (message instanceof AgentMessage.StatusUpdate u) {
+      tasks.statusUpdate(from, u);
+    } else {
+      LOG.warn("unexpected {} from agent {}", message.getClass().getSimpleName(), from);
+    }
+  }
+
+  // ------------------------------------------------------------------ frameworks
+
+  private void subscribe(Address from, FrameworkInfo info) {
+    Optional<FrameworkId> requested = info.id();
+    if (requested.isPresent() && registry.removedFrameworks.contains(requested.get())) {
+      send(from, new SchedulerEvent.Error("Framework " + requested.get() + " has been removed"));
+      return;
+    }
+    FrameworkEntry f = requested.map(registry.frameworks::get).orElse(null);
+    if (f == null) {
+      FrameworkId id = requested.orElseGet(() -> FrameworkId.of(settings.id() + "-" + String.format("%04d", nextFramework++)));
+      f = new FrameworkEntry(id, info.withId(id), from);
+      registry.frameworks.put(id, f);
+      allocator.addFramework(id, f.info, Map.of(), true);
+      LOG.info("framework {} ({}) subscribed from {}", id, info.name(), from);
+    } else {
+      if (f.connected && !from.equals(f.address)) {
+        send(f.address, new SchedulerEvent.Error("Framework failed over"));
+      }
+      if (f.failoverTimer != null) {
+        f.failoverTimer.cancel();
+        f.failoverTimer = null;
+      }
+      rescindOffers(f);
+      f.info = info.withId(f.id);
+      f.address = from;
+      allocator.updateFramework(f.id, f.info);
+      if (!f.connected) {
+        allocator.activateFramework(f.id);
+      }
+      f.connected = true;
+      LOG.info("framework {} ({}) resubscribed from {}", f.id, info.name(), from);
+    }
+    endpoint.link(from);
+    send(from, new SchedulerEvent.Subscribed(f.id, settings.frameworkHeartbeatInterval()));
+    requestAllocation();
+  }
+
+  private void disconnected(FrameworkEntry f) {
+    f.connected = false;
+    allocator.deactivateFramework(f.id);
+    rescindOffers(f);
+    Duration timeout = f.info.failoverTimeout();
+    LOG.info("framework {} disconnected; failover timeout {}", f.id, timeout);
+    if (timeout.isZero()) {
+      removeFramework(f, "disconnected with failover timeout 0");
+    } else {
+      f.failoverTimer = loop.schedule(timeout, () -> {
+        if (!f.connected && registry.frameworks.get(f.id) == f) {
+          removeFramework(f, "failover timeout " + timeout + " elapsed");
+        }
+      });
+    }
+  }
+
+  void removeFramework(FrameworkEntry f, String why) {
+    LOG.info("removing framework {}: {}", f.id, why);
+    if (f.failoverTimer != null) {
+      f.failoverTimer.cancel();
+    }
+    rescindOffers(f);
+    Set<AgentId> agents = new LinkedHashSet<>();
+    for (TaskEntry t : new ArrayList<>(f.tasks.values())) {
+      agents.add(t.agentId);
+      tasks.forget(t);
+    }
+    for (AgentId agentId : agents) {
+      AgentEntry a = registry.agents.get(agentId);
+      if (a != null) {
+        send(a.address, new AgentMessage.ShutdownFramework(f.id));
+      }
+    }
+    registry.frameworks.remove(f.id);
+    registry.removedFrameworks.add(f.id);
+    allocator.removeFramework(f.id);
+    requestAllocation();
+  }
+
+  // ------------------------------------------------------------------ agents
+
+  private void registerAgent(Address from, AgentInfo info) {
+    for (AgentEntry a : registry.agents.values()) {
+      if (a.address.equals(from)) {
+        send(from, new AgentMessage.AgentRegistered(a.id, settings.agentPingInterval()));
+        return;
+      }
+    }
+    AgentId id = AgentId.of(settings.id() + "-S" + nextAgent++);
+    AgentEntry a = new AgentEntry(id, info, from);
+    registry.agents.put(id, a);
+    allocator.addAgent(id, info, info.resources(), Map.of());
+    LOG.info("agent {} ({}) registered from {} with {}", id, info.hostname(), from, info.resources());
+    send(from, new AgentMessage.AgentRegistered(id, settings.agentPingInterval()));
+    requestAllocation();
+  }
+
+  private void reregisterAgent(Address from, AgentMessage.ReregisterAgent r) {
+    AgentEntry a = registry.agents.get(r.agentId());
+    if (a != null) {
+      a.address = from;
+      a.missedPings = 0;
+      a.pongReceived = true;
+      send(from, new AgentMessage.AgentRegistered(a.id, settings.agentPingInterval()));
+      return;
+    }
+    // A master that does not know the agent (it failed over, or removed the agent): admit it
+    // with the tasks it reports, as Mesos does.
+    a = new AgentEntry(r.agentId(), r.info(), from);
+    registry.agents.put(a.id, a);
+    Map<FrameworkId, Resources> used = new HashMap<>();
+    for (AgentMessage.AgentTask t : r.tasks()) {
+      if (t.state().isTerminal()) {
+        continue;
+      }
+      FrameworkEntry f = registry.frameworks.get(t.frameworkId());
+      if (f == null && !registry.removedFrameworks.contains(t.frameworkId())) {
+        f = new FrameworkEntry(t.frameworkId(), t.framework(), null);
+        f.connected = false;
+        registry.frameworks.put(f.id, f);
+        allocator.addFramework(f.id, f.info, Map.of(), false);
+      }
+      if (f != null) {
+        tasks.adopt(f, a, t.task(), t.state());
+        used.merge(f.id, t.task().resources(), Resources::add);
+      }
+    }
+    allocator.addAgent(a.id, r.info(), r.info().resources(), used);
+    LOG.info("agent {} re-registered from {} with {} tasks", a.id, from, r.tasks().size());
+    send(from, new AgentMessage.AgentRegistered(a.id, settings.agentPingInterval()));
+    requestAllocation();
+  }
+
+  private void pingAgents() {
+    for (AgentEntry a : new ArrayList<>(registry.agents.values())) {
+      if (!a.pongReceived) {
+        a.missedPings++;
+      }
+      if (a.missedPings >= settings.maxAgentPingMisses()) {
+        removeAgent(a, "agent " + a.id + " missed " + a.missedPings + " pings");
+        continue;
+      }
+      a.pongReceived = false;
+      send(a.address, new AgentMessage.Ping(a.id));
+    }
+  }
+
+  private void removeAgent(AgentEntry a, String why) {
+    LOG.warn("removing agent {}: {}", a.id, why);
+    for (OfferEntry o : new ArrayList<>(a.offers)) {
+      removeOffer(o, true);
+    }
+    tasks.agentLost(a, why);
+    registry.agents.remove(a.id);
+    registry.unreachableAgents.add(a.id);
+    allocator.removeAgent(a.id);
+    for (FrameworkEntry f : registry.frameworks.values()) {
+      if (f.connected) {
+        send(f.address, new SchedulerEvent.Failure(a.id));
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ offers and allocation
+
+  void requestAllocation() {
+    if (!allocationPending) {
+      allocationPending = true;
+      loop.execute(this::allocate);
+    }
+  }
+
+  private void allocate() {
+    allocationPending = false;
+    if (!leading) {
+      return;
+    }
+    Map<FrameworkId, List<Offer>> byFramework = new LinkedHashMap<>();
+    for (Allocation alloc : allocator.allocate()) {
+      FrameworkEntry f = registry.frameworks.get(alloc.frameworkId());
+      AgentEntry a = registry.agents.get(alloc.agentId());
+      if (f == null || a == null || !f.connected) {
+        allocator.recoverResources(alloc.frameworkId(), alloc.agentId(), alloc.resources(), Optional.empty());
+        continue;
+      }
+      Offer offer = new Offer(OfferId.of(settings.id() + "-O" + nextOffer++), f.id, a.id, a.info.hostname(),
+          alloc.resources(), alloc.role(), a.info.attributes());
+      OfferEntry o = new OfferEntry(offer);
+      registry.offers.put(offer.id(), o);
+      f.offers.add(o);
+      a.offers.add(o);
+      settings.offerTimeout().ifPresent(timeout -> o.timeout = loop.schedule(timeout, () -> {
+        if (registry.offers.get(offer.id()) == o) {
+          LOG.info("offer {} timed out", offer.id());
+          rescind(o);
+          requestAllocation();
+        }
+      }));
+      byFramework.computeIfAbsent(f.id, k -> new ArrayList<>()).add(offer);
+    }
+    byFramework.forEach((id, offers) -> send(registry.frameworks.get(id).address, new SchedulerEvent.Offers(offers)));
+  }
+
+  /** Takes an offer out of the books; with {@code notify}, tells its framework it is rescinded. */
+  void removeOffer(OfferEntry o, boolean notify) {
+    registry.offers.remove(o.offer.id());
+    if (o.timeout != null) {
+      o.timeout.cancel();
+    }
+    FrameworkEntry f = registry.frameworks.get(o.offer.frameworkId());
+    if (f != null) {
+      f.offers.remove(o);
+      if (notify && f.connected) {
+        send(f.address, new SchedulerEvent.Rescind(o.offer.id()));
+      }
+    }
+    AgentEntry a = registry.agents.get(o.offer.agentId());
+    if (a != null) {
+      a.offers.remove(o);
+    }
+  }
+
+  private void rescind(OfferEntry o) {
+    removeOffer(o, true);
+    allocator.recoverResources(o.offer.frameworkId(), o.offer.agentId(), o.offer.resources(), Optional.empty());
+  }
+
+  private void rescindOffers(FrameworkEntry f) {
+    for (OfferEntry o : new ArrayList<>(f.offers)) {
+      rescind(o);
+    }
+  }
+
+  private void heartbeatFrameworks() {
+    for (FrameworkEntry f : registry.frameworks.values()) {
+      if (f.connected) {
+        send(f.address, new SchedulerEvent.Heartbeat());
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  void send(Address to, Message message) {
+    if (to != null && endpoint != null) {
+      endpoint.send(to, message);
+    }
+  }
+
+  TaskStatus masterStatus(TaskId taskId, TaskState state, AgentId agentId, Reason reason, String message) {
+    return TaskStatus.of(taskId, state, TaskStatus.Source.SOURCE_MASTER, agentId, reason, message,
+        loop.clock().instant());
+  }
+
+  MasterSnapshot snapshot() {
+    List<MasterSnapshot.AgentView> agents = new ArrayList<>();
+    for (AgentEntry a : registry.agents.values()) {
+      agents.add(new MasterSnapshot.AgentView(a.id, a.info.hostname(), a.info.resources(), a.tasks.size()));
+    }
+    List<MasterSnapshot.FrameworkView> frameworks = new ArrayList<>();
+    for (FrameworkEntry f : registry.frameworks.values()) {
+      List<MasterSnapshot.TaskView> views = new ArrayList<>();
+      for (TaskEntry t : f.tasks.values()) {
+        views.add(new MasterSnapshot.TaskView(t.info.taskId(), t.agentId, t.state(), t.info.resources()));
+      }
+      frameworks.add(new MasterSnapshot.FrameworkView(f.id, f.info.name(), f.connected, views));
+    }
+    return new MasterSnapshot(leading, agents, frameworks, registry.offers.size());
+  }
+}

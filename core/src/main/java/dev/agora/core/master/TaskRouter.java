@@ -1,0 +1,293 @@
+package dev.agora.core.master;
+
+import dev.agora.core.model.AgentId;
+import dev.agora.core.model.FrameworkInfo.Capability;
+import dev.agora.core.model.OfferId;
+import dev.agora.core.model.Operation;
+import dev.agora.core.model.Resources;
+import dev.agora.core.model.TaskId;
+import dev.agora.core.model.TaskInfo;
+import dev.agora.core.model.TaskState;
+import dev.agora.core.model.TaskStatus;
+import dev.agora.core.model.TaskStatus.Reason;
+import dev.agora.core.protocol.AgentMessage;
+import dev.agora.core.protocol.SchedulerCall;
+import dev.agora.core.protocol.SchedulerEvent;
+import dev.agora.core.transport.Address;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The master's task path: validates accepts and launches tasks, routes kills, status updates and
+ * acknowledgements, and answers reconciliation. Runs on the master's loop.
+ *
+ * <p>Invariant: a task's resources return to the allocator exactly once, when the task first
+ * reaches a terminal state or is forgotten while live.
+ */
+final class TaskRouter {
+  private static final Logger LOG = LoggerFactory.getLogger(TaskRouter.class);
+
+  private final MasterActor master;
+  private final Registry registry;
+
+  TaskRouter(MasterActor master, Registry registry) {
+    this.master = master;
+    this.registry = registry;
+  }
+
+  // ------------------------------------------------------------------ accept
+
+  void accept(FrameworkEntry f, SchedulerCall.Accept call) {
+    List<TaskInfo> launches = new ArrayList<>();
+    for (Operation op : call.operations()) {
+      if (op instanceof Operation.Launch l) {
+        launches.addAll(l.tasks());
+      }
+    }
+    List<OfferEntry> offers = new ArrayList<>();
+    Optional<String> invalid = validateOffers(f, call.offerIds(), offers);
+    if (invalid.isPresent()) {
+      LOG.info("framework {} accept refused: {}", f.id, invalid.get());
+      for (OfferEntry o : offers) {
+        master.removeOffer(o, false);
+        master.allocator().recoverResources(f.id, o.offer.agentId(), o.offer.resources(), Optional.empty());
+      }
+      TaskState state = f.info.has(Capability.PARTITION_AWARE) ? TaskState.DROPPED : TaskState.LOST;
+      for (TaskInfo task : launches) {
+        update(f, master.masterStatus(task.taskId(), state, task.agentId(), Reason.REASON_INVALID_OFFERS, invalid.get()));
+      }
+      return;
+    }
+    AgentId agentId = offers.get(0).offer.agentId();
+    AgentEntry agent = registry.agents.get(agentId);
+    Resources available = Resources.EMPTY;
+    for (OfferEntry o : offers) {
+      master.removeOffer(o, false);
+      available = available.add(o.offer.resources());
+    }
+    Set<TaskId> launchedNow = new HashSet<>();
+    for (Operation op : call.operations()) {
+      if (!(op instanceof Operation.Launch launch)) {
+        LOG.warn("framework {}: {} operations are not supported yet; ignored", f.id, op.type());
+        continue;
+      }
+      for (TaskInfo task : launch.tasks()) {
+        Optional<String> error = validateTask(f, task, agentId, available, launchedNow);
+        if (error.isPresent()) {
+          LOG.info("framework {} task {} invalid: {}", f.id, task.taskId(), error.get());
+          update(f, master.masterStatus(task.taskId(), TaskState.ERROR, task.agentId(), Reason.REASON_TASK_INVALID, error.get()));
+          continue;
+        }
+        available = available.subtract(task.resources());
+        launchedNow.add(task.taskId());
+        TaskEntry t = new TaskEntry(f.id, task,
+            master.masterStatus(task.taskId(), TaskState.STAGING, agentId, null, null));
+        f.tasks.put(task.taskId(), t);
+        agent.tasks.put(t.key(), t);
+        master.send(agent.address, new AgentMessage.RunTask(f.id, f.info, task));
+      }
+    }
+    if (!available.isEmpty()) {
+      master.allocator().recoverResources(f.id, agentId, available, Optional.of(call.filters()));
+    }
+  }
+
+  private Optional<String> validateOffers(FrameworkEntry f, List<OfferId> ids, List<OfferEntry> valid) {
+    if (ids.isEmpty()) {
+      return Optional.of("No offers given");
+    }
+    Set<OfferId> seen = new HashSet<>();
+    String error = null;
+    AgentId agent = null;
+    for (OfferId id : ids) {
+      OfferEntry o = registry.offers.get(id);
+      if (!seen.add(id)) {
+        error = error != null ? error : "Offer " + id + " appears more than once";
+        continue;
+      }
+      if (o == null) {
+        error = error != null ? error : "Offer " + id + " is no longer valid";
+        continue;
+      }
+      if (!o.offer.frameworkId().equals(f.id)) {
+        error = error != null ? error : "Offer " + id + " is not for framework " + f.id;
+        continue;
+      }
+      valid.add(o);
+      if (agent == null) {
+        agent = o.offer.agentId();
+      } else if (!agent.equals(o.offer.agentId())) {
+        error = error != null ? error : "Offers " + ids + " are on more than one agent";
+      }
+    }
+    if (error == null && !registry.agents.containsKey(agent)) {
+      error = "Agent " + agent + " of the offers is gone";
+    }
+    return Optional.ofNullable(error);
+  }
+
+  private Optional<String> validateTask(
+      FrameworkEntry f, TaskInfo task, AgentId agentId, Resources available, Set<TaskId> launchedNow) {
+    if (f.tasks.containsKey(task.taskId()) || launchedNow.contains(task.taskId())) {
+      return Optional.of("Task has duplicate ID: " + task.taskId());
+    }
+    if (!task.agentId().equals(agentId)) {
+      return Optional.of("Task uses agent " + task.agentId() + " but the offers are on agent " + agentId);
+    }
+    if (task.resources().isEmpty()) {
+      return Optional.of("Task " + task.taskId() + " uses no resources");
+    }
+    if (!available.contains(task.resources())) {
+      return Optional.of("Task " + task.taskId() + " uses more resources (" + task.resources()
+          + ") than available (" + available + ")");
+    }
+    return Optional.empty();
+  }
+
+  // ------------------------------------------------------------------ kill, ack, reconcile
+
+  void kill(FrameworkEntry f, SchedulerCall.Kill call) {
+    TaskEntry t = f.tasks.get(call.taskId());
+    if (t == null) {
+      reconcile(f, new SchedulerCall.Reconcile(f.id,
+          List.of(new SchedulerCall.ReconcileTask(call.taskId(), call.agentId()))));
+      return;
+    }
+    AgentEntry a = registry.agents.get(t.agentId);
+    if (a != null && !t.state().isTerminal()) {
+      master.send(a.address, new AgentMessage.KillTask(f.id, call.taskId(),
+          call.gracePeriod().or(() -> t.info.killGracePeriod())));
+    }
+  }
+
+  void acknowledge(FrameworkEntry f, SchedulerCall.Acknowledge call) {
+    AgentEntry a = registry.agents.get(call.agentId());
+    if (a != null) {
+      master.send(a.address, new AgentMessage.StatusUpdateAcknowledgement(a.id, f.id, call.taskId(), call.uuid()));
+    }
+    TaskEntry t = f.tasks.get(call.taskId());
+    if (t != null && t.state().isTerminal() && t.status.uuid().equals(Optional.of(call.uuid()))) {
+      f.tasks.remove(call.taskId());
+      if (a != null) {
+        a.tasks.remove(t.key());
+      }
+    }
+  }
+
+  void reconcile(FrameworkEntry f, SchedulerCall.Reconcile call) {
+    if (call.tasks().isEmpty()) {
+      for (TaskEntry t : f.tasks.values()) {
+        sendReconciled(f, t.status);
+      }
+      return;
+    }
+    boolean partitionAware = f.info.has(Capability.PARTITION_AWARE);
+    for (SchedulerCall.ReconcileTask rt : call.tasks()) {
+      TaskEntry t = f.tasks.get(rt.taskId());
+      AgentId agent = rt.agentId().orElse(null);
+      if (t != null) {
+        sendReconciled(f, t.status);
+      } else if (agent != null && registry.unreachableAgents.contains(agent)) {
+        update(f, master.masterStatus(rt.taskId(), partitionAware ? TaskState.UNREACHABLE : TaskState.LOST,
+            agent, Reason.REASON_RECONCILIATION, "Reconciliation: agent " + agent + " is unreachable"));
+      } else if (agent != null && registry.agents.containsKey(agent)) {
+        update(f, master.masterStatus(rt.taskId(), partitionAware ? TaskState.GONE : TaskState.LOST,
+            agent, Reason.REASON_RECONCILIATION, "Reconciliation: task is unknown to the agent"));
+      } else {
+        update(f, master.masterStatus(rt.taskId(), partitionAware ? TaskState.UNKNOWN : TaskState.LOST,
+            agent, Reason.REASON_RECONCILIATION, "Reconciliation: task is unknown"));
+      }
+    }
+  }
+
+  private void sendReconciled(FrameworkEntry f, TaskStatus latest) {
+    TaskStatus s = new TaskStatus(latest.taskId(), latest.state(), Optional.of(Reason.REASON_RECONCILIATION),
+        latest.message(), TaskStatus.Source.SOURCE_MASTER, latest.agentId(), Optional.empty(), latest.healthy(),
+        latest.timestamp());
+    update(f, s);
+  }
+
+  // ------------------------------------------------------------------ status updates
+
+  void statusUpdate(Address from, AgentMessage.StatusUpdate u) {
+    TaskStatus status = u.status();
+    FrameworkEntry f = registry.frameworks.get(u.frameworkId());
+    AgentEntry a = registry.agentAt(from).orElse(null);
+    if (a == null) {
+      LOG.warn("status update for task {} from {}, which is no registered agent; asking it to shut down",
+          status.taskId(), from);
+      master.send(from, new AgentMessage.ShutdownAgent("agent at " + from + " is not registered with this master"));
+      return;
+    }
+    if (f == null) {
+      // The framework is gone: nobody will acknowledge, so the master does, to drain the agent.
+      status.uuid().ifPresent(uuid -> master.send(from,
+          new AgentMessage.StatusUpdateAcknowledgement(a.id, u.frameworkId(), status.taskId(), uuid)));
+      return;
+    }
+    TaskEntry t = f.tasks.get(status.taskId());
+    if (t != null) {
+      if (t.state().canTransitionTo(status.state())) {
+        t.status = status;
+        if (status.state().isTerminal()) {
+          master.allocator().recoverResources(f.id, a.id, t.info.resources(), Optional.empty());
+          master.requestAllocation();
+        }
+      } else if (t.state() != status.state()) {
+        LOG.debug("task {} update {} after {} ignored for state (forwarded)", status.taskId(), status.state(), t.state());
+      }
+    }
+    if (f.connected) {
+      master.send(f.address, new SchedulerEvent.Update(status));
+    }
+  }
+
+  /** The agent is gone: its live tasks become UNREACHABLE (partition-aware) or LOST. */
+  void agentLost(AgentEntry a, String why) {
+    for (TaskEntry t : new ArrayList<>(a.tasks.values())) {
+      FrameworkEntry f = registry.frameworks.get(t.frameworkId);
+      if (f == null) {
+        continue;
+      }
+      boolean aware = f.info.has(Capability.PARTITION_AWARE);
+      if (!t.state().isTerminal()) {
+        update(f, master.masterStatus(t.info.taskId(), aware ? TaskState.UNREACHABLE : TaskState.LOST, a.id,
+            Reason.REASON_AGENT_REMOVED, why));
+      }
+      forget(t);
+    }
+  }
+
+  /** Drops a task from the books, giving its resources back if it was live. */
+  void forget(TaskEntry t) {
+    FrameworkEntry f = registry.frameworks.get(t.frameworkId);
+    if (f != null) {
+      f.tasks.remove(t.info.taskId());
+    }
+    AgentEntry a = registry.agents.get(t.agentId);
+    if (a != null) {
+      a.tasks.remove(t.key());
+    }
+    if (!t.state().isTerminal()) {
+      master.allocator().recoverResources(t.frameworkId, t.agentId, t.info.resources(), Optional.empty());
+    }
+  }
+
+  /** Takes in a task an agent reports when re-registering. */
+  void adopt(FrameworkEntry f, AgentEntry a, TaskInfo task, TaskState state) {
+    TaskEntry t = new TaskEntry(f.id, task, master.masterStatus(task.taskId(), state, a.id, null, null));
+    f.tasks.put(task.taskId(), t);
+    a.tasks.put(t.key(), t);
+  }
+
+  private void update(FrameworkEntry f, TaskStatus status) {
+    if (f.connected) {
+      master.send(f.address, new SchedulerEvent.Update(status));
+    }
+  }
+}

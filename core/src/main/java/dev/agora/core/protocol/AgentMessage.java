@@ -1,0 +1,59 @@
+package dev.agora.core.protocol;
+
+import dev.agora.core.model.AgentId;
+import dev.agora.core.model.AgentInfo;
+import dev.agora.core.model.FrameworkId;
+import dev.agora.core.model.FrameworkInfo;
+import dev.agora.core.model.TaskId;
+import dev.agora.core.model.TaskInfo;
+import dev.agora.core.model.TaskState;
+import dev.agora.core.model.TaskStatus;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+
+/** Messages between the master and its agents. */
+public sealed interface AgentMessage extends Message {
+
+  /** Agent to master: a new agent asks to join. */
+  record RegisterAgent(AgentInfo info) implements AgentMessage {}
+
+  /** Agent to master: a known agent rejoins (after a master failover or reconnect) with its tasks. */
+  record ReregisterAgent(AgentId agentId, AgentInfo info, List<AgentTask> tasks) implements AgentMessage {
+    public ReregisterAgent {
+      tasks = List.copyOf(tasks);
+    }
+  }
+
+  /** A task an agent runs, as it reports it when re-registering. */
+  record AgentTask(FrameworkId frameworkId, FrameworkInfo framework, TaskInfo task, TaskState state) {}
+
+  /** Master to agent: admitted under {@code agentId}; the master pings every {@code pingInterval}. */
+  record AgentRegistered(AgentId agentId, Duration pingInterval) implements AgentMessage {}
+
+  /** Master to agent: run a task. */
+  record RunTask(FrameworkId frameworkId, FrameworkInfo framework, TaskInfo task) implements AgentMessage {}
+
+  /** Master to agent: kill a task (TERM, then KILL after the grace period). */
+  record KillTask(FrameworkId frameworkId, TaskId taskId, Optional<Duration> gracePeriod) implements AgentMessage {}
+
+  /** Master to agent: kill every task of a framework and forget it. */
+  record ShutdownFramework(FrameworkId frameworkId) implements AgentMessage {}
+
+  /** Agent to master: a task's status, carrying a uuid; resent until acknowledged. */
+  record StatusUpdate(FrameworkId frameworkId, TaskStatus status) implements AgentMessage {}
+
+  /** Master to agent: the framework acknowledged update {@code uuid}. */
+  record StatusUpdateAcknowledgement(AgentId agentId, FrameworkId frameworkId, TaskId taskId, UUID uuid)
+      implements AgentMessage {}
+
+  /** Master to agent: are you alive? */
+  record Ping(AgentId agentId) implements AgentMessage {}
+
+  /** Agent to master: yes. */
+  record Pong(AgentId agentId) implements AgentMessage {}
+
+  /** Master to agent: you are not (or no longer) part of the cluster; stop your tasks. */
+  record ShutdownAgent(String reason) implements AgentMessage {}
+}

@@ -1,0 +1,100 @@
+package dev.agora.core.protocol;
+
+import dev.agora.core.model.AgentId;
+import dev.agora.core.model.Filters;
+import dev.agora.core.model.FrameworkId;
+import dev.agora.core.model.FrameworkInfo;
+import dev.agora.core.model.OfferId;
+import dev.agora.core.model.Operation;
+import dev.agora.core.model.TaskId;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+
+/** Calls a framework's scheduler makes to the master (Mesos v1 {@code scheduler::Call}). */
+public sealed interface SchedulerCall extends Message {
+
+  /** Subscribes, or resubscribes when {@code info} carries the id of an earlier subscription. */
+  record Subscribe(FrameworkInfo info) implements SchedulerCall {}
+
+  /** Ends the framework: its tasks are killed and its offers rescinded. */
+  record Teardown(FrameworkId frameworkId) implements SchedulerCall {}
+
+  /** Uses offers (all on one agent) for operations; what they leave unused is filtered by {@code filters}. */
+  record Accept(FrameworkId frameworkId, List<OfferId> offerIds, List<Operation> operations, Filters filters)
+      implements SchedulerCall {
+    public Accept {
+      offerIds = List.copyOf(offerIds);
+      operations = List.copyOf(operations);
+    }
+  }
+
+  /** Returns offers unused, not to be offered again for {@code filters.refuse()}. */
+  record Decline(FrameworkId frameworkId, List<OfferId> offerIds, Filters filters) implements SchedulerCall {
+    public Decline {
+      offerIds = List.copyOf(offerIds);
+    }
+  }
+
+  /** Clears filters and asks for offers again in {@code roles} (all roles if empty). */
+  record Revive(FrameworkId frameworkId, Set<String> roles) implements SchedulerCall {
+    public Revive {
+      roles = Set.copyOf(roles);
+    }
+  }
+
+  /** Asks for no offers in {@code roles} (all roles if empty) until revived. */
+  record Suppress(FrameworkId frameworkId, Set<String> roles) implements SchedulerCall {
+    public Suppress {
+      roles = Set.copyOf(roles);
+    }
+  }
+
+  /** Kills a task, with an optional grace period overriding the task's. */
+  record Kill(FrameworkId frameworkId, TaskId taskId, Optional<AgentId> agentId, Optional<Duration> gracePeriod)
+      implements SchedulerCall {}
+
+  /** Acknowledges the status update {@code uuid} of a task, so the agent stops resending it. */
+  record Acknowledge(FrameworkId frameworkId, AgentId agentId, TaskId taskId, UUID uuid) implements SchedulerCall {}
+
+  /** Asks for the latest state of the given tasks; none means all the framework's tasks (implicit). */
+  record Reconcile(FrameworkId frameworkId, List<ReconcileTask> tasks) implements SchedulerCall {
+    public Reconcile {
+      tasks = List.copyOf(tasks);
+    }
+  }
+
+  /** One task to reconcile, with the agent the framework believes it is on. */
+  record ReconcileTask(TaskId taskId, Optional<AgentId> agentId) {}
+
+  /** The framework the call is from, or empty for a first subscription. */
+  default Optional<FrameworkId> caller() {
+    if (this instanceof Subscribe s) {
+      return s.info().id();
+    }
+    if (this instanceof Teardown c) {
+      return Optional.of(c.frameworkId());
+    }
+    if (this instanceof Accept c) {
+      return Optional.of(c.frameworkId());
+    }
+    if (this instanceof Decline c) {
+      return Optional.of(c.frameworkId());
+    }
+    if (this instanceof Revive c) {
+      return Optional.of(c.frameworkId());
+    }
+    if (this instanceof Suppress c) {
+      return Optional.of(c.frameworkId());
+    }
+    if (this instanceof Kill c) {
+      return Optional.of(c.frameworkId());
+    }
+    if (this instanceof Acknowledge c) {
+      return Optional.of(c.frameworkId());
+    }
+    return Optional.of(((Reconcile) this).frameworkId());
+  }
+}

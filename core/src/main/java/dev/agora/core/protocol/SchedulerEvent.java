@@ -1,0 +1,39 @@
+package dev.agora.core.protocol;
+
+import dev.agora.core.model.AgentId;
+import dev.agora.core.model.FrameworkId;
+import dev.agora.core.model.Offer;
+import dev.agora.core.model.OfferId;
+import dev.agora.core.model.TaskStatus;
+import java.time.Duration;
+import java.util.List;
+
+/** Events the master sends a framework's scheduler (Mesos v1 {@code scheduler::Event}). */
+public sealed interface SchedulerEvent extends Message {
+
+  /** The subscription took; later calls carry {@code frameworkId}. */
+  record Subscribed(FrameworkId frameworkId, Duration heartbeatInterval) implements SchedulerEvent {}
+
+  /** New offers. */
+  record Offers(List<Offer> offers) implements SchedulerEvent {
+    public Offers {
+      offers = List.copyOf(offers);
+    }
+  }
+
+  /** An offer is no longer valid. */
+  record Rescind(OfferId offerId) implements SchedulerEvent {}
+
+  /** A task's status changed. Acknowledge it when {@code status.uuid()} is present. */
+  record Update(TaskStatus status) implements SchedulerEvent {}
+
+  /** An agent was lost. */
+  record Failure(AgentId agentId) implements SchedulerEvent {}
+
+  /** The master refuses the framework (removed, invalid call): the scheduler must stop. */
+  record Error(String message) implements SchedulerEvent {}
+
+  /** The master is alive. */
+  record Heartbeat() implements SchedulerEvent {}
+
+}

@@ -1,0 +1,92 @@
+package dev.agora.examples.cluster;
+
+import dev.agora.allocator.HierarchicalAllocator;
+import dev.agora.core.agent.Agent;
+import dev.agora.core.agent.AgentSnapshot;
+import dev.agora.core.container.SimulatedContainerizer;
+import dev.agora.core.framework.SchedulerDriver;
+import dev.agora.core.master.Master;
+import dev.agora.core.master.MasterSnapshot;
+import dev.agora.core.model.AgentInfo;
+import dev.agora.core.model.FrameworkInfo;
+import dev.agora.core.model.Resources;
+import dev.agora.core.runtime.EventLoop;
+import dev.agora.core.runtime.Simulation;
+import dev.agora.core.transport.Address;
+import dev.agora.core.transport.FaultInjectingTransport;
+import dev.agora.core.transport.InProcessTransport;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * A whole cluster in one deterministic simulation with virtual time: a master, agents with
+ * simulated containers, frameworks, and a fault-injecting transport between them all.
+ */
+final class SimCluster implements AutoCloseable {
+  final Simulation sim;
+  final FaultInjectingTransport transport;
+  final Master master;
+  final List<Agent> agents = new ArrayList<>();
+  final List<SimulatedContainerizer> containerizers = new ArrayList<>();
+  final List<EventLoop> agentLoops = new ArrayList<>();
+  private final Path workDir;
+  private int frameworks;
+
+  SimCluster(long seed, Path workDir, Master.Builder extra) {
+    this.sim = new Simulation(seed);
+    this.workDir = workDir;
+    this.transport = new FaultInjectingTransport(new InProcessTransport(), sim.random());
+    this.master = extra.transport(transport).allocator(HierarchicalAllocator.builder().build())
+        .loop(sim.newLoop("master")).id("sim").build().start();
+    sim.runUntilIdle();
+  }
+
+  SimCluster(long seed, Path workDir) {
+    this(seed, workDir, Master.builder());
+  }
+
+  Agent addAgent(String resources) {
+    int n = agents.size();
+    SimulatedContainerizer c = new SimulatedContainerizer();
+    EventLoop loop = sim.newLoop("agent-" + n);
+    Agent agent = Agent.builder().transport(transport).address(Address.of("agent-" + n)).master(master.address())
+        .info(new AgentInfo("host" + n, Resources.parse(resources))).containerizer(c)
+        .workDir(workDir.resolve("agent-" + n)).loop(loop).random(sim.random()).build().start();
+    agents.add(agent);
+    containerizers.add(c);
+    agentLoops.add(loop);
+    sim.runUntilIdle();
+    return agent;
+  }
+
+  SchedulerDriver subscribe(FrameworkInfo info, RecordingScheduler scheduler) {
+    SchedulerDriver driver = SchedulerDriver.builder().transport(transport)
+        .address(Address.of("framework-" + frameworks++)).master(master.address()).framework(info)
+        .scheduler(scheduler).loop(sim.newLoop("framework-" + frameworks)).start();
+    sim.runUntilIdle();
+    return driver;
+  }
+
+  MasterSnapshot masterSnapshot() {
+    return await(master.snapshot());
+  }
+
+  AgentSnapshot agentSnapshot(int i) {
+    return await(agents.get(i).snapshot());
+  }
+
+  <T> T await(CompletableFuture<T> f) {
+    sim.runUntilIdle();
+    return f.join();
+  }
+
+  @Override
+  public void close() {
+    agents.forEach(Agent::close);
+    master.close();
+    sim.runUntilIdle();
+  }
+}
