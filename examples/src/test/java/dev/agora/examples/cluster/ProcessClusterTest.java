@@ -143,10 +143,11 @@ class ProcessClusterTest {
     Offer first = a.offersReceived.get(0);
     da.launch(first, List.of(task("a-task", first, "sleep 0.2")));
     List<Offer> rest = a.offersReceived.subList(1, a.offersReceived.size());
+    java.util.concurrent.atomic.AtomicBoolean launched = new java.util.concurrent.atomic.AtomicBoolean();
     RecordingScheduler b = new RecordingScheduler().onOffers((d, offers) -> {
       for (Offer o : offers) {
-        if (b.updates.isEmpty()) {
-          d.launch(o, List.of(task("b-task-" + o.agentId(), o, "sleep 0.2")));
+        if (launched.compareAndSet(false, true)) {
+          d.launch(o, List.of(task("b-task", o, "sleep 0.2")));
         }
       }
     });

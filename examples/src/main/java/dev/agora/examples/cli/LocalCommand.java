@@ -1,0 +1,103 @@
+package dev.agora.examples.cli;
+
+import dev.agora.core.framework.SchedulerDriver;
+import dev.agora.core.model.FrameworkInfo;
+import dev.agora.core.model.Resources;
+import dev.agora.core.model.TaskState;
+import dev.agora.core.transport.Address;
+import dev.agora.examples.local.BatchFramework;
+import dev.agora.examples.local.LocalCluster;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code agora local}: a master, agents and an example batch framework in this one process. */
+@Command(
+    name = "local",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Starts one master and N agents in this process, runs an example framework's batch of real",
+      "shell tasks on them, prints progress (offers, launches, state changes) and a summary, then exits.",
+      "Exit status 0 if every task FINISHED, 1 otherwise."
+    })
+final class LocalCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  @Option(names = "--agents", defaultValue = "2", description = "Number of agents (default: ${DEFAULT-VALUE}).")
+  int agents;
+
+  @Option(names = "--agent-resources", defaultValue = "cpus:2;mem:1024;disk:1024;ports:[31000-32000]",
+      description = "Resources of each agent, Mesos text form (default: ${DEFAULT-VALUE}).")
+  String agentResources;
+
+  @Option(names = "--attributes", defaultValue = "", description = "Attributes of each agent, e.g. rack:r1;zone:a.")
+  String attributes;
+
+  @Option(names = "--tasks", defaultValue = "10", description = "Tasks the example framework runs (default: ${DEFAULT-VALUE}).")
+  int tasks;
+
+  @Option(names = "--task-command", defaultValue = "echo hello from $MESOS_TASK_ID; sleep 1",
+      description = "Shell command of each task (default: ${DEFAULT-VALUE}).")
+  String taskCommand;
+
+  @Option(names = "--task-resources", defaultValue = "cpus:0.5;mem:128",
+      description = "Resources of each task (default: ${DEFAULT-VALUE}).")
+  String taskResources;
+
+  @Option(names = "--work-dir", description = "Where agents put task sandboxes (default: a new temporary directory).")
+  Path workDir;
+
+  @Option(names = "--timeout", defaultValue = "PT5M",
+      description = "Give up if the batch has not ended within this ISO-8601 duration (default: ${DEFAULT-VALUE}).")
+  Duration timeout;
+
+  @Override
+  public Integer call() throws Exception {
+    PrintWriter out = spec.commandLine().getOut();
+    if (agents < 1 || tasks < 0) {
+      throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--agents must be >= 1 and --tasks >= 0");
+    }
+    Resources perAgent = parse("--agent-resources", agentResources);
+    Resources perTask = parse("--task-resources", taskResources);
+    Path dir = workDir != null ? Files.createDirectories(workDir) : Files.createTempDirectory("agora-local-");
+    out.printf("starting 1 master and %d agent(s) [%s]; sandboxes under %s%n", agents, perAgent, dir);
+    out.flush();
+    try (LocalCluster cluster = new LocalCluster(agents, perAgent, attributes, dir)) {
+      BatchFramework framework = new BatchFramework(tasks, taskCommand, perTask, line -> {
+        out.println(line);
+        out.flush();
+      });
+      SchedulerDriver driver = SchedulerDriver.builder().transport(cluster.transport())
+          .address(Address.of("example-batch")).master(cluster.masterAddress())
+          .framework(FrameworkInfo.builder("example-batch").build()).scheduler(framework).start();
+      try {
+        if (tasks == 0) {
+          out.println("summary: 0 tasks");
+          return 0;
+        }
+        if (!framework.awaitDone(timeout)) {
+          out.println("timed out after " + timeout);
+          return 1;
+        }
+        return framework.finalStates().keySet().stream().allMatch(s -> s == TaskState.FINISHED) ? 0 : 1;
+      } finally {
+        driver.teardown();
+      }
+    }
+  }
+
+  private Resources parse(String option, String text) {
+    try {
+      return Resources.parse(text);
+    } catch (IllegalArgumentException e) {
+      throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+          "Invalid value for option '" + option + "': " + e.getMessage());
+    }
+  }
+}

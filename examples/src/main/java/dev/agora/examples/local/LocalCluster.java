@@ -1,0 +1,69 @@
+package dev.agora.examples.local;
+
+import dev.agora.allocator.HierarchicalAllocator;
+import dev.agora.containers.ProcessContainerizer;
+import dev.agora.core.agent.Agent;
+import dev.agora.core.master.Master;
+import dev.agora.core.model.AgentInfo;
+import dev.agora.core.model.Attributes;
+import dev.agora.core.model.Resources;
+import dev.agora.core.transport.Address;
+import dev.agora.core.transport.InProcessTransport;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One master and N agents in one process, wired with the default backends (hierarchical DRF
+ * allocator, process containerizer, in-process transport). Frameworks join through
+ * {@link #transport()} and {@link #masterAddress()}.
+ *
+ * <p>Closing it stops the agents (killing their tasks) and the master.
+ */
+public final class LocalCluster implements AutoCloseable {
+  private final InProcessTransport transport = new InProcessTransport();
+  private final Master master;
+  private final List<Agent> agents = new ArrayList<>();
+
+  /**
+   * Starts the cluster.
+   *
+   * @param agentCount how many agents
+   * @param agentResources each agent's resources, in the Mesos text form
+   * @param attributes each agent's attributes, e.g. {@code rack:r1}
+   * @param workDir where agents put sandboxes
+   */
+  public LocalCluster(int agentCount, Resources agentResources, String attributes, Path workDir) {
+    if (agentCount < 1) {
+      throw new IllegalArgumentException("agents must be >= 1 but was " + agentCount);
+    }
+    master = Master.builder().transport(transport).allocator(HierarchicalAllocator.builder().build()).build().start();
+    for (int i = 0; i < agentCount; i++) {
+      agents.add(Agent.builder().transport(transport).address(Address.of("agent-" + i)).master(master.address())
+          .info(new AgentInfo("agent-" + i + ".local", agentResources, Attributes.parse(attributes)))
+          .containerizer(ProcessContainerizer.builder().build()).workDir(workDir.resolve("agent-" + i))
+          .build().start());
+    }
+  }
+
+  /** The transport frameworks use to reach the master. */
+  public InProcessTransport transport() {
+    return transport;
+  }
+
+  /** The master's address. */
+  public Address masterAddress() {
+    return master.address();
+  }
+
+  /** The master. */
+  public Master master() {
+    return master;
+  }
+
+  @Override
+  public void close() {
+    agents.forEach(Agent::close);
+    master.close();
+  }
+}
