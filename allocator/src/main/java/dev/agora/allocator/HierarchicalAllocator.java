@@ -1,0 +1,699 @@
+package dev.agora.allocator;
+
+import dev.agora.core.allocation.Allocation;
+import dev.agora.core.allocation.Allocator;
+import dev.agora.core.allocation.Sorter;
+import dev.agora.core.model.AgentId;
+import dev.agora.core.model.AgentInfo;
+import dev.agora.core.model.Filters;
+import dev.agora.core.model.FrameworkId;
+import dev.agora.core.model.FrameworkInfo;
+import dev.agora.core.model.Resources;
+import dev.agora.core.model.Roles;
+import dev.agora.core.runtime.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The default {@link Allocator}: Mesos's hierarchical allocator. Agents are shared among roles,
+ * and each role's share among its frameworks, by weighted Dominant Resource Fairness (or by the
+ * {@link Sorter} given to the builder).
+ *
+ * <p>Create one with {@link #builder()}. Threading: not thread-safe; like every {@link Allocator}
+ * it is called only from the master's event loop (see the SPI's contract). Nullability: no method
+ * accepts or returns null. Ownership: the allocator owns its sorters, which it creates from the
+ * builder's factory; the values it is given and returns are immutable.
+ *
+ * <p>Design. Resources handed out stay allocated to the framework (offered or in use) until
+ * {@link #recoverResources}. An {@link #allocate()} cycle visits agents in id order; for each agent
+ * it visits roles in the role sorter's order and, in each role, frameworks in that role's sorter
+ * order, and gives the first framework that may take them all the agent's free resources that
+ * are allocatable to the role ({@link Resources#allocatableTo}), if they reach the minimum
+ * allocatable size and no decline filter of the framework on that agent contains them. Sorters
+ * are told at once, so the next agent goes to whoever is then lowest. A framework appears in a
+ * role's sorter as active only while it is active, subscribes the role and has not suppressed
+ * it; so a cycle does not even look at frameworks that may not receive offers.
+ *
+ * <p>Resources carry no allocation role: {@link #recoverResources} takes them back from the
+ * framework's roles in name order, and resources a framework already uses when it is added are
+ * attributed to the first of its roles they are allocatable to. Filters are per framework and
+ * agent (not per role), and {@link #reviveOffers} clears all of the framework's filters.
+ *
+ * <p>Concurrency: confined to the master's loop; no locks.
+ *
+ * <p>Invariants (checked by {@link #checkInvariants()}; tests call it after every step):
+ *
+ * <ul>
+ *   <li>per agent, {@code allocated + free == total}, and {@code allocated} is the sum of every
+ *       framework's allocation there plus what not-yet-added frameworks use there ({@code
+ *       orphans}): nothing is allocated twice;
+ *   <li>the role sorter's allocation of a role, and a role sorter's allocation of a framework,
+ *       are the quantities of the framework allocations they stand for;
+ *   <li>a role is tracked (in the role sorter, with a framework sorter) exactly while some
+ *       framework subscribes it or holds resources in it; a framework is active in a role's
+ *       sorter exactly when {@link FrameworkState#wantsOffers} holds;
+ *   <li>the sorters' pool is the sum of the agents' totals.
+ * </ul>
+ */
+public final class HierarchicalAllocator implements Allocator {
+  private static final Logger LOG = LoggerFactory.getLogger(HierarchicalAllocator.class);
+
+  /** Filters longer than this (about a century) are cut to it, so that clock arithmetic cannot wrap. */
+  private static final long MAX_FILTER_NANOS = Duration.ofDays(36_500).toNanos();
+
+  private final MinAllocatable minAllocatable;
+  private final Supplier<? extends Sorter> sorterFactory;
+  private final Sorter roleSorter;
+  private final Map<String, Sorter> frameworkSorters = new HashMap<>();
+  private final Map<String, Set<String>> roleMembers = new HashMap<>();
+  private final Map<FrameworkId, FrameworkState> frameworks = new HashMap<>();
+  private final Map<String, FrameworkState> byClient = new HashMap<>();
+  private final TreeMap<AgentId, AgentState> agents = new TreeMap<>();
+  /** What frameworks not (yet) added use on agents, from {@link #addAgent}. */
+  private final Map<FrameworkId, Map<AgentId, Resources>> orphans = new HashMap<>();
+  private Resources clusterTotal = Resources.EMPTY;
+  private Clock clock;
+
+  private HierarchicalAllocator(Builder b) {
+    this.minAllocatable = b.minAllocatable != null ? b.minAllocatable : MinAllocatable.DEFAULT;
+    this.sorterFactory = b.sorterFactory != null ? b.sorterFactory : DrfSorter::new;
+    this.roleSorter = newSorter();
+  }
+
+  /** A builder; by default weighted DRF sorters and Mesos's minimum of {@code cpus:0.01} or {@code mem:32}. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  @Override
+  public String name() {
+    return "hierarchical-" + roleSorter.name();
+  }
+
+  @Override
+  public void initialize(Clock clock) {
+    if (this.clock != null) {
+      throw new IllegalStateException("allocator was already initialized");
+    }
+    this.clock = Objects.requireNonNull(clock, "clock");
+  }
+
+  // ---------------------------------------------------------------- frameworks
+
+  @Override
+  public void addFramework(FrameworkId id, FrameworkInfo info, Map<AgentId, Resources> used, boolean active) {
+    requireInitialized();
+    Objects.requireNonNull(info, "info");
+    Objects.requireNonNull(used, "used");
+    if (frameworks.containsKey(id)) {
+      LOG.warn("framework {} is already added; ignoring the second add", id);
+      return;
+    }
+    FrameworkState fw = new FrameworkState(id, info, active);
+    frameworks.put(id, fw);
+    byClient.put(fw.client, fw);
+    for (String role : info.roles()) {
+      track(fw, role);
+    }
+    Map<AgentId, Resources> adopted = orphans.remove(id);
+    if (adopted != null) {
+      // Already counted in the agents' allocations when the agents were added.
+      for (Map.Entry<AgentId, Resources> e : new TreeMap<>(adopted).entrySet()) {
+        attribute(fw, agents.get(e.getKey()), e.getValue(), false);
+      }
+    }
+    for (Map.Entry<AgentId, Resources> e : new TreeMap<>(used).entrySet()) {
+      AgentState agent = agents.get(e.getKey());
+      if (agent == null || adopted != null && adopted.containsKey(e.getKey())) {
+        continue; // reported again when the agent is added, or already adopted
+      }
+      attribute(fw, agent, clampToFree(agent, id, e.getValue()), true);
+    }
+    refreshActivation(fw);
+    assert checkAgents();
+  }
+
+  @Override
+  public void removeFramework(FrameworkId id) {
+    requireInitialized();
+    FrameworkState fw = frameworks.remove(id);
+    if (fw == null) {
+      Map<AgentId, Resources> held = orphans.remove(id);
+      if (held != null) {
+        held.forEach((agentId, r) -> agents.get(agentId).release(r));
+      }
+      return;
+    }
+    byClient.remove(fw.client);
+    for (String role : new ArrayList<>(fw.allocations.keySet())) {
+      for (Map.Entry<AgentId, Resources> e : new ArrayList<>(fw.allocations.get(role).entrySet())) {
+        unallocate(fw, role, agents.get(e.getKey()), e.getValue());
+      }
+    }
+    for (String role : fw.trackedRoles()) {
+      untrack(fw, role);
+    }
+    assert checkAgents();
+  }
+
+  @Override
+  public void activateFramework(FrameworkId id) {
+    requireInitialized();
+    FrameworkState fw = frameworks.get(id);
+    if (fw != null) {
+      fw.active = true;
+      refreshActivation(fw);
+    }
+  }
+
+  @Override
+  public void deactivateFramework(FrameworkId id) {
+    requireInitialized();
+    FrameworkState fw = frameworks.get(id);
+    if (fw != null) {
+      fw.active = false;
+      refreshActivation(fw);
+    }
+  }
+
+  @Override
+  public void updateFramework(FrameworkId id, FrameworkInfo info) {
+    requireInitialized();
+    Objects.requireNonNull(info, "info");
+    FrameworkState fw = frameworks.get(id);
+    if (fw == null) {
+      return;
+    }
+    Set<String> before = fw.trackedRoles();
+    fw.info = info;
+    fw.suppressed.retainAll(info.roles());
+    for (String role : info.roles()) {
+      if (!before.contains(role)) {
+        track(fw, role);
+      }
+    }
+    for (String role : before) {
+      if (!fw.subscribes(role) && !fw.allocations.containsKey(role)) {
+        untrack(fw, role);
+      }
+    }
+    refreshActivation(fw);
+  }
+
+  @Override
+  public void suppressOffers(FrameworkId id, Set<String> roles) {
+    requireInitialized();
+    checkRoles(roles);
+    FrameworkState fw = frameworks.get(id);
+    if (fw != null) {
+      fw.suppressed.addAll(subscribed(fw, roles));
+      refreshActivation(fw);
+    }
+  }
+
+  @Override
+  public void reviveOffers(FrameworkId id, Set<String> roles) {
+    requireInitialized();
+    checkRoles(roles);
+    FrameworkState fw = frameworks.get(id);
+    if (fw != null) {
+      fw.filters.clear();
+      fw.suppressed.removeAll(subscribed(fw, roles));
+      refreshActivation(fw);
+    }
+  }
+
+  // ---------------------------------------------------------------- agents
+
+  @Override
+  public void addAgent(AgentId id, AgentInfo info, Resources total, Map<FrameworkId, Resources> used) {
+    requireInitialized();
+    Objects.requireNonNull(info, "info");
+    Objects.requireNonNull(total, "total");
+    Objects.requireNonNull(used, "used");
+    if (agents.containsKey(id)) {
+      LOG.warn("agent {} is already added; ignoring the second add", id);
+      return;
+    }
+    AgentState agent = new AgentState(id, total);
+    agents.put(id, agent);
+    clusterTotal = clusterTotal.add(total);
+    roleSorter.addTotal(total);
+    for (Sorter s : frameworkSorters.values()) {
+      s.addTotal(total);
+    }
+    for (Map.Entry<FrameworkId, Resources> e : new TreeMap<>(used).entrySet()) {
+      Resources r = clampToFree(agent, e.getKey(), e.getValue());
+      if (r.isEmpty()) {
+        continue;
+      }
+      FrameworkState fw = frameworks.get(e.getKey());
+      if (fw != null) {
+        attribute(fw, agent, r, true);
+      } else {
+        agent.allocate(r);
+        orphans.computeIfAbsent(e.getKey(), f -> new HashMap<>()).merge(id, r, Resources::add);
+      }
+    }
+    assert agent.consistent();
+  }
+
+  @Override
+  public void removeAgent(AgentId id) {
+    requireInitialized();
+    AgentState agent = agents.get(id);
+    if (agent == null) {
+      return;
+    }
+    for (FrameworkState fw : frameworks.values()) {
+      for (String role : new ArrayList<>(fw.allocations.keySet())) {
+        Resources held = fw.allocation(role, id);
+        if (!held.isEmpty()) {
+          unallocate(fw, role, agent, held);
+          if (!fw.subscribes(role) && !fw.allocations.containsKey(role)) {
+            untrack(fw, role);
+          }
+        }
+      }
+      fw.filters.remove(id);
+    }
+    orphans.values().removeIf(byAgent -> byAgent.remove(id) != null && byAgent.isEmpty());
+    agents.remove(id);
+    clusterTotal = clusterTotal.subtract(agent.total);
+    roleSorter.removeTotal(agent.total);
+    for (Sorter s : frameworkSorters.values()) {
+      s.removeTotal(agent.total);
+    }
+  }
+
+  // ---------------------------------------------------------------- resources
+
+  @Override
+  public void recoverResources(
+      FrameworkId frameworkId, AgentId agentId, Resources resources, Optional<Filters> filters) {
+    requireInitialized();
+    Objects.requireNonNull(resources, "resources");
+    Objects.requireNonNull(filters, "filters");
+    AgentState agent = agents.get(agentId);
+    if (agent == null) {
+      return;
+    }
+    FrameworkState fw = frameworks.get(frameworkId);
+    if (fw == null) {
+      recoverOrphan(frameworkId, agent, resources);
+      return;
+    }
+    Resources remaining = resources;
+    Resources recovered = Resources.EMPTY;
+    for (String role : new ArrayList<>(fw.allocations.keySet())) {
+      if (remaining.isEmpty()) {
+        break;
+      }
+      Resources part = fw.allocation(role, agentId).intersect(remaining);
+      if (part.isEmpty()) {
+        continue;
+      }
+      unallocate(fw, role, agent, part);
+      remaining = remaining.subtract(part);
+      recovered = recovered.add(part);
+      if (!fw.subscribes(role) && !fw.allocations.containsKey(role)) {
+        untrack(fw, role);
+      }
+    }
+    if (filters.isPresent() && !recovered.isEmpty() && !filters.get().refuse().isZero()) {
+      long nanos = filters.get().refuse().compareTo(Duration.ofNanos(MAX_FILTER_NANOS)) > 0
+          ? MAX_FILTER_NANOS
+          : filters.get().refuse().toNanos();
+      fw.addFilter(agentId, new OfferFilter(recovered, clock.nanoTime() + nanos));
+    }
+    assert agent.consistent();
+  }
+
+  @Override
+  public void updateWeights(Map<String, Double> weights) {
+    requireInitialized();
+    Map<String, Double> checked = new LinkedHashMap<>();
+    for (Map.Entry<String, Double> e : new TreeMap<>(weights).entrySet()) {
+      String role = Roles.check(e.getKey());
+      Double w = e.getValue();
+      if (w == null || !(w > 0) || w.isInfinite()) {
+        throw new IllegalArgumentException(
+            "weight of role '" + role + "' must be positive and finite but was " + w);
+      }
+      checked.put(role, w);
+    }
+    checked.forEach(roleSorter::updateWeight);
+  }
+
+  @Override
+  public List<Allocation> allocate() {
+    requireInitialized();
+    List<Allocation> result = new ArrayList<>();
+    long now = clock.nanoTime();
+    for (AgentState agent : agents.values()) {
+      if (agent.free().isEmpty()) {
+        continue;
+      }
+      for (String role : roleSorter.sort()) {
+        Resources available = agent.free().allocatableTo(role);
+        if (available.isEmpty() || !minAllocatable.allows(available)) {
+          continue;
+        }
+        for (String client : frameworkSorters.get(role).sort()) {
+          FrameworkState fw = byClient.get(client);
+          if (fw.isFiltered(agent.id, available, now)) {
+            continue;
+          }
+          allocate(fw, role, agent, available);
+          result.add(new Allocation(fw.id, role, agent.id, available));
+          break; // nothing allocatable to this role is left on the agent
+        }
+        if (agent.free().isEmpty()) {
+          break;
+        }
+      }
+    }
+    if (LOG.isDebugEnabled()) {
+      LOG.debug("allocation cycle handed out {} offers over {} agents", result.size(), agents.size());
+    }
+    return result;
+  }
+
+  // ---------------------------------------------------------------- views for tests and operators
+
+  /** What {@code framework} holds on {@code agent} over all its roles; empty if unknown. */
+  Resources allocation(FrameworkId framework, AgentId agent) {
+    FrameworkState fw = frameworks.get(framework);
+    if (fw == null) {
+      return Resources.EMPTY;
+    }
+    Resources sum = Resources.EMPTY;
+    for (String role : fw.allocations.keySet()) {
+      sum = sum.add(fw.allocation(role, agent));
+    }
+    return sum;
+  }
+
+  /** The free resources of {@code agent}; empty if unknown. */
+  Resources free(AgentId agent) {
+    AgentState a = agents.get(agent);
+    return a == null ? Resources.EMPTY : a.free();
+  }
+
+  /** The roles currently tracked, sorted. */
+  Set<String> trackedRoles() {
+    return new TreeSet<>(roleMembers.keySet());
+  }
+
+  /** The agents known, in cycle order. */
+  Set<AgentId> agentIds() {
+    return agents.navigableKeySet();
+  }
+
+  /** Checks the invariants in the class comment; throws {@link IllegalStateException} if broken. */
+  void checkInvariants() {
+    Map<AgentId, Resources> sums = new HashMap<>();
+    Map<String, Resources> roleSums = new HashMap<>();
+    for (FrameworkState fw : frameworks.values()) {
+      for (String role : fw.trackedRoles()) {
+        Sorter s = frameworkSorters.get(role);
+        if (s == null || !s.contains(fw.client) || !roleMembers.get(role).contains(fw.client)) {
+          throw new IllegalStateException("framework " + fw.id + " is not tracked under role " + role);
+        }
+        Resources inRole = Resources.EMPTY;
+        for (Map.Entry<AgentId, Resources> e : fw.allocations.getOrDefault(role, Map.of()).entrySet()) {
+          if (e.getValue().isEmpty()) {
+            throw new IllegalStateException("empty allocation entry of " + fw.id + " on " + e.getKey());
+          }
+          inRole = inRole.add(e.getValue());
+          sums.merge(e.getKey(), e.getValue(), Resources::add);
+        }
+        roleSums.merge(role, inRole, Resources::add);
+        Resources q = DrfSorter.quantities(inRole);
+        if (!s.allocation(fw.client).equals(q)) {
+          throw new IllegalStateException("sorter of role " + role + " holds " + s.allocation(fw.client)
+              + " for " + fw.id + " which holds " + q);
+        }
+      }
+    }
+    orphans.values().forEach(byAgent -> byAgent.forEach((a, r) -> sums.merge(a, r, Resources::add)));
+    Resources total = Resources.EMPTY;
+    for (AgentState agent : agents.values()) {
+      total = total.add(agent.total);
+      if (!agent.consistent()) {
+        throw new IllegalStateException("agent " + agent.id + ": allocated " + agent.allocated()
+            + " + free " + agent.free() + " != total " + agent.total);
+      }
+      if (!agent.allocated().equals(sums.getOrDefault(agent.id, Resources.EMPTY))) {
+        throw new IllegalStateException("agent " + agent.id + " counts " + agent.allocated()
+            + " allocated but frameworks hold " + sums.get(agent.id));
+      }
+    }
+    if (!total.equals(clusterTotal)) {
+      throw new IllegalStateException("cluster total " + clusterTotal + " != sum of agents " + total);
+    }
+    for (Map.Entry<String, Set<String>> e : roleMembers.entrySet()) {
+      String role = e.getKey();
+      if (e.getValue().isEmpty() || !roleSorter.contains(role)) {
+        throw new IllegalStateException("role " + role + " is tracked without frameworks or sorter");
+      }
+      Resources q = DrfSorter.quantities(roleSums.getOrDefault(role, Resources.EMPTY));
+      if (!roleSorter.allocation(role).equals(q)) {
+        throw new IllegalStateException("role sorter holds " + roleSorter.allocation(role)
+            + " for role " + role + " which holds " + q);
+      }
+      Set<String> active = new HashSet<>(frameworkSorters.get(role).sort());
+      for (String client : e.getValue()) {
+        if (active.contains(client) != byClient.get(client).wantsOffers(role)) {
+          throw new IllegalStateException("framework " + client + " has the wrong activation in role " + role);
+        }
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  private void requireInitialized() {
+    if (clock == null) {
+      throw new IllegalStateException("allocator is not initialized: call initialize(clock) first");
+    }
+  }
+
+  private Sorter newSorter() {
+    Sorter s = sorterFactory.get();
+    if (s == null) {
+      throw new IllegalStateException("sorter factory returned null");
+    }
+    return s;
+  }
+
+  private void track(FrameworkState fw, String role) {
+    Set<String> members = roleMembers.get(role);
+    if (members == null) {
+      members = new HashSet<>();
+      roleMembers.put(role, members);
+      Sorter s = newSorter();
+      s.addTotal(clusterTotal);
+      frameworkSorters.put(role, s);
+      roleSorter.add(role);
+    }
+    if (members.add(fw.client)) {
+      frameworkSorters.get(role).add(fw.client);
+      if (!fw.wantsOffers(role)) {
+        frameworkSorters.get(role).deactivate(fw.client);
+      }
+    }
+  }
+
+  /** Stops tracking the framework under {@code role}; it must hold nothing there. */
+  private void untrack(FrameworkState fw, String role) {
+    Set<String> members = roleMembers.get(role);
+    if (members == null || !members.remove(fw.client)) {
+      return;
+    }
+    frameworkSorters.get(role).remove(fw.client);
+    if (members.isEmpty()) {
+      roleMembers.remove(role);
+      frameworkSorters.remove(role);
+      roleSorter.remove(role);
+    }
+  }
+
+  private void refreshActivation(FrameworkState fw) {
+    for (String role : fw.trackedRoles()) {
+      Sorter s = frameworkSorters.get(role);
+      if (fw.wantsOffers(role)) {
+        s.activate(fw.client);
+      } else {
+        s.deactivate(fw.client);
+      }
+    }
+  }
+
+  private void allocate(FrameworkState fw, String role, AgentState agent, Resources resources) {
+    agent.allocate(resources);
+    fw.add(role, agent.id, resources);
+    roleSorter.allocated(role, resources);
+    frameworkSorters.get(role).allocated(fw.client, resources);
+  }
+
+  private void unallocate(FrameworkState fw, String role, AgentState agent, Resources resources) {
+    fw.subtract(role, agent.id, resources);
+    agent.release(resources);
+    roleSorter.unallocated(role, resources);
+    frameworkSorters.get(role).unallocated(fw.client, resources);
+  }
+
+  /**
+   * Records resources the framework holds on an agent, split over its roles: each part goes to
+   * the first role it is allocatable to, anything left to its first role.
+   *
+   * @param fromFree whether the resources are still free on the agent (false: already counted)
+   */
+  private void attribute(FrameworkState fw, AgentState agent, Resources resources, boolean fromFree) {
+    Resources remaining = resources;
+    List<String> roles = fw.info.roles();
+    for (String role : roles) {
+      Resources part = remaining.allocatableTo(role);
+      if (!part.isEmpty()) {
+        hold(fw, role, agent, part, fromFree);
+        remaining = remaining.subtract(part);
+      }
+    }
+    if (!remaining.isEmpty()) {
+      hold(fw, roles.get(0), agent, remaining, fromFree);
+    }
+  }
+
+  private void hold(FrameworkState fw, String role, AgentState agent, Resources r, boolean fromFree) {
+    if (fromFree) {
+      allocate(fw, role, agent, r);
+    } else {
+      fw.add(role, agent.id, r);
+      roleSorter.allocated(role, r);
+      frameworkSorters.get(role).allocated(fw.client, r);
+    }
+  }
+
+  private void recoverOrphan(FrameworkId frameworkId, AgentState agent, Resources resources) {
+    Map<AgentId, Resources> byAgent = orphans.get(frameworkId);
+    Resources held = byAgent == null ? null : byAgent.get(agent.id);
+    if (held == null) {
+      return;
+    }
+    Resources part = held.intersect(resources);
+    agent.release(part);
+    Resources left = held.subtract(part);
+    if (left.isEmpty()) {
+      byAgent.remove(agent.id);
+      if (byAgent.isEmpty()) {
+        orphans.remove(frameworkId);
+      }
+    } else {
+      byAgent.put(agent.id, left);
+    }
+  }
+
+  /** What of {@code used} is free on the agent; a master that reports more has a bug, logged. */
+  private static Resources clampToFree(AgentState agent, FrameworkId framework, Resources used) {
+    if (agent.free().contains(used)) {
+      return used;
+    }
+    Resources part = agent.free().intersect(used);
+    LOG.warn("framework {} reports using {} on agent {} where only {} is free; counting {}",
+        framework, used, agent.id, agent.free(), part);
+    return part;
+  }
+
+  /** The subscribed roles among {@code roles}, or all subscribed roles if {@code roles} is empty. */
+  private static Set<String> subscribed(FrameworkState fw, Set<String> roles) {
+    Set<String> out = new HashSet<>(fw.info.roles());
+    if (!roles.isEmpty()) {
+      out.retainAll(roles);
+    }
+    return out;
+  }
+
+  private static void checkRoles(Set<String> roles) {
+    for (String role : roles) {
+      Roles.check(role);
+    }
+  }
+
+  private boolean checkAgents() {
+    for (AgentState a : agents.values()) {
+      if (!a.consistent()) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Builds a {@link HierarchicalAllocator}. Each setter checks its value at once and may be called
+   * once. Not thread-safe; use one builder on one thread.
+   */
+  public static final class Builder {
+    private MinAllocatable minAllocatable;
+    private Supplier<? extends Sorter> sorterFactory;
+
+    private Builder() {}
+
+    /**
+     * The smallest offers worth making: resources are offered only if they hold every scalar
+     * quantity of at least one of the given alternatives (Mesos's
+     * {@code --min_allocatable_resources}; default {@code cpus:0.01} or {@code mem:32}).
+     *
+     * @throws IllegalArgumentException if an alternative is empty or holds non-scalar resources
+     * @throws IllegalStateException if already set
+     */
+    public Builder minAllocatable(Resources first, Resources... more) {
+      Objects.requireNonNull(first, "first");
+      requireUnset(minAllocatable, "minAllocatable");
+      List<Resources> all = new ArrayList<>();
+      all.add(first);
+      all.addAll(Arrays.asList(more));
+      minAllocatable = new MinAllocatable(all);
+      return this;
+    }
+
+    /**
+     * Where the allocator gets its sorters: one for roles and one for the frameworks of each role.
+     * The factory must return a new, empty sorter on each call; it is called on the master's loop.
+     * Default: weighted DRF.
+     *
+     * @throws IllegalStateException if already set
+     */
+    public Builder sorter(Supplier<? extends Sorter> factory) {
+      Objects.requireNonNull(factory, "factory");
+      requireUnset(sorterFactory, "sorter");
+      sorterFactory = factory;
+      return this;
+    }
+
+    /** A new allocator; call {@link Allocator#initialize} before anything else. */
+    public HierarchicalAllocator build() {
+      return new HierarchicalAllocator(this);
+    }
+
+    private static void requireUnset(Object current, String field) {
+      if (current != null) {
+        throw new IllegalStateException(field + " was already set to " + current);
+      }
+    }
+  }
+}

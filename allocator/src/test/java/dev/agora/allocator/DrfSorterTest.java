@@ -1,0 +1,158 @@
+package dev.agora.allocator;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.agora.core.allocation.Sorter;
+import dev.agora.core.model.Resources;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.Combinators;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+import org.junit.jupiter.api.Test;
+
+class DrfSorterTest extends SorterContract {
+  @Override
+  protected Sorter newSorter() {
+    return new DrfSorter();
+  }
+
+  @Test
+  void dominantShareDecidesTheOrderAndNameBreaksTies() {
+    sorter.add("b");
+    sorter.add("a");
+    assertThat(sorter.sort()).containsExactly("a", "b");
+    // a: cpus 3/10 = 0.3 dominant; b: mem 400/1000 = 0.4 dominant.
+    sorter.allocated("a", Resources.parse("cpus:3;mem:100"));
+    sorter.allocated("b", Resources.parse("cpus:1;mem:400"));
+    assertThat(sorter.sort()).containsExactly("a", "b");
+    sorter.allocated("a", Resources.parse("cpus:2"));
+    assertThat(sorter.sort()).containsExactly("b", "a");
+  }
+
+  @Test
+  void weightDividesTheShare() {
+    sorter.add("heavy");
+    sorter.add("light");
+    sorter.updateWeight("heavy", 2);
+    sorter.allocated("heavy", Resources.parse("cpus:4"));
+    sorter.allocated("light", Resources.parse("cpus:3"));
+    assertThat(sorter.sort()).containsExactly("heavy", "light");
+    assertThat(((DrfSorter) sorter).weightedShare("heavy")).isEqualTo(0.2);
+  }
+
+  @Test
+  void sharesFollowChangesOfThePool() {
+    sorter.add("a");
+    sorter.add("b");
+    sorter.allocated("a", Resources.parse("cpus:2"));
+    sorter.allocated("b", Resources.parse("gpus:1"));
+    // No gpus in the pool: b's gpus do not count.
+    assertThat(sorter.sort()).containsExactly("b", "a");
+    sorter.addTotal(Resources.parse("gpus:2"));
+    assertThat(sorter.sort()).containsExactly("a", "b");
+  }
+
+  record Step(int kind, int client, int cpus, int mem, int weight) {}
+
+  @Provide
+  Arbitrary<List<Step>> steps() {
+    return Combinators.combine(
+            Arbitraries.integers().between(0, 6),
+            Arbitraries.integers().between(0, 4),
+            Arbitraries.integers().between(0, 5),
+            Arbitraries.integers().between(0, 300),
+            Arbitraries.integers().between(1, 4))
+        .as(Step::new)
+        .list()
+        .ofMaxSize(60);
+  }
+
+  /** The DRF order always equals a brute-force recomputation from the allocations and weights. */
+  @Property(tries = 300)
+  void orderEqualsBruteForceRecomputation(@ForAll("steps") List<Step> steps) {
+    DrfSorter drf = new DrfSorter();
+    Map<String, long[]> alloc = new HashMap<>();
+    Map<String, Double> weights = new HashMap<>();
+    Set<String> inactive = new HashSet<>();
+    long[] total = {0, 0};
+    for (Step s : steps) {
+      String c = "c" + s.client();
+      boolean known = alloc.containsKey(c);
+      switch (s.kind()) {
+        case 0 -> {
+          if (!known) {
+            drf.add(c);
+            alloc.put(c, new long[2]);
+          }
+        }
+        case 1 -> {
+          drf.remove(c);
+          alloc.remove(c);
+          inactive.remove(c);
+        }
+        case 2 -> {
+          if (known) {
+            drf.allocated(c, Resources.of(s.cpus(), s.mem()));
+            alloc.get(c)[0] += s.cpus();
+            alloc.get(c)[1] += s.mem();
+          }
+        }
+        case 3 -> {
+          if (known) {
+            long cpus = Math.min(s.cpus(), alloc.get(c)[0]);
+            long mem = Math.min(s.mem(), alloc.get(c)[1]);
+            drf.unallocated(c, Resources.of(cpus, mem));
+            alloc.get(c)[0] -= cpus;
+            alloc.get(c)[1] -= mem;
+          }
+        }
+        case 4 -> {
+          drf.addTotal(Resources.of(s.cpus(), s.mem()));
+          total[0] += s.cpus();
+          total[1] += s.mem();
+        }
+        case 5 -> {
+          drf.updateWeight(c, s.weight());
+          weights.put(c, (double) s.weight());
+        }
+        default -> {
+          if (known) {
+            if (inactive.add(c)) {
+              drf.deactivate(c);
+            } else {
+              inactive.remove(c);
+              drf.activate(c);
+            }
+          }
+        }
+      }
+      drf.checkInvariants();
+      List<String> expected = new ArrayList<>();
+      Map<String, Double> shares = new HashMap<>();
+      for (Map.Entry<String, long[]> e : alloc.entrySet()) {
+        double share = 0;
+        for (int i = 0; i < 2; i++) {
+          if (total[i] > 0 && e.getValue()[i] > 0) {
+            share = Math.max(share, e.getValue()[i] * 1000 / (double) (total[i] * 1000));
+          }
+        }
+        shares.put(e.getKey(), share / weights.getOrDefault(e.getKey(), 1.0));
+        if (!inactive.contains(e.getKey())) {
+          expected.add(e.getKey());
+        }
+      }
+      expected.sort(Comparator.<String>comparingDouble(shares::get).thenComparing(Comparator.naturalOrder()));
+      assertThat(drf.sort()).containsExactlyElementsOf(expected);
+      drf.checkInvariants();
+    }
+  }
+}
