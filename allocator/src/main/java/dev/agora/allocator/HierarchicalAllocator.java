@@ -251,7 +251,7 @@ public final class HierarchicalAllocator implements Allocator {
     }
     AgentState agent = new AgentState(id, total);
     agents.put(id, agent);
-    clusterTotal = clusterTotal.add(total);
+    clusterTotal = clusterTotal.add(DrfSorter.quantities(total));
     roleSorter.addTotal(total);
     for (Sorter s : frameworkSorters.values()) {
       s.addTotal(total);
@@ -293,7 +293,7 @@ public final class HierarchicalAllocator implements Allocator {
     }
     orphans.values().removeIf(byAgent -> byAgent.remove(id) != null && byAgent.isEmpty());
     agents.remove(id);
-    clusterTotal = clusterTotal.subtract(agent.total);
+    clusterTotal = clusterTotal.subtract(DrfSorter.quantities(agent.total));
     roleSorter.removeTotal(agent.total);
     for (Sorter s : frameworkSorters.values()) {
       s.removeTotal(agent.total);
@@ -439,7 +439,7 @@ public final class HierarchicalAllocator implements Allocator {
           if (e.getValue().isEmpty()) {
             throw new IllegalStateException("empty allocation entry of " + fw.id + " on " + e.getKey());
           }
-          inRole = inRole.add(e.getValue());
+          inRole = inRole.add(DrfSorter.quantities(e.getValue()));
           sums.merge(e.getKey(), e.getValue(), Resources::add);
         }
         roleSums.merge(role, inRole, Resources::add);
@@ -453,7 +453,7 @@ public final class HierarchicalAllocator implements Allocator {
     orphans.values().forEach(byAgent -> byAgent.forEach((a, r) -> sums.merge(a, r, Resources::add)));
     Resources total = Resources.EMPTY;
     for (AgentState agent : agents.values()) {
-      total = total.add(agent.total);
+      total = total.add(DrfSorter.quantities(agent.total));
       if (!agent.consistent()) {
         throw new IllegalStateException("agent " + agent.id + ": allocated " + agent.allocated()
             + " + free " + agent.free() + " != total " + agent.total);

@@ -92,12 +92,12 @@ public final class Master implements AutoCloseable {
     if (!closed.compareAndSet(false, true)) {
       return;
     }
-    elector.close();
     CompletableFuture<Void> done = new CompletableFuture<>();
     loop.execute(() -> {
       actor.stop();
       done.complete(null);
     });
+    elector.close();
     if (ownsLoop) {
       done.orTimeout(10, java.util.concurrent.TimeUnit.SECONDS).exceptionally(e -> null).join();
       loop.shutdown();

@@ -66,6 +66,7 @@ final class MasterActor implements MessageHandler {
   private Endpoint endpoint;
   private boolean leading;
   private boolean allocationPending;
+  private boolean stopping;
   private final List<Cancellable> timers = new ArrayList<>();
   private long nextFramework;
   private long nextAgent;
@@ -109,7 +110,7 @@ final class MasterActor implements MessageHandler {
   }
 
   void deposed() {
-    if (leading) {
+    if (leading && !stopping) {
       LOG.warn("master {} lost leadership; it stops acting", settings.id());
     }
     leading = false;
@@ -118,6 +119,7 @@ final class MasterActor implements MessageHandler {
   }
 
   void stop() {
+    stopping = true;
     deposed();
     if (endpoint != null) {
       endpoint.close();
