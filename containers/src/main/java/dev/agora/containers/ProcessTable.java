@@ -1,0 +1,149 @@
+package dev.agora.containers;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Finds the processes of a container in {@code /proc} and signals them.
+ *
+ * <p>A process belongs to a container if it is in the container's session (the session the
+ * container's top process started with {@code setsid}; orphans reparented to init stay in it), or
+ * if its environment carries the container's marker variable (which catches descendants that
+ * started a session of their own but kept their environment). Zombies do not count: they no longer
+ * run, and their parent, not us, reaps them.
+ *
+ * <p>Concurrency: stateless apart from constants; safe from any thread. Every call reads
+ * {@code /proc} afresh, so its answer may be out of date as soon as it returns.
+ *
+ * <p>Invariants: never returns the JVM itself, pid 1, or a process of the JVM's own session; a
+ * returned handle is checked against the container after it was taken, and the JDK refuses to
+ * signal a handle whose pid has since been reused, so a signal never reaches a stranger.
+ */
+final class ProcessTable {
+  private final Path proc;
+  private final long selfPid;
+  private final long selfSession;
+
+  ProcessTable(Path proc) {
+    this.proc = proc;
+    this.selfPid = ProcessHandle.current().pid();
+    this.selfSession = stat(selfPid).map(Stat::session).orElse(-1L);
+  }
+
+  /** A line of {@code /proc/<pid>/stat}, the fields we use. */
+  record Stat(long pid, char state, long parentPid, long processGroup, long session) {
+    boolean running() {
+      return state != 'Z' && state != 'X' && state != 'x';
+    }
+  }
+
+  /**
+   * The live processes of a container.
+   *
+   * @param session the container's session id (the pid of its top process)
+   * @param marker {@code NAME=VALUE} of the container's marker environment variable
+   */
+  List<ProcessHandle> members(long session, String marker) {
+    byte[] markerBytes = marker.getBytes(StandardCharsets.UTF_8);
+    List<ProcessHandle> found = new ArrayList<>();
+    try (DirectoryStream<Path> dirs = Files.newDirectoryStream(proc)) {
+      for (Path dir : dirs) {
+        long pid = parsePid(dir.getFileName().toString());
+        if (pid <= 1 || pid == selfPid) {
+          continue;
+        }
+        if (belongs(pid, session, markerBytes)) {
+          // Take the handle (which records the start time), then check again: if the pid was
+          // reused in between, the check fails or the JDK refuses to signal the stale handle.
+          Optional<ProcessHandle> handle = ProcessHandle.of(pid);
+          if (handle.isPresent() && belongs(pid, session, markerBytes)) {
+            found.add(handle.get());
+          }
+        }
+      }
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot list " + proc + ": " + e.getMessage(), e);
+    }
+    return found;
+  }
+
+  /** Sends SIGKILL ({@code force}) or SIGTERM to each process; those already gone are skipped. */
+  static void signal(List<ProcessHandle> processes, boolean force) {
+    for (ProcessHandle p : processes) {
+      if (force) {
+        p.destroyForcibly();
+      } else {
+        p.destroy();
+      }
+    }
+  }
+
+  private boolean belongs(long pid, long session, byte[] marker) {
+    Optional<Stat> stat = stat(pid);
+    if (stat.isEmpty() || !stat.get().running() || stat.get().session() == selfSession) {
+      return false;
+    }
+    return stat.get().session() == session || environmentContains(pid, marker);
+  }
+
+  Optional<Stat> stat(long pid) {
+    try {
+      return Optional.of(parseStat(Files.readString(proc.resolve(Long.toString(pid)).resolve("stat"))));
+    } catch (IOException | RuntimeException e) {
+      return Optional.empty(); // gone, or unreadable: not ours to judge
+    }
+  }
+
+  private boolean environmentContains(long pid, byte[] entry) {
+    byte[] environ;
+    try {
+      environ = Files.readAllBytes(proc.resolve(Long.toString(pid)).resolve("environ"));
+    } catch (IOException | RuntimeException e) {
+      return false; // gone, a kernel thread, or another user's process
+    }
+    return containsEntry(environ, entry);
+  }
+
+  /** Whether a NUL-separated environment block holds exactly {@code entry}. */
+  static boolean containsEntry(byte[] environ, byte[] entry) {
+    int start = 0;
+    while (start < environ.length) {
+      int end = start;
+      while (end < environ.length && environ[end] != 0) {
+        end++;
+      }
+      if (end - start == entry.length && java.util.Arrays.equals(environ, start, end, entry, 0, entry.length)) {
+        return true;
+      }
+      start = end + 1;
+    }
+    return false;
+  }
+
+  /** Parses {@code pid (comm) S ppid pgrp session ...}; comm may hold spaces and parentheses. */
+  static Stat parseStat(String line) {
+    int open = line.indexOf('(');
+    int close = line.lastIndexOf(')');
+    if (open < 0 || close < open) {
+      throw new IllegalArgumentException("malformed stat line: " + line);
+    }
+    long pid = Long.parseLong(line.substring(0, open).trim());
+    String[] rest = line.substring(close + 1).trim().split(" ");
+    return new Stat(pid, rest[0].charAt(0), Long.parseLong(rest[1]), Long.parseLong(rest[2]), Long.parseLong(rest[3]));
+  }
+
+  private static long parsePid(String name) {
+    for (int i = 0; i < name.length(); i++) {
+      if (name.charAt(i) < '0' || name.charAt(i) > '9') {
+        return -1;
+      }
+    }
+    return name.isEmpty() || name.length() > 18 ? -1 : Long.parseLong(name);
+  }
+}
