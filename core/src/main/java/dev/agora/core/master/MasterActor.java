@@ -158,7 +158,7 @@ final class MasterActor implements MessageHandler {
 
   @Override
   public void onExited(Address peer) {
-    for (FrameworkEntry f : registry.frameworks.values()) {
+    for (FrameworkEntry f : new ArrayList<>(registry.frameworks.values())) {
       if (f.connected && peer.equals(f.address)) {
         disconnected(f);
       }

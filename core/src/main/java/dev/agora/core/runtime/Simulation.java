@@ -33,6 +33,7 @@ public final class Simulation implements Clock {
   private volatile long now;
   private long seq;
   private long executed;
+  private final java.util.List<Throwable> failures = new java.util.ArrayList<>();
 
   /** A simulation whose randomness (fault injection, jitter) comes from {@code seed}. */
   public Simulation(long seed) {
@@ -67,6 +68,14 @@ public final class Simulation implements Clock {
   /** How many tasks have run, for tests that check a run did work. */
   public long executedTasks() {
     return executed;
+  }
+
+  /**
+   * What tasks threw, in order. A task that throws is a bug in the actor it ran on; tests assert
+   * this list is empty so that no failure hides in a log.
+   */
+  public java.util.List<Throwable> failures() {
+    return java.util.List.copyOf(failures);
   }
 
   /** Runs every task due now, including those they post, without moving time. */
@@ -124,6 +133,7 @@ public final class Simulation implements Clock {
         e.task.run();
       } catch (RuntimeException | AssertionError ex) {
         LOG.error("task on simulated loop {} failed", e.loop.name, ex);
+        failures.add(ex);
       }
     }
   }

@@ -359,4 +359,24 @@ class ClusterSimulationTest {
     assertThat(b.offersReceived).extracting(Offer::agentId)
         .containsExactlyInAnyOrderElementsOf(declined.stream().map(Offer::agentId).toList());
   }
+
+  @Test
+  void frameworkWithoutFailoverTimeoutIsRemovedWhenItDisconnects() {
+    // Regression: removing the framework while scanning frameworks for the disconnected address
+    // threw ConcurrentModificationException when another framework came after it.
+    startCluster();
+    RecordingScheduler first = new RecordingScheduler();
+    SchedulerDriver d1 = cluster.subscribe(framework("first"), first);
+    Offer offer = first.lastOffer();
+    d1.launch(offer, List.of(task("t", offer, "cpus:1;mem:64")));
+    RecordingScheduler second = new RecordingScheduler();
+    SchedulerDriver d2 = cluster.subscribe(framework("second"), second);
+    cluster.sim.runUntilIdle();
+
+    d1.close();
+    cluster.sim.runUntilIdle();
+    assertThat(cluster.masterSnapshot().frameworks()).extracting(f -> f.name()).containsExactly("second");
+    assertThat(cluster.containerizers.get(0).running()).isEmpty();
+    assertThat(d2.frameworkId()).isPresent();
+  }
 }

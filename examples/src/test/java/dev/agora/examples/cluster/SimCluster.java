@@ -88,5 +88,8 @@ final class SimCluster implements AutoCloseable {
     agents.forEach(Agent::close);
     master.close();
     sim.runUntilIdle();
+    if (!sim.failures().isEmpty()) {
+      throw new AssertionError("tasks failed on simulated loops: " + sim.failures(), sim.failures().get(0));
+    }
   }
 }
