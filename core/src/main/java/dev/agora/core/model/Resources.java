@@ -889,7 +889,7 @@ public final class Resources implements Iterable<Resource> {
     private Key(Name name, String role) {
       this.id = NEXT.getAndIncrement();
       this.nameId = name.id;
-      this.order = ((long) name.id << 32) | id;
+      this.order = ((long) name.id << 32) | (id & 0xFFFF_FFFFL);
       this.name = name.text;
       this.role = role;
     }
