@@ -34,7 +34,10 @@ public sealed interface AttributeValue {
 
     @Override
     public String toString() {
-      return value == Math.rint(value) ? Long.toString((long) value) : Double.toString(value);
+      // Integral values print without ".0", but only where a long holds them exactly.
+      return value == Math.rint(value) && Math.abs(value) < 1e15
+          ? Long.toString((long) value)
+          : Double.toString(value);
     }
   }
 
@@ -82,8 +85,12 @@ public sealed interface AttributeValue {
         throw new IllegalArgumentException("attribute set '" + t + "' must end with '}'");
       }
       TreeSet<String> items = new TreeSet<>();
-      for (String s : t.substring(1, t.length() - 1).split(",")) {
-        if (!s.isBlank()) {
+      String body = t.substring(1, t.length() - 1);
+      if (!body.isBlank()) {
+        for (String s : body.split(",", -1)) {
+          if (s.isBlank()) {
+            throw new IllegalArgumentException("attribute set '" + t + "' has an empty item");
+          }
           items.add(s.trim());
         }
       }

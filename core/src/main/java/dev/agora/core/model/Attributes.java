@@ -23,14 +23,18 @@ public final class Attributes {
         continue;
       }
       int colon = pair.indexOf(':');
-      if (colon <= 0) {
+      if (colon < 0 || pair.substring(0, colon).isBlank()) {
         throw new IllegalArgumentException("attribute '" + pair.trim() + "' must be 'name:value'");
       }
       String name = pair.substring(0, colon).trim();
-      if (name.isEmpty() || out.containsKey(name)) {
-        throw new IllegalArgumentException("attribute name '" + name + "' is empty or given twice");
+      if (out.containsKey(name)) {
+        throw new IllegalArgumentException("attribute '" + name + "' is given twice in '" + text + "'");
       }
-      out.put(name, AttributeValue.parse(pair.substring(colon + 1)));
+      try {
+        out.put(name, AttributeValue.parse(pair.substring(colon + 1)));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("attribute '" + pair.trim() + "': " + e.getMessage(), e);
+      }
     }
     return Collections.unmodifiableMap(out);
   }

@@ -25,19 +25,36 @@ public record CommandInfo(
     Optional<String> user) {
   public CommandInfo {
     if (value == null || value.isBlank()) {
-      throw new IllegalArgumentException("command value must not be empty");
+      throw new IllegalArgumentException("command value must not be empty but was '" + value + "'");
+    }
+    if (value.indexOf('\0') >= 0) {
+      throw new IllegalArgumentException("command value '" + value.replace('\0', '?') + "' contains a NUL");
+    }
+    if (arguments == null || environment == null || user == null) {
+      throw new IllegalArgumentException("command '" + value + "' arguments, environment and user must not be null");
+    }
+    for (String argument : arguments) {
+      if (argument == null || argument.indexOf('\0') >= 0) {
+        throw new IllegalArgumentException("command '" + value + "' has an invalid argument '" + argument + "'");
+      }
     }
     arguments = List.copyOf(arguments);
     for (Map.Entry<String, String> e : environment.entrySet()) {
       String name = e.getKey();
-      if (name.isEmpty() || name.indexOf('=') >= 0 || name.indexOf('\0') >= 0) {
-        throw new IllegalArgumentException("environment variable name '" + name + "' is invalid");
+      if (name == null || name.isEmpty() || name.indexOf('=') >= 0 || name.indexOf('\0') >= 0) {
+        throw new IllegalArgumentException("environment variable name '" + name + "' is invalid"
+            + " (must be non-empty, without '=' or NUL)");
       }
       if (e.getValue() == null || e.getValue().indexOf('\0') >= 0) {
         throw new IllegalArgumentException("environment variable '" + name + "' has an invalid value");
       }
     }
     environment = Map.copyOf(environment);
+    user.ifPresent(u -> {
+      if (u.isBlank()) {
+        throw new IllegalArgumentException("command '" + value + "' user must not be blank");
+      }
+    });
   }
 
   /** A shell command: {@code /bin/sh -c command}. */

@@ -3,7 +3,7 @@ package dev.agora.core.model;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumSet;
-import java.util.LinkedHashSet;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -53,19 +53,26 @@ public record FrameworkInfo(
     if (roles == null || roles.isEmpty()) {
       throw new IllegalArgumentException("framework '" + name + "' must have at least one role");
     }
+    Set<String> seen = new HashSet<>();
     for (String role : roles) {
-      if (Resources.UNRESERVED.equals(role)) {
-        continue;
-      }
       Roles.check(role);
-    }
-    if (new LinkedHashSet<>(roles).size() != roles.size()) {
-      throw new IllegalArgumentException("framework '" + name + "' lists a role twice: " + roles);
+      if (!seen.add(role)) {
+        throw new IllegalArgumentException("framework '" + name + "' lists role '" + role + "' twice");
+      }
     }
     if (failoverTimeout == null || failoverTimeout.isNegative()) {
       throw new IllegalArgumentException(
           "framework '" + name + "' failover timeout must be >= 0 but was " + failoverTimeout);
     }
+    if (id == null || principal == null || capabilities == null) {
+      throw new IllegalArgumentException(
+          "framework '" + name + "' id, principal and capabilities must not be null (use empty)");
+    }
+    principal.ifPresent(p -> {
+      if (p.isBlank()) {
+        throw new IllegalArgumentException("framework '" + name + "' principal must not be blank");
+      }
+    });
     roles = List.copyOf(roles);
     capabilities = capabilities.isEmpty() ? Set.of() : Set.copyOf(EnumSet.copyOf(capabilities));
   }
@@ -101,42 +108,75 @@ public record FrameworkInfo(
       this.name = name;
     }
 
+    /** The id the master assigned, when resubscribing after a failover. */
     public Builder id(FrameworkId value) {
       require(id == null, "id", id);
+      if (value == null) {
+        throw new IllegalArgumentException("framework id must not be null");
+      }
       id = value;
       return this;
     }
 
+    /** The unix user tasks run as; by default the current process user. */
     public Builder user(String value) {
       require(user == null, "user", user);
+      if (value == null || value.isBlank()) {
+        throw new IllegalArgumentException("framework user must not be empty but was '" + value + "'");
+      }
       user = value;
       return this;
     }
 
-    /** Adds a role; with none, the framework uses role {@code *}. */
+    /**
+     * Adds a role; with none, the framework uses role {@code *}.
+     *
+     * @throws IllegalArgumentException if the role is invalid or already added
+     */
     public Builder role(String value) {
+      Roles.check(value);
+      if (roles.contains(value)) {
+        throw new IllegalArgumentException("role '" + value + "' was already added");
+      }
       roles.add(value);
       return this;
     }
 
+    /** The principal the framework authenticates as. */
     public Builder principal(String value) {
       require(principal == null, "principal", principal);
+      if (value == null || value.isBlank()) {
+        throw new IllegalArgumentException("framework principal must not be empty but was '" + value + "'");
+      }
       principal = value;
       return this;
     }
 
+    /**
+     * How long the master keeps the framework's tasks after it disconnects.
+     *
+     * @throws IllegalArgumentException if negative
+     */
     public Builder failoverTimeout(Duration value) {
       require(failoverTimeout == null, "failoverTimeout", failoverTimeout);
+      if (value == null || value.isNegative()) {
+        throw new IllegalArgumentException("failover timeout must be >= 0 but was " + value);
+      }
       failoverTimeout = value;
       return this;
     }
 
+    /** Whether agents checkpoint the framework's tasks. */
     public Builder checkpoint(boolean value) {
       checkpoint = value;
       return this;
     }
 
+    /** Declares a capability. */
     public Builder capability(Capability value) {
+      if (value == null) {
+        throw new IllegalArgumentException("capability must not be null");
+      }
       capabilities.add(value);
       return this;
     }
@@ -147,6 +187,7 @@ public record FrameworkInfo(
       }
     }
 
+    /** The framework info; see the record's constructor for what is checked. */
     public FrameworkInfo build() {
       return new FrameworkInfo(
           Optional.ofNullable(id),

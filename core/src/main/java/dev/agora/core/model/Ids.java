@@ -21,8 +21,8 @@ final class Ids {
       char c = value.charAt(i);
       if (c <= ' ' || c >= 127 || c == '/' || c == '\\') {
         throw new IllegalArgumentException(
-            kind + " '" + value + "' has an illegal character at index " + i
-                + " (printable ASCII without whitespace, '/' or '\\')");
+            kind + " '" + value + "' has an illegal character " + String.format("U+%04X", (int) c)
+                + " at index " + i + " (printable ASCII without whitespace, '/' or '\\')");
       }
     }
     if (value.equals(".") || value.equals("..")) {

@@ -1,17 +1,24 @@
 package dev.agora.core.model;
 
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
 
 /**
  * An immutable set of non-negative integers held as sorted, disjoint, inclusive intervals, such as
  * the ports {@code [31000-32000,33000-33010]}. Adjacent intervals are merged, so two equal sets
  * always have the same intervals.
+ *
+ * <p>Invariants: {@code 0 <= begin <= end <= MAX_VALUE} for every interval, intervals sorted,
+ * neither overlapping nor adjacent ({@code end + 1 < next begin}). Capping at {@link #MAX_VALUE}
+ * keeps {@code end + 1} and {@link #size()} free of overflow.
+ *
+ * <p>Concurrency: immutable, thread-safe.
  */
 public final class Ranges {
   /** The empty set. */
   public static final Ranges EMPTY = new Ranges(new long[0]);
+
+  /** The largest number a range may hold ({@code Long.MAX_VALUE - 1}). */
+  public static final long MAX_VALUE = Long.MAX_VALUE - 1;
 
   /** Pairs {@code begin0, end0, begin1, end1, ...}; sorted, disjoint, not adjacent. */
   private final long[] bounds;
@@ -23,7 +30,8 @@ public final class Ranges {
   /**
    * The single interval {@code [begin-end]}.
    *
-   * @throws IllegalArgumentException if {@code begin > end} or {@code begin < 0}
+   * @throws IllegalArgumentException if {@code begin > end}, {@code begin < 0} or
+   *     {@code end > MAX_VALUE}
    */
   public static Ranges of(long begin, long end) {
     checkInterval(begin, end);
@@ -53,6 +61,9 @@ public final class Ranges {
     if (begin > end) {
       throw new IllegalArgumentException("range [" + begin + "-" + end + "] has begin > end");
     }
+    if (end > MAX_VALUE) {
+      throw new IllegalArgumentException("range end must be <= " + MAX_VALUE + " but was " + end);
+    }
   }
 
   /**
@@ -72,6 +83,9 @@ public final class Ranges {
     Ranges result = EMPTY;
     for (String part : body.split(",", -1)) {
       String p = part.trim();
+      if (p.isEmpty()) {
+        throw new IllegalArgumentException("ranges '" + text + "' have an empty range");
+      }
       int dash = p.indexOf('-', 1);
       long begin;
       long end;
@@ -85,7 +99,11 @@ public final class Ranges {
       } catch (NumberFormatException e) {
         throw new IllegalArgumentException("range '" + p + "' in '" + text + "' is not 'begin-end'");
       }
-      checkInterval(begin, end);
+      try {
+        checkInterval(begin, end);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("range '" + p + "' in '" + text + "': " + e.getMessage(), e);
+      }
       Ranges one = new Ranges(new long[] {begin, end});
       if (result.overlaps(one)) {
         throw new IllegalArgumentException("range '" + p + "' in '" + text + "' overlaps another range");
@@ -223,21 +241,38 @@ public final class Ranges {
     if (!contains(other)) {
       throw new IllegalArgumentException("ranges " + this + " do not contain " + other);
     }
-    long[] out = new long[bounds.length + other.bounds.length];
+    return minus(other);
+  }
+
+  /**
+   * This set without whatever numbers of {@code other} it holds; never fails. Linear in the
+   * number of intervals.
+   */
+  Ranges minus(Ranges other) {
+    if (other.isEmpty() || isEmpty()) {
+      return this;
+    }
+    long[] ob = other.bounds;
+    long[] out = new long[bounds.length + ob.length];
     int n = 0;
     int j = 0;
     for (int i = 0; i < bounds.length; i += 2) {
       long b = bounds[i];
       long e = bounds[i + 1];
-      while (j < other.bounds.length && other.bounds[j + 1] < b) {
+      while (j < ob.length && ob[j + 1] < b) {
         j += 2;
       }
-      while (j < other.bounds.length && other.bounds[j] <= e) {
-        if (other.bounds[j] > b) {
+      while (j < ob.length && ob[j] <= e) {
+        if (ob[j] > b) {
           out[n++] = b;
-          out[n++] = other.bounds[j] - 1;
+          out[n++] = ob[j] - 1;
         }
-        b = other.bounds[j + 1] + 1;
+        if (ob[j + 1] >= e) {
+          // This interval of other may also cover the next interval: keep j.
+          b = e + 1;
+          break;
+        }
+        b = ob[j + 1] + 1;
         j += 2;
       }
       if (b <= e) {
@@ -245,7 +280,69 @@ public final class Ranges {
         out[n++] = e;
       }
     }
-    return new Ranges(Arrays.copyOf(out, n));
+    return n == 0 ? EMPTY : new Ranges(Arrays.copyOf(out, n));
+  }
+
+  /** The numbers held by both sets; linear in the number of intervals. */
+  public Ranges intersect(Ranges other) {
+    if (isEmpty() || other.isEmpty()) {
+      return EMPTY;
+    }
+    long[] out = new long[bounds.length + other.bounds.length];
+    int n = 0;
+    int i = 0;
+    int j = 0;
+    while (i < bounds.length && j < other.bounds.length) {
+      long lo = Math.max(bounds[i], other.bounds[j]);
+      long hi = Math.min(bounds[i + 1], other.bounds[j + 1]);
+      if (lo <= hi) {
+        out[n++] = lo;
+        out[n++] = hi;
+      }
+      if (bounds[i + 1] < other.bounds[j + 1]) {
+        i += 2;
+      } else {
+        j += 2;
+      }
+    }
+    return n == 0 ? EMPTY : new Ranges(Arrays.copyOf(out, n));
+  }
+
+  /**
+   * The union of two sets that may overlap (unlike {@link #add}, which rejects a shared number);
+   * for queries that merge the ranges of several roles.
+   */
+  Ranges union(Ranges other) {
+    if (other.isEmpty()) {
+      return this;
+    }
+    if (isEmpty()) {
+      return other;
+    }
+    long[] out = new long[bounds.length + other.bounds.length];
+    int n = 0;
+    int i = 0;
+    int j = 0;
+    while (i < bounds.length || j < other.bounds.length) {
+      long b;
+      long e;
+      if (j >= other.bounds.length || i < bounds.length && bounds[i] < other.bounds[j]) {
+        b = bounds[i];
+        e = bounds[i + 1];
+        i += 2;
+      } else {
+        b = other.bounds[j];
+        e = other.bounds[j + 1];
+        j += 2;
+      }
+      if (n > 0 && out[n - 1] + 1 >= b) {
+        out[n - 1] = Math.max(out[n - 1], e);
+      } else {
+        out[n++] = b;
+        out[n++] = e;
+      }
+    }
+    return new Ranges(n == out.length ? out : Arrays.copyOf(out, n));
   }
 
   /**
@@ -257,19 +354,19 @@ public final class Ranges {
     if (count < 0 || count > size()) {
       throw new IllegalArgumentException("cannot take " + count + " numbers from " + this);
     }
-    List<Long> out = new ArrayList<>();
+    if (count == 0) {
+      return EMPTY;
+    }
+    long[] out = new long[bounds.length];
+    int n = 0;
     long left = count;
     for (int i = 0; i < bounds.length && left > 0; i += 2) {
       long len = Math.min(left, bounds[i + 1] - bounds[i] + 1);
-      out.add(bounds[i]);
-      out.add(bounds[i] + len - 1);
+      out[n++] = bounds[i];
+      out[n++] = bounds[i] + len - 1;
       left -= len;
     }
-    long[] b = new long[out.size()];
-    for (int i = 0; i < b.length; i++) {
-      b[i] = out.get(i);
-    }
-    return new Ranges(b);
+    return new Ranges(n == out.length ? out : Arrays.copyOf(out, n));
   }
 
   @Override

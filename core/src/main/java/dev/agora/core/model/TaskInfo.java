@@ -33,6 +33,9 @@ public record TaskInfo(
     if (name == null || name.isBlank()) {
       throw new IllegalArgumentException("task '" + taskId + "' name must not be empty");
     }
+    if (labels == null || killGracePeriod == null) {
+      throw new IllegalArgumentException("task '" + taskId + "' labels and kill grace period must not be null");
+    }
     killGracePeriod.ifPresent(grace -> {
       if (grace.isNegative()) {
         throw new IllegalArgumentException(
