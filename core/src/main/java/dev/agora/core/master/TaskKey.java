@@ -1,0 +1,21 @@
+package dev.agora.core.master;
+
+import dev.agora.core.model.AgentId;
+import dev.agora.core.model.AgentInfo;
+import dev.agora.core.model.FrameworkId;
+import dev.agora.core.model.FrameworkInfo;
+import dev.agora.core.model.Offer;
+import dev.agora.core.model.OfferId;
+import dev.agora.core.model.TaskId;
+import dev.agora.core.model.TaskInfo;
+import dev.agora.core.model.TaskState;
+import dev.agora.core.model.TaskStatus;
+import dev.agora.core.runtime.Cancellable;
+import dev.agora.core.transport.Address;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.Map;
+import java.util.Set;
+
+/** A task of a framework, unique by framework and task id. */
+record TaskKey(FrameworkId frameworkId, TaskId taskId) {}
