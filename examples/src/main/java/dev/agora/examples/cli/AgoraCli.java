@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
     description = "Agora: an embeddable Mesos-style cluster scheduler.",
     subcommands = {LocalCommand.class, CommandLine.HelpCommand.class})
 public final class AgoraCli {
-  private AgoraCli() {}
+  AgoraCli() {}
 
   /** Runs the command line and exits with its status. */
   public static void main(String[] args) {

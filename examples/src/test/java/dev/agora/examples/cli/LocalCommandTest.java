@@ -1,0 +1,69 @@
+package dev.agora.examples.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** {@code agora local}: its help tells the truth, it runs real tasks, and bad flags are named. */
+class LocalCommandTest {
+  @TempDir Path work;
+
+  private record Run(int exit, String out, String err) {}
+
+  private static Run run(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    CommandLine cli = new CommandLine(new AgoraCli());
+    cli.setOut(new PrintWriter(out, true));
+    cli.setErr(new PrintWriter(err, true));
+    int exit = cli.execute(args);
+    return new Run(exit, out.toString(), err.toString());
+  }
+
+  @Test
+  void helpDocumentsEveryFlag() {
+    Run r = run("local", "--help");
+    assertThat(r.exit()).isZero();
+    for (String flag : new String[] {"--agents", "--agent-resources", "--attributes", "--tasks", "--task-command",
+        "--task-resources", "--work-dir", "--timeout", "--help", "--version"}) {
+      assertThat(r.out()).contains(flag);
+    }
+  }
+
+  @Test
+  void runsABatchOfRealTasksToASummary() throws Exception {
+    Run r = run("local", "--agents", "2", "--tasks", "3", "--task-command", "echo ran $MESOS_TASK_ID",
+        "--work-dir", work.toString());
+    assertThat(r.exit()).as(r.out() + r.err()).isZero();
+    assertThat(r.out()).contains("subscribed as framework", "task-2 TASK_FINISHED", "summary: 3 tasks: {FINISHED=3}");
+    try (var files = Files.walk(work)) {
+      assertThat(files.filter(p -> p.getFileName().toString().equals("stdout")).map(p -> {
+        try {
+          return Files.readString(p);
+        } catch (java.io.IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+      })).containsExactlyInAnyOrder("ran task-0\n", "ran task-1\n", "ran task-2\n");
+    }
+  }
+
+  @Test
+  void failingTasksMakeANonZeroExit() {
+    Run r = run("local", "--agents", "1", "--tasks", "2", "--task-command", "exit 4", "--work-dir", work.toString());
+    assertThat(r.exit()).isEqualTo(1);
+    assertThat(r.out()).contains("TASK_FAILED (Command exited with status 4)", "FAILED=2");
+  }
+
+  @Test
+  void badResourcesAreRejectedNamingTheFlagAndToken() {
+    Run r = run("local", "--agent-resources", "cpus:abc");
+    assertThat(r.exit()).isNotZero();
+    assertThat(r.err()).contains("--agent-resources", "abc");
+  }
+}
