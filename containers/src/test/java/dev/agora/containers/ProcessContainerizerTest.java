@@ -248,6 +248,10 @@ class ProcessContainerizerTest extends ContainerizerContract {
     } finally {
       own.close();
     }
+    // A pool's worker may still be on its way out when awaitTermination returns: give each a deadline.
+    for (Thread t : threads) {
+      t.join(10_000);
+    }
     assertThat(threads).noneMatch(Thread::isAlive);
   }
 
