@@ -168,7 +168,7 @@ public sealed interface Schedule {
     public Optional<Instant> nextAfter(Instant t) {
       Instant first = start.toInstant();
       long k = 0;
-      if (t.isAfter(first)) {
+      if (!t.isBefore(first)) {
         double elapsed = Duration.between(first, t).getSeconds();
         k = Math.max(0, (long) (elapsed / approximateSeconds()) - 1);
         while (k > 0 && occurrence(k).isAfter(t)) {
