@@ -67,7 +67,8 @@ final class JobsApi {
   private JobsService.Response route(String method, List<String> p, Map<String, String> params, String body) {
     String head = p.get(0);
     int n = p.size();
-    switch (method + " " + head + (n > 1 ? "/" + p.get(1) : "")) {
+    boolean nameSecond = n == 2 && (head.equals("job") || head.equals("stats"));
+    switch (method + " " + head + (n > 1 && !nameSecond ? "/" + p.get(1) : "")) {
       case "POST iso8601", "POST dependency" -> {
         if (n != 1) {
           break;
@@ -143,7 +144,9 @@ final class JobsApi {
           }
           return json(200, o.toString());
         }
-        if (n == 3 && p.get(1).equals("success")) {
+      }
+      case "PUT job/success" -> {
+        if (n == 3) {
           return json(200, engine.markSuccess(p.get(2)).toJson().toString());
         }
       }
