@@ -73,7 +73,8 @@ final class JobsApi {
         if (n != 1) {
           break;
         }
-        JobDefinition def = JobJson.parse(body, engine.now());
+        java.time.Instant now = engine.now();
+        JobDefinition def = JobJson.parse(body, now);
         if (head.equals("iso8601") && def.isDependent()) {
           throw new IllegalArgumentException("job '" + def.name() + "' has parents: POST it to "
               + PREFIX + "/dependency");
@@ -82,7 +83,7 @@ final class JobsApi {
           throw new IllegalArgumentException("job '" + def.name() + "' has no parents: POST it to "
               + PREFIX + "/iso8601");
         }
-        engine.putJob(def);
+        engine.putJob(def, now);
         if (def.container().isPresent()) {
           return json(200, JobJson.MAPPER.createObjectNode().put("warning", "field 'container' is not supported"
               + " here: job '" + def.name() + "' is stored and reported, but its runs are recorded skipped").toString());

@@ -568,8 +568,12 @@ final class JobsEngine implements Scheduler, LeaderElector.Listener {
 
   // ---- operations the API calls (on the loop) ---------------------------------------------
 
-  /** Creates or replaces a job; throws IllegalArgumentException for a bad parent or a cycle. */
-  void putJob(JobDefinition def) {
+  /**
+   * Creates or replaces a job; throws IllegalArgumentException for a bad parent or a cycle.
+   *
+   * @param now the time the definition was parsed at (what an empty schedule start meant)
+   */
+  void putJob(JobDefinition def, Instant now) {
     for (String p : def.parents()) {
       if (!jobs.containsKey(p)) {
         throw new IllegalArgumentException("parent '" + p + "' of job '" + def.name() + "' does not exist");
@@ -580,7 +584,6 @@ final class JobsEngine implements Scheduler, LeaderElector.Listener {
       throw new IllegalArgumentException("job '" + def.name() + "' would make a dependency cycle: "
           + String.join(" -> ", path));
     }
-    Instant now = now();
     JobDefinition old = jobs.put(def.name(), def);
     JobState s = states.get(def.name());
     if (s == null) {
@@ -591,6 +594,11 @@ final class JobsEngine implements Scheduler, LeaderElector.Listener {
     }
     if (old == null || !old.schedule().map(Schedule::text).equals(def.schedule().map(Schedule::text))) {
       s.cursor = now.minusMillis(1);
+    }
+    if (old == null || !old.parents().equals(def.parents())) {
+      // A child waits for parent successes after it was (re)defined, not for ones it has missed.
+      s.lastTriggeredCycle = def.parents().stream().map(p -> states.get(p).lastSuccessCycle)
+          .flatMap(Optional::stream).max(Instant::compareTo).orElse(Instant.EPOCH);
     }
     put(DEFINITIONS + def.name(), JobJson.store(def));
     saveState(def.name(), s);
