@@ -177,4 +177,26 @@ class JobsPoliciesTest {
       assertThat(h.runs("hourly", State.SKIPPED)).allMatch(r -> r.reason().contains("service was down"));
     }
   }
+
+  @Test
+  void newLeaderReconcilesTheRunningTaskInsteadOfLaunchingAgain() {
+    InMemoryStateStore store = new InMemoryStateStore();
+    try (JobsHarness h = new JobsHarness(dir, T0, store)) {
+      h.outcome = job -> new JobsHarness.Outcome(Duration.ofMinutes(10), 0);
+      JobsService first = h.startService();
+      h.post(job("long", "\"schedule\":\"R/2026-01-01T00:01:00Z/PT1H\""));
+      h.advance(Duration.ofMinutes(3));
+      assertThat(h.runs("long")).singleElement().satisfies(r -> assertThat(r.state()).isEqualTo(State.RUNNING));
+      // The leader goes away mid-run; its task keeps running (failover timeout); a new leader takes over.
+      first.close();
+      h.advance(Duration.ofMinutes(1));
+      h.startService();
+      h.advance(Duration.ofMinutes(15));
+      assertThat(h.runs("long")).singleElement().satisfies(r -> {
+        assertThat(r.state()).isEqualTo(State.SUCCESS);
+        assertThat(r.scheduled()).isEqualTo(Instant.parse("2026-01-01T00:01:00Z"));
+      });
+      assertThat(h.launches("long")).isEqualTo(1);
+    }
+  }
 }
