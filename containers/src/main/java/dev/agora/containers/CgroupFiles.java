@@ -74,21 +74,15 @@ final class CgroupFiles {
   }
 
   /**
-   * Removes a cgroup directory, retrying for up to a second while the kernel still counts exited
-   * processes in it. Idempotent.
+   * Removes a cgroup directory, once: false if the kernel still counts a process in it (try
+   * again later). Idempotent.
    */
   static boolean rmdir(Path dir) {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
-    while (true) {
-      try {
-        Files.deleteIfExists(dir);
-        return true;
-      } catch (IOException e) {
-        if (System.nanoTime() > deadline) {
-          return false;
-        }
-        LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(2));
-      }
+    try {
+      Files.deleteIfExists(dir);
+      return true;
+    } catch (IOException e) {
+      return false;
     }
   }
 

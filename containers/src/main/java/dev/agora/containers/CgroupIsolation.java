@@ -23,7 +23,7 @@ import org.slf4j.LoggerFactory;
  * every {@code cgroup.procs} of the container (so nothing it forks escapes), then execs
  * {@code setsid unshare --pid --fork --kill-child --mount-proc --mount --uts --ipc [--net] -- /bin/sh
  * -c INNER}; INNER, pid 1 of the new pid namespace, bind-mounts {@code <sandbox>/tmp} on
- * {@code /tmp}, sets the host name to the container id, and execs the command (through
+ * {@code /tmp} and execs the command (through
  * {@code setpriv} for another user): so the task is pid 1 of its tree, sees only its own processes
  * in {@code /proc}, and has a private {@code /tmp}. The JVM also writes the pid into the cgroups
  * right after the start, so the container is contained when its launch completes; a failure of a
@@ -55,6 +55,9 @@ final class CgroupIsolation implements Isolation {
   private final Path setsid;
   private final Path unshare;
   private final Path mount;
+  /** Cgroups of ended containers that the kernel would not remove yet. */
+  private final java.util.concurrent.ConcurrentLinkedQueue<Cgroups.Cgroup> unremoved =
+      new java.util.concurrent.ConcurrentLinkedQueue<>();
 
   CgroupIsolation(Launcher launcher, Cgroups cgroups, Settings settings, Path setsid, Path unshare, Path mount) {
     this.launcher = launcher;
@@ -66,7 +69,11 @@ final class CgroupIsolation implements Isolation {
     this.mount = mount;
   }
 
-  /** The limits of a task: from its resources; mem is required. */
+  /**
+   * The limits of a task: cpu shares from its cpus request; a CFS quota from its cpus limit, or
+   * from its request with a hard cpu limit; memory from its mem limit, or else its request (mem
+   * is required); an infinite limit means none.
+   */
   Cgroups.Limits limits(TaskInfo task) throws IOException {
     double mem = task.resources().mem();
     if (!(mem > 0)) {
@@ -75,8 +82,15 @@ final class CgroupIsolation implements Isolation {
     }
     double cpus = task.resources().cpus();
     long shares = Math.round(Math.max(cpus, 0.01) * 1024);
-    OptionalDouble quota = settings.cpuHardLimit() && cpus > 0 ? OptionalDouble.of(cpus) : OptionalDouble.empty();
-    long bytes = Math.max(MIN_MEMORY_BYTES, Math.round(mem * 1024 * 1024));
+    OptionalDouble cpuLimit = task.limit("cpus");
+    OptionalDouble quota;
+    if (cpuLimit.isPresent()) {
+      quota = Double.isInfinite(cpuLimit.getAsDouble()) ? OptionalDouble.empty() : cpuLimit;
+    } else {
+      quota = settings.cpuHardLimit() && cpus > 0 ? OptionalDouble.of(cpus) : OptionalDouble.empty();
+    }
+    double memLimit = task.limit("mem").orElse(mem);
+    long bytes = Double.isInfinite(memLimit) ? Long.MAX_VALUE : Math.max(MIN_MEMORY_BYTES, Math.round(memLimit * 1024 * 1024));
     return new Cgroups.Limits(shares, quota, bytes, settings.pidsLimit());
   }
 
@@ -91,7 +105,7 @@ final class CgroupIsolation implements Isolation {
     Cgroups.Cgroup cgroup = cgroups.create(name, limits);
     Process p;
     try {
-      p = launcher.start(config, markerName, markerValue, prefix(cgroup, tmp, name));
+      p = launcher.start(config, markerName, markerValue, prefix(cgroup, tmp));
     } catch (IOException | RuntimeException e) {
       cgroup.remove();
       throw e;
@@ -102,16 +116,15 @@ final class CgroupIsolation implements Isolation {
       // It exited already (a quick command): the wrapper put it in the cgroup itself, or it failed.
       LOG.debug("container {}: pid {} not added to its cgroups: {}", name, p.pid(), e.getMessage());
     }
-    return new Contained(p, cgroup);
+    return new Contained(p, cgroup, unremoved);
   }
 
-  private List<String> prefix(Cgroups.Cgroup cgroup, Path tmp, String hostname) {
+  private List<String> prefix(Cgroups.Cgroup cgroup, Path tmp) {
     StringBuilder outer = new StringBuilder();
     for (Path procs : cgroup.procsFiles()) {
       outer.append("echo $$ > ").append(quote(procs.toString())).append(" || exit ").append(SETUP_FAILED).append('\n');
     }
     String inner = quote(mount.toString()) + " --bind " + quote(tmp.toString()) + " /tmp || exit " + SETUP_FAILED + "\n"
-        + "hostname " + quote(hostname) + " 2>/dev/null\n"
         + "exec \"$@\"";
     // NamespaceInit.settingUp recognises the inner shell by its $0, INIT_NAME.
     outer.append("exec ").append(quote(setsid.toString())).append(' ').append(quote(unshare.toString()))
@@ -127,6 +140,16 @@ final class CgroupIsolation implements Isolation {
     return prefix;
   }
 
+  @Override
+  public void housekeeping() {
+    for (int n = unremoved.size(); n > 0; n--) {
+      Cgroups.Cgroup cg = unremoved.poll();
+      if (cg != null && !cg.remove()) {
+        unremoved.add(cg);
+      }
+    }
+  }
+
   /** Quotes a word for the shell: single quotes, with each ' written as '\''. */
   static String quote(String word) {
     return "'" + word.replace("'", "'\\''") + "'";
@@ -135,10 +158,12 @@ final class CgroupIsolation implements Isolation {
   private static final class Contained implements Processes {
     private final Process top;
     private final Cgroups.Cgroup cgroup;
+    private final java.util.Queue<Cgroups.Cgroup> unremoved;
 
-    Contained(Process top, Cgroups.Cgroup cgroup) {
+    Contained(Process top, Cgroups.Cgroup cgroup, java.util.Queue<Cgroups.Cgroup> unremoved) {
       this.top = top;
       this.cgroup = cgroup;
+      this.unremoved = unremoved;
     }
 
     @Override
@@ -196,7 +221,9 @@ final class CgroupIsolation implements Isolation {
 
     @Override
     public void release() {
-      cgroup.remove();
+      if (!cgroup.remove()) {
+        unremoved.add(cgroup);
+      }
     }
   }
 }

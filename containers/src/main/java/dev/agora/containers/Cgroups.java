@@ -12,7 +12,7 @@ import java.util.Set;
 /**
  * A cgroup hierarchy for containers, one cgroup (per controller) each, under one parent named by
  * the containerizer (e.g. {@code agora}): cgroup v1 ({@link CgroupsV1}, a directory per
- * controller) or v2 ({@code CgroupsV2}, one unified directory), chosen by what the host mounts.
+ * controller) or v2 ({@link CgroupsV2}, one unified directory), chosen by what the host mounts.
  *
  * <p>Concurrency: safe from any thread; every call reads or writes the cgroup files afresh.
  */

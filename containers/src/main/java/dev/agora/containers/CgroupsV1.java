@@ -110,9 +110,11 @@ final class CgroupsV1 implements Cgroups {
         CgroupFiles.write(cpuDir.resolve("cpu.cfs_quota_us"), Long.toString(quota));
       }
       Path mem = memory.resolve(name);
-      CgroupFiles.write(mem.resolve("memory.limit_in_bytes"), Long.toString(limits.memoryBytes()));
-      if (Files.exists(mem.resolve("memory.memsw.limit_in_bytes"))) {
-        CgroupFiles.write(mem.resolve("memory.memsw.limit_in_bytes"), Long.toString(limits.memoryBytes()));
+      if (limits.memoryBytes() != Long.MAX_VALUE) { // else unlimited, as a new cgroup is
+        CgroupFiles.write(mem.resolve("memory.limit_in_bytes"), Long.toString(limits.memoryBytes()));
+        if (Files.exists(mem.resolve("memory.memsw.limit_in_bytes"))) {
+          CgroupFiles.write(mem.resolve("memory.memsw.limit_in_bytes"), Long.toString(limits.memoryBytes()));
+        }
       }
       CgroupFiles.write(pids.resolve(name).resolve("pids.max"), Long.toString(limits.pids()));
     } catch (IOException | RuntimeException e) {
@@ -227,7 +229,7 @@ final class CgroupsV1 implements Cgroups {
       for (Path parent : parents) {
         Path dir = parent.resolve(name);
         if (Files.exists(dir) && !CgroupFiles.rmdir(dir)) {
-          LOG.warn("cgroup {}: cannot remove {} yet", name, dir);
+          LOG.debug("cgroup {}: cannot remove {} yet", name, dir);
           gone = false;
         }
       }

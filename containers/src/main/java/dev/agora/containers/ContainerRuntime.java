@@ -76,6 +76,11 @@ final class ContainerRuntime {
   }
 
   private void checkLimits() {
+    try {
+      isolation.housekeeping();
+    } catch (RuntimeException e) {
+      LOG.error("isolation housekeeping failed", e);
+    }
     for (ProcessContainer c : containers.values()) {
       try {
         c.checkLimits();

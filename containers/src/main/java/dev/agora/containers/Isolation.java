@@ -26,6 +26,12 @@ interface Isolation {
   Processes start(ContainerConfig config, String markerName, String markerValue)
       throws IOException, InterruptedException;
 
+  /**
+   * Periodic chores (retrying cgroup removals that the kernel refused); on the containerizer's
+   * watcher. Must not block for long.
+   */
+  default void housekeeping() {}
+
   /** The live processes of one container, found again at every call. */
   interface Processes {
     /** The top process, a child of this JVM. */
@@ -46,7 +52,10 @@ interface Isolation {
     /** What the container uses now. */
     ResourceUsage usage();
 
-    /** Frees what the isolation holds (cgroups) once no process is left. Idempotent; never throws. */
+    /**
+     * Frees what the isolation holds (cgroups) once no process is left; what the kernel refuses
+     * yet is retried by {@link Isolation#housekeeping}. Idempotent; never throws; does not block.
+     */
     void release();
   }
 }

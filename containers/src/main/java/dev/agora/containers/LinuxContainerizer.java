@@ -22,7 +22,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The Linux containerizer: each task in its own cgroup and namespaces, held to its resources. Needs
  * root, cgroup v1 controllers cpu, cpuacct, memory, pids and freezer mounted read-write (under
- * {@code /sys/fs/cgroup}), and util-linux's {@code unshare}, {@code setsid}, {@code mount} (and
+ * {@code /sys/fs/cgroup}; else a cgroup v2 mount offering cpu, memory and pids, there or at
+ * {@code /sys/fs/cgroup/unified}), and util-linux's {@code unshare}, {@code setsid}, {@code mount} (and
  * {@code setpriv} to run tasks as their users). {@link #available()} says whether this host has
  * them; {@link Containerizers} falls back to the {@link ProcessContainerizer} where not.
  *
@@ -33,7 +34,7 @@ import org.slf4j.LoggerFactory;
  * its cpu time; the freezer makes kills atomic. A task that requests no {@code mem} fails to
  * launch. Namespaces: pid (the task is pid 1 of its tree and sees only its own processes), mount
  * (a private {@code /tmp}, bind-mounted from {@code <sandbox>/tmp}; the sandbox is the working
- * directory), uts (host name: the container id), ipc, and net with {@link Builder#network}. The
+ * directory), uts (the task may set its own host name), ipc, and net with {@link Builder#network}. The
  * command, environment, user and output files are as in {@link ProcessContainerizer}.
  *
  * <p>Limits become terminations. An OOM kill in the container, or a fork refused at its pids
@@ -115,13 +116,32 @@ public final class LinuxContainerizer implements Containerizer {
         why.add(tool + " (util-linux) is not on PATH " + path);
       }
     }
+    List<String> v1 = new ArrayList<>();
     for (String c : CgroupsV1.CONTROLLERS) {
       Path dir = mount.resolve(c);
       if (!Files.isWritable(dir.resolve("cgroup.procs"))) {
-        why.add("cgroup v1 controller " + c + " is not mounted writable at " + dir);
-        return;
+        v1.add("cgroup v1 controller " + c + " is not mounted writable at " + dir);
       }
     }
+    if (!v1.isEmpty() && v2Mount(mount).isEmpty()) {
+      why.add(v1.get(0) + ", and no cgroup v2 mount offers " + CgroupsV2.CONTROLLERS);
+    }
+  }
+
+  /** The cgroup v2 mount that offers the controllers: {@code mount} itself, or its {@code unified}. */
+  static Optional<Path> v2Mount(Path mount) {
+    for (Path candidate : List.of(mount, mount.resolve("unified"))) {
+      try {
+        String offered = Files.readString(candidate.resolve("cgroup.controllers"));
+        if (List.of(offered.trim().split("\\s+")).containsAll(CgroupsV2.CONTROLLERS)
+            && Files.isWritable(candidate.resolve("cgroup.procs"))) {
+          return Optional.of(candidate);
+        }
+      } catch (java.io.IOException e) {
+        // not a v2 mount
+      }
+    }
+    return Optional.empty();
   }
 
   @Override
@@ -211,8 +231,13 @@ public final class LinuxContainerizer implements Containerizer {
         orphan.killAll();
         java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
       }
+      for (int round = 0; round < 500 && !orphan.remove(); round++) {
+        java.util.concurrent.locks.LockSupport.parkNanos(2_000_000); // the kernel lets go of the dead
+      }
       if (orphan.remove()) {
         removed++;
+      } else {
+        LOG.warn("cannot remove orphaned container cgroup {}", name);
       }
     }
     return removed;
@@ -316,11 +341,17 @@ public final class LinuxContainerizer implements Containerizer {
       List<String> why = new ArrayList<>();
       probe(proc, mount, path, why);
       String parent = hierarchy == null ? DEFAULT_HIERARCHY : hierarchy;
-      Optional<CgroupsV1> v1 = why.isEmpty() ? CgroupsV1.open(mount, parent, why) : Optional.empty();
-      if (v1.isEmpty()) {
+      Optional<Cgroups> chosen = Optional.empty();
+      if (why.isEmpty()) {
+        chosen = CgroupsV1.open(mount, parent, why).map(Cgroups.class::cast);
+        if (chosen.isEmpty()) {
+          chosen = v2Mount(mount).flatMap(v2 -> CgroupsV2.open(v2, parent, why));
+        }
+      }
+      if (chosen.isEmpty()) {
         throw new IllegalStateException("the Linux containerizer cannot run here: " + String.join("; ", why));
       }
-      Cgroups cgroups = v1.get();
+      Cgroups cgroups = chosen.get();
       int orphans = removeOrphans(cgroups);
       if (orphans > 0) {
         LOG.warn("removed {} orphaned container cgroup(s) under {}", orphans, parent);
