@@ -249,6 +249,17 @@ class LinuxContainerizerTest extends ContainerizerContract {
     assertThat(config.sandbox().resolve("tmp").resolve(file)).exists();
   }
 
+  @Test
+  void withANetworkNamespaceTheTaskSeesOnlyLoopback() throws Exception {
+    replaceContainerizer(LinuxContainerizer.builder().network(true));
+    ContainerConfig config = config("net", CommandInfo.shell("tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' '"));
+
+    ContainerTermination t = runToEnd(config);
+
+    assertThat(t.succeeded()).as(t.message()).isTrue();
+    assertThat(stdout(config).trim()).isEqualTo("lo");
+  }
+
   // ---- bad input ------------------------------------------------------------------------------
 
   @Test
