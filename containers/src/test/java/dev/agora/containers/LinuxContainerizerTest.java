@@ -135,6 +135,9 @@ class LinuxContainerizerTest extends ContainerizerContract {
   @Test
   void aBusyLoopHeldToAHardLimitOfATenthOfTwoCpusUsesThatMuch() throws Exception {
     replaceContainerizer(LinuxContainerizer.builder().cpuHardLimit(true));
+    // On a loaded machine the test's parent cgroup, at the default weight, may get less than 0.2
+    // cpu; a high weight makes the quota, not the neighbours, what holds the loop back.
+    Files.writeString(CGROUP.resolve("cpu").resolve(hierarchy).resolve("cpu.shares"), "262144");
     ContainerConfig busy = config("busy", CommandInfo.shell("while :; do :; done"), Resources.parse("cpus:0.2;mem:64"));
     launch(busy);
     await().atMost(Duration.ofSeconds(TIMEOUT_SECONDS))
