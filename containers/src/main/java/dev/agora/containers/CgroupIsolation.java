@@ -111,7 +111,11 @@ final class CgroupIsolation implements Isolation {
       throw e;
     }
     try {
-      cgroup.add(p.pid());
+      // Only while it runs: once it has exited (and been reaped), its pid may belong to a stranger.
+      // A live child's pid cannot be reused, so the window is the reaper's, microseconds.
+      if (p.isAlive()) {
+        cgroup.add(p.pid());
+      }
     } catch (IOException e) {
       // It exited already (a quick command): the wrapper put it in the cgroup itself, or it failed.
       LOG.debug("container {}: pid {} not added to its cgroups: {}", name, p.pid(), e.getMessage());
