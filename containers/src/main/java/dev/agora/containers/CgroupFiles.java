@@ -86,9 +86,16 @@ final class CgroupFiles {
     }
   }
 
-  /** Waits up to a second for {@code file} to read {@code value} (a freezer settling). */
+  /**
+   * How long a kill waits for a freezer to settle. Short: a cgroup with a task dying of OOM may
+   * stay FREEZING for long, and SIGKILL works frozen or not (the ending container's poll repeats it
+   * for whatever forked meanwhile).
+   */
+  static final long FREEZE_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+
+  /** Waits up to {@link #FREEZE_WAIT_NANOS} for {@code file} to read {@code value} (a freezer settling). */
   static boolean await(Path file, String value) {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
+    long deadline = System.nanoTime() + FREEZE_WAIT_NANOS;
     while (System.nanoTime() < deadline) {
       try {
         if (read(file).trim().equals(value)) {
