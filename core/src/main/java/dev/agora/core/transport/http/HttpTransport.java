@@ -162,7 +162,32 @@ public final class HttpTransport implements Transport, AutoCloseable {
    */
   public void serveSchedulerApi(Address master) {
     Objects.requireNonNull(master, "master");
-    addHandler("/api/v1/scheduler", new SchedulerApiHandler(this, master));
+    addHandler("/api/v1/scheduler", new SchedulerApiHandler(this, master, SchedulerApiHandler.direct(this, master)));
+  }
+
+  /**
+   * Serves the Mesos v1 scheduler API at {@code /api/v1/scheduler} for a master bound on another
+   * transport ({@code inner}, e.g. an in-process one): each subscription gets an endpoint
+   * {@code stream:<id>} on {@code inner}, bound with {@code loop}, that forwards the master's
+   * events to the HTTP stream and is closed (so the master sees the framework disconnect) when the
+   * stream closes.
+   */
+  public void serveSchedulerApi(Transport inner, Address master, EventLoop loop) {
+    Objects.requireNonNull(inner, "inner");
+    Objects.requireNonNull(master, "master");
+    Objects.requireNonNull(loop, "loop");
+    addHandler("/api/v1/scheduler", new SchedulerApiHandler(this, master, stream -> {
+      Endpoint bridge = inner.bind(stream.address, loop, new MessageHandler() {
+        @Override
+        public void onMessage(Address from, Message message) {
+          if (from.equals(master) && message instanceof SchedulerEvent event) {
+            stream.enqueue(event);
+          }
+        }
+      });
+      stream.onClose(bridge::close);
+      return call -> bridge.send(master, call);
+    }));
   }
 
   /** The endpoint bound at {@code address} on this transport, if any. */

@@ -23,12 +23,36 @@ import java.util.UUID;
 final class SchedulerApiHandler implements HttpHandler {
   static final String STREAM_ID = "Mesos-Stream-Id";
 
+  /** How calls reach the master and events come back to a stream. */
+  interface Gateway {
+    /**
+     * Connects a new stream: afterwards events the master sends to {@code stream.address} are
+     * enqueued on it, and the returned sink hands calls to the master as from that address.
+     *
+     * @throws Exchanges.HttpError 503 if the master is not running
+     */
+    java.util.function.Consumer<SchedulerCall> connect(SchedulerStream stream);
+  }
+
   private final HttpTransport transport;
   private final Address master;
+  private final Gateway gateway;
+  private final java.util.concurrent.ConcurrentHashMap<String, java.util.function.Consumer<SchedulerCall>> sinks =
+      new java.util.concurrent.ConcurrentHashMap<>();
 
-  SchedulerApiHandler(HttpTransport transport, Address master) {
+  SchedulerApiHandler(HttpTransport transport, Address master, Gateway gateway) {
     this.transport = transport;
     this.master = master;
+    this.gateway = gateway;
+  }
+
+  /** The gateway for a master bound on {@code transport} itself. */
+  static Gateway direct(HttpTransport transport, Address master) {
+    return stream -> {
+      HttpTransport.Local target = transport.local(master)
+          .orElseThrow(() -> new Exchanges.HttpError(503, "the master is not running"));
+      return call -> target.deliver(stream.address, call);
+    };
   }
 
   @Override
@@ -57,10 +81,8 @@ final class SchedulerApiHandler implements HttpHandler {
     } catch (CodecException e) {
       throw new Exchanges.HttpError(400, e.getMessage());
     }
-    HttpTransport.Local target = transport.local(master)
-        .orElseThrow(() -> new Exchanges.HttpError(503, "the master is not running"));
     if (call instanceof SchedulerCall.Subscribe) {
-      subscribe(exchange, call, target);
+      subscribe(exchange, call);
       return;
     }
     String streamId = exchange.getRequestHeaders().getFirst(STREAM_ID);
@@ -83,19 +105,27 @@ final class SchedulerApiHandler implements HttpHandler {
       throw new Exchanges.HttpError(403, "framework_id " + caller.map(FrameworkId::value).orElse("(none)")
           + " does not match the framework " + subscribed + " of stream " + streamId);
     }
-    target.deliver(stream.address, call);
+    java.util.function.Consumer<SchedulerCall> sink = sinks.get(streamId);
+    if (sink == null) {
+      throw new Exchanges.HttpError(400, STREAM_ID + " '" + Exchanges.MesosJsonClip.clip(streamId)
+          + "' is not an open subscription (stale or unknown); subscribe again");
+    }
+    sink.accept(call);
     Exchanges.sendEmpty(exchange, 202);
   }
 
-  private void subscribe(HttpExchange exchange, SchedulerCall call, HttpTransport.Local target) throws IOException {
+  private void subscribe(HttpExchange exchange, SchedulerCall call) throws IOException {
     String id = UUID.randomUUID().toString();
     SchedulerStream stream = new SchedulerStream(transport, id, master, exchange);
+    java.util.function.Consumer<SchedulerCall> sink = gateway.connect(stream);
+    sinks.put(id, sink);
+    stream.onClose(() -> sinks.remove(id));
     transport.streams.put(id, stream);
     exchange.getResponseHeaders().set("Content-Type", "application/json");
     exchange.getResponseHeaders().set(STREAM_ID, id);
     exchange.getResponseHeaders().set("Cache-Control", "no-cache");
     exchange.sendResponseHeaders(200, 0);
-    target.deliver(stream.address, call);
+    sink.accept(call);
     stream.pump();
   }
 

@@ -34,6 +34,7 @@ final class SchedulerStream {
   private final HttpTransport transport;
   private final HttpExchange exchange;
   private final LinkedBlockingQueue<byte[]> queue = new LinkedBlockingQueue<>();
+  private final java.util.List<Runnable> onClose = new java.util.concurrent.CopyOnWriteArrayList<>();
   private volatile FrameworkId frameworkId;
   private volatile boolean closed;
 
@@ -91,6 +92,14 @@ final class SchedulerStream {
     }
   }
 
+  /** Runs {@code action} when the stream closes (at once if it already has). */
+  void onClose(Runnable action) {
+    onClose.add(action);
+    if (closed && onClose.remove(action)) {
+      action.run();
+    }
+  }
+
   void close() {
     if (closed) {
       return;
@@ -100,6 +109,11 @@ final class SchedulerStream {
     if (transport.streams.remove(id, this)) {
       exchange.close();
       transport.peerExited(address);
+      for (Runnable r : onClose) {
+        if (onClose.remove(r)) {
+          r.run();
+        }
+      }
     }
   }
 }
