@@ -61,6 +61,17 @@ public final class AgentMain implements Callable<Integer> {
       description = "Containerizer: process (default: ${DEFAULT-VALUE}).")
   String containerizer;
 
+  @Option(names = "--credential", description = "JSON file {\"principal\": ..., \"secret\": ...} this agent"
+      + " authenticates with to the master.")
+  Path credential;
+
+  @Option(names = "--authenticate", description = "Require HTTP authentication on this agent's endpoints"
+      + " against --credentials.")
+  boolean authenticate;
+
+  @Option(names = "--credentials", description = "JSON credentials file for --authenticate (see 'agora master --help').")
+  Path credentials;
+
   @Override
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
@@ -81,6 +92,7 @@ public final class AgentMain implements Callable<Integer> {
       if (advertiseIp != null) {
         tb.advertisedHost(advertiseIp);
       }
+      Security.configure(spec, tb, authenticate, credentials, credential);
       transport = tb.build();
     } catch (IllegalArgumentException | java.io.UncheckedIOException e) {
       throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage());

@@ -8,8 +8,8 @@ import dev.agora.core.transport.http.OperatorApi;
 final class MasterApis {
   private MasterApis() {}
 
-  static void serve(HttpTransport transport, Master master) {
+  static void serve(HttpTransport transport, Master master, java.util.Map<String, String> flags) {
     transport.serveSchedulerApi(master.address());
-    OperatorApi.serve(transport, master);
+    OperatorApi.serve(transport, master, flags);
   }
 }

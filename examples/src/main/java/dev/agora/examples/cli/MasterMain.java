@@ -53,19 +53,30 @@ public final class MasterMain implements Callable<Integer> {
       description = "Time between allocation cycles, ISO-8601 (default: ${DEFAULT-VALUE}).")
   Duration allocationInterval;
 
-  /** Running master and its server; closed by {@link #stop}. */
-  private final CountDownLatch stopped = new CountDownLatch(1);
+  @Option(names = "--authenticate", description = "Require HTTP authentication (Basic or bearer) on every endpoint"
+      + " but /health, against --credentials.")
+  boolean authenticate;
+
+  @Option(names = "--credentials", description = "JSON credentials file: {\"credentials\": [{\"principal\": ..., "
+      + "\"secret_hash\": ...}], \"tokens\": [{\"principal\": ..., \"token_sha256\": ...}]}"
+      + " (make hashes with 'agora hash-secret').")
+  java.nio.file.Path credentials;
+
+  @Option(names = "--credential", description = "JSON file {\"principal\": ..., \"secret\": ...} the master"
+      + " authenticates with to agents that require it.")
+  java.nio.file.Path credential;
 
   @Override
   public Integer call() throws InterruptedException {
     PrintWriter out = spec.commandLine().getOut();
-    HttpTransport.Builder tb = HttpTransport.builder().host(ip).port(port);
-    if (advertiseIp != null) {
-      tb.advertisedHost(advertiseIp);
-    }
     HttpTransport transport;
     Master master;
     try {
+      HttpTransport.Builder tb = HttpTransport.builder().host(ip).port(port);
+      if (advertiseIp != null) {
+        tb.advertisedHost(advertiseIp);
+      }
+      Security.configure(spec, tb, authenticate, credentials, credential);
       transport = tb.build();
       master = Master.builder().transport(transport).address(transport.address("master"))
           .allocator(HierarchicalAllocator.builder().build()).agentPingInterval(agentPingInterval)
@@ -74,7 +85,10 @@ public final class MasterMain implements Callable<Integer> {
     } catch (IllegalArgumentException | java.io.UncheckedIOException e) {
       throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage());
     }
-    MasterApis.serve(transport, master);
+    MasterApis.serve(transport, master, java.util.Map.of("ip", ip, "port", String.valueOf(port),
+        "authenticate", String.valueOf(authenticate), "agent_ping_interval", agentPingInterval.toString(),
+        "max_agent_ping_misses", String.valueOf(maxAgentPingMisses), "heartbeat_interval",
+        heartbeatInterval.toString(), "allocation_interval", allocationInterval.toString()));
     master.start();
     transport.start();
     CountDownLatch closed = new CountDownLatch(1);
@@ -87,7 +101,6 @@ public final class MasterMain implements Callable<Integer> {
     out.println("agora master listening on " + transport.baseUrl());
     out.flush();
     closed.await();
-    stopped.countDown();
     return 0;
   }
 }

@@ -70,6 +70,8 @@ public final class HttpTransport implements Transport, AutoCloseable {
   private final ExecutorService executor;
   private final boolean ownsExecutor;
   private final Duration requestTimeout;
+  private final com.sun.net.httpserver.Authenticator authenticator;
+  private final String authorization;
   private final ConcurrentHashMap<String, Local> locals = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<Address, Outbox> outboxes = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<Address, Set<Local>> watchers = new ConcurrentHashMap<>();
@@ -98,7 +100,12 @@ public final class HttpTransport implements Transport, AutoCloseable {
     }
     this.client = cb.build();
     this.requestTimeout = b.requestTimeout;
-    server.createContext("/", this::serveMessage);
+    this.authenticator = b.authenticator;
+    this.authorization = b.clientAuthorization;
+    com.sun.net.httpserver.HttpContext root = server.createContext("/", this::serveMessage);
+    if (authenticator != null) {
+      root.setAuthenticator(authenticator);
+    }
   }
 
   private static String hostForUrl(String host) {
@@ -153,7 +160,10 @@ public final class HttpTransport implements Transport, AutoCloseable {
 
   /** Serves {@code handler} under {@code path} (e.g. {@code /api/v1}). */
   public void addHandler(String path, HttpHandler handler) {
-    server.createContext(path, new Guarded(handler));
+    com.sun.net.httpserver.HttpContext context = server.createContext(path, new Guarded(handler));
+    if (authenticator != null) {
+      context.setAuthenticator(authenticator);
+    }
   }
 
   /**
@@ -397,11 +407,14 @@ public final class HttpTransport implements Transport, AutoCloseable {
         return;
       }
       queue.add(() -> {
-        HttpRequest request = HttpRequest.newBuilder(uri).timeout(requestTimeout)
+        HttpRequest.Builder request = HttpRequest.newBuilder(uri).timeout(requestTimeout)
             .header("Content-Type", "application/json").header(FROM_HEADER, from.value())
-            .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build();
+            .POST(HttpRequest.BodyPublishers.ofByteArray(body));
+        if (authorization != null) {
+          request.header("Authorization", authorization);
+        }
         try {
-          HttpResponse<String> response = client.send(request, HttpResponse.BodyHandlers.ofString());
+          HttpResponse<String> response = client.send(request.build(), HttpResponse.BodyHandlers.ofString());
           if (response.statusCode() / 100 != 2) {
             LOG.warn("{} to {} answered {}: {}", what, to, response.statusCode(),
                 Exchanges.MesosJsonClip.clip(response.body()));
@@ -474,6 +487,8 @@ public final class HttpTransport implements Transport, AutoCloseable {
     private ExecutorService executor;
     private Duration connectTimeout = Duration.ofSeconds(2);
     private Duration requestTimeout = Duration.ofSeconds(10);
+    private com.sun.net.httpserver.Authenticator authenticator;
+    private String clientAuthorization;
     private final Set<String> set = new java.util.HashSet<>();
 
     private Builder() {}
@@ -525,6 +540,28 @@ public final class HttpTransport implements Transport, AutoCloseable {
     public Builder clientTls(SSLContext value) {
       once("clientTls");
       clientTls = Objects.requireNonNull(value, "clientTls");
+      return this;
+    }
+
+    /**
+     * Requires every request (but {@code GET /health}) to authenticate with {@code value}, e.g. a
+     * {@link CredentialsAuthenticator}; default none (open).
+     */
+    public Builder authenticator(com.sun.net.httpserver.Authenticator value) {
+      once("authenticator");
+      authenticator = Objects.requireNonNull(value, "authenticator");
+      return this;
+    }
+
+    /** HTTP Basic credentials sent with every message this transport POSTs to peers. */
+    public Builder credentials(String principal, String secret) {
+      once("credentials");
+      if (principal == null || principal.isEmpty() || principal.contains(":")) {
+        throw new IllegalArgumentException("principal must be non-empty without ':' but was '" + principal + "'");
+      }
+      Objects.requireNonNull(secret, "secret");
+      clientAuthorization = "Basic " + java.util.Base64.getEncoder()
+          .encodeToString((principal + ":" + secret).getBytes(java.nio.charset.StandardCharsets.UTF_8));
       return this;
     }
 

@@ -81,7 +81,13 @@ final class SchedulerApiHandler implements HttpHandler {
     } catch (CodecException e) {
       throw new Exchanges.HttpError(400, e.getMessage());
     }
-    if (call instanceof SchedulerCall.Subscribe) {
+    if (call instanceof SchedulerCall.Subscribe sub) {
+      com.sun.net.httpserver.HttpPrincipal who = exchange.getPrincipal();
+      if (who != null && sub.info().principal().isPresent() && !sub.info().principal().get().equals(who.getUsername())) {
+        throw new Exchanges.HttpError(403, "framework_info.principal '"
+            + Exchanges.MesosJsonClip.clip(sub.info().principal().get())
+            + "' is not the authenticated principal '" + who.getUsername() + "'");
+      }
       subscribe(exchange, call);
       return;
     }
