@@ -32,7 +32,7 @@ import picocli.CommandLine.Spec;
 public final class AgentMain implements Callable<Integer> {
   @Spec CommandSpec spec;
 
-  @Option(names = "--master", required = true, description = "The master, host:port (or http(s)://host:port).")
+  @Option(names = "--master", required = true, description = "The master, host:port (or https://host:port for TLS).")
   String master;
 
   @Option(names = "--ip", defaultValue = "127.0.0.1", description = "Address to listen on (default: ${DEFAULT-VALUE}).")
@@ -60,6 +60,18 @@ public final class AgentMain implements Callable<Integer> {
   @Option(names = "--containerizer", defaultValue = "process",
       description = "Containerizer: process (default: ${DEFAULT-VALUE}).")
   String containerizer;
+
+  @Option(names = "--tls-keystore", description = "Serve HTTPS with the key in this PKCS12 (or .jks) key store.")
+  java.nio.file.Path tlsKeystore;
+
+  @Option(names = "--tls-keystore-password-file", description = "File whose first line is the key store password.")
+  java.nio.file.Path tlsKeystorePassword;
+
+  @Option(names = "--tls-truststore", description = "Trust store for HTTPS peers (default: the JDK's).")
+  java.nio.file.Path tlsTruststore;
+
+  @Option(names = "--tls-truststore-password-file", description = "File whose first line is the trust store password.")
+  java.nio.file.Path tlsTruststorePassword;
 
   @Option(names = "--credential", description = "JSON file {\"principal\": ..., \"secret\": ...} this agent"
       + " authenticates with to the master.")
@@ -93,6 +105,7 @@ public final class AgentMain implements Callable<Integer> {
         tb.advertisedHost(advertiseIp);
       }
       Security.configure(spec, tb, authenticate, credentials, credential);
+      Security.tls(spec, tb, tlsKeystore, tlsKeystorePassword, tlsTruststore, tlsTruststorePassword);
       transport = tb.build();
     } catch (IllegalArgumentException | java.io.UncheckedIOException e) {
       throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage());

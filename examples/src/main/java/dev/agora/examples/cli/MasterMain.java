@@ -53,6 +53,18 @@ public final class MasterMain implements Callable<Integer> {
       description = "Time between allocation cycles, ISO-8601 (default: ${DEFAULT-VALUE}).")
   Duration allocationInterval;
 
+  @Option(names = "--tls-keystore", description = "Serve HTTPS with the key in this PKCS12 (or .jks) key store.")
+  java.nio.file.Path tlsKeystore;
+
+  @Option(names = "--tls-keystore-password-file", description = "File whose first line is the key store password.")
+  java.nio.file.Path tlsKeystorePassword;
+
+  @Option(names = "--tls-truststore", description = "Trust store for HTTPS peers (default: the JDK's).")
+  java.nio.file.Path tlsTruststore;
+
+  @Option(names = "--tls-truststore-password-file", description = "File whose first line is the trust store password.")
+  java.nio.file.Path tlsTruststorePassword;
+
   @Option(names = "--authenticate", description = "Require HTTP authentication (Basic or bearer) on every endpoint"
       + " but /health, against --credentials.")
   boolean authenticate;
@@ -77,6 +89,7 @@ public final class MasterMain implements Callable<Integer> {
         tb.advertisedHost(advertiseIp);
       }
       Security.configure(spec, tb, authenticate, credentials, credential);
+      Security.tls(spec, tb, tlsKeystore, tlsKeystorePassword, tlsTruststore, tlsTruststorePassword);
       transport = tb.build();
       master = Master.builder().transport(transport).address(transport.address("master"))
           .allocator(HierarchicalAllocator.builder().build()).agentPingInterval(agentPingInterval)

@@ -14,6 +14,34 @@ import picocli.CommandLine.ParameterException;
 final class Security {
   private Security() {}
 
+  /** Reads a password file's first line (the password is never a command-line argument). */
+  static char[] password(CommandSpec spec, String option, Path file) {
+    try {
+      String line = Files.readAllLines(file).stream().findFirst().orElse("");
+      return line.toCharArray();
+    } catch (IOException e) {
+      throw new ParameterException(spec.commandLine(), "cannot read " + option + " " + file);
+    }
+  }
+
+  static void tls(CommandSpec spec, HttpTransport.Builder tb, Path keystore, Path keystorePassword, Path truststore,
+      Path truststorePassword) {
+    try {
+      if (keystore != null) {
+        char[] pw = keystorePassword != null ? password(spec, "--tls-keystore-password-file", keystorePassword)
+            : new char[0];
+        tb.tls(dev.agora.core.transport.http.Tls.server(keystore, pw));
+      }
+      if (truststore != null) {
+        char[] pw = truststorePassword != null ? password(spec, "--tls-truststore-password-file", truststorePassword)
+            : new char[0];
+        tb.clientTls(dev.agora.core.transport.http.Tls.client(truststore, pw));
+      }
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), e.getMessage());
+    }
+  }
+
   static void configure(CommandSpec spec, HttpTransport.Builder tb, boolean authenticate, Path credentials,
       Path credential) {
     if (authenticate && credentials == null) {
