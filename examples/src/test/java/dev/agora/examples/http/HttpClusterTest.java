@@ -218,4 +218,55 @@ class HttpClusterTest {
     assertThat(operator("GET_HEALTH").at("/get_health/healthy").asBoolean()).isTrue();
     assertThat(operator("GET_VERSION").at("/get_version/version_info/version").asText()).isNotEmpty();
   }
+
+  @Test
+  void operatorSubscribeStreamsChangesAndTeardownEndsTheFramework() throws Exception {
+    HttpResponse<java.io.InputStream> stream = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+        URI.create(masterTransport.baseUrl() + "/api/v1")).POST(HttpRequest.BodyPublishers.ofString(
+            "{\"type\":\"SUBSCRIBE\"}")).build(), HttpResponse.BodyHandlers.ofInputStream());
+    assertThat(stream.statusCode()).isEqualTo(200);
+    List<JsonNode> events = new CopyOnWriteArrayList<>();
+    Thread reader = new Thread(() -> {
+      try (java.io.InputStream in = stream.body()) {
+        java.util.Optional<byte[]> rec;
+        while ((rec = dev.agora.core.transport.http.RecordIo.read(in, 1 << 20)).isPresent()) {
+          events.add(MesosJson.parse(rec.get()));
+        }
+      } catch (java.io.IOException e) {
+        // closed at the end of the test
+      }
+    });
+    reader.setDaemon(true);
+    reader.start();
+    await().atMost(Duration.ofSeconds(10)).until(() -> events.stream().anyMatch(e -> e.path("type").asText()
+        .equals("SUBSCRIBED")));
+
+    Recorder r = new Recorder();
+    SchedulerDriver d = subscribe("watched", r);
+    Offer offer = r.offers.get(0);
+    d.launch(offer, List.of(TaskInfo.of(TaskId.of("watched-task"), offer.agentId(), Resources.parse("cpus:0.5;mem:64"),
+        CommandInfo.shell("sleep 100"))));
+    await().atMost(Duration.ofSeconds(20)).until(() -> r.states("watched-task").contains(TaskState.RUNNING));
+    await().atMost(Duration.ofSeconds(10)).until(() -> types(events).containsAll(List.of("FRAMEWORK_ADDED",
+        "TASK_ADDED")) && events.stream().anyMatch(e -> e.at("/task_updated/state").asText().equals("TASK_RUNNING")
+        || e.at("/task_added/task/state").asText().equals("TASK_RUNNING")));
+
+    String fw = d.frameworkId().orElseThrow().value();
+    HttpResponse<String> unknown = http.send(HttpRequest.newBuilder(URI.create(masterTransport.baseUrl() + "/api/v1"))
+        .POST(HttpRequest.BodyPublishers.ofString("{\"type\":\"TEARDOWN\",\"teardown\":{\"framework_id\":"
+            + "{\"value\":\"nope\"}}}")).build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(unknown.statusCode()).isEqualTo(404);
+    HttpResponse<String> teardown = http.send(HttpRequest.newBuilder(URI.create(masterTransport.baseUrl() + "/api/v1"))
+        .POST(HttpRequest.BodyPublishers.ofString("{\"type\":\"TEARDOWN\",\"teardown\":{\"framework_id\":"
+            + "{\"value\":\"" + fw + "\"}}}")).build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(teardown.statusCode()).as(teardown.body()).isEqualTo(200);
+    await().atMost(Duration.ofSeconds(10)).until(() -> !r.errors.isEmpty());
+    await().atMost(Duration.ofSeconds(10)).until(() -> types(events).contains("FRAMEWORK_REMOVED"));
+    assertThat(master.snapshot().join().frameworks()).isEmpty();
+    stream.body().close();
+  }
+
+  private static List<String> types(List<JsonNode> events) {
+    return events.stream().map(e -> e.path("type").asText()).toList();
+  }
 }

@@ -178,12 +178,43 @@ public final class OperatorApi implements HttpHandler {
         address.put("hostname", u.getHost());
         address.put("port", u.getPort());
       }
+      case "TEARDOWN" -> {
+        JsonNode id = json.path("teardown").path("framework_id").path("value");
+        if (!id.isTextual() || id.textValue().isBlank()) {
+          throw new Exchanges.HttpError(400, "field 'teardown.framework_id.value' is required and must be a string");
+        }
+        dev.agora.core.model.FrameworkId fid;
+        try {
+          fid = dev.agora.core.model.FrameworkId.of(id.textValue());
+        } catch (IllegalArgumentException e) {
+          throw new Exchanges.HttpError(400, "field 'teardown.framework_id.value': " + e.getMessage());
+        }
+        boolean known;
+        try {
+          known = master.teardown(fid).get(5, TimeUnit.SECONDS);
+        } catch (TimeoutException | ExecutionException e) {
+          throw new Exchanges.HttpError(503, "the master did not answer");
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new Exchanges.HttpError(503, "interrupted");
+        }
+        if (!known) {
+          throw new Exchanges.HttpError(404, "framework '" + Exchanges.MesosJsonClip.clip(id.textValue())
+              + "' is not known to the master");
+        }
+        Exchanges.sendEmpty(exchange, 200);
+        return;
+      }
+      case "SUBSCRIBE" -> {
+        new OperatorEventStream(master, exchange).run();
+        return;
+      }
       default -> throw new Exchanges.HttpError(501, "operator call " + type + " is not implemented yet");
     }
     Exchanges.sendJson(exchange, 200, out);
   }
 
-  private static ObjectNode getAgents(MasterSnapshot s) {
+  static ObjectNode getAgents(MasterSnapshot s) {
     ObjectNode o = MesosJson.mapper().createObjectNode();
     ArrayNode a = o.putArray("agents");
     for (MasterSnapshot.AgentView v : s.agents()) {
@@ -198,7 +229,7 @@ public final class OperatorApi implements HttpHandler {
     return o;
   }
 
-  private static ObjectNode getFrameworks(MasterSnapshot s) {
+  static ObjectNode getFrameworks(MasterSnapshot s) {
     ObjectNode o = MesosJson.mapper().createObjectNode();
     ArrayNode a = o.putArray("frameworks");
     for (MasterSnapshot.FrameworkView f : s.frameworks()) {
@@ -212,7 +243,7 @@ public final class OperatorApi implements HttpHandler {
     return o;
   }
 
-  private static ObjectNode getTasks(MasterSnapshot s) {
+  static ObjectNode getTasks(MasterSnapshot s) {
     ObjectNode o = MesosJson.mapper().createObjectNode();
     ArrayNode a = o.putArray("tasks");
     for (MasterSnapshot.FrameworkView f : s.frameworks()) {
@@ -229,7 +260,7 @@ public final class OperatorApi implements HttpHandler {
     return o;
   }
 
-  private static ObjectNode getState(MasterSnapshot s) {
+  static ObjectNode getState(MasterSnapshot s) {
     ObjectNode o = MesosJson.mapper().createObjectNode();
     o.set("get_tasks", getTasks(s));
     o.set("get_frameworks", getFrameworks(s));
