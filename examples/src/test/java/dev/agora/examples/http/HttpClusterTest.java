@@ -191,6 +191,7 @@ class HttpClusterTest {
     SchedulerDriver d = subscribe(FrameworkInfo.builder("failover").user("root")
         .failoverTimeout(Duration.ofMinutes(1)).build(), r);
     FrameworkId id = d.frameworkId().orElseThrow();
+    drivers.remove(d); // a second close of a closed driver waits for its stopped loop (10 s)
     d.close();
     await().atMost(Duration.ofSeconds(10)).until(() -> master.snapshot().join().framework(id)
         .map(f -> !f.connected()).orElse(false));

@@ -307,10 +307,18 @@ public final class HttpSchedulerTransport implements Transport, AutoCloseable {
         in = stream;
       }
       if (in != null) {
+        // Closing the response stream may wait for the reader; never block the caller's loop on it.
+        Runnable close = () -> {
+          try {
+            in.close();
+          } catch (IOException ignored) {
+            // the reader sees the stream end either way
+          }
+        };
         try {
-          in.close();
-        } catch (IOException ignored) {
-          // the reader sees the stream end either way
+          executor.execute(close);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+          close.run();
         }
       }
     }
