@@ -86,6 +86,17 @@ public final class Master implements AutoCloseable {
     return f;
   }
 
+  /**
+   * Tears a framework down as an operator would (Mesos {@code TEARDOWN}): its tasks are killed,
+   * its offers rescinded, and it cannot resubscribe. Completes with whether the framework was known.
+   */
+  public CompletableFuture<Boolean> teardown(dev.agora.core.model.FrameworkId frameworkId) {
+    java.util.Objects.requireNonNull(frameworkId, "frameworkId");
+    CompletableFuture<Boolean> f = new CompletableFuture<>();
+    loop.execute(() -> f.complete(actor.teardown(frameworkId)));
+    return f;
+  }
+
   /** Leaves the election and unbinds. Idempotent; running tasks on agents are left alone. */
   @Override
   public void close() {

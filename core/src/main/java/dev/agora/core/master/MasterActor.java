@@ -478,6 +478,19 @@ final class MasterActor implements MessageHandler {
         loop.clock().instant());
   }
 
+  /** Operator teardown: whether the framework was known (and is now removed). On the loop. */
+  boolean teardown(FrameworkId id) {
+    FrameworkEntry f = registry.frameworks.get(id);
+    if (f == null) {
+      return false;
+    }
+    if (f.connected) {
+      send(f.address, new SchedulerEvent.Error("Framework " + id + " has been torn down by an operator"));
+    }
+    removeFramework(f, "torn down by an operator");
+    return true;
+  }
+
   MasterSnapshot snapshot() {
     List<MasterSnapshot.AgentView> agents = new ArrayList<>();
     for (AgentEntry a : registry.agents.values()) {

@@ -57,9 +57,22 @@ final class LocalCommand implements Callable<Integer> {
       description = "Give up if the batch has not ended within this ISO-8601 duration (default: ${DEFAULT-VALUE}).")
   Duration timeout;
 
+  @Option(names = "--api-port", defaultValue = "5050",
+      description = "Serve the master's HTTP APIs (scheduler, operator, /health, /state, /metrics) on this port;"
+          + " 0 for any free port, -1 to disable (default: ${DEFAULT-VALUE}).")
+  int apiPort;
+
+  @Option(names = "--api-host", defaultValue = "127.0.0.1",
+      description = "Address the HTTP APIs listen on (default: ${DEFAULT-VALUE}).")
+  String apiHost;
+
   @Override
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
+    if (apiPort < -1 || apiPort > 65535) {
+      throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+          "Invalid value for option '--api-port': must be -1..65535 but was " + apiPort);
+    }
     if (agents < 1 || tasks < 0) {
       throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--agents must be >= 1 and --tasks >= 0");
     }
@@ -69,6 +82,16 @@ final class LocalCommand implements Callable<Integer> {
     out.printf("starting 1 master and %d agent(s) [%s]; sandboxes under %s%n", agents, perAgent, dir);
     out.flush();
     try (LocalCluster cluster = new LocalCluster(agents, perAgent, attributes, dir)) {
+      if (apiPort >= 0) {
+        try {
+          out.println("master APIs on " + cluster.serveHttp(apiHost, apiPort).baseUrl()
+              + " (POST /api/v1/scheduler, POST /api/v1, GET /health, /state, /metrics)");
+        } catch (java.io.UncheckedIOException e) {
+          throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+              "Invalid value for option '--api-port': " + e.getMessage() + " (use --api-port 0 or -1)");
+        }
+        out.flush();
+      }
       BatchFramework framework = new BatchFramework(tasks, taskCommand, perTask, line -> {
         out.println(line);
         out.flush();

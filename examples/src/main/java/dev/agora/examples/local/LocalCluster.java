@@ -8,7 +8,10 @@ import dev.agora.core.model.AgentInfo;
 import dev.agora.core.model.Attributes;
 import dev.agora.core.model.Resources;
 import dev.agora.core.transport.Address;
+import dev.agora.core.runtime.ThreadEventLoop;
 import dev.agora.core.transport.InProcessTransport;
+import dev.agora.core.transport.http.HttpTransport;
+import dev.agora.core.transport.http.OperatorApi;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,6 +27,8 @@ public final class LocalCluster implements AutoCloseable {
   private final InProcessTransport transport = new InProcessTransport();
   private final Master master;
   private final List<Agent> agents = new ArrayList<>();
+  private HttpTransport http;
+  private ThreadEventLoop httpLoop;
 
   /**
    * Starts the cluster.
@@ -61,8 +66,33 @@ public final class LocalCluster implements AutoCloseable {
     return master;
   }
 
+  /**
+   * Serves the master's HTTP APIs (the Mesos v1 scheduler API, operator API, /health, /state,
+   * /metrics) on {@code host:port} (0 for any free port) until the cluster closes.
+   *
+   * @throws java.io.UncheckedIOException if the port cannot be bound
+   * @throws IllegalStateException if already serving
+   */
+  public synchronized HttpTransport serveHttp(String host, int port) {
+    if (http != null) {
+      throw new IllegalStateException("already serving on " + http.baseUrl());
+    }
+    http = HttpTransport.builder().host(host).port(port).build();
+    httpLoop = ThreadEventLoop.start("agora-local-http");
+    http.serveSchedulerApi(transport, master.address(), httpLoop);
+    OperatorApi.serve(http, master);
+    http.start();
+    return http;
+  }
+
   @Override
   public void close() {
+    synchronized (this) {
+      if (http != null) {
+        http.close();
+        httpLoop.shutdown();
+      }
+    }
     agents.forEach(Agent::close);
     master.close();
   }

@@ -31,7 +31,7 @@ class LocalCommandTest {
     Run r = run("local", "--help");
     assertThat(r.exit()).isZero();
     for (String flag : new String[] {"--agents", "--agent-resources", "--attributes", "--tasks", "--task-command",
-        "--task-resources", "--work-dir", "--timeout", "--help", "--version"}) {
+        "--task-resources", "--work-dir", "--timeout", "--api-port", "--api-host", "--help", "--version"}) {
       assertThat(r.out()).contains(flag);
     }
   }
@@ -39,7 +39,7 @@ class LocalCommandTest {
   @Test
   void runsABatchOfRealTasksToASummary() throws Exception {
     Run r = run("local", "--agents", "2", "--tasks", "3", "--task-command", "echo ran $MESOS_TASK_ID",
-        "--work-dir", work.toString());
+        "--work-dir", work.toString(), "--api-port", "-1");
     assertThat(r.exit()).as(r.out() + r.err()).isZero();
     assertThat(r.out()).contains("subscribed as framework", "task-2 TASK_FINISHED", "summary: 3 tasks: {FINISHED=3}");
     try (var files = Files.walk(work)) {
@@ -55,15 +55,45 @@ class LocalCommandTest {
 
   @Test
   void failingTasksMakeANonZeroExit() {
-    Run r = run("local", "--agents", "1", "--tasks", "2", "--task-command", "exit 4", "--work-dir", work.toString());
+    Run r = run("local", "--agents", "1", "--tasks", "2", "--task-command", "exit 4", "--work-dir", work.toString(),
+        "--api-port", "-1");
     assertThat(r.exit()).isEqualTo(1);
     assertThat(r.out()).contains("TASK_FAILED (Command exited with status 4)", "FAILED=2");
   }
 
   @Test
   void badResourcesAreRejectedNamingTheFlagAndToken() {
-    Run r = run("local", "--agent-resources", "cpus:abc");
+    Run r = run("local", "--agent-resources", "cpus:abc", "--api-port", "-1");
     assertThat(r.exit()).isNotZero();
     assertThat(r.err()).contains("--agent-resources", "abc");
+  }
+
+  @Test
+  void servesTheMasterApisOverHttpWhileRunning() {
+    java.util.List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+    StringWriter out = new StringWriter();
+    CommandLine cli = new CommandLine(new AgoraCli());
+    cli.setOut(new PrintWriter(out, true) {
+      @Override
+      public void println(String x) {
+        super.println(x);
+        if (x.startsWith("master APIs on ")) {
+          String url = x.substring("master APIs on ".length(), x.indexOf(' ', "master APIs on ".length()));
+          try {
+            var http = java.net.http.HttpClient.newHttpClient();
+            var r = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(url + "/api/v1"))
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"type\":\"GET_HEALTH\"}")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+            seen.add(r.statusCode() + " " + r.body());
+          } catch (Exception e) {
+            seen.add("failed: " + e);
+          }
+        }
+      }
+    });
+    int exit = cli.execute("local", "--agents", "1", "--tasks", "1", "--task-command", "true", "--work-dir",
+        work.toString(), "--api-port", "0");
+    assertThat(exit).as(out.toString()).isZero();
+    assertThat(seen).singleElement().asString().startsWith("200 ").contains("\"healthy\":true");
   }
 }

@@ -1,0 +1,318 @@
+package dev.agora.core.transport.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
+import dev.agora.core.codec.MesosJson;
+import dev.agora.core.master.Master;
+import dev.agora.core.master.MasterSnapshot;
+import dev.agora.core.model.TaskState;
+import java.io.IOException;
+import java.net.URI;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * The master's operator endpoints, read through {@link Master#snapshot()}:
+ * <ul>
+ *   <li>{@code POST /api/v1}: the Mesos v1 operator API ({@code master::Call}): GET_HEALTH,
+ *       GET_VERSION, GET_FLAGS, GET_METRICS, GET_STATE, GET_AGENTS, GET_FRAMEWORKS, GET_TASKS,
+ *       GET_MASTER; the other Mesos operator calls answer 501 until Agora implements them.
+ *   <li>{@code GET /health} (200 when the master leads, 503 otherwise), {@code GET /state} (a JSON
+ *       snapshot) and {@code GET /metrics} (Prometheus text format).
+ * </ul>
+ *
+ * <p>Concurrency: called on request threads; each request waits (up to 5 s) for one snapshot.
+ */
+public final class OperatorApi implements HttpHandler {
+  /** The Mesos v1 operator call types (master.proto), implemented or not. */
+  public static final Set<String> CALL_TYPES = Set.of("GET_HEALTH", "GET_FLAGS", "GET_VERSION", "GET_METRICS",
+      "GET_LOGGING_LEVEL", "SET_LOGGING_LEVEL", "LIST_FILES", "READ_FILE", "GET_STATE", "GET_AGENTS",
+      "GET_FRAMEWORKS", "GET_EXECUTORS", "GET_OPERATIONS", "GET_TASKS", "GET_ROLES", "GET_WEIGHTS", "UPDATE_WEIGHTS",
+      "GET_MASTER", "SUBSCRIBE", "RESERVE_RESOURCES", "UNRESERVE_RESOURCES", "CREATE_VOLUMES", "DESTROY_VOLUMES",
+      "GROW_VOLUME", "SHRINK_VOLUME", "GET_MAINTENANCE_STATUS", "GET_MAINTENANCE_SCHEDULE",
+      "UPDATE_MAINTENANCE_SCHEDULE", "START_MAINTENANCE", "STOP_MAINTENANCE", "DRAIN_AGENT", "DEACTIVATE_AGENT",
+      "REACTIVATE_AGENT", "GET_QUOTA", "UPDATE_QUOTA", "TEARDOWN", "MARK_AGENT_GONE");
+
+  private final Master master;
+  private final String baseUrl;
+  private final Map<String, String> flags;
+
+  /**
+   * An operator API for {@code master}, served at {@code baseUrl}, reporting {@code flags} (the
+   * process's settings, with no secret in them) from GET_FLAGS.
+   */
+  public OperatorApi(Master master, String baseUrl, Map<String, String> flags) {
+    this.master = master;
+    this.baseUrl = baseUrl;
+    this.flags = Map.copyOf(flags);
+  }
+
+  /** Serves {@code /api/v1}, {@code /health}, {@code /state} and {@code /metrics} on {@code transport}. */
+  public static void serve(HttpTransport transport, Master master) {
+    serve(transport, master, Map.of());
+  }
+
+  /** As {@link #serve(HttpTransport, Master)}, reporting {@code flags} from GET_FLAGS. */
+  public static void serve(HttpTransport transport, Master master, Map<String, String> flags) {
+    OperatorApi api = new OperatorApi(master, transport.baseUrl(), flags);
+    for (String path : new String[] {"/api/v1", "/health", "/state", "/metrics"}) {
+      transport.addHandler(path, api);
+    }
+  }
+
+  /** Agora's version, from the jar manifest. */
+  static String version() {
+    String v = OperatorApi.class.getPackage().getImplementationVersion();
+    return v != null ? v : "development";
+  }
+
+  private MasterSnapshot snapshot() {
+    try {
+      return master.snapshot().get(5, TimeUnit.SECONDS);
+    } catch (TimeoutException e) {
+      throw new Exchanges.HttpError(503, "the master did not answer within 5 s");
+    } catch (ExecutionException e) {
+      throw new Exchanges.HttpError(503, "the master is not running");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new Exchanges.HttpError(503, "interrupted");
+    }
+  }
+
+  @Override
+  public void handle(HttpExchange exchange) throws IOException {
+    String path = exchange.getRequestURI().getPath();
+    String method = exchange.getRequestMethod();
+    switch (path) {
+      case "/health" -> {
+        requireGet(method);
+        boolean leading = snapshot().leading();
+        Exchanges.sendText(exchange, leading ? 200 : 503, leading ? "" : "not leading");
+      }
+      case "/state" -> {
+        requireGet(method);
+        Exchanges.sendJson(exchange, 200, state(snapshot()));
+      }
+      case "/metrics" -> {
+        requireGet(method);
+        exchange.getResponseHeaders().set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+        byte[] body = prometheus(snapshot()).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        exchange.sendResponseHeaders(200, method.equals("HEAD") ? -1 : body.length);
+        if (!method.equals("HEAD")) {
+          exchange.getResponseBody().write(body);
+        }
+        exchange.close();
+      }
+      case "/api/v1" -> {
+        if (!method.equals("POST")) {
+          throw new Exchanges.HttpError(405, "use POST for operator calls");
+        }
+        call(exchange, Exchanges.json(exchange));
+      }
+      default -> throw new Exchanges.HttpError(404, "no such endpoint " + path);
+    }
+  }
+
+  private static void requireGet(String method) {
+    if (!method.equals("GET") && !method.equals("HEAD")) {
+      throw new Exchanges.HttpError(405, "use GET");
+    }
+  }
+
+  private void call(HttpExchange exchange, JsonNode json) throws IOException {
+    if (!json.isObject()) {
+      throw new Exchanges.HttpError(400, "an operator call must be a JSON object");
+    }
+    JsonNode typeNode = json.get("type");
+    if (typeNode == null || !typeNode.isTextual()) {
+      throw new Exchanges.HttpError(400, "field 'type' is required and must be a string");
+    }
+    String type = typeNode.textValue();
+    if (!CALL_TYPES.contains(type)) {
+      throw new Exchanges.HttpError(400, "field 'type' has unknown operator call type '"
+          + Exchanges.MesosJsonClip.clip(type) + "'");
+    }
+    ObjectNode out = MesosJson.mapper().createObjectNode();
+    out.put("type", type);
+    String field = type.toLowerCase(java.util.Locale.ROOT);
+    switch (type) {
+      case "GET_HEALTH" -> out.putObject(field).put("healthy", snapshot().leading());
+      case "GET_VERSION" -> {
+        ObjectNode v = out.putObject(field).putObject("version_info");
+        v.put("version", version());
+      }
+      case "GET_FLAGS" -> {
+        ArrayNode a = out.putObject(field).putArray("flags");
+        new java.util.TreeMap<>(flags).forEach((k, v) -> {
+          ObjectNode f = a.addObject();
+          f.put("name", k);
+          f.put("value", v);
+        });
+      }
+      case "GET_METRICS" -> {
+        ArrayNode a = out.putObject(field).putArray("metrics");
+        metrics(snapshot()).forEach((k, v) -> {
+          ObjectNode m = a.addObject();
+          m.put("name", k);
+          m.put("value", v);
+        });
+      }
+      case "GET_STATE" -> out.set(field, getState(snapshot()));
+      case "GET_AGENTS" -> out.set(field, getAgents(snapshot()));
+      case "GET_FRAMEWORKS" -> out.set(field, getFrameworks(snapshot()));
+      case "GET_TASKS" -> out.set(field, getTasks(snapshot()));
+      case "GET_MASTER" -> {
+        ObjectNode info = out.putObject(field).putObject("master_info");
+        URI u = URI.create(baseUrl);
+        info.put("id", master.address().value());
+        info.put("hostname", u.getHost());
+        info.put("port", u.getPort());
+        ObjectNode address = info.putObject("address");
+        address.put("hostname", u.getHost());
+        address.put("port", u.getPort());
+      }
+      case "TEARDOWN" -> {
+        JsonNode id = json.path("teardown").path("framework_id").path("value");
+        if (!id.isTextual() || id.textValue().isBlank()) {
+          throw new Exchanges.HttpError(400, "field 'teardown.framework_id.value' is required and must be a string");
+        }
+        dev.agora.core.model.FrameworkId fid;
+        try {
+          fid = dev.agora.core.model.FrameworkId.of(id.textValue());
+        } catch (IllegalArgumentException e) {
+          throw new Exchanges.HttpError(400, "field 'teardown.framework_id.value': " + e.getMessage());
+        }
+        boolean known;
+        try {
+          known = master.teardown(fid).get(5, TimeUnit.SECONDS);
+        } catch (TimeoutException | ExecutionException e) {
+          throw new Exchanges.HttpError(503, "the master did not answer");
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new Exchanges.HttpError(503, "interrupted");
+        }
+        if (!known) {
+          throw new Exchanges.HttpError(404, "framework '" + Exchanges.MesosJsonClip.clip(id.textValue())
+              + "' is not known to the master");
+        }
+        Exchanges.sendEmpty(exchange, 200);
+        return;
+      }
+      case "SUBSCRIBE" -> {
+        new OperatorEventStream(master, exchange).run();
+        return;
+      }
+      default -> throw new Exchanges.HttpError(501, "operator call " + type + " is not implemented yet");
+    }
+    Exchanges.sendJson(exchange, 200, out);
+  }
+
+  static ObjectNode getAgents(MasterSnapshot s) {
+    ObjectNode o = MesosJson.mapper().createObjectNode();
+    ArrayNode a = o.putArray("agents");
+    for (MasterSnapshot.AgentView v : s.agents()) {
+      ObjectNode e = a.addObject();
+      ObjectNode info = e.putObject("agent_info");
+      info.putObject("id").put("value", v.id().value());
+      info.put("hostname", v.hostname());
+      info.set("resources", MesosJson.resources(v.total()));
+      e.put("active", true);
+      e.set("total_resources", MesosJson.resources(v.total()));
+    }
+    return o;
+  }
+
+  static ObjectNode getFrameworks(MasterSnapshot s) {
+    ObjectNode o = MesosJson.mapper().createObjectNode();
+    ArrayNode a = o.putArray("frameworks");
+    for (MasterSnapshot.FrameworkView f : s.frameworks()) {
+      ObjectNode e = a.addObject();
+      ObjectNode info = e.putObject("framework_info");
+      info.putObject("id").put("value", f.id().value());
+      info.put("name", f.name());
+      e.put("active", f.connected());
+      e.put("connected", f.connected());
+    }
+    return o;
+  }
+
+  static ObjectNode getTasks(MasterSnapshot s) {
+    ObjectNode o = MesosJson.mapper().createObjectNode();
+    ArrayNode a = o.putArray("tasks");
+    for (MasterSnapshot.FrameworkView f : s.frameworks()) {
+      for (MasterSnapshot.TaskView t : f.tasks()) {
+        ObjectNode e = a.addObject();
+        e.put("name", t.id().value());
+        e.putObject("task_id").put("value", t.id().value());
+        e.putObject("framework_id").put("value", f.id().value());
+        e.putObject("agent_id").put("value", t.agentId().value());
+        e.put("state", "TASK_" + t.state().name());
+        e.set("resources", MesosJson.resources(t.resources()));
+      }
+    }
+    return o;
+  }
+
+  static ObjectNode getState(MasterSnapshot s) {
+    ObjectNode o = MesosJson.mapper().createObjectNode();
+    o.set("get_tasks", getTasks(s));
+    o.set("get_frameworks", getFrameworks(s));
+    o.set("get_agents", getAgents(s));
+    o.putObject("get_executors").putArray("executors");
+    return o;
+  }
+
+  private static ObjectNode state(MasterSnapshot s) {
+    ObjectNode o = getState(s);
+    o.put("leading", s.leading());
+    o.put("outstanding_offers", s.outstandingOffers());
+    o.put("version", version());
+    return o;
+  }
+
+  private static Map<String, Double> metrics(MasterSnapshot s) {
+    Map<String, Double> m = new java.util.LinkedHashMap<>();
+    m.put("master/elected", s.leading() ? 1.0 : 0.0);
+    m.put("master/agents_active", (double) s.agents().size());
+    m.put("master/frameworks_connected", (double) s.frameworks().stream().filter(MasterSnapshot.FrameworkView::connected)
+        .count());
+    m.put("master/frameworks_disconnected", (double) s.frameworks().stream().filter(f -> !f.connected()).count());
+    m.put("master/outstanding_offers", (double) s.outstandingOffers());
+    EnumMap<TaskState, Integer> byState = new EnumMap<>(TaskState.class);
+    s.frameworks().forEach(f -> f.tasks().forEach(t -> byState.merge(t.state(), 1, Integer::sum)));
+    for (TaskState st : TaskState.values()) {
+      m.put("master/tasks_" + st.name().toLowerCase(java.util.Locale.ROOT), (double) byState.getOrDefault(st, 0));
+    }
+    return m;
+  }
+
+  static String prometheus(MasterSnapshot s) {
+    StringBuilder sb = new StringBuilder();
+    sb.append("# HELP agora_master_elected 1 if this master leads.\n# TYPE agora_master_elected gauge\n");
+    sb.append("agora_master_elected ").append(s.leading() ? 1 : 0).append('\n');
+    sb.append("# HELP agora_master_agents Registered agents.\n# TYPE agora_master_agents gauge\n");
+    sb.append("agora_master_agents ").append(s.agents().size()).append('\n');
+    sb.append("# HELP agora_master_frameworks Frameworks by connection.\n# TYPE agora_master_frameworks gauge\n");
+    long connected = s.frameworks().stream().filter(MasterSnapshot.FrameworkView::connected).count();
+    sb.append("agora_master_frameworks{connected=\"true\"} ").append(connected).append('\n');
+    sb.append("agora_master_frameworks{connected=\"false\"} ").append(s.frameworks().size() - connected).append('\n');
+    sb.append("# HELP agora_master_outstanding_offers Offers sent and not yet answered.\n"
+        + "# TYPE agora_master_outstanding_offers gauge\n");
+    sb.append("agora_master_outstanding_offers ").append(s.outstandingOffers()).append('\n');
+    sb.append("# HELP agora_master_tasks Tasks the master knows, by state.\n# TYPE agora_master_tasks gauge\n");
+    EnumMap<TaskState, Integer> byState = new EnumMap<>(TaskState.class);
+    s.frameworks().forEach(f -> f.tasks().forEach(t -> byState.merge(t.state(), 1, Integer::sum)));
+    for (TaskState st : TaskState.values()) {
+      sb.append("agora_master_tasks{state=\"TASK_").append(st.name()).append("\"} ")
+          .append(byState.getOrDefault(st, 0)).append('\n');
+    }
+    return sb.toString();
+  }
+}

@@ -1,0 +1,140 @@
+package dev.agora.examples.cli;
+
+import dev.agora.containers.ProcessContainerizer;
+import dev.agora.core.agent.Agent;
+import dev.agora.core.model.AgentInfo;
+import dev.agora.core.model.Attributes;
+import dev.agora.core.model.Resources;
+import dev.agora.core.transport.Address;
+import dev.agora.core.transport.http.HttpTransport;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code agora agent}: an agent in its own process. It registers with the master over HTTP, runs
+ * tasks as child processes (one session each) under its work directory, and serves the master's
+ * messages and the sandbox file browser. Runs until SIGTERM, then kills its tasks and exits.
+ */
+@Command(
+    name = "agent",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Runs an agent in this process, registered with the master at --master.",
+      "Stops gracefully on SIGTERM (its tasks are killed)."
+    })
+public final class AgentMain implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  @Option(names = "--master", required = true, description = "The master, host:port (or https://host:port for TLS).")
+  String master;
+
+  @Option(names = "--ip", defaultValue = "127.0.0.1", description = "Address to listen on (default: ${DEFAULT-VALUE}).")
+  String ip;
+
+  @Option(names = "--advertise-ip", description = "Address the master reaches this agent at (default: --ip).")
+  String advertiseIp;
+
+  @Option(names = "--port", defaultValue = "5051", description = "Port to listen on, 0 for any (default: ${DEFAULT-VALUE}).")
+  int port;
+
+  @Option(names = "--hostname", description = "Host name reported in offers (default: --advertise-ip or --ip).")
+  String hostname;
+
+  @Option(names = "--resources", defaultValue = "cpus:2;mem:1024;disk:1024;ports:[31000-32000]",
+      description = "Resources offered, Mesos text form (default: ${DEFAULT-VALUE}).")
+  String resources;
+
+  @Option(names = "--attributes", defaultValue = "", description = "Attributes, e.g. rack:r1;zone:a.")
+  String attributes;
+
+  @Option(names = "--work-dir", required = true, description = "Where task sandboxes go.")
+  Path workDir;
+
+  @Option(names = "--containerizer", defaultValue = "process",
+      description = "Containerizer: process (default: ${DEFAULT-VALUE}).")
+  String containerizer;
+
+  @Option(names = "--tls-keystore", description = "Serve HTTPS with the key in this PKCS12 (or .jks) key store.")
+  java.nio.file.Path tlsKeystore;
+
+  @Option(names = "--tls-keystore-password-file", description = "File whose first line is the key store password.")
+  java.nio.file.Path tlsKeystorePassword;
+
+  @Option(names = "--tls-truststore", description = "Trust store for HTTPS peers (default: the JDK's).")
+  java.nio.file.Path tlsTruststore;
+
+  @Option(names = "--tls-truststore-password-file", description = "File whose first line is the trust store password.")
+  java.nio.file.Path tlsTruststorePassword;
+
+  @Option(names = "--credential", description = "JSON file {\"principal\": ..., \"secret\": ...} this agent"
+      + " authenticates with to the master.")
+  Path credential;
+
+  @Option(names = "--authenticate", description = "Require HTTP authentication on this agent's endpoints"
+      + " against --credentials.")
+  boolean authenticate;
+
+  @Option(names = "--credentials", description = "JSON credentials file for --authenticate (see 'agora master --help').")
+  Path credentials;
+
+  @Override
+  public Integer call() throws Exception {
+    PrintWriter out = spec.commandLine().getOut();
+    if (!containerizer.equals("process")) {
+      throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+          "Invalid value for option '--containerizer': '" + containerizer + "' (supported: process)");
+    }
+    Resources total;
+    AgentInfo info;
+    Address masterAddress;
+    HttpTransport transport;
+    try {
+      total = Resources.parse(resources);
+      String advertised = advertiseIp != null ? advertiseIp : ip;
+      info = new AgentInfo(hostname != null ? hostname : advertised, total, Attributes.parse(attributes));
+      masterAddress = masterAddress(master);
+      HttpTransport.Builder tb = HttpTransport.builder().host(ip).port(port);
+      if (advertiseIp != null) {
+        tb.advertisedHost(advertiseIp);
+      }
+      Security.configure(spec, tb, authenticate, credentials, credential);
+      Security.tls(spec, tb, tlsKeystore, tlsKeystorePassword, tlsTruststore, tlsTruststorePassword);
+      transport = tb.build();
+    } catch (IllegalArgumentException | java.io.UncheckedIOException e) {
+      throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+    }
+    Files.createDirectories(workDir);
+    Agent agent = Agent.builder().transport(transport).address(transport.address("agent")).master(masterAddress)
+        .info(info).containerizer(ProcessContainerizer.builder().build()).workDir(workDir).build();
+    dev.agora.core.transport.http.SandboxFileBrowser.serve(transport, workDir);
+    transport.start();
+    agent.start();
+    CountDownLatch closed = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      agent.close();
+      transport.close();
+      closed.countDown();
+    }, "agora-agent-shutdown"));
+    out.println("agora agent listening on " + transport.baseUrl() + ", master " + masterAddress);
+    out.flush();
+    closed.await();
+    return 0;
+  }
+
+  /** {@code host:port} or a URL, as the master's actor address. */
+  static Address masterAddress(String text) {
+    String base = text.contains("://") ? text : "http://" + text;
+    java.net.URI u = java.net.URI.create(base);
+    if (u.getHost() == null || u.getPort() < 0) {
+      throw new IllegalArgumentException("--master must be host:port but was '" + text + "'");
+    }
+    return Address.of(u.getScheme() + "://" + u.getAuthority() + "/master");
+  }
+}

@@ -1,0 +1,119 @@
+package dev.agora.examples.cli;
+
+import dev.agora.allocator.HierarchicalAllocator;
+import dev.agora.core.master.Master;
+import dev.agora.core.transport.http.HttpTransport;
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code agora master}: a master in its own process, serving the Mesos v1 scheduler API
+ * ({@code POST /api/v1/scheduler}), the operator endpoints and the agents' messages over HTTP.
+ * Runs until SIGTERM (or Ctrl-C), then closes the master and its server.
+ */
+@Command(
+    name = "master",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Runs a master in this process. Agents join with 'agora agent --master <ip>:<port>';",
+      "frameworks use the Mesos v1 scheduler API at http://<ip>:<port>/api/v1/scheduler.",
+      "Stops gracefully on SIGTERM."
+    })
+public final class MasterMain implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  @Option(names = "--ip", defaultValue = "127.0.0.1", description = "Address to listen on (default: ${DEFAULT-VALUE}).")
+  String ip;
+
+  @Option(names = "--advertise-ip", description = "Address agents and frameworks reach this master at (default: --ip).")
+  String advertiseIp;
+
+  @Option(names = "--port", defaultValue = "5050", description = "Port to listen on, 0 for any (default: ${DEFAULT-VALUE}).")
+  int port;
+
+  @Option(names = "--agent-ping-interval", defaultValue = "PT15S",
+      description = "Time between pings to each agent, ISO-8601 (default: ${DEFAULT-VALUE}).")
+  Duration agentPingInterval;
+
+  @Option(names = "--max-agent-ping-misses", defaultValue = "5",
+      description = "Pings an agent may miss before it is removed (default: ${DEFAULT-VALUE}).")
+  int maxAgentPingMisses;
+
+  @Option(names = "--heartbeat-interval", defaultValue = "PT15S",
+      description = "Time between heartbeats to frameworks, ISO-8601 (default: ${DEFAULT-VALUE}).")
+  Duration heartbeatInterval;
+
+  @Option(names = "--allocation-interval", defaultValue = "PT1S",
+      description = "Time between allocation cycles, ISO-8601 (default: ${DEFAULT-VALUE}).")
+  Duration allocationInterval;
+
+  @Option(names = "--tls-keystore", description = "Serve HTTPS with the key in this PKCS12 (or .jks) key store.")
+  java.nio.file.Path tlsKeystore;
+
+  @Option(names = "--tls-keystore-password-file", description = "File whose first line is the key store password.")
+  java.nio.file.Path tlsKeystorePassword;
+
+  @Option(names = "--tls-truststore", description = "Trust store for HTTPS peers (default: the JDK's).")
+  java.nio.file.Path tlsTruststore;
+
+  @Option(names = "--tls-truststore-password-file", description = "File whose first line is the trust store password.")
+  java.nio.file.Path tlsTruststorePassword;
+
+  @Option(names = "--authenticate", description = "Require HTTP authentication (Basic or bearer) on every endpoint"
+      + " but /health, against --credentials.")
+  boolean authenticate;
+
+  @Option(names = "--credentials", description = "JSON credentials file: {\"credentials\": [{\"principal\": ..., "
+      + "\"secret_hash\": ...}], \"tokens\": [{\"principal\": ..., \"token_sha256\": ...}]}"
+      + " (make hashes with 'agora hash-secret').")
+  java.nio.file.Path credentials;
+
+  @Option(names = "--credential", description = "JSON file {\"principal\": ..., \"secret\": ...} the master"
+      + " authenticates with to agents that require it.")
+  java.nio.file.Path credential;
+
+  @Override
+  public Integer call() throws InterruptedException {
+    PrintWriter out = spec.commandLine().getOut();
+    HttpTransport transport;
+    Master master;
+    try {
+      HttpTransport.Builder tb = HttpTransport.builder().host(ip).port(port);
+      if (advertiseIp != null) {
+        tb.advertisedHost(advertiseIp);
+      }
+      Security.configure(spec, tb, authenticate, credentials, credential);
+      Security.tls(spec, tb, tlsKeystore, tlsKeystorePassword, tlsTruststore, tlsTruststorePassword);
+      transport = tb.build();
+      master = Master.builder().transport(transport).address(transport.address("master"))
+          .allocator(HierarchicalAllocator.builder().build()).agentPingInterval(agentPingInterval)
+          .maxAgentPingMisses(maxAgentPingMisses).frameworkHeartbeatInterval(heartbeatInterval)
+          .allocationInterval(allocationInterval).build();
+    } catch (IllegalArgumentException | java.io.UncheckedIOException e) {
+      throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+    }
+    MasterApis.serve(transport, master, java.util.Map.of("ip", ip, "port", String.valueOf(port),
+        "authenticate", String.valueOf(authenticate), "agent_ping_interval", agentPingInterval.toString(),
+        "max_agent_ping_misses", String.valueOf(maxAgentPingMisses), "heartbeat_interval",
+        heartbeatInterval.toString(), "allocation_interval", allocationInterval.toString()));
+    master.start();
+    transport.start();
+    CountDownLatch closed = new CountDownLatch(1);
+    Thread hook = new Thread(() -> {
+      master.close();
+      transport.close();
+      closed.countDown();
+    }, "agora-master-shutdown");
+    Runtime.getRuntime().addShutdownHook(hook);
+    out.println("agora master listening on " + transport.baseUrl());
+    out.flush();
+    closed.await();
+    return 0;
+  }
+}
