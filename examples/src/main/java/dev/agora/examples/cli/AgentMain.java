@@ -1,6 +1,6 @@
 package dev.agora.examples.cli;
 
-import dev.agora.containers.ProcessContainerizer;
+import dev.agora.containers.Containerizers;
 import dev.agora.core.agent.Agent;
 import dev.agora.core.model.AgentInfo;
 import dev.agora.core.model.Attributes;
@@ -57,9 +57,15 @@ public final class AgentMain implements Callable<Integer> {
   @Option(names = "--work-dir", required = true, description = "Where task sandboxes go.")
   Path workDir;
 
-  @Option(names = "--containerizer", defaultValue = "process",
-      description = "Containerizer: process (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--containerizer", defaultValue = "auto",
+      description = {"How tasks run: linux (cgroups and namespaces), process (plain child processes), or auto:",
+          "linux where this host allows it, else process with a logged warning (default: ${DEFAULT-VALUE})."})
   String containerizer;
+
+  @Option(names = "--cgroups-hierarchy",
+      description = "Cgroup hierarchy of this agent's containers under each controller (default: agora/<hash of --work-dir>);"
+          + " the Linux containerizer removes unknown cgroups under it at start, so agents must not share one.")
+  String cgroupsHierarchy;
 
   @Option(names = "--tls-keystore", description = "Serve HTTPS with the key in this PKCS12 (or .jks) key store.")
   java.nio.file.Path tlsKeystore;
@@ -87,9 +93,9 @@ public final class AgentMain implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
-    if (!containerizer.equals("process")) {
+    if (!java.util.Set.of("auto", "linux", "process").contains(containerizer)) {
       throw new picocli.CommandLine.ParameterException(spec.commandLine(),
-          "Invalid value for option '--containerizer': '" + containerizer + "' (supported: process)");
+          "Invalid value for option '--containerizer': '" + containerizer + "' (supported: auto, linux, process)");
     }
     Resources total;
     AgentInfo info;
@@ -112,7 +118,7 @@ public final class AgentMain implements Callable<Integer> {
     }
     Files.createDirectories(workDir);
     Agent agent = Agent.builder().transport(transport).address(transport.address("agent")).master(masterAddress)
-        .info(info).containerizer(ProcessContainerizer.builder().build()).workDir(workDir).build();
+        .info(info).containerizer(Containerizers.create(containerizer, hierarchy())).workDir(workDir).build();
     dev.agora.core.transport.http.SandboxFileBrowser.serve(transport, workDir);
     transport.start();
     agent.start();
@@ -136,5 +142,14 @@ public final class AgentMain implements Callable<Integer> {
       throw new IllegalArgumentException("--master must be host:port but was '" + text + "'");
     }
     return Address.of(u.getScheme() + "://" + u.getAuthority() + "/master");
+  }
+
+  /** One cgroup hierarchy per agent, named after its work dir, so that agents never clean up each other. */
+  private String hierarchy() {
+    if (cgroupsHierarchy != null) {
+      return cgroupsHierarchy;
+    }
+    String dir = workDir.toAbsolutePath().normalize().toString();
+    return "agora/w" + Integer.toHexString(dir.hashCode());
   }
 }

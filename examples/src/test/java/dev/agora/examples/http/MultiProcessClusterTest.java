@@ -119,7 +119,7 @@ class MultiProcessClusterTest {
     for (int i = 0; i < 3; i++) {
       String name = "agent-" + i;
       Process a = spawn(name, "agent", "--master", masterHostPort, "--port", "0", "--hostname", name,
-          "--resources", "cpus:1;mem:256", "--attributes", "rack:r" + i, "--work-dir", work.resolve(name).toString());
+          "--resources", "cpus:1;mem:256", "--attributes", "rack:r" + i, "--containerizer", "process", "--work-dir", work.resolve(name).toString());
       agents.put(name, a);
     }
     for (Map.Entry<String, Process> e : agents.entrySet()) {
