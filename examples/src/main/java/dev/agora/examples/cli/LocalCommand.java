@@ -5,6 +5,7 @@ import dev.agora.core.model.FrameworkInfo;
 import dev.agora.core.model.Resources;
 import dev.agora.core.model.TaskState;
 import dev.agora.core.transport.Address;
+import dev.agora.examples.jobs.JobsService;
 import dev.agora.examples.local.BatchFramework;
 import dev.agora.examples.local.LocalCluster;
 import java.io.PrintWriter;
@@ -66,12 +67,33 @@ final class LocalCommand implements Callable<Integer> {
       description = "Address the HTTP APIs listen on (default: ${DEFAULT-VALUE}).")
   String apiHost;
 
+  @Option(names = "--jobs-port", defaultValue = "4400",
+      description = "Serve the jobs service (Chronos /v1/scheduler API) on this port; 0 for any free port,"
+          + " -1 to disable (default: ${DEFAULT-VALUE}, Chronos's).")
+  int jobsPort;
+
+  @Option(names = "--keep-running",
+      description = "After the batch, keep the cluster and its APIs up until interrupted (Ctrl-C or SIGTERM).")
+  boolean keepRunning;
+
   @Override
   public Integer call() throws Exception {
+    try {
+      return serve();
+    } finally {
+      closed.countDown();
+    }
+  }
+
+  private int serve() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
     if (apiPort < -1 || apiPort > 65535) {
       throw new picocli.CommandLine.ParameterException(spec.commandLine(),
           "Invalid value for option '--api-port': must be -1..65535 but was " + apiPort);
+    }
+    if (jobsPort < -1 || jobsPort > 65535) {
+      throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+          "Invalid value for option '--jobs-port': must be -1..65535 but was " + jobsPort);
     }
     if (agents < 1 || tasks < 0) {
       throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--agents must be >= 1 and --tasks >= 0");
@@ -92,6 +114,31 @@ final class LocalCommand implements Callable<Integer> {
         }
         out.flush();
       }
+      JobsService jobs = null;
+      if (jobsPort >= 0) {
+        jobs = JobsService.builder().transport(cluster.transport()).master(cluster.masterAddress())
+            .http(apiHost, jobsPort).start();
+        out.println("jobs API on http://" + apiHost + ":" + jobs.httpPort() + "/v1/scheduler (Chronos-style)");
+        out.flush();
+      }
+      try {
+        int status = runBatch(cluster, perTask, out);
+        if (keepRunning) {
+          out.println("cluster running; stop with Ctrl-C");
+          out.flush();
+          awaitInterrupt();
+        }
+        return status;
+      } finally {
+        if (jobs != null) {
+          jobs.close();
+        }
+      }
+    }
+  }
+
+  private int runBatch(LocalCluster cluster, Resources perTask, PrintWriter out) throws InterruptedException {
+    {
       BatchFramework framework = new BatchFramework(tasks, taskCommand, perTask, line -> {
         out.println(line);
         out.flush();
@@ -113,6 +160,23 @@ final class LocalCommand implements Callable<Integer> {
         driver.teardown();
       }
     }
+  }
+
+  /** Counted down once {@link #call} has closed everything, so that a shutdown hook can wait for it. */
+  private final java.util.concurrent.CountDownLatch closed = new java.util.concurrent.CountDownLatch(1);
+
+  /** Blocks until the JVM is asked to stop; the hook then waits for {@link #closed}. */
+  private void awaitInterrupt() throws InterruptedException {
+    java.util.concurrent.CountDownLatch stop = new java.util.concurrent.CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      stop.countDown();
+      try {
+        closed.await(20, java.util.concurrent.TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }, "agora-local-shutdown"));
+    stop.await();
   }
 
   private Resources parse(String option, String text) {
