@@ -171,7 +171,7 @@ final class ZooKeeperLeaderElector implements LeaderElector {
   private void claim(long session, String ourName) throws Exception {
     Stat ours = client.checkExists().forPath(ourPath);
     if (ours == null || ours.getEphemeralOwner() != session) {
-      post(this::elect);
+      retryLater(); // the session changed under us: its connection events come first
       return;
     }
     Stat epochStat = new Stat();

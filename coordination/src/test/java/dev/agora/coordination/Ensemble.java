@@ -26,9 +26,14 @@ final class Ensemble implements AutoCloseable {
   }
 
   /** A new session on {@code url}, closed with the ensemble. */
-  synchronized ZooKeeperCoordination connect(String url) {
+  ZooKeeperCoordination connect(String url) {
+    return connect(url, SESSION);
+  }
+
+  /** A new session on {@code url} with the given session timeout, closed with the ensemble. */
+  synchronized ZooKeeperCoordination connect(String url, Duration session) {
     ZooKeeperCoordination c = ZooKeeperCoordination.builder().url(url)
-        .sessionTimeout(SESSION).connectionTimeout(Duration.ofSeconds(2)).build();
+        .sessionTimeout(session).connectionTimeout(Duration.ofSeconds(2)).build();
     coordinations.add(c);
     return c;
   }
