@@ -42,8 +42,11 @@ import org.slf4j.LoggerFactory;
  * could be elected, since our node lives until our session ends). RECONNECTED: the election runs
  * again; a leader that is still first claims a new epoch (a new term), never resumes the old one.
  *
- * <p>Concurrency: all state lives on the coordination's event loop; ZooKeeper watchers and
- * connection events only post to it. Listener calls go to the caller's executor, in order.
+ * <p>Concurrency: the election's state lives on the coordination's event loop; ZooKeeper watchers
+ * and connection events post to it. The term (whether and under which epoch we lead) is guarded
+ * by a lock, because SUSPENDED / LOST stop the term directly on Curator's thread: the loop may be
+ * blocked in a ZooKeeper call that waits for the lost connection. Listener calls are handed to
+ * the caller's executor under that lock, so they are in order.
  */
 final class ZooKeeperLeaderElector implements LeaderElector {
   private static final Logger LOG = LoggerFactory.getLogger(ZooKeeperLeaderElector.class);
@@ -57,14 +60,22 @@ final class ZooKeeperLeaderElector implements LeaderElector {
   private final AtomicBoolean started = new AtomicBoolean();
   private final AtomicBoolean closeCalled = new AtomicBoolean();
   private final CuratorWatcher watcher = event -> post(this::elect);
-  private final ConnectionStateListener connectionListener = (c, state) -> post(() -> connectionChanged(state));
+  private final ConnectionStateListener connectionListener = (c, state) -> {
+    if (!state.isConnected()) {
+      disconnected(state); // at once, on Curator's thread: the loop may be blocked in a ZooKeeper call
+    }
+    post(() -> connectionChanged(state));
+  };
+
+  /** Guards {@link #term} and {@link #disconnections}, and orders the listener calls. */
+  private final Object termLock = new Object();
+  private long term; // the epoch we lead under; 0 while not leading
+  private long disconnections; // SUSPENDED / LOST / READ_ONLY events seen so far
+  private volatile Listener listener;
+  private volatile Executor executor;
 
   // Loop-confined state.
-  private Listener listener;
-  private Executor executor;
   private String ourPath;
-  private boolean leading;
-  private long epoch;
   private boolean closed;
   private boolean retryScheduled;
 
@@ -102,19 +113,32 @@ final class ZooKeeperLeaderElector implements LeaderElector {
       return;
     }
     LOG.info("candidate {}: ZooKeeper connection {}", address, state);
-    switch (state) {
-      case SUSPENDED, LOST, READ_ONLY -> stopLeading("connection " + state);
-      case CONNECTED, RECONNECTED -> elect();
-      default -> { }
+    if (state.isConnected()) {
+      elect();
+    }
+  }
+
+  private void disconnected(ConnectionState state) {
+    synchronized (termLock) {
+      disconnections++;
+      stopLeading("connection " + state);
     }
   }
 
   private void stopLeading(String why) {
-    if (leading) {
-      leading = false;
-      LOG.warn("candidate {} stops leading epoch {}: {}", address, epoch, why);
-      Listener l = listener;
-      executor.execute(l::notLeader);
+    synchronized (termLock) {
+      if (term != 0) {
+        LOG.warn("candidate {} stops leading epoch {}: {}", address, term, why);
+        term = 0;
+        Listener l = listener;
+        executor.execute(l::notLeader);
+      }
+    }
+  }
+
+  private long term() {
+    synchronized (termLock) {
+      return term;
     }
   }
 
@@ -158,7 +182,7 @@ final class ZooKeeperLeaderElector implements LeaderElector {
         stopLeading("another candidate is first");
         return;
       }
-      if (!leading) {
+      if (term() == 0) {
         claim(session, ourName);
       }
     } catch (Exception e) {
@@ -188,6 +212,10 @@ final class ZooKeeperLeaderElector implements LeaderElector {
       return;
     }
     long next = Layout.EpochRecord.decode(data).epoch() + 1;
+    long disconnectionsBefore;
+    synchronized (termLock) {
+      disconnectionsBefore = disconnections;
+    }
     byte[] record = new Layout.EpochRecord(next, ourName, address.value()).encode();
     try {
       client.transaction().forOperations(
@@ -198,13 +226,20 @@ final class ZooKeeperLeaderElector implements LeaderElector {
       post(this::elect);
       return;
     }
-    // Our session may have changed since the checks; the connection events queued behind us
-    // will then depose us, and our old node keeps everyone else out until then.
-    leading = true;
-    epoch = next;
-    LOG.info("candidate {} leads under epoch {}", address, next);
-    Listener l = listener;
-    executor.execute(() -> l.isLeader(next));
+    synchronized (termLock) {
+      if (disconnections != disconnectionsBefore || closed) {
+        // Disconnected meanwhile: the term we claimed is void; a reconnection elects again and
+        // claims a new epoch (so a write fenced with this one can never land after that).
+        LOG.info("candidate {}: disconnected while claiming epoch {}; not leading", address, next);
+        return;
+      }
+      // Our session may still have changed since the checks; its connection events then depose
+      // us, and our old node keeps everyone else out until then.
+      term = next;
+      LOG.info("candidate {} leads under epoch {}", address, next);
+      Listener l = listener;
+      executor.execute(() -> l.isLeader(next));
+    }
   }
 
   private void retryLater() {
@@ -251,18 +286,21 @@ final class ZooKeeperLeaderElector implements LeaderElector {
         closed = true;
         client.getConnectionStateListenable().removeListener(connectionListener);
         CompletableFuture<Void> stopped = new CompletableFuture<>();
-        if (leading) {
-          leading = false;
-          Listener l = listener;
-          executor.execute(() -> {
-            try {
-              l.notLeader();
-            } finally {
-              stopped.complete(null);
-            }
-          });
-        } else {
-          stopped.complete(null);
+        synchronized (termLock) {
+          if (term != 0) {
+            LOG.info("candidate {} abdicates epoch {}", address, term);
+            term = 0;
+            Listener l = listener;
+            executor.execute(() -> {
+              try {
+                l.notLeader();
+              } finally {
+                stopped.complete(null);
+              }
+            });
+          } else {
+            stopped.complete(null);
+          }
         }
         String path = ourPath;
         ourPath = null;
