@@ -3,7 +3,6 @@ package dev.agora.coordination;
 import dev.agora.core.coordination.StateStore;
 import dev.agora.core.coordination.StateStoreException;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -258,7 +257,7 @@ final class FileStateStore implements FenceableStore {
       try {
         writeAtomically(root.resolve("epoch"), ByteBuffer.allocate(Long.BYTES).putLong(value).array());
       } catch (IOException e) {
-        throw new UncheckedIOException(e);
+        throw new StateStoreException("begin epoch " + value + " in " + root + " failed: " + e, e);
       }
       epoch = value;
     }
