@@ -17,8 +17,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Turns a {@link ContainerConfig} into a running child process: checks what can be checked
- * beforehand (sandbox, program, user), builds the command line {@code setsid [setpriv ...] argv},
- * the environment and the redirections, and starts it.
+ * beforehand (sandbox, program, user), builds the command line {@code prefix [setpriv ...] argv}
+ * (the prefix is the isolation's: {@code setsid} for a session, a cgroup-and-namespace wrapper for
+ * the Linux containerizer), the environment and the redirections, and starts it.
  *
  * <p>Concurrency: immutable; {@link #start} blocks (it may run {@code getent} and starts a
  * process), so it runs on the containerizer's threads, never the caller's.
@@ -29,12 +30,10 @@ final class Launcher {
   /** The shell that runs shell commands, as in Mesos. */
   static final String SHELL = "/bin/sh";
 
-  private final Path setsid;
   private final Optional<Path> setpriv;
   private final boolean root;
 
-  Launcher(Path setsid, Optional<Path> setpriv, boolean root) {
-    this.setsid = setsid;
+  Launcher(Optional<Path> setpriv, boolean root) {
     this.setpriv = setpriv;
     this.root = root;
   }
@@ -42,18 +41,23 @@ final class Launcher {
   /** A unix account: the user to run as. */
   record Account(String name, int uid, int gid) {}
 
+  /** Whether this JVM runs as root (and so runs tasks as their users). */
+  boolean root() {
+    return root;
+  }
+
   /**
-   * Starts the container's top process in a new session.
+   * Starts the container's top process: {@code prefix}, then the command.
    *
    * @param markerName the name of the variable that marks the container's processes
    * @param markerValue its value, unique to this container on this host
+   * @param prefix the isolation's wrapper, e.g. {@code setsid}
    * @throws IOException naming the problem, if the process cannot be started
    */
-  Process start(ContainerConfig config, String markerName, String markerValue) throws IOException {
+  Process start(ContainerConfig config, String markerName, String markerValue, List<String> prefix)
+      throws IOException {
     Path sandbox = config.sandbox();
-    if (!Files.isDirectory(sandbox)) {
-      throw new IOException("sandbox " + sandbox + " does not exist or is not a directory");
-    }
+    checkSandbox(sandbox);
     CommandInfo command = config.task().command();
     Map<String, String> environment = environment(System.getenv(), config, markerName, markerValue);
     if (!command.shell()) {
@@ -74,8 +78,7 @@ final class Launcher {
       }
     }
 
-    List<String> line = new ArrayList<>();
-    line.add(setsid.toString());
+    List<String> line = new ArrayList<>(prefix);
     if (account.isPresent()) {
       Account a = account.get();
       Path setprivPath = setpriv.orElseThrow(() -> new IOException(
@@ -104,6 +107,24 @@ final class Launcher {
     builder.environment().putAll(environment);
     LOG.debug("container {}: starting {}", config.containerId(), line);
     return builder.start();
+  }
+
+  /**
+   * Checks that a sandbox is an existing directory named by an absolute path without {@code .}
+   * or {@code ..} segments, so that it cannot climb out of the directory it was made in.
+   */
+  static void checkSandbox(Path sandbox) throws IOException {
+    if (!sandbox.isAbsolute() || !sandbox.normalize().equals(sandbox)) {
+      throw new IOException("sandbox " + sandbox + " must be an absolute path without '.' or '..' segments");
+    }
+    for (Path part : sandbox) {
+      if (part.toString().equals("..") || part.toString().equals(".")) {
+        throw new IOException("sandbox " + sandbox + " must be an absolute path without '.' or '..' segments");
+      }
+    }
+    if (!Files.isDirectory(sandbox)) {
+      throw new IOException("sandbox " + sandbox + " does not exist or is not a directory");
+    }
   }
 
   /**

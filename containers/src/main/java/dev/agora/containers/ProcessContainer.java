@@ -6,7 +6,6 @@ import dev.agora.core.container.ContainerStatus;
 import dev.agora.core.container.ContainerTermination;
 import java.io.IOException;
 import java.time.Duration;
-import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.concurrent.CompletableFuture;
@@ -19,8 +18,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One container of a {@link ProcessContainerizer}: its top process, and the state machine from
- * launch to end.
+ * One container of a {@link ProcessContainerizer} or {@link LinuxContainerizer}: its top process,
+ * and the state machine from launch to end. How its processes are started and found is the
+ * {@link Isolation}'s business.
  *
  * <pre>
  *   LAUNCHING --start--> RUNNING --top process exits, or destroy--> ENDING --no process left--> ENDED
@@ -43,9 +43,6 @@ final class ProcessContainer {
   /** How often an ending container looks for processes that are left. */
   static final Duration POLL_INTERVAL = Duration.ofMillis(50);
 
-  /** How many milliseconds a launch waits for the new process to start its session. */
-  static final int SESSION_WAIT_ROUNDS = 5_000;
-
   enum State { LAUNCHING, RUNNING, ENDING, ENDED }
 
   final ContainerId id;
@@ -53,7 +50,6 @@ final class ProcessContainer {
   private final String markerName;
   private final String markerValue;
   private final ScheduledExecutorService scheduler;
-  private final ProcessTable table;
   private final Consumer<ProcessContainer> onEnded;
 
   final CompletableFuture<ContainerStatus> launched = new CompletableFuture<>();
@@ -62,6 +58,8 @@ final class ProcessContainer {
   // Guarded by this.
   private State state = State.LAUNCHING;
   private Process process;
+  private Isolation.Processes processes;
+  private ContainerTermination.Limitation limitation;
   private boolean destroyRequested;
   private Duration graceDuringLaunch;
   private boolean destroyedBeforeExit;
@@ -74,14 +72,12 @@ final class ProcessContainer {
       String markerName,
       String markerValue,
       ScheduledExecutorService scheduler,
-      ProcessTable table,
       Consumer<ProcessContainer> onEnded) {
     this.id = config.containerId();
     this.config = config;
     this.markerName = markerName;
     this.markerValue = markerValue;
     this.scheduler = scheduler;
-    this.table = table;
     this.onEnded = onEnded;
   }
 
@@ -90,7 +86,7 @@ final class ProcessContainer {
   }
 
   /** Starts the top process; on the scheduler. */
-  void start(Launcher launcher) {
+  void start(Isolation isolation) {
     synchronized (this) {
       if (state != State.LAUNCHING) {
         throw new IllegalStateException("container " + id + " started twice (state " + state + ")");
@@ -100,24 +96,22 @@ final class ProcessContainer {
         return;
       }
     }
-    Process p = null;
+    Isolation.Processes started;
     try {
-      p = launcher.start(config, markerName, markerValue);
-      awaitSession(p);
+      started = isolation.start(config, markerName, markerValue);
     } catch (IOException | RuntimeException | InterruptedException e) {
       if (e instanceof InterruptedException) {
         Thread.currentThread().interrupt();
-      }
-      if (p != null) {
-        p.destroyForcibly(); // interrupted while it was starting its session: nothing else runs yet
       }
       LOG.info("container {}: launch failed: {}", id, e.getMessage());
       endWithoutProcess(new IOException("Failed to launch container " + id + ": " + e.getMessage(), e), false);
       return;
     }
+    Process p = started.top();
     Duration grace;
     synchronized (this) {
       process = p;
+      processes = started;
       state = State.RUNNING;
       grace = destroyRequested ? graceDuringLaunch : null;
     }
@@ -127,23 +121,6 @@ final class ProcessContainer {
     if (grace != null) {
       beginDestroy(grace);
     }
-  }
-
-  /**
-   * Waits (briefly: until setsid has run) until the new process leads its own session, so that
-   * the session holds every descendant it will have. Ends early if the process exits.
-   */
-  private void awaitSession(Process p) throws InterruptedException {
-    for (int i = 0; i < SESSION_WAIT_ROUNDS; i++) {
-      Optional<ProcessTable.Stat> stat = table.stat(p.pid());
-      if (stat.isEmpty() || stat.get().session() == p.pid() || !stat.get().running()) {
-        return;
-      }
-      if (p.waitFor(1, TimeUnit.MILLISECONDS)) {
-        return;
-      }
-    }
-    LOG.warn("container {}: pid {} did not start its own session; only its descendants will be found", id, p.pid());
   }
 
   /**
@@ -189,7 +166,7 @@ final class ProcessContainer {
     if (grace.isZero()) {
       kill();
     } else {
-      ProcessTable.signal(members(), false);
+      processes.signal(false);
       scheduleKill(grace);
     }
     startPolling();
@@ -218,7 +195,45 @@ final class ProcessContainer {
       }
       killing = true;
     }
-    ProcessTable.signal(members(), true);
+    processes.signal(true);
+  }
+
+  /**
+   * Ends the container at once (SIGKILL, no grace) if it has hit a resource limit; on the
+   * containerizer's watcher. Does nothing unless it runs.
+   */
+  void checkLimits() {
+    Isolation.Processes p;
+    synchronized (this) {
+      if (state != State.RUNNING || limitation != null) {
+        return;
+      }
+      p = processes;
+    }
+    Optional<ContainerTermination.Limitation> hit = p.limitation();
+    if (hit.isEmpty()) {
+      return;
+    }
+    synchronized (this) {
+      if (limitation != null) {
+        return;
+      }
+      limitation = hit.get();
+    }
+    LOG.info("container {}: {}: killing it", id, hit.get().message());
+    beginDestroy(Duration.ZERO);
+  }
+
+  /** What it uses now; empty unless it runs. */
+  Optional<dev.agora.core.container.ResourceUsage> usage() {
+    Isolation.Processes p;
+    synchronized (this) {
+      if (state != State.RUNNING && state != State.ENDING) {
+        return Optional.empty();
+      }
+      p = processes;
+    }
+    return Optional.of(p.usage());
   }
 
   private void onTopExit() {
@@ -256,10 +271,9 @@ final class ProcessContainer {
         }
         kill = killing;
       }
-      List<ProcessHandle> left = members();
-      if (!left.isEmpty()) {
+      if (!processes.isEmpty()) {
         if (kill) {
-          ProcessTable.signal(left, true); // catches children forked since the last round
+          processes.signal(true); // catches children forked since the last round
         }
         return;
       }
@@ -274,16 +288,15 @@ final class ProcessContainer {
     }
   }
 
-  private List<ProcessHandle> members() {
-    List<ProcessHandle> members = new java.util.ArrayList<>(table.members(process.pid(), markerName + "=" + markerValue));
-    ProcessHandle top = process.toHandle();
-    if (top.isAlive() && !members.contains(top)) {
-      members.add(top); // our child: it may not have started its session yet
-    }
-    return members;
-  }
-
   private void end() {
+    synchronized (this) {
+      if (state == State.ENDED) {
+        return;
+      }
+    }
+    // A limit may have ended the top process before the watcher saw it (an OOM kill of pid 1).
+    Optional<ContainerTermination.Limitation> last = processes.limitation();
+    processes.release();
     ContainerTermination termination;
     synchronized (this) {
       if (state == State.ENDED) {
@@ -293,7 +306,12 @@ final class ProcessContainer {
       if (poller != null) {
         poller.cancel(false);
       }
-      termination = termination(id, process.exitValue(), destroyedBeforeExit);
+      if (limitation == null && last.isPresent()) {
+        limitation = last.get();
+      }
+      termination = limitation != null
+          ? limited(id, process.exitValue(), limitation)
+          : termination(id, process.exitValue(), destroyedBeforeExit && limitation == null);
     }
     LOG.info("container {}: ended: {}{}", id, termination.message(), termination.destroyed() ? " (destroyed)" : "");
     terminated.complete(termination);
@@ -312,6 +330,13 @@ final class ProcessContainer {
         id, OptionalInt.empty(), OptionalInt.empty(), destroyed, Optional.empty(),
         destroyed ? "Container destroyed while launching" : "Container launch failed: " + cause.getMessage()));
     onEnded.accept(this);
+  }
+
+  /** The termination of a container killed for hitting a limit: not destroyed, with the limitation. */
+  static ContainerTermination limited(ContainerId id, int exitValue, ContainerTermination.Limitation limitation) {
+    ContainerTermination plain = termination(id, exitValue, false);
+    return new ContainerTermination(id, plain.exitCode(), plain.signal(), false, Optional.of(limitation),
+        limitation.message());
   }
 
   /**

@@ -5,30 +5,14 @@ import dev.agora.core.container.ContainerId;
 import dev.agora.core.container.ContainerStatus;
 import dev.agora.core.container.ContainerTermination;
 import dev.agora.core.container.Containerizer;
+import dev.agora.core.container.ResourceUsage;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Executors;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.stream.Collectors;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The process containerizer: runs each task as real child processes of the agent, without
@@ -65,47 +49,25 @@ import org.slf4j.LoggerFactory;
  * each container guards its own few fields (see {@code ProcessContainer}).
  *
  * <p>Invariants: a container id is in use from {@link #launch} until its termination completes;
- * at most {@value #RETAINED_TERMINATIONS} ended containers are remembered (oldest forgotten first),
+ * at most 1024 ended containers are remembered (oldest forgotten first),
  * so that {@link #termination} and {@link #destroy} still answer for them; after {@link #close()}
  * returns, no container process is left and the threads are stopped.
  *
  * <p>Arguments are non-null: a null one throws {@link NullPointerException}.
  */
 public final class ProcessContainerizer implements Containerizer {
-  private static final Logger LOG = LoggerFactory.getLogger(ProcessContainerizer.class);
-
   /** The environment variable that marks a container's processes. */
   public static final String MARKER = "AGORA_CONTAINER";
-
-  /** How many ended containers are remembered. */
-  static final int RETAINED_TERMINATIONS = 1024;
 
   /** The default time between SIGTERM and SIGKILL, as Mesos' command executor. */
   public static final Duration DEFAULT_KILL_GRACE_PERIOD = Duration.ofSeconds(3);
 
-  /** How long {@link #close()} waits for the processes to go. */
-  static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(30);
-
-  private static final AtomicLong INSTANCES = new AtomicLong();
-
   private final Duration defaultKillGracePeriod;
-  private final ScheduledThreadPoolExecutor scheduler;
-  private final Launcher launcher;
-  private final ProcessTable table;
-  private final String markerPrefix;
-  private final ConcurrentHashMap<ContainerId, ProcessContainer> containers = new ConcurrentHashMap<>();
-  private final ConcurrentLinkedQueue<ProcessContainer> ended = new ConcurrentLinkedQueue<>();
-  private final AtomicInteger endedCount = new AtomicInteger();
-  private final AtomicBoolean closed = new AtomicBoolean();
+  private final ContainerRuntime runtime;
 
-  private ProcessContainerizer(Builder b, Launcher launcher, ProcessTable table) {
+  private ProcessContainerizer(Builder b, Isolation isolation) {
     this.defaultKillGracePeriod = b.defaultKillGracePeriod;
-    this.launcher = launcher;
-    this.table = table;
-    this.scheduler = new ScheduledThreadPoolExecutor(2, b.threadFactory);
-    scheduler.setRemoveOnCancelPolicy(true);
-    // Unique among the JVMs alive on this host, without randomness.
-    this.markerPrefix = ProcessHandle.current().pid() + "." + INSTANCES.incrementAndGet() + ".";
+    this.runtime = new ContainerRuntime(MARKER, isolation, b.threadFactory, Optional.empty());
   }
 
   /** A builder; every setting is optional. */
@@ -138,44 +100,12 @@ public final class ProcessContainerizer implements Containerizer {
    */
   @Override
   public CompletionStage<ContainerStatus> launch(ContainerConfig config) {
-    Objects.requireNonNull(config, "config");
-    Objects.requireNonNull(config.containerId(), "config.containerId");
-    Objects.requireNonNull(config.task(), "config.task");
-    Objects.requireNonNull(config.sandbox(), "config.sandbox");
-    Objects.requireNonNull(config.user(), "config.user");
-    if (closed.get()) {
-      return CompletableFuture.failedStage(new IllegalStateException("containerizer is closed"));
-    }
-    ContainerId id = config.containerId();
-    ProcessContainer container =
-        new ProcessContainer(config, MARKER, markerPrefix + id.value(), scheduler, table, this::onEnded);
-    containers.compute(id, (k, old) -> {
-      if (old != null && !old.hasEnded()) {
-        throw new IllegalArgumentException("container id '" + id + "' is already in use");
-      }
-      return container;
-    });
-    if (closed.get()) { // close() may have missed it: end it here
-      container.destroy(Duration.ZERO);
-    }
-    try {
-      scheduler.execute(() -> container.start(launcher));
-    } catch (RejectedExecutionException e) {
-      container.destroy(Duration.ZERO);
-      container.start(launcher); // ends it at once as destroyed, without starting a process
-      return CompletableFuture.failedStage(new IllegalStateException("containerizer is closed"));
-    }
-    return container.launched.minimalCompletionStage();
+    return runtime.launch(config);
   }
 
   @Override
   public CompletionStage<ContainerTermination> termination(ContainerId id) {
-    Objects.requireNonNull(id, "id");
-    ProcessContainer container = containers.get(id);
-    if (container == null) {
-      return CompletableFuture.failedStage(new IllegalArgumentException("unknown container id '" + id + "'"));
-    }
-    return container.terminated.minimalCompletionStage();
+    return runtime.termination(id);
   }
 
   /**
@@ -188,16 +118,7 @@ public final class ProcessContainerizer implements Containerizer {
    */
   @Override
   public CompletionStage<Optional<ContainerTermination>> destroy(ContainerId id, Duration gracePeriod) {
-    Objects.requireNonNull(id, "id");
-    Objects.requireNonNull(gracePeriod, "gracePeriod");
-    if (gracePeriod.isNegative()) {
-      throw new IllegalArgumentException("grace period must be >= 0 but was " + gracePeriod);
-    }
-    ProcessContainer container = containers.get(id);
-    if (container == null) {
-      return CompletableFuture.completedStage(Optional.empty());
-    }
-    return container.destroy(gracePeriod).thenApply(Optional::of).minimalCompletionStage();
+    return runtime.destroy(id, gracePeriod);
   }
 
   /**
@@ -205,20 +126,23 @@ public final class ProcessContainerizer implements Containerizer {
    * none. Otherwise as {@link #destroy(ContainerId, Duration)}.
    */
   public CompletionStage<Optional<ContainerTermination>> destroy(ContainerId id) {
-    Objects.requireNonNull(id, "id");
-    ProcessContainer container = containers.get(id);
-    Duration grace = container == null
-        ? defaultKillGracePeriod
-        : container.config.task().killGracePeriod().orElse(defaultKillGracePeriod);
-    return destroy(id, grace);
+    return destroy(id, runtime.taskGracePeriod(id).orElse(defaultKillGracePeriod));
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>CPU time and resident memory of the processes alive now, summed from {@code /proc}; the
+   * peak is the highest such sum seen by earlier calls.
+   */
+  @Override
+  public Optional<ResourceUsage> usage(ContainerId id) {
+    return runtime.usage(id);
   }
 
   @Override
   public Set<ContainerId> containers() {
-    return containers.values().stream()
-        .filter(c -> !c.hasEnded())
-        .map(c -> c.id)
-        .collect(Collectors.toUnmodifiableSet());
+    return runtime.containers();
   }
 
   /**
@@ -229,43 +153,7 @@ public final class ProcessContainerizer implements Containerizer {
    */
   @Override
   public void close() {
-    if (!closed.compareAndSet(false, true)) {
-      return;
-    }
-    List<CompletableFuture<ContainerTermination>> ends = new ArrayList<>();
-    for (ProcessContainer c : containers.values()) {
-      ends.add(c.destroy(Duration.ZERO));
-    }
-    LOG.info("closing: destroying {} container(s)", ends.size());
-    try {
-      CompletableFuture.allOf(ends.toArray(CompletableFuture[]::new))
-          .get(CLOSE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (TimeoutException e) {
-      LOG.error("closing: container processes still left after {}", CLOSE_TIMEOUT);
-    } catch (ExecutionException e) {
-      LOG.error("closing: destroying a container failed", e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-    scheduler.shutdownNow();
-    try {
-      if (!scheduler.awaitTermination(10, TimeUnit.SECONDS)) {
-        LOG.warn("closing: containerizer threads did not stop");
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-  }
-
-  private void onEnded(ProcessContainer container) {
-    ended.add(container);
-    if (endedCount.incrementAndGet() > RETAINED_TERMINATIONS) {
-      ProcessContainer oldest = ended.poll();
-      if (oldest != null) {
-        endedCount.decrementAndGet();
-        containers.remove(oldest.id, oldest);
-      }
-    }
+    runtime.close();
   }
 
   /**
@@ -321,25 +209,14 @@ public final class ProcessContainerizer implements Containerizer {
       }
       Path setsid = Launcher.onPath("setsid", path).orElseThrow(() -> new IllegalStateException(
           "the process containerizer needs setsid (util-linux) but it is not on PATH " + path));
-      Launcher launcher = new Launcher(setsid, Launcher.onPath("setpriv", path), Launcher.runningAsRoot(proc));
+      Launcher launcher = new Launcher(Launcher.onPath("setpriv", path), Launcher.runningAsRoot(proc));
       if (threadFactory == null) {
-        threadFactory = defaultThreadFactory();
+        threadFactory = ContainerRuntime.daemonThreads("agora-process-containerizer");
       }
       if (defaultKillGracePeriod == null) {
         defaultKillGracePeriod = DEFAULT_KILL_GRACE_PERIOD;
       }
-      return new ProcessContainerizer(this, launcher, new ProcessTable(proc));
-    }
-
-    private static ThreadFactory defaultThreadFactory() {
-      ThreadFactory base = Executors.defaultThreadFactory();
-      AtomicInteger n = new AtomicInteger();
-      return r -> {
-        Thread t = base.newThread(r);
-        t.setDaemon(true);
-        t.setName("agora-process-containerizer-" + n.incrementAndGet());
-        return t;
-      };
+      return new ProcessContainerizer(this, new SessionIsolation(launcher, new ProcessTable(proc), setsid));
     }
 
     private static void requireUnset(Object current, String name) {

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import dev.agora.core.container.ResourceUsage;
 
 /**
  * Finds the processes of a container in {@code /proc} and signals them.
@@ -82,6 +83,36 @@ final class ProcessTable {
         p.destroy();
       }
     }
+  }
+
+  /** Clock ticks per second of {@code /proc/<pid>/stat} times (USER_HZ, 100 on Linux). */
+  static final long TICKS_PER_SECOND = 100;
+
+  /** Bytes per page of {@code /proc/<pid>/stat}'s rss (4 KiB on x86 and most ARM). */
+  static final long PAGE_SIZE = 4096;
+
+  /**
+   * CPU time (user + system) and resident memory of the given live processes, from their
+   * {@code stat}; those gone meanwhile count for nothing. The peak is the memory now.
+   */
+  ResourceUsage usage(List<ProcessHandle> processes) {
+    long ticks = 0;
+    long rssPages = 0;
+    int count = 0;
+    for (ProcessHandle p : processes) {
+      try {
+        String line = Files.readString(proc.resolve(Long.toString(p.pid())).resolve("stat"));
+        String[] f = line.substring(line.lastIndexOf(')') + 2).split(" ");
+        // Fields after comm, 0-based from state: utime 11, stime 12, rss 21.
+        ticks += Long.parseLong(f[11]) + Long.parseLong(f[12]);
+        rssPages += Long.parseLong(f[21]);
+        count++;
+      } catch (IOException | RuntimeException e) {
+        // gone meanwhile
+      }
+    }
+    long memory = rssPages * PAGE_SIZE;
+    return new ResourceUsage(java.time.Duration.ofMillis(ticks * 1000 / TICKS_PER_SECOND), memory, memory, count);
   }
 
   private boolean belongs(long pid, long session, byte[] marker) {

@@ -313,7 +313,7 @@ final class AgentActor implements MessageHandler {
     } else if (t.limitation().isPresent()) {
       ContainerTermination.Limitation l = t.limitation().get();
       Reason reason = "mem".equals(l.resource()) ? Reason.REASON_CONTAINER_LIMITATION_MEMORY : Reason.REASON_CONTAINER_LIMITATION;
-      report(r, TaskState.FAILED, reason, "container limitation: " + l.resource() + ": " + l.message());
+      report(r, TaskState.FAILED, reason, limitationMessage(l));
     } else if (t.destroyed() || r.killRequested) {
       report(r, TaskState.KILLED, null, t.message());
     } else if (t.succeeded()) {
@@ -321,6 +321,19 @@ final class AgentActor implements MessageHandler {
     } else {
       report(r, TaskState.FAILED, Reason.REASON_COMMAND_EXECUTOR_FAILED, t.message());
     }
+  }
+
+  /**
+   * "container limitation: memory: Memory limit 64 MB exceeded ...": the resource in words
+   * (mem as memory, cpus as cpu), then the containerizer's message, which names the limit.
+   */
+  static String limitationMessage(ContainerTermination.Limitation l) {
+    String resource = switch (l.resource()) {
+      case "mem" -> "memory";
+      case "cpus" -> "cpu";
+      default -> l.resource();
+    };
+    return "container limitation: " + resource + ": " + l.message();
   }
 
   private void report(Running r, TaskState state, Reason reason, String message) {

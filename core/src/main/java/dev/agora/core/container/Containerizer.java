@@ -41,6 +41,16 @@ public interface Containerizer extends AutoCloseable {
    */
   CompletionStage<java.util.Optional<ContainerTermination>> destroy(ContainerId id, Duration gracePeriod);
 
+  /**
+   * What a running container uses now. Reads a few small files (cgroups, {@code /proc}) on the
+   * calling thread: quick, but not free; callers sample it, they do not spin on it.
+   *
+   * @return empty if the container is unknown or has ended, or the containerizer cannot measure
+   */
+  default java.util.Optional<ResourceUsage> usage(ContainerId id) {
+    return java.util.Optional.empty();
+  }
+
   /** The containers that have not ended. */
   Set<ContainerId> containers();
 

@@ -101,6 +101,13 @@ public final class SimulatedContainerizer implements Containerizer {
     return out;
   }
 
+  /** {@inheritDoc} A simulated container uses nothing. */
+  @Override
+  public synchronized Optional<ResourceUsage> usage(ContainerId id) {
+    Sim s = containers.get(id);
+    return s == null || s.termination.isDone() ? Optional.empty() : Optional.of(ResourceUsage.NONE);
+  }
+
   @Override
   public synchronized Set<ContainerId> containers() {
     Set<ContainerId> out = new java.util.LinkedHashSet<>();

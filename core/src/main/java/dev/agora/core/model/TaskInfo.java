@@ -17,6 +17,10 @@ import java.util.Optional;
  * @param command what it runs
  * @param labels free-form key/values
  * @param killGracePeriod time between SIGTERM and SIGKILL when killed; the agent's default if absent
+ * @param limits hard limits above the request, as Mesos' {@code limits}: {@code cpus} and/or
+ *     {@code mem} (MB), each at least the request, {@link Double#POSITIVE_INFINITY} for none; a
+ *     containerizer that isolates holds the task to these instead of its request (the request
+ *     still decides placement and cpu shares). Empty: limited to the request.
  */
 public record TaskInfo(
     TaskId taskId,
@@ -25,7 +29,11 @@ public record TaskInfo(
     Resources resources,
     CommandInfo command,
     Map<String, String> labels,
-    Optional<Duration> killGracePeriod) {
+    Optional<Duration> killGracePeriod,
+    Map<String, Double> limits) {
+  /** The resources that may have a limit. */
+  public static final java.util.Set<String> LIMITABLE = java.util.Set.of("cpus", "mem");
+
   public TaskInfo {
     if (taskId == null || agentId == null || resources == null || command == null) {
       throw new IllegalArgumentException("task id, agent id, resources and command must not be null");
@@ -43,6 +51,42 @@ public record TaskInfo(
       }
     });
     labels = Map.copyOf(labels);
+    if (limits == null) {
+      throw new IllegalArgumentException("task '" + taskId + "' limits must not be null");
+    }
+    for (Map.Entry<String, Double> e : limits.entrySet()) {
+      if (!LIMITABLE.contains(e.getKey())) {
+        throw new IllegalArgumentException("task '" + taskId + "' may limit only " + LIMITABLE + " but limits '"
+            + e.getKey() + "'");
+      }
+      double request = resources.scalar(e.getKey());
+      if (e.getValue() == null || e.getValue().isNaN() || e.getValue() < request) {
+        throw new IllegalArgumentException("task '" + taskId + "' limit of " + e.getKey() + " must be >= its request "
+            + request + " but was " + e.getValue());
+      }
+    }
+    limits = Map.copyOf(limits);
+  }
+
+  /** A task without limits above its request (the form before limits existed). */
+  public TaskInfo(TaskId taskId, String name, AgentId agentId, Resources resources, CommandInfo command,
+      Map<String, String> labels, Optional<Duration> killGracePeriod) {
+    this(taskId, name, agentId, resources, command, labels, killGracePeriod, Map.of());
+  }
+
+  /**
+   * A copy with the given limits (see {@link #limits()}).
+   *
+   * @throws IllegalArgumentException if a limit names another resource or is below the request
+   */
+  public TaskInfo withLimits(Map<String, Double> limits) {
+    return new TaskInfo(taskId, name, agentId, resources, command, labels, killGracePeriod, limits);
+  }
+
+  /** The limit of {@code resource} ({@code cpus} or {@code mem}), if it has one above its request. */
+  public java.util.OptionalDouble limit(String resource) {
+    Double l = limits.get(resource);
+    return l == null ? java.util.OptionalDouble.empty() : java.util.OptionalDouble.of(l);
   }
 
   /** A task with no labels and the agent's default kill grace period. */
@@ -52,6 +96,6 @@ public record TaskInfo(
 
   /** A copy with the given kill grace period. */
   public TaskInfo withKillGracePeriod(Duration grace) {
-    return new TaskInfo(taskId, name, agentId, resources, command, labels, Optional.of(grace));
+    return new TaskInfo(taskId, name, agentId, resources, command, labels, Optional.of(grace), limits);
   }
 }

@@ -43,6 +43,9 @@ public abstract class ContainerizerContract {
   /** How long a test waits for a stage. */
   protected static final long TIMEOUT_SECONDS = 10;
 
+  /** What each test's task requests: enough for a shell and a sleep under any containerizer. */
+  protected static final Resources RESOURCES = Resources.parse("cpus:0.5;mem:128");
+
   protected Containerizer containerizer;
   /** This test's marker value. */
   protected String marker;
@@ -85,7 +88,7 @@ public abstract class ContainerizerContract {
     }
     Map<String, String> env = new java.util.HashMap<>(environment);
     env.put(MARKER, marker);
-    TaskInfo task = TaskInfo.of(TaskId.of(id), AgentId.of("agent-1"), Resources.EMPTY, command);
+    TaskInfo task = TaskInfo.of(TaskId.of(id), AgentId.of("agent-1"), RESOURCES, command);
     return new ContainerConfig(new ContainerId(id), task, sandbox, env, Optional.empty());
   }
 
@@ -299,9 +302,10 @@ public abstract class ContainerizerContract {
 
   @Test
   void commandThatIgnoresSigtermIsKilledAfterTheGracePeriod() throws Exception {
-    ContainerConfig config = config("stubborn", CommandInfo.shell("trap '' TERM; sleep 1000"));
+    ContainerConfig config = config("stubborn", CommandInfo.shell("trap '' TERM; touch trapped; sleep 1000"));
     launch(config);
-    await().atMost(Duration.ofSeconds(TIMEOUT_SECONDS)).until(() -> markedProcesses(marker).size() >= 2);
+    await().atMost(Duration.ofSeconds(TIMEOUT_SECONDS))
+        .until(() -> Files.exists(config.sandbox().resolve("trapped")) && markedProcesses(marker).size() >= 2);
     Duration grace = Duration.ofMillis(500);
 
     long start = System.nanoTime();
@@ -341,6 +345,24 @@ public abstract class ContainerizerContract {
     assertThat(done(endA).destroyed()).isTrue();
     assertThat(done(endB).destroyed()).isTrue();
     containerizer.close(); // idempotent
+  }
+
+  @Test
+  void usageOfARunningContainerCountsItsProcesses() throws Exception {
+    ContainerConfig config = config("used", CommandInfo.shell("sleep 1000 & sleep 1000"));
+    launch(config);
+    await().atMost(Duration.ofSeconds(TIMEOUT_SECONDS)).until(() -> markedProcesses(marker).size() >= 2);
+
+    Optional<ResourceUsage> usage = containerizer.usage(config.containerId());
+
+    assertThat(usage).hasValueSatisfying(u -> {
+      assertThat(u.processes()).isGreaterThanOrEqualTo(2);
+      assertThat(u.memoryBytes()).isPositive();
+      assertThat(u.peakMemoryBytes()).isGreaterThanOrEqualTo(u.memoryBytes());
+    });
+    done(containerizer.destroy(config.containerId(), Duration.ZERO));
+    assertThat(containerizer.usage(config.containerId())).isEmpty();
+    assertThat(containerizer.usage(new ContainerId("never-launched"))).isEmpty();
   }
 
   // ---- termination and containers() ----------------------------------------------------------

@@ -1,0 +1,111 @@
+package dev.agora.containers;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+/** Reading and writing cgroup files, shared by both versions. Stateless. */
+final class CgroupFiles {
+  private CgroupFiles() {}
+
+  /** Writes {@code value} in one write, as the kernel wants; the exception names the file. */
+  static void write(Path file, String value) throws IOException {
+    try {
+      Files.write(file, value.getBytes(StandardCharsets.US_ASCII));
+    } catch (IOException e) {
+      throw new IOException("cannot write '" + value + "' to " + file + ": " + e.getMessage(), e);
+    }
+  }
+
+  static String read(Path file) throws IOException {
+    return Files.readString(file, StandardCharsets.US_ASCII);
+  }
+
+  /** A file's number, or {@code otherwise} if it cannot be read (gone, or not on this kernel). */
+  static long number(Path file, long otherwise) {
+    try {
+      String s = read(file).trim();
+      return s.equals("max") ? Long.MAX_VALUE : Long.parseLong(s);
+    } catch (IOException | RuntimeException e) {
+      return otherwise;
+    }
+  }
+
+  /** The value of {@code key} in a flat keyed file ({@code key value} lines), or {@code otherwise}. */
+  static long keyed(Path file, String key, long otherwise) {
+    try {
+      for (String line : read(file).split("\n")) {
+        int space = line.indexOf(' ');
+        if (space > 0 && line.substring(0, space).equals(key)) {
+          return Long.parseLong(line.substring(space + 1).trim());
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      // gone
+    }
+    return otherwise;
+  }
+
+  /** The pids listed in a {@code cgroup.procs}; empty if the cgroup is gone. */
+  static List<Long> pids(Path procs) {
+    List<Long> pids = new ArrayList<>();
+    try {
+      for (String line : read(procs).split("\n")) {
+        if (!line.isBlank()) {
+          pids.add(Long.parseLong(line.trim()));
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      // gone
+    }
+    return pids;
+  }
+
+  /** SIGKILL to each pid that is still there; pids are those of this JVM's pid namespace. */
+  static void kill(List<Long> pids, boolean force) {
+    for (long pid : pids) {
+      ProcessHandle.of(pid).ifPresent(force ? ProcessHandle::destroyForcibly : ProcessHandle::destroy);
+    }
+  }
+
+  /**
+   * Removes a cgroup directory, once: false if the kernel still counts a process in it (try
+   * again later). Idempotent.
+   */
+  static boolean rmdir(Path dir) {
+    try {
+      Files.deleteIfExists(dir);
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  /**
+   * How long a kill waits for a freezer to settle. Short: a cgroup with a task dying of OOM may
+   * stay FREEZING for long, and SIGKILL works frozen or not (the ending container's poll repeats it
+   * for whatever forked meanwhile).
+   */
+  static final long FREEZE_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+
+  /** Waits up to {@link #FREEZE_WAIT_NANOS} for {@code file} to read {@code value} (a freezer settling). */
+  static boolean await(Path file, String value) {
+    long deadline = System.nanoTime() + FREEZE_WAIT_NANOS;
+    while (System.nanoTime() < deadline) {
+      try {
+        if (read(file).trim().equals(value)) {
+          return true;
+        }
+      } catch (IOException e) {
+        return false;
+      }
+      LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(200));
+    }
+    return false;
+  }
+}

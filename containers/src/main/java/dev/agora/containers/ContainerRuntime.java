@@ -1,0 +1,215 @@
+package dev.agora.containers;
+
+import dev.agora.core.container.ContainerConfig;
+import dev.agora.core.container.ContainerId;
+import dev.agora.core.container.ContainerStatus;
+import dev.agora.core.container.ContainerTermination;
+import dev.agora.core.container.ResourceUsage;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What the process and Linux containerizers share: the table of containers, the scheduler
+ * threads, launch / termination / destroy / close, and (where the isolation has limits) a watcher
+ * that ends containers that hit one. The containerizers are thin public façades over it.
+ *
+ * <p>Concurrency: every method may be called from any thread; only {@link #close()} blocks.
+ * Containers live in a concurrent map; each guards its own fields (see {@link ProcessContainer}).
+ *
+ * <p>Invariants: a container id is in use from {@link #launch} until its termination completes;
+ * at most {@value #RETAINED_TERMINATIONS} ended containers are remembered (oldest forgotten first);
+ * after {@link #close()} returns, no container process is left and the threads are stopped.
+ */
+final class ContainerRuntime {
+  private static final Logger LOG = LoggerFactory.getLogger(ContainerRuntime.class);
+
+  /** How many ended containers are remembered. */
+  static final int RETAINED_TERMINATIONS = 1024;
+
+  /** How long {@link #close()} waits for the processes to go. */
+  static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(30);
+
+  private static final AtomicLong INSTANCES = new AtomicLong();
+
+  private final String markerName;
+  private final Isolation isolation;
+  private final ScheduledThreadPoolExecutor scheduler;
+  private final String markerPrefix;
+  private final ConcurrentHashMap<ContainerId, ProcessContainer> containers = new ConcurrentHashMap<>();
+  private final ConcurrentLinkedQueue<ProcessContainer> ended = new ConcurrentLinkedQueue<>();
+  private final AtomicInteger endedCount = new AtomicInteger();
+  private final AtomicBoolean closed = new AtomicBoolean();
+
+  /**
+   * @param limitCheckInterval how often to look for containers that hit a limit; empty for none
+   */
+  ContainerRuntime(String markerName, Isolation isolation, ThreadFactory threadFactory,
+      Optional<Duration> limitCheckInterval) {
+    this.markerName = markerName;
+    this.isolation = isolation;
+    this.scheduler = new ScheduledThreadPoolExecutor(2, threadFactory);
+    scheduler.setRemoveOnCancelPolicy(true);
+    // Unique among the JVMs alive on this host, without randomness.
+    this.markerPrefix = ProcessHandle.current().pid() + "." + INSTANCES.incrementAndGet() + ".";
+    limitCheckInterval.ifPresent(every -> scheduler.scheduleWithFixedDelay(
+        this::checkLimits, every.toNanos(), every.toNanos(), TimeUnit.NANOSECONDS));
+  }
+
+  private void checkLimits() {
+    try {
+      isolation.housekeeping();
+    } catch (RuntimeException e) {
+      LOG.error("isolation housekeeping failed", e);
+    }
+    for (ProcessContainer c : containers.values()) {
+      try {
+        c.checkLimits();
+      } catch (RuntimeException e) {
+        LOG.error("container {}: failed to check its limits", c.id, e);
+      }
+    }
+  }
+
+  CompletionStage<ContainerStatus> launch(ContainerConfig config) {
+    Objects.requireNonNull(config, "config");
+    Objects.requireNonNull(config.containerId(), "config.containerId");
+    Objects.requireNonNull(config.task(), "config.task");
+    Objects.requireNonNull(config.sandbox(), "config.sandbox");
+    Objects.requireNonNull(config.user(), "config.user");
+    if (closed.get()) {
+      return CompletableFuture.failedStage(new IllegalStateException("containerizer is closed"));
+    }
+    ContainerId id = config.containerId();
+    ProcessContainer container =
+        new ProcessContainer(config, markerName, markerPrefix + id.value(), scheduler, this::onEnded);
+    containers.compute(id, (k, old) -> {
+      if (old != null && !old.hasEnded()) {
+        throw new IllegalArgumentException("container id '" + id + "' is already in use");
+      }
+      return container;
+    });
+    if (closed.get()) { // close() may have missed it: end it here
+      container.destroy(Duration.ZERO);
+    }
+    try {
+      scheduler.execute(() -> container.start(isolation));
+    } catch (RejectedExecutionException e) {
+      container.destroy(Duration.ZERO);
+      container.start(isolation); // ends it at once as destroyed, without starting a process
+      return CompletableFuture.failedStage(new IllegalStateException("containerizer is closed"));
+    }
+    return container.launched.minimalCompletionStage();
+  }
+
+  CompletionStage<ContainerTermination> termination(ContainerId id) {
+    Objects.requireNonNull(id, "id");
+    ProcessContainer container = containers.get(id);
+    if (container == null) {
+      return CompletableFuture.failedStage(new IllegalArgumentException("unknown container id '" + id + "'"));
+    }
+    return container.terminated.minimalCompletionStage();
+  }
+
+  CompletionStage<Optional<ContainerTermination>> destroy(ContainerId id, Duration gracePeriod) {
+    Objects.requireNonNull(id, "id");
+    Objects.requireNonNull(gracePeriod, "gracePeriod");
+    if (gracePeriod.isNegative()) {
+      throw new IllegalArgumentException("grace period must be >= 0 but was " + gracePeriod);
+    }
+    ProcessContainer container = containers.get(id);
+    if (container == null) {
+      return CompletableFuture.completedStage(Optional.empty());
+    }
+    return container.destroy(gracePeriod).thenApply(Optional::of).minimalCompletionStage();
+  }
+
+  /** The task's own kill grace period, if the container is known and its task sets one. */
+  Optional<Duration> taskGracePeriod(ContainerId id) {
+    ProcessContainer container = containers.get(Objects.requireNonNull(id, "id"));
+    return container == null ? Optional.empty() : container.config.task().killGracePeriod();
+  }
+
+  Optional<ResourceUsage> usage(ContainerId id) {
+    ProcessContainer container = containers.get(Objects.requireNonNull(id, "id"));
+    return container == null ? Optional.empty() : container.usage();
+  }
+
+  Set<ContainerId> containers() {
+    return containers.values().stream()
+        .filter(c -> !c.hasEnded())
+        .map(c -> c.id)
+        .collect(Collectors.toUnmodifiableSet());
+  }
+
+  void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    List<CompletableFuture<ContainerTermination>> ends = new ArrayList<>();
+    for (ProcessContainer c : containers.values()) {
+      ends.add(c.destroy(Duration.ZERO));
+    }
+    LOG.info("closing: destroying {} container(s)", ends.size());
+    try {
+      CompletableFuture.allOf(ends.toArray(CompletableFuture[]::new))
+          .get(CLOSE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      LOG.error("closing: container processes still left after {}", CLOSE_TIMEOUT);
+    } catch (ExecutionException e) {
+      LOG.error("closing: destroying a container failed", e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    scheduler.shutdownNow();
+    try {
+      if (!scheduler.awaitTermination(10, TimeUnit.SECONDS)) {
+        LOG.warn("closing: containerizer threads did not stop");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private void onEnded(ProcessContainer container) {
+    ended.add(container);
+    if (endedCount.incrementAndGet() > RETAINED_TERMINATIONS) {
+      ProcessContainer oldest = ended.poll();
+      if (oldest != null) {
+        endedCount.decrementAndGet();
+        containers.remove(oldest.id, oldest);
+      }
+    }
+  }
+
+  /** Daemon threads named {@code prefix-N}. */
+  static ThreadFactory daemonThreads(String prefix) {
+    ThreadFactory base = java.util.concurrent.Executors.defaultThreadFactory();
+    AtomicInteger n = new AtomicInteger();
+    return r -> {
+      Thread t = base.newThread(r);
+      t.setDaemon(true);
+      t.setName(prefix + "-" + n.incrementAndGet());
+      return t;
+    };
+  }
+}

@@ -1,0 +1,61 @@
+package dev.agora.containers;
+
+import dev.agora.core.container.ContainerConfig;
+import dev.agora.core.container.ContainerTermination;
+import dev.agora.core.container.ResourceUsage;
+import java.io.IOException;
+import java.util.Optional;
+
+/**
+ * How a containerizer starts a container's processes and finds them again: a session and a
+ * marker variable ({@link SessionIsolation}), or cgroups and namespaces ({@link CgroupIsolation}).
+ * {@link ProcessContainer} runs the state machine on top of either.
+ *
+ * <p>Concurrency: implementations are safe from any thread; {@link #start} blocks (it starts a
+ * process) and runs on the containerizer's threads.
+ */
+interface Isolation {
+  /**
+   * Starts the container's top process, contained: once this returns, every process it forks is
+   * found by the returned {@link Processes}.
+   *
+   * @param markerName the variable that marks the container's processes
+   * @param markerValue its value, unique to this container on this host
+   * @throws IOException naming the problem, if the container cannot be started; nothing is left
+   */
+  Processes start(ContainerConfig config, String markerName, String markerValue)
+      throws IOException, InterruptedException;
+
+  /**
+   * Periodic chores (retrying cgroup removals that the kernel refused); on the containerizer's
+   * watcher. Must not block for long.
+   */
+  default void housekeeping() {}
+
+  /** The live processes of one container, found again at every call. */
+  interface Processes {
+    /** The top process, a child of this JVM. */
+    Process top();
+
+    /**
+     * SIGTERM to every process of the container ({@code force == false}), or SIGKILL to all of
+     * them ({@code force}), atomically where the isolation can (a frozen cgroup).
+     */
+    void signal(boolean force);
+
+    /** Whether no live process of the container is left (zombies count as gone). */
+    boolean isEmpty();
+
+    /** A resource limit the container has hit, if any; checked often, so cheap. */
+    Optional<ContainerTermination.Limitation> limitation();
+
+    /** What the container uses now. */
+    ResourceUsage usage();
+
+    /**
+     * Frees what the isolation holds (cgroups) once no process is left; what the kernel refuses
+     * yet is retried by {@link Isolation#housekeeping}. Idempotent; never throws; does not block.
+     */
+    void release();
+  }
+}

@@ -1,0 +1,383 @@
+package dev.agora.containers;
+
+import dev.agora.core.container.ContainerConfig;
+import dev.agora.core.container.ContainerId;
+import dev.agora.core.container.ContainerStatus;
+import dev.agora.core.container.ContainerTermination;
+import dev.agora.core.container.Containerizer;
+import dev.agora.core.container.ResourceUsage;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ThreadFactory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The Linux containerizer: each task in its own cgroup and namespaces, held to its resources. Needs
+ * root, cgroup v1 controllers cpu, cpuacct, memory, pids and freezer mounted read-write (under
+ * {@code /sys/fs/cgroup}; else a cgroup v2 mount offering cpu, memory and pids, there or at
+ * {@code /sys/fs/cgroup/unified}), and util-linux's {@code unshare}, {@code setsid}, {@code mount} (and
+ * {@code setpriv} to run tasks as their users). {@link #available()} says whether this host has
+ * them; {@link Containerizers} falls back to the {@link ProcessContainerizer} where not.
+ *
+ * <p>Isolation. A container's cgroup is {@code <controller>/<hierarchy>/<container id>}:
+ * {@code cpu.shares} is 1024 per requested cpu; with {@link Builder#cpuHardLimit} a CFS quota holds
+ * it to its cpus; memory is limited to its {@code mem} (at least 32 MB, as Mesos), swap included;
+ * {@code pids.max} bounds its processes and threads ({@link Builder#pidsLimit}); cpuacct measures
+ * its cpu time; the freezer makes kills atomic. A task that requests no {@code mem} fails to
+ * launch. Namespaces: pid (the task is pid 1 of its tree and sees only its own processes), mount
+ * (a private {@code /tmp}, bind-mounted from {@code <sandbox>/tmp}; the sandbox is the working
+ * directory), uts (the task may set its own host name), ipc, and net with {@link Builder#network}. The
+ * command, environment, user and output files are as in {@link ProcessContainerizer}.
+ *
+ * <p>Limits become terminations. An OOM kill in the container, or a fork refused at its pids
+ * limit, ends the whole container at once (SIGKILL) with a {@link ContainerTermination.Limitation}
+ * of resource {@code mem} or {@code pids} whose message names the limit. Checked every
+ * {@link #LIMIT_CHECK_INTERVAL} and when the container ends.
+ *
+ * <p>Ends. {@link #destroy} sends SIGTERM to every process of the cgroup and after the grace
+ * period freezes the cgroup, SIGKILLs everything in it and thaws it; once nothing is left the
+ * cgroups are removed. At {@link Builder#build()} every cgroup under the hierarchy is such an
+ * orphan of an earlier run (a crashed agent): its processes are killed and it is removed. Give each
+ * agent on a host its own {@link Builder#hierarchy}.
+ *
+ * <p>Exit status. The top process is {@code unshare}, which passes on the task's exit status; a
+ * task killed by SIGKILL is reported by util-linux 2.38's {@code unshare} as status 1, so a
+ * destroyed or limited container may say "exited with status 1".
+ *
+ * <p>Concurrency: every method may be called from any thread; {@link #close()} and
+ * {@link Builder#build()} block. The containerizer's threads launch, signal, watch and complete
+ * the returned stages.
+ *
+ * <p>Arguments are non-null: a null one throws {@link NullPointerException}.
+ */
+public final class LinuxContainerizer implements Containerizer {
+  private static final Logger LOG = LoggerFactory.getLogger(LinuxContainerizer.class);
+
+  /** The default parent cgroup of the containers. */
+  public static final String DEFAULT_HIERARCHY = "agora";
+
+  /** The default bound on a container's processes and threads. */
+  public static final long DEFAULT_PIDS_LIMIT = 4096;
+
+  /** How often running containers are checked for a limit they hit. */
+  public static final Duration LIMIT_CHECK_INTERVAL = Duration.ofMillis(100);
+
+  private final Duration defaultKillGracePeriod;
+  private final Cgroups cgroups;
+  private final ContainerRuntime runtime;
+
+  private LinuxContainerizer(Builder b, Cgroups cgroups, Isolation isolation) {
+    this.defaultKillGracePeriod = b.defaultKillGracePeriod;
+    this.cgroups = cgroups;
+    this.runtime = new ContainerRuntime(ProcessContainerizer.MARKER, isolation, b.threadFactory,
+        Optional.of(LIMIT_CHECK_INTERVAL));
+  }
+
+  /** A builder; every setting is optional. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Whether this host can run the Linux containerizer: Linux, root, the cgroup controllers
+   * writable and the tools on {@code PATH}.
+   *
+   * @return empty if it can, otherwise why not
+   */
+  public static Optional<String> unavailableBecause() {
+    List<String> why = new ArrayList<>();
+    probe(Path.of("/proc"), Path.of("/sys/fs/cgroup"), System.getenv().getOrDefault("PATH", "/usr/bin:/bin"), why);
+    return why.isEmpty() ? Optional.empty() : Optional.of(String.join("; ", why));
+  }
+
+  /** Whether {@link #unavailableBecause()} is empty. */
+  public static boolean available() {
+    return unavailableBecause().isEmpty();
+  }
+
+  private static void probe(Path proc, Path mount, String path, List<String> why) {
+    if (!Files.isDirectory(proc.resolve("self"))) {
+      why.add("no Linux " + proc);
+      return;
+    }
+    if (!Launcher.runningAsRoot(proc)) {
+      why.add("not running as root");
+    }
+    for (String tool : List.of("setsid", "unshare", "mount")) {
+      if (Launcher.onPath(tool, path).isEmpty()) {
+        why.add(tool + " (util-linux) is not on PATH " + path);
+      }
+    }
+    List<String> v1 = new ArrayList<>();
+    for (String c : CgroupsV1.CONTROLLERS) {
+      Path dir = mount.resolve(c);
+      if (!Files.isWritable(dir.resolve("cgroup.procs"))) {
+        v1.add("cgroup v1 controller " + c + " is not mounted writable at " + dir);
+      }
+    }
+    if (!v1.isEmpty() && v2Mount(mount).isEmpty()) {
+      why.add(v1.get(0) + ", and no cgroup v2 mount offers " + CgroupsV2.CONTROLLERS);
+    }
+  }
+
+  /** The cgroup v2 mount that offers the controllers: {@code mount} itself, or its {@code unified}. */
+  static Optional<Path> v2Mount(Path mount) {
+    for (Path candidate : List.of(mount, mount.resolve("unified"))) {
+      try {
+        String offered = Files.readString(candidate.resolve("cgroup.controllers"));
+        if (List.of(offered.trim().split("\\s+")).containsAll(CgroupsV2.CONTROLLERS)
+            && Files.isWritable(candidate.resolve("cgroup.procs"))) {
+          return Optional.of(candidate);
+        }
+      } catch (java.io.IOException e) {
+        // not a v2 mount
+      }
+    }
+    return Optional.empty();
+  }
+
+  @Override
+  public String name() {
+    return "linux";
+  }
+
+  /** The cgroup version in use, {@code v1} or {@code v2}. */
+  public String cgroupVersion() {
+    return cgroups.version();
+  }
+
+  /** The default time between SIGTERM and SIGKILL for {@link #destroy(ContainerId)}. */
+  public Duration defaultKillGracePeriod() {
+    return defaultKillGracePeriod;
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>The stage completes once the top process runs in the container's cgroups; namespaces are
+   * set up by then or just after, before the command runs. A task without {@code mem}, a bad
+   * sandbox, a missing program or an unknown user fail the stage with an
+   * {@link java.io.IOException} naming the problem.
+   *
+   * @throws IllegalArgumentException if a container with this id has not ended
+   */
+  @Override
+  public CompletionStage<ContainerStatus> launch(ContainerConfig config) {
+    return runtime.launch(config);
+  }
+
+  @Override
+  public CompletionStage<ContainerTermination> termination(ContainerId id) {
+    return runtime.termination(id);
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * @throws IllegalArgumentException if {@code gracePeriod} is negative
+   */
+  @Override
+  public CompletionStage<Optional<ContainerTermination>> destroy(ContainerId id, Duration gracePeriod) {
+    return runtime.destroy(id, gracePeriod);
+  }
+
+  /** Destroys with the task's kill grace period, or {@link #defaultKillGracePeriod()}. */
+  public CompletionStage<Optional<ContainerTermination>> destroy(ContainerId id) {
+    return destroy(id, runtime.taskGracePeriod(id).orElse(defaultKillGracePeriod));
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>From the container's cgroups: cpu time since launch (cpuacct), memory in use and its peak
+   * (page cache included), and its processes.
+   */
+  @Override
+  public Optional<ResourceUsage> usage(ContainerId id) {
+    return runtime.usage(id);
+  }
+
+  @Override
+  public Set<ContainerId> containers() {
+    return runtime.containers();
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Blocks until every container has ended and its cgroups are removed, for at most 30
+   * seconds. Later launches fail with {@link IllegalStateException}.
+   */
+  @Override
+  public void close() {
+    runtime.close();
+  }
+
+  /** Kills the processes of every cgroup under the hierarchy and removes them; at build time. */
+  static int removeOrphans(Cgroups cgroups) {
+    int removed = 0;
+    for (String name : cgroups.existing()) {
+      Cgroups.Cgroup orphan = cgroups.open(name);
+      LOG.warn("removing orphaned container cgroup {} (pids {})", name, orphan.pids());
+      for (int round = 0; round < 100 && !orphan.pids().stream().allMatch(NamespaceInit::zombie); round++) {
+        orphan.killAll();
+        java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+      }
+      for (int round = 0; round < 500 && !orphan.remove(); round++) {
+        java.util.concurrent.locks.LockSupport.parkNanos(2_000_000); // the kernel lets go of the dead
+      }
+      if (orphan.remove()) {
+        removed++;
+      } else {
+        LOG.warn("cannot remove orphaned container cgroup {}", name);
+      }
+    }
+    return removed;
+  }
+
+  /**
+   * Builds a {@link LinuxContainerizer}. Each setter checks its value at once and may be called
+   * once. Not thread-safe; use from one thread.
+   */
+  public static final class Builder {
+    private ThreadFactory threadFactory;
+    private Duration defaultKillGracePeriod;
+    private String hierarchy;
+    private Boolean cpuHardLimit;
+    private Long pidsLimit;
+    private Boolean network;
+
+    private Builder() {}
+
+    /** Where the containerizer's threads (two) come from; it owns and stops them. */
+    public Builder threadFactory(ThreadFactory threadFactory) {
+      Objects.requireNonNull(threadFactory, "threadFactory");
+      requireUnset(this.threadFactory, "threadFactory");
+      this.threadFactory = threadFactory;
+      return this;
+    }
+
+    /**
+     * The time between SIGTERM and SIGKILL for {@link LinuxContainerizer#destroy(ContainerId)}
+     * when the task sets none. Default {@link ProcessContainerizer#DEFAULT_KILL_GRACE_PERIOD}.
+     *
+     * @throws IllegalArgumentException if negative
+     */
+    public Builder defaultKillGracePeriod(Duration gracePeriod) {
+      Objects.requireNonNull(gracePeriod, "gracePeriod");
+      if (gracePeriod.isNegative()) {
+        throw new IllegalArgumentException("default kill grace period must be >= 0 but was " + gracePeriod);
+      }
+      requireUnset(this.defaultKillGracePeriod, "defaultKillGracePeriod");
+      this.defaultKillGracePeriod = gracePeriod;
+      return this;
+    }
+
+    /**
+     * The parent cgroup of the containers, e.g. {@code agora/agent-1}: one per agent on a host,
+     * since {@link #build()} removes every cgroup under it. Default {@value #DEFAULT_HIERARCHY}.
+     *
+     * @throws IllegalArgumentException if empty, absolute, or with {@code .}, {@code ..} or empty
+     *     segments, or characters other than letters, digits, '.', '_', '-' and '/'
+     */
+    public Builder hierarchy(String hierarchy) {
+      Objects.requireNonNull(hierarchy, "hierarchy");
+      if (!hierarchy.matches("[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*")
+          || List.of(hierarchy.split("/")).stream().anyMatch(s -> s.equals(".") || s.equals(".."))) {
+        throw new IllegalArgumentException("cgroup hierarchy must be a relative path of plain names but was '"
+            + hierarchy + "'");
+      }
+      requireUnset(this.hierarchy, "hierarchy");
+      this.hierarchy = hierarchy;
+      return this;
+    }
+
+    /** Whether to hold each container to its cpus with a CFS quota (a hard limit). Default false. */
+    public Builder cpuHardLimit(boolean enabled) {
+      requireUnset(this.cpuHardLimit, "cpuHardLimit");
+      this.cpuHardLimit = enabled;
+      return this;
+    }
+
+    /**
+     * The most processes and threads a container may have. Default {@value #DEFAULT_PIDS_LIMIT}.
+     *
+     * @throws IllegalArgumentException if less than 1
+     */
+    public Builder pidsLimit(long limit) {
+      if (limit < 1) {
+        throw new IllegalArgumentException("pids limit must be >= 1 but was " + limit);
+      }
+      requireUnset(this.pidsLimit, "pidsLimit");
+      this.pidsLimit = limit;
+      return this;
+    }
+
+    /** Whether each container gets a network namespace of its own (loopback only). Default false. */
+    public Builder network(boolean enabled) {
+      requireUnset(this.network, "network");
+      this.network = enabled;
+      return this;
+    }
+
+    /**
+     * A new containerizer; removes the orphaned cgroups of earlier runs under its hierarchy.
+     *
+     * @throws IllegalStateException if this host cannot run it, saying why
+     */
+    public LinuxContainerizer build() {
+      return build(Path.of("/proc"), Path.of("/sys/fs/cgroup"), System.getenv().getOrDefault("PATH", "/usr/bin:/bin"));
+    }
+
+    LinuxContainerizer build(Path proc, Path mount, String path) {
+      List<String> why = new ArrayList<>();
+      probe(proc, mount, path, why);
+      String parent = hierarchy == null ? DEFAULT_HIERARCHY : hierarchy;
+      Optional<Cgroups> chosen = Optional.empty();
+      if (why.isEmpty()) {
+        chosen = CgroupsV1.open(mount, parent, why).map(Cgroups.class::cast);
+        if (chosen.isEmpty()) {
+          chosen = v2Mount(mount).flatMap(v2 -> CgroupsV2.open(v2, parent, why));
+        }
+      }
+      if (chosen.isEmpty()) {
+        throw new IllegalStateException("the Linux containerizer cannot run here: " + String.join("; ", why));
+      }
+      Cgroups cgroups = chosen.get();
+      int orphans = removeOrphans(cgroups);
+      if (orphans > 0) {
+        LOG.warn("removed {} orphaned container cgroup(s) under {}", orphans, parent);
+      }
+      Launcher launcher = new Launcher(Launcher.onPath("setpriv", path), Launcher.runningAsRoot(proc));
+      CgroupIsolation.Settings settings = new CgroupIsolation.Settings(
+          Boolean.TRUE.equals(cpuHardLimit), pidsLimit == null ? DEFAULT_PIDS_LIMIT : pidsLimit,
+          Boolean.TRUE.equals(network));
+      Isolation isolation = new CgroupIsolation(launcher, cgroups, settings,
+          Launcher.onPath("setsid", path).orElseThrow(), Launcher.onPath("unshare", path).orElseThrow(),
+          Launcher.onPath("mount", path).orElseThrow());
+      if (threadFactory == null) {
+        threadFactory = ContainerRuntime.daemonThreads("agora-linux-containerizer");
+      }
+      if (defaultKillGracePeriod == null) {
+        defaultKillGracePeriod = ProcessContainerizer.DEFAULT_KILL_GRACE_PERIOD;
+      }
+      LOG.info("Linux containerizer: cgroup {} under {}/<controller>/{}, cpu hard limit {}, pids limit {}",
+          cgroups.version(), mount, parent, settings.cpuHardLimit(), settings.pidsLimit());
+      return new LinuxContainerizer(this, cgroups, isolation);
+    }
+
+    private static void requireUnset(Object current, String name) {
+      if (current != null) {
+        throw new IllegalStateException(name + " was already set to " + current);
+      }
+    }
+  }
+}

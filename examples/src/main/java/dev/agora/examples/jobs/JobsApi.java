@@ -1,0 +1,292 @@
+package dev.agora.examples.jobs;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.agora.examples.jobs.JobRun.State;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.Optional;
+import java.util.function.Supplier;
+
+/**
+ * Chronos's REST API ({@code /v1/scheduler/...}) over the {@link JobsEngine}: routing, JSON in and
+ * out, status codes. Bad input is a 400 with the reason; an unknown job a 404; a follower answers
+ * 503 naming the leader, if known.
+ *
+ * <p>Concurrency: {@link #handle} runs on the engine's loop.
+ */
+final class JobsApi {
+  static final String PREFIX = "/v1/scheduler";
+  private static final String JSON = "application/json";
+  private static final String TEXT = "text/plain; charset=utf-8";
+
+  private final JobsEngine engine;
+  private final Supplier<String> leaderAddress;
+
+  JobsApi(JobsEngine engine, Supplier<String> leaderAddress) {
+    this.engine = engine;
+    this.leaderAddress = leaderAddress;
+  }
+
+  JobsService.Response handle(String method, String rawPath, String body) {
+    String path = rawPath;
+    String query = "";
+    int q = rawPath.indexOf('?');
+    if (q >= 0) {
+      path = rawPath.substring(0, q);
+      query = rawPath.substring(q + 1);
+    }
+    Map<String, String> params = params(query);
+    if (!path.startsWith(PREFIX + "/")) {
+      return text(404, "no such resource: " + path + " (the API is under " + PREFIX + ")");
+    }
+    List<String> parts = new ArrayList<>(Arrays.asList(path.substring(PREFIX.length() + 1).split("/")));
+    parts.replaceAll(p -> URLDecoder.decode(p, StandardCharsets.UTF_8));
+    if (parts.equals(List.of("leader")) && method.equals("GET")) {
+      return json(200, JobJson.MAPPER.createObjectNode().put("leader", leaderAddress.get()).toString());
+    }
+    if (!engine.isLeader()) {
+      return text(503, "not the leader; the leader is " + leaderAddress.get());
+    }
+    try {
+      return route(method, parts, params, body);
+    } catch (NoSuchElementException e) {
+      return text(404, e.getMessage());
+    } catch (IllegalArgumentException e) {
+      return text(400, e.getMessage());
+    }
+  }
+
+  private JobsService.Response route(String method, List<String> p, Map<String, String> params, String body) {
+    String head = p.get(0);
+    int n = p.size();
+    boolean nameSecond = n == 2 && (head.equals("job") || head.equals("stats"));
+    switch (method + " " + head + (n > 1 && !nameSecond ? "/" + p.get(1) : "")) {
+      case "POST iso8601", "POST dependency" -> {
+        if (n != 1) {
+          break;
+        }
+        java.time.Instant now = engine.now();
+        JobDefinition def = JobJson.parse(body, now);
+        if (head.equals("iso8601") && def.isDependent()) {
+          throw new IllegalArgumentException("job '" + def.name() + "' has parents: POST it to "
+              + PREFIX + "/dependency");
+        }
+        if (head.equals("dependency") && !def.isDependent()) {
+          throw new IllegalArgumentException("job '" + def.name() + "' has no parents: POST it to "
+              + PREFIX + "/iso8601");
+        }
+        engine.putJob(def, now);
+        if (def.container().isPresent()) {
+          return json(200, JobJson.MAPPER.createObjectNode().put("warning", "field 'container' is not supported"
+              + " here: job '" + def.name() + "' is stored and reported, but its runs are recorded skipped").toString());
+        }
+        return new JobsService.Response(204, TEXT, "");
+      }
+      case "GET jobs" -> {
+        if (n != 1) {
+          break;
+        }
+        ArrayNode a = JobJson.MAPPER.createArrayNode();
+        engine.jobs.values().forEach(j -> a.add(JobJson.write(j, engine.states.get(j.name()).stats)));
+        return json(200, a.toString());
+      }
+      case "GET jobs/summary" -> {
+        ObjectNode o = JobJson.MAPPER.createObjectNode();
+        ArrayNode a = o.putArray("jobs");
+        for (JobDefinition j : engine.jobs.values()) {
+          ObjectNode s = a.addObject().put("name", j.name()).put("status", engine.lastStatus(j.name()))
+              .put("state", engine.activity(j.name())).put("schedule", j.schedule().map(Schedule::text).orElse(""))
+              .put("disabled", j.disabled());
+          ArrayNode ps = s.putArray("parents");
+          j.parents().forEach(ps::add);
+        }
+        return json(200, o.toString());
+      }
+      case "GET jobs/search" -> {
+        String name = params.getOrDefault("name", "").toLowerCase(Locale.ROOT);
+        String command = params.getOrDefault("command", "").toLowerCase(Locale.ROOT);
+        String any = params.getOrDefault("any", "").toLowerCase(Locale.ROOT);
+        ArrayNode a = JobJson.MAPPER.createArrayNode();
+        for (JobDefinition j : engine.jobs.values()) {
+          String jn = j.name().toLowerCase(Locale.ROOT);
+          String jc = j.command().toLowerCase(Locale.ROOT);
+          boolean anyHit = any.isEmpty() || jn.contains(any) || jc.contains(any)
+              || j.description().toLowerCase(Locale.ROOT).contains(any) || j.owner().toLowerCase(Locale.ROOT).contains(any);
+          if (jn.contains(name) && jc.contains(command) && anyHit) {
+            a.add(JobJson.write(j, engine.states.get(j.name()).stats));
+          }
+        }
+        return json(200, a.toString());
+      }
+      case "DELETE job" -> {
+        if (n == 2) {
+          engine.deleteJob(p.get(1));
+          return new JobsService.Response(204, TEXT, "");
+        }
+      }
+      case "PUT job" -> {
+        if (n == 2) {
+          String args = params.getOrDefault("arguments", "").trim();
+          List<String> list = args.isEmpty() ? List.of() : List.of(args.split("\\s+"));
+          Optional<JobRun> run = engine.runNow(p.get(1), list);
+          ObjectNode o = JobJson.MAPPER.createObjectNode().put("started", run.isPresent());
+          run.ifPresent(r -> o.set("run", r.toJson()));
+          if (run.isEmpty()) {
+            List<JobRun> h = engine.history(p.get(1));
+            o.put("reason", h.isEmpty() ? "" : h.get(h.size() - 1).reason());
+          }
+          return json(200, o.toString());
+        }
+      }
+      case "PUT job/success" -> {
+        if (n == 3) {
+          return json(200, engine.markSuccess(p.get(2)).toJson().toString());
+        }
+      }
+      case "DELETE task/kill" -> {
+        if (n == 3) {
+          int killed = engine.kill(p.get(2));
+          return json(200, JobJson.MAPPER.createObjectNode().put("killed", killed).toString());
+        }
+      }
+      case "GET job/stat" -> {
+        if (n == 3) {
+          return json(200, stat(p.get(2)).toString());
+        }
+      }
+      case "GET job/history" -> {
+        if (n == 3) {
+          ArrayNode a = JobJson.MAPPER.createArrayNode();
+          engine.history(p.get(2)).forEach(r -> a.add(r.toJson()));
+          return json(200, a.toString());
+        }
+      }
+      case "GET stats" -> {
+        if (n == 2) {
+          double q = percentile(p.get(1));
+          ArrayNode a = JobJson.MAPPER.createArrayNode();
+          for (String name : engine.jobs.keySet()) {
+            List<Double> d = durations(name);
+            if (!d.isEmpty()) {
+              a.addObject().put("jobNameLabel", name).put("time", quantile(d, q));
+            }
+          }
+          return json(200, a.toString());
+        }
+      }
+      case "GET graph/dot" -> {
+        StringBuilder sb = new StringBuilder("digraph G {\n");
+        for (JobDefinition j : engine.jobs.values()) {
+          sb.append("  \"").append(j.name()).append("\" [status=\"").append(engine.lastStatus(j.name()))
+              .append("\"];\n");
+          for (String parent : j.parents()) {
+            sb.append("  \"").append(parent).append("\" -> \"").append(j.name()).append("\";\n");
+          }
+        }
+        return new JobsService.Response(200, TEXT, sb.append("}\n").toString());
+      }
+      case "GET graph/csv" -> {
+        StringBuilder sb = new StringBuilder();
+        for (JobDefinition j : engine.jobs.values()) {
+          sb.append("node,").append(j.name()).append(',').append(engine.lastStatus(j.name())).append(',')
+              .append(engine.activity(j.name())).append('\n');
+        }
+        for (JobDefinition j : engine.jobs.values()) {
+          for (String parent : j.parents()) {
+            sb.append("link,").append(parent).append(',').append(j.name()).append('\n');
+          }
+        }
+        return new JobsService.Response(200, "text/csv; charset=utf-8", sb.toString());
+      }
+      default -> {
+        // falls through to 404
+      }
+    }
+    return text(404, "no such resource: " + method + " " + PREFIX + "/" + String.join("/", p));
+  }
+
+  private ObjectNode stat(String name) {
+    List<Double> d = durations(name);
+    ObjectNode o = JobJson.MAPPER.createObjectNode();
+    ObjectNode h = o.putObject("histogram");
+    h.put("count", d.size());
+    if (!d.isEmpty()) {
+      h.put("mean", d.stream().mapToDouble(Double::doubleValue).average().orElse(0));
+      h.put("median", quantile(d, 0.5));
+      h.put("75thPercentile", quantile(d, 0.75));
+      h.put("95thPercentile", quantile(d, 0.95));
+      h.put("98thPercentile", quantile(d, 0.98));
+      h.put("99thPercentile", quantile(d, 0.99));
+    }
+    ArrayNode runs = o.putArray("taskStatHistory");
+    engine.history(name).forEach(r -> runs.add(r.toJson()));
+    return o;
+  }
+
+  /** Durations in seconds of the job's runs that ran and ended, sorted. */
+  private List<Double> durations(String name) {
+    return engine.history(name).stream()
+        .filter(r -> r.state() == State.SUCCESS || r.state() == State.FAILED)
+        .flatMap(r -> r.duration().stream()).map(d -> d.toMillis() / 1000.0).sorted().toList();
+  }
+
+  /** Nearest-rank quantile of sorted values. */
+  static double quantile(List<Double> sorted, double q) {
+    int rank = (int) Math.ceil(q * sorted.size());
+    return sorted.get(Math.max(0, Math.min(sorted.size() - 1, rank - 1)));
+  }
+
+  /** Chronos's percentile names ({@code median}, {@code 75thPercentile}, ...) or a number (0-100]. */
+  private static double percentile(String s) {
+    switch (s) {
+      case "median", "50thPercentile" -> {
+        return 0.5;
+      }
+      case "mean" -> throw new IllegalArgumentException("percentile 'mean' is not a percentile; use median");
+      default -> {
+        String num = s.endsWith("thPercentile") ? s.substring(0, s.length() - "thPercentile".length()) : s;
+        try {
+          double v = Double.parseDouble(num);
+          if (v > 0 && v <= 100) {
+            return v / 100;
+          }
+        } catch (NumberFormatException e) {
+          // reported below
+        }
+        throw new IllegalArgumentException("percentile '" + s + "' must be median, <n>thPercentile or a number in"
+            + " (0, 100]");
+      }
+    }
+  }
+
+  private static Map<String, String> params(String query) {
+    Map<String, String> m = new HashMap<>();
+    for (String kv : query.split("&")) {
+      if (kv.isEmpty()) {
+        continue;
+      }
+      int eq = kv.indexOf('=');
+      String k = URLDecoder.decode(eq < 0 ? kv : kv.substring(0, eq), StandardCharsets.UTF_8);
+      String v = eq < 0 ? "" : URLDecoder.decode(kv.substring(eq + 1), StandardCharsets.UTF_8);
+      m.put(k, v);
+    }
+    return m;
+  }
+
+  private static JobsService.Response json(int status, String body) {
+    return new JobsService.Response(status, JSON, body);
+  }
+
+  private static JobsService.Response text(int status, String body) {
+    return new JobsService.Response(status, TEXT, body);
+  }
+
+}

@@ -1,0 +1,824 @@
+package dev.agora.examples.jobs;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.agora.core.coordination.LeaderElector;
+import dev.agora.core.coordination.StateStore;
+import dev.agora.core.framework.Scheduler;
+import dev.agora.core.framework.SchedulerDriver;
+import dev.agora.core.model.AgentId;
+import dev.agora.core.model.AttributeValue;
+import dev.agora.core.model.CommandInfo;
+import dev.agora.core.model.Filters;
+import dev.agora.core.model.FrameworkId;
+import dev.agora.core.model.Offer;
+import dev.agora.core.model.Operation;
+import dev.agora.core.model.Resources;
+import dev.agora.core.model.TaskId;
+import dev.agora.core.model.TaskInfo;
+import dev.agora.core.model.TaskState;
+import dev.agora.core.model.TaskStatus;
+import dev.agora.core.protocol.SchedulerCall.ReconcileTask;
+import dev.agora.core.runtime.Cancellable;
+import dev.agora.core.runtime.Clock;
+import dev.agora.core.runtime.EventLoop;
+import dev.agora.examples.jobs.JobRun.State;
+import dev.agora.examples.jobs.JobRun.Trigger;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The jobs service's brain: job definitions, schedules, the dependency graph, runs and their
+ * tasks. It is the framework's {@link Scheduler} and the {@link LeaderElector.Listener}.
+ *
+ * <p>Concurrency: everything runs on one {@link EventLoop}; state is touched only there. The state
+ * store is called on the loop, which is fine for the in-memory store; a blocking store should be
+ * given a loop of its own.
+ *
+ * <p>Invariants: a run is created in the store with compare-and-set at version -1 before anything
+ * else happens to it, so each (job, scheduled time) runs at most once even if two leaders race; a
+ * run's record says RUNNING, with its task id, before that task is launched, so a new leader
+ * reconciles it instead of launching again. Schedule cursors only move forward: a clock that jumps
+ * back never re-runs an occurrence.
+ */
+final class JobsEngine implements Scheduler, LeaderElector.Listener {
+  private static final Logger LOG = LoggerFactory.getLogger(JobsEngine.class);
+  static final String DEFINITIONS = "jobs/definitions/";
+  static final String STATES = "jobs/state/";
+  static final String RUNS = "jobs/runs/";
+  static final String FRAMEWORK_ID = "jobs/framework-id";
+  private static final int MAX_SKIPS_RECORDED = 100;
+
+  /** What to do with runs missed while the service (or its leader) was down. */
+  enum CatchUp { RUN_ONCE, SKIP }
+
+  record Settings(CatchUp catchUp, int historyLimit, Duration retryBackoff, int disableAfterFailures,
+      Duration maxSleep) {}
+
+  /** Per-job state kept beside the definition. */
+  static final class JobState {
+    Instant created;
+    Instant cursor;
+    JobStats stats = JobStats.NONE;
+    Optional<Instant> lastSuccessCycle = Optional.empty();
+    Instant lastTriggeredCycle;
+    final LinkedHashMap<String, JobRun> history = new LinkedHashMap<>();
+    final List<Active> active = new ArrayList<>();
+  }
+
+  /** A run not yet over. */
+  static final class Active {
+    JobRun run;
+    Instant deadline;
+    Optional<AgentId> agent = Optional.empty();
+    String killReason;
+    boolean noRetry;
+    Cancellable timer;
+
+    Active(JobRun run, Instant deadline) {
+      this.run = run;
+      this.deadline = deadline;
+    }
+  }
+
+  private final EventLoop loop;
+  private final Clock clock;
+  private final StateStore store;
+  private final Settings settings;
+  private final Function<Optional<FrameworkId>, SchedulerDriver> subscribe;
+
+  final Map<String, JobDefinition> jobs = new TreeMap<>();
+  final Map<String, JobState> states = new HashMap<>();
+  private final Map<String, Active> byTask = new HashMap<>();
+  private final List<Active> pending = new ArrayList<>();
+  private SchedulerDriver driver;
+  private boolean leader;
+  private long epoch;
+  private boolean catchingUp;
+  private Cancellable tick;
+  private boolean suppressed;
+
+  JobsEngine(EventLoop loop, Clock clock, StateStore store, Settings settings,
+      Function<Optional<FrameworkId>, SchedulerDriver> subscribe) {
+    this.loop = loop;
+    this.clock = clock;
+    this.store = store;
+    this.settings = settings;
+    this.subscribe = subscribe;
+  }
+
+  boolean isLeader() {
+    return leader;
+  }
+
+  Instant now() {
+    return clock.instant();
+  }
+
+  // ---- leadership -------------------------------------------------------------------------
+
+  @Override
+  public void isLeader(long newEpoch) {
+    leader = true;
+    epoch = newEpoch;
+    recover();
+    catchingUp = true;
+    Optional<FrameworkId> id = store.get(FRAMEWORK_ID)
+        .map(v -> FrameworkId.of(new String(v.value(), StandardCharsets.UTF_8)));
+    driver = subscribe.apply(id);
+    LOG.info("jobs service leads under epoch {} with {} job(s)", epoch, jobs.size());
+    evaluate();
+  }
+
+  @Override
+  public void notLeader() {
+    if (!leader) {
+      return;
+    }
+    leader = false;
+    if (tick != null) {
+      tick.cancel();
+    }
+    for (JobState s : states.values()) {
+      s.active.forEach(a -> {
+        if (a.timer != null) {
+          a.timer.cancel();
+        }
+      });
+    }
+    if (driver != null) {
+      driver.close();
+      driver = null;
+    }
+    jobs.clear();
+    states.clear();
+    byTask.clear();
+    pending.clear();
+    LOG.info("jobs service no longer leads");
+  }
+
+  private void recover() {
+    jobs.clear();
+    states.clear();
+    byTask.clear();
+    pending.clear();
+    Instant now = now();
+    for (String key : store.keys(DEFINITIONS)) {
+      store.get(key).ifPresent(v -> {
+        JobDefinition d = JobJson.parse(new String(v.value(), StandardCharsets.UTF_8), now);
+        jobs.put(d.name(), d);
+      });
+    }
+    for (String name : jobs.keySet()) {
+      JobState s = new JobState();
+      s.created = now;
+      s.cursor = now;
+      s.lastTriggeredCycle = now;
+      store.get(STATES + name).ifPresent(v -> readState(s, json(v.value())));
+      states.put(name, s);
+      List<String> keys = store.keys(RUNS + name + "/");
+      for (String key : keys.subList(Math.max(0, keys.size() - settings.historyLimit()), keys.size())) {
+        store.get(key).ifPresent(v -> {
+          JobRun run = JobRun.fromJson(json(v.value()));
+          s.history.put(run.key(), run);
+          if (run.state() == State.PENDING) {
+            Active a = new Active(run, run.scheduled().plus(jobs.get(name).epsilon()));
+            s.active.add(a);
+            pending.add(a);
+          } else if (run.state() == State.RUNNING) {
+            Active a = new Active(run, now);
+            s.active.add(a);
+            byTask.put(run.taskId().orElseThrow(), a);
+          }
+        });
+      }
+    }
+  }
+
+  // ---- framework callbacks ----------------------------------------------------------------
+
+  @Override
+  public void subscribed(SchedulerDriver d, FrameworkId frameworkId) {
+    if (!leader) {
+      return;
+    }
+    put(FRAMEWORK_ID, frameworkId.value());
+    List<ReconcileTask> running = byTask.values().stream()
+        .map(a -> new ReconcileTask(TaskId.of(a.run.taskId().orElseThrow()), a.agent)).toList();
+    if (!running.isEmpty()) {
+      LOG.info("reconciling {} job task(s) left by an earlier leader", running.size());
+      d.reconcile(running);
+    }
+    suppressed = false;
+    d.revive(Set.of());
+  }
+
+  @Override
+  public void offers(SchedulerDriver d, List<Offer> offers) {
+    if (!leader) {
+      d.decline(offers.stream().map(Offer::id).toList(), Filters.DEFAULT);
+      return;
+    }
+    Instant now = now();
+    expirePending(now);
+    for (Offer offer : offers) {
+      Resources left = offer.resources();
+      List<TaskInfo> tasks = new ArrayList<>();
+      for (Iterator<Active> it = pending.iterator(); it.hasNext(); ) {
+        Active a = it.next();
+        JobDefinition job = jobs.get(a.run.job());
+        Resources need = need(job);
+        if (!left.contains(need) || !job.constraints().stream().allMatch(c -> c.matches(attribute(offer, c.attribute())))) {
+          continue;
+        }
+        it.remove();
+        TaskId taskId = TaskId.of(a.run.taskId().orElseThrow());
+        a.run = a.run.with(State.RUNNING, a.run.attempt(), a.run.taskId(), Optional.of(now), Optional.empty(), "",
+            epoch);
+        a.agent = Optional.of(offer.agentId());
+        saveRun(a.run);
+        byTask.put(taskId.value(), a);
+        tasks.add(new TaskInfo(taskId, "ChronosTask:" + job.name(), offer.agentId(), need, command(job, a.run),
+            Map.of("job", job.name(), "scheduled", a.run.scheduled().toString()), Optional.empty()));
+        left = left.subtract(need);
+        job.maxCompletionTime().ifPresent(max -> a.timer = loop.schedule(max, () -> {
+          if (byTask.get(taskId.value()) == a && driver != null) {
+            a.killReason = "maxCompletionTime " + max + " exceeded";
+            driver.kill(taskId, a.agent, Optional.empty());
+          }
+        }));
+      }
+      if (tasks.isEmpty()) {
+        d.decline(List.of(offer.id()), pending.isEmpty() ? new Filters(Duration.ofSeconds(60)) : Filters.DEFAULT);
+      } else {
+        d.accept(List.of(offer.id()), List.of(new Operation.Launch(tasks)), Filters.NONE);
+      }
+    }
+    if (pending.isEmpty() && !suppressed) {
+      suppressed = true;
+      d.suppress(Set.of());
+    }
+  }
+
+  private static String attribute(Offer offer, String name) {
+    if (name.equals("hostname")) {
+      return offer.hostname();
+    }
+    AttributeValue v = offer.attributes().get(name);
+    return v == null ? null : v.asText();
+  }
+
+  private static Resources need(JobDefinition job) {
+    Resources.Builder b = Resources.builder().scalar("cpus", job.cpus()).scalar("mem", job.mem());
+    if (job.disk() > 0) {
+      b.scalar("disk", job.disk());
+    }
+    return b.build();
+  }
+
+  private static CommandInfo command(JobDefinition job, JobRun run) {
+    List<String> args = new ArrayList<>(job.arguments());
+    args.addAll(run.arguments());
+    Map<String, String> env = new LinkedHashMap<>();
+    job.environmentVariables().forEach(e -> env.put(e.name(), e.value()));
+    env.put("CHRONOS_JOB_NAME", job.name());
+    env.put("AGORA_JOB_SCHEDULED_TIME", run.scheduled().toString());
+    if (job.shell()) {
+      String line = args.isEmpty() ? job.command() : job.command() + " " + String.join(" ", args);
+      return new CommandInfo(true, line, List.of(), env, job.runAsUser());
+    }
+    List<String> argv = new ArrayList<>();
+    argv.add(job.command());
+    argv.addAll(args);
+    return new CommandInfo(false, job.command(), argv, env, job.runAsUser());
+  }
+
+  @Override
+  public void update(SchedulerDriver d, TaskStatus status) {
+    Active a = byTask.get(status.taskId().value());
+    if (a == null || !leader) {
+      return;
+    }
+    TaskState s = status.state();
+    if (s == TaskState.FINISHED) {
+      byTask.remove(status.taskId().value());
+      complete(a, State.SUCCESS, "finished");
+    } else if (s.isTerminal() || s == TaskState.UNKNOWN) {
+      byTask.remove(status.taskId().value());
+      String why = a.killReason != null ? a.killReason
+          : s.wireName() + status.message().map(m -> ": " + m).orElse("");
+      failedAttempt(a, why);
+    }
+  }
+
+  private void failedAttempt(Active a, String why) {
+    cancelTimer(a);
+    JobDefinition job = jobs.get(a.run.job());
+    if (job != null && !a.noRetry && a.run.attempt() <= job.retries()) {
+      int next = a.run.attempt() + 1;
+      Duration backoff = settings.retryBackoff().multipliedBy(1L << Math.min(10, next - 2));
+      a.run = a.run.with(State.PENDING, next, Optional.of(taskId(a.run, next)), Optional.empty(), Optional.empty(),
+          "retry " + (next - 1) + " of " + job.retries() + " after: " + why, epoch);
+      saveRun(a.run);
+      a.timer = loop.schedule(backoff, () -> {
+        a.timer = null;
+        if (leader && states.containsKey(a.run.job()) && states.get(a.run.job()).active.contains(a)) {
+          a.deadline = now().plus(job.epsilon());
+          enqueue(a);
+        }
+      });
+    } else {
+      complete(a, State.FAILED, why);
+    }
+  }
+
+  private void cancelTimer(Active a) {
+    if (a.timer != null) {
+      a.timer.cancel();
+      a.timer = null;
+    }
+  }
+
+  private void complete(Active a, State state, String why) {
+    cancelTimer(a);
+    JobState s = states.get(a.run.job());
+    Instant now = now();
+    a.run = a.run.with(state, a.run.attempt(), a.run.taskId(), a.run.started(), Optional.of(now), why, epoch);
+    saveRun(a.run);
+    if (s == null) {
+      return;
+    }
+    s.active.remove(a);
+    if (state == State.SUCCESS) {
+      s.stats = s.stats.success(now);
+      succeeded(a.run.job(), s, a.run.cycle());
+    } else if (state == State.FAILED) {
+      s.stats = s.stats.failure(now);
+      saveState(a.run.job(), s);
+      int limit = settings.disableAfterFailures();
+      JobDefinition job = jobs.get(a.run.job());
+      if (limit > 0 && s.stats.errorsSinceLastSuccess() >= limit && job != null && !job.disabled()) {
+        LOG.warn("job {} disabled after {} failures in a row", job.name(), s.stats.errorsSinceLastSuccess());
+        jobs.put(job.name(), job.withDisabled(true));
+        put(DEFINITIONS + job.name(), JobJson.store(job.withDisabled(true)));
+      }
+    }
+  }
+
+  private void succeeded(String name, JobState s, Instant cycle) {
+    if (s.lastSuccessCycle.isEmpty() || cycle.isAfter(s.lastSuccessCycle.get())) {
+      s.lastSuccessCycle = Optional.of(cycle);
+    }
+    saveState(name, s);
+    for (JobDefinition child : jobs.values()) {
+      if (child.parents().contains(name)) {
+        maybeTriggerChild(child);
+      }
+    }
+  }
+
+  /** A child runs once every parent has succeeded since its last run; its cycle is the latest parent's. */
+  private void maybeTriggerChild(JobDefinition child) {
+    JobState cs = states.get(child.name());
+    Instant cycle = Instant.MIN;
+    for (String p : child.parents()) {
+      Optional<Instant> c = states.get(p).lastSuccessCycle;
+      if (c.isEmpty() || !c.get().isAfter(cs.lastTriggeredCycle)) {
+        return;
+      }
+      cycle = c.get().isAfter(cycle) ? c.get() : cycle;
+    }
+    cs.lastTriggeredCycle = cycle;
+    saveState(child.name(), cs);
+    if (child.disabled()) {
+      skip(child, cycle, Trigger.DEPENDENCY, "job is disabled");
+    } else {
+      trigger(child, cycle, cycle, Trigger.DEPENDENCY, List.of());
+    }
+  }
+
+  // ---- scheduling -------------------------------------------------------------------------
+
+  /** Fires what is due, skips what is too late, and sets the next wake-up. */
+  void evaluate() {
+    if (!leader) {
+      return;
+    }
+    if (tick != null) {
+      tick.cancel();
+    }
+    Instant now = now();
+    boolean catchUp = catchingUp;
+    catchingUp = false;
+    Instant wake = now.plus(settings.maxSleep());
+    for (JobDefinition job : List.copyOf(jobs.values())) {
+      JobState s = states.get(job.name());
+      if (job.schedule().isEmpty() || s == null) {
+        continue;
+      }
+      Schedule schedule = job.schedule().get();
+      Instant cursor = s.cursor;
+      Instant lateLimit = now.minus(job.epsilon());
+      List<Instant> late = new ArrayList<>();
+      boolean more = false;
+      Instant lastLate = null;
+      Optional<Instant> next = schedule.nextAfter(cursor);
+      while (next.isPresent() && !next.get().isAfter(now)) {
+        Instant due = next.get();
+        if (due.isBefore(lateLimit)) {
+          if (late.size() < MAX_SKIPS_RECORDED) {
+            late.add(due);
+            lastLate = due;
+          } else {
+            // Too many to record one by one: jump to the last late occurrence.
+            more = true;
+            due = schedule.lastBefore(lateLimit).orElse(due);
+            lastLate = due;
+          }
+        } else {
+          fire(job, due);
+        }
+        cursor = due;
+        next = schedule.nextAfter(cursor);
+      }
+      if (lastLate != null) {
+        boolean runOne = catchUp && settings.catchUp() == CatchUp.RUN_ONCE;
+        String why = catchUp
+            ? "missed while the service was down (catch-up policy " + settings.catchUp() + ")"
+            : "could not start within epsilon " + job.epsilon() + " (clock or service was late)";
+        for (Instant due : late) {
+          if (!(runOne && due.equals(lastLate))) {
+            skip(job, due, Trigger.SCHEDULE, why + ", late by " + Duration.between(due, now).withNanos(0));
+          }
+        }
+        if (more) {
+          LOG.warn("job {}: more than {} late runs up to {}; the ones in between are not recorded one by one",
+              job.name(), MAX_SKIPS_RECORDED, lastLate);
+          if (!runOne) {
+            skip(job, lastLate, Trigger.SCHEDULE, why + "; also every run between " + late.get(late.size() - 1)
+                + " and this one (too many to record one by one)");
+          }
+        }
+        if (runOne) {
+          fire(job, lastLate);
+        }
+      }
+      if (cursor.isAfter(s.cursor)) {
+        s.cursor = cursor;
+        saveState(job.name(), s);
+      }
+      if (next.isPresent() && next.get().isBefore(wake)) {
+        wake = next.get();
+      }
+    }
+    expirePending(now);
+    for (Active a : pending) {
+      if (a.deadline.isBefore(wake)) {
+        wake = a.deadline.plusMillis(1);
+      }
+    }
+    Duration delay = Duration.between(now, wake);
+    tick = loop.schedule(delay.isNegative() ? Duration.ZERO : delay, this::evaluate);
+  }
+
+  private void fire(JobDefinition job, Instant due) {
+    if (job.disabled()) {
+      skip(job, due, Trigger.SCHEDULE, "job is disabled");
+    } else {
+      trigger(job, due, due, Trigger.SCHEDULE, List.of());
+    }
+  }
+
+  private void expirePending(Instant now) {
+    for (Iterator<Active> it = pending.iterator(); it.hasNext(); ) {
+      Active a = it.next();
+      if (now.isAfter(a.deadline)) {
+        it.remove();
+        JobDefinition job = jobs.get(a.run.job());
+        complete(a, State.SKIPPED, "no matching offer within epsilon " + (job == null ? "" : job.epsilon()));
+      }
+    }
+  }
+
+  /**
+   * Starts a run: records it (compare-and-set, at most once per key) and queues it for an offer.
+   *
+   * @return the run, or empty if it was skipped or already recorded
+   */
+  Optional<JobRun> trigger(JobDefinition job, Instant scheduled, Instant cycle, Trigger trigger, List<String> args) {
+    JobState s = states.get(job.name());
+    if (!job.concurrent() && !s.active.isEmpty()) {
+      skip(job, scheduled, trigger, "previous run still active (concurrent=false)");
+      return Optional.empty();
+    }
+    if (job.container().isPresent()) {
+      skip(job, scheduled, trigger, "field 'container' is not supported here: containers are not run by this"
+          + " service");
+      return Optional.empty();
+    }
+    JobRun run = new JobRun(job.name(), scheduled, cycle, trigger, State.PENDING, 1, Optional.empty(),
+        Optional.empty(), Optional.empty(), "", epoch, args);
+    run = run.with(State.PENDING, 1, Optional.of(taskId(run, 1)), Optional.empty(), Optional.empty(), "", epoch);
+    if (!createRun(run)) {
+      LOG.info("run {} of job {} is already recorded; not starting it again", run.key(), job.name());
+      return Optional.empty();
+    }
+    Active a = new Active(run, now().plus(job.epsilon()));
+    s.active.add(a);
+    enqueue(a);
+    return Optional.of(run);
+  }
+
+  private void enqueue(Active a) {
+    pending.add(a);
+    if (driver != null) {
+      suppressed = false;
+      driver.revive(Set.of());
+    }
+  }
+
+  private static String taskId(JobRun run, int attempt) {
+    return "ct:" + run.scheduled().toEpochMilli() + (run.trigger() == Trigger.MANUAL ? "m" : "") + ":"
+        + attempt + ":" + run.job();
+  }
+
+  private void skip(JobDefinition job, Instant scheduled, Trigger trigger, String why) {
+    Instant now = now();
+    JobRun run = new JobRun(job.name(), scheduled, scheduled, trigger, State.SKIPPED, 0, Optional.empty(),
+        Optional.empty(), Optional.of(now), why, epoch, List.of());
+    if (!createRun(run)) {
+      return;
+    }
+    LOG.info("job {} run {} skipped: {}", job.name(), scheduled, why);
+  }
+
+  // ---- operations the API calls (on the loop) ---------------------------------------------
+
+  /**
+   * Creates or replaces a job; throws IllegalArgumentException for a bad parent or a cycle.
+   *
+   * @param now the time the definition was parsed at (what an empty schedule start meant)
+   */
+  void putJob(JobDefinition def, Instant now) {
+    for (String p : def.parents()) {
+      if (!jobs.containsKey(p)) {
+        throw new IllegalArgumentException("parent '" + p + "' of job '" + def.name() + "' does not exist");
+      }
+    }
+    List<String> path = cyclePath(def);
+    if (!path.isEmpty()) {
+      throw new IllegalArgumentException("job '" + def.name() + "' would make a dependency cycle: "
+          + String.join(" -> ", path));
+    }
+    JobDefinition old = jobs.put(def.name(), def);
+    JobState s = states.get(def.name());
+    if (s == null) {
+      s = new JobState();
+      s.created = now;
+      s.lastTriggeredCycle = now;
+      states.put(def.name(), s);
+    }
+    if (old == null || !old.schedule().map(Schedule::text).equals(def.schedule().map(Schedule::text))) {
+      s.cursor = now.minusMillis(1);
+    }
+    if (old == null || !old.parents().equals(def.parents())) {
+      // A child waits for parent successes after it was (re)defined, not for ones it has missed.
+      s.lastTriggeredCycle = def.parents().stream().map(p -> states.get(p).lastSuccessCycle)
+          .flatMap(Optional::stream).max(Instant::compareTo).orElse(Instant.EPOCH);
+    }
+    put(DEFINITIONS + def.name(), JobJson.store(def));
+    saveState(def.name(), s);
+    evaluate();
+  }
+
+  /** The path parent... -> def.name -> ... that would close a cycle, or empty. */
+  private List<String> cyclePath(JobDefinition def) {
+    for (String p : def.parents()) {
+      List<String> path = new ArrayList<>();
+      if (reaches(p, def.name(), path, new java.util.HashSet<>())) {
+        List<String> cycle = new ArrayList<>();
+        cycle.add(def.name());
+        for (int i = path.size() - 1; i >= 0; i--) {
+          cycle.add(path.get(i));
+        }
+        return cycle;
+      }
+    }
+    return List.of();
+  }
+
+  /** Whether {@code target} is {@code from} or one of its ancestors; fills the path from target to from. */
+  private boolean reaches(String from, String target, List<String> path, java.util.Set<String> seen) {
+    if (from.equals(target)) {
+      path.add(from);
+      return true;
+    }
+    if (!seen.add(from) || !jobs.containsKey(from)) {
+      return false;
+    }
+    for (String p : jobs.get(from).parents()) {
+      if (reaches(p, target, path, seen)) {
+        path.add(from);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Deletes a job and its runs; refuses while other jobs depend on it. */
+  void deleteJob(String name) {
+    JobDefinition job = require(name);
+    List<String> children = jobs.values().stream().filter(j -> j.parents().contains(name)).map(JobDefinition::name)
+        .toList();
+    if (!children.isEmpty()) {
+      throw new IllegalArgumentException("job '" + name + "' has dependent jobs " + children + "; delete them first");
+    }
+    kill(job.name());
+    jobs.remove(name);
+    states.remove(name);
+    for (String key : store.keys(RUNS + name + "/")) {
+      delete(key);
+    }
+    delete(STATES + name);
+    delete(DEFINITIONS + name);
+    evaluate();
+  }
+
+  /** Runs a job now, whatever its schedule or parents. */
+  Optional<JobRun> runNow(String name, List<String> args) {
+    JobDefinition job = require(name);
+    Instant now = now();
+    return trigger(job, now, now, Trigger.MANUAL, args);
+  }
+
+  /** Marks the job's latest run successful (or records a successful run now), releasing its children. */
+  JobRun markSuccess(String name) {
+    require(name);
+    JobState s = states.get(name);
+    Optional<JobRun> latest = s.history.values().stream().filter(r -> r.state() != State.SKIPPED)
+        .reduce((a, b) -> b);
+    Instant now = now();
+    JobRun run;
+    if (latest.isPresent() && latest.get().state() != State.SUCCESS && latest.get().state().isTerminal()) {
+      run = latest.get().with(State.SUCCESS, latest.get().attempt(), latest.get().taskId(), latest.get().started(),
+          latest.get().ended(), "marked successful (was " + latest.get().state() + ": " + latest.get().reason() + ")",
+          epoch);
+      saveRun(run);
+    } else if (latest.isPresent() && latest.get().state() == State.SUCCESS) {
+      run = latest.get();
+    } else {
+      run = new JobRun(name, now, now, Trigger.MANUAL, State.SUCCESS, 0, Optional.empty(), Optional.empty(),
+          Optional.of(now), "marked successful", epoch, List.of());
+      createRun(run);
+    }
+    s.stats = s.stats.success(now);
+    succeeded(name, s, run.cycle());
+    return run;
+  }
+
+  /** Kills the job's active runs; they end FAILED without retries. Returns how many. */
+  int kill(String name) {
+    require(name);
+    JobState s = states.get(name);
+    int n = 0;
+    for (Active a : List.copyOf(s.active)) {
+      n++;
+      a.noRetry = true;
+      a.killReason = "killed by request";
+      if (byTask.containsKey(a.run.taskId().orElse("")) && driver != null) {
+        driver.kill(TaskId.of(a.run.taskId().get()), a.agent, Optional.empty());
+      } else {
+        pending.remove(a);
+        complete(a, State.FAILED, "killed by request before it started");
+      }
+    }
+    return n;
+  }
+
+  JobDefinition require(String name) {
+    JobDefinition job = jobs.get(name);
+    if (job == null) {
+      throw new java.util.NoSuchElementException("job '" + name + "' does not exist");
+    }
+    return job;
+  }
+
+  /** The job's runs, oldest first, at most the history bound. */
+  List<JobRun> history(String name) {
+    require(name);
+    return List.copyOf(states.get(name).history.values());
+  }
+
+  /** "running", "queued" or "idle". */
+  String activity(String name) {
+    JobState s = states.get(name);
+    if (s.active.stream().anyMatch(a -> a.run.state() == State.RUNNING)) {
+      return "running";
+    }
+    return s.active.isEmpty() ? "idle" : "queued";
+  }
+
+  /** "success", "failure" or "fresh", from the last run that ended. */
+  String lastStatus(String name) {
+    return states.get(name).history.values().stream()
+        .filter(r -> r.state() == State.SUCCESS || r.state() == State.FAILED)
+        .reduce((a, b) -> b).map(r -> r.state() == State.SUCCESS ? "success" : "failure").orElse("fresh");
+  }
+
+  // ---- persistence ------------------------------------------------------------------------
+
+  private boolean createRun(JobRun run) {
+    String key = RUNS + run.job() + "/" + run.key();
+    if (store.compareAndSet(key, bytes(run.toJson().toString()), -1).isEmpty()) {
+      return false;
+    }
+    remember(run);
+    return true;
+  }
+
+  private void saveRun(JobRun run) {
+    put(RUNS + run.job() + "/" + run.key(), run.toJson().toString());
+    remember(run);
+  }
+
+  private void remember(JobRun run) {
+    JobState s = states.get(run.job());
+    if (s == null) {
+      return;
+    }
+    s.history.put(run.key(), run);
+    while (s.history.size() > settings.historyLimit()) {
+      String eldest = s.history.keySet().iterator().next();
+      JobRun old = s.history.remove(eldest);
+      if (old.state().isTerminal()) {
+        delete(RUNS + run.job() + "/" + eldest);
+      }
+    }
+  }
+
+  private void saveState(String name, JobState s) {
+    ObjectNode o = JobJson.MAPPER.createObjectNode();
+    o.put("created", s.created.toString());
+    o.put("cursor", s.cursor.toString());
+    o.put("lastTriggeredCycle", s.lastTriggeredCycle.toString());
+    o.put("lastSuccessCycle", s.lastSuccessCycle.map(Instant::toString).orElse(""));
+    o.put("successCount", s.stats.successCount());
+    o.put("errorCount", s.stats.errorCount());
+    o.put("lastSuccess", s.stats.lastSuccess().map(Instant::toString).orElse(""));
+    o.put("lastError", s.stats.lastError().map(Instant::toString).orElse(""));
+    o.put("errorsSinceLastSuccess", s.stats.errorsSinceLastSuccess());
+    o.put("epoch", epoch);
+    put(STATES + name, o.toString());
+  }
+
+  private static void readState(JobState s, JsonNode o) {
+    s.created = Instant.parse(o.get("created").asText());
+    s.cursor = Instant.parse(o.get("cursor").asText());
+    s.lastTriggeredCycle = Instant.parse(o.get("lastTriggeredCycle").asText());
+    s.lastSuccessCycle = instant(o, "lastSuccessCycle");
+    s.stats = new JobStats(o.path("successCount").asLong(), o.path("errorCount").asLong(), instant(o, "lastSuccess"),
+        instant(o, "lastError"), o.path("errorsSinceLastSuccess").asLong());
+  }
+
+  private static Optional<Instant> instant(JsonNode o, String f) {
+    String v = o.path(f).asText("");
+    return v.isEmpty() ? Optional.empty() : Optional.of(Instant.parse(v));
+  }
+
+  private void put(String key, String value) {
+    long version = store.get(key).map(StateStore.Versioned::version).orElse(-1L);
+    if (store.compareAndSet(key, bytes(value), version).isEmpty()) {
+      LOG.warn("state store key {} changed under this leader (epoch {}); another leader may be acting", key, epoch);
+    }
+  }
+
+  private void delete(String key) {
+    store.get(key).ifPresent(v -> store.delete(key, v.version()));
+  }
+
+  private static byte[] bytes(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  private static JsonNode json(byte[] b) {
+    try {
+      return JobJson.MAPPER.readTree(b);
+    } catch (IOException e) {
+      throw new IllegalStateException("stored job state is not JSON", e);
+    }
+  }
+}

@@ -1,0 +1,401 @@
+package dev.agora.examples.jobs;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import dev.agora.core.coordination.InMemoryStateStore;
+import dev.agora.core.coordination.LeaderElector;
+import dev.agora.core.coordination.MasterDetector;
+import dev.agora.core.coordination.SingleMasterElector;
+import dev.agora.core.coordination.StateStore;
+import dev.agora.core.framework.SchedulerDriver;
+import dev.agora.core.model.FrameworkInfo;
+import dev.agora.core.runtime.Clock;
+import dev.agora.core.runtime.EventLoop;
+import dev.agora.core.runtime.ThreadEventLoop;
+import dev.agora.core.transport.Address;
+import dev.agora.core.transport.Transport;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The jobs service: Chronos-style scheduled and dependent jobs, as a framework on Agora's SDK, with
+ * Chronos's REST API ({@code /v1/scheduler}) on the JDK's HTTP server.
+ *
+ * <p>Durable state (definitions, per-job cursors and counters, every run) lives in the
+ * {@link StateStore} under {@code jobs/}; the leader is chosen by the {@link LeaderElector}. Only
+ * the leader acts and answers the API (others answer 503 naming the leader). A new leader loads the
+ * state, reconciles the tasks the old one left running, and handles runs missed meanwhile with the
+ * catch-up policy. Each (job, scheduled time) is recorded with compare-and-set before its task is
+ * launched, so it runs at most once.
+ *
+ * <p>Lifecycle: {@link Builder#start()} starts it (subscription, election, HTTP); {@link #close()}
+ * stops it, idempotently. Concurrency: thread-safe; {@link #request} may be called from any thread.
+ */
+public final class JobsService implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(JobsService.class);
+
+  /** A REST answer. */
+  public record Response(int status, String contentType, String body) {}
+
+  /** What to do with runs missed while the service was down. */
+  public enum CatchUp {
+    /** Run the latest missed occurrence once; record the others skipped. */
+    RUN_ONCE,
+    /** Record every missed occurrence skipped (Chronos's behaviour). */
+    SKIP
+  }
+
+  private final EventLoop loop;
+  private final boolean ownsLoop;
+  private final JobsEngine engine;
+  private final JobsApi api;
+  private final LeaderElector elector;
+  private final HttpServer http;
+  private final ExecutorService httpThreads;
+  private final AtomicReference<SchedulerDriver> driver = new AtomicReference<>();
+  private volatile boolean closed;
+
+  private JobsService(Builder b) {
+    this.ownsLoop = b.loop == null;
+    this.loop = b.loop != null ? b.loop : ThreadEventLoop.start("jobs");
+    Clock clock = b.clock != null ? b.clock : loop.clock();
+    this.elector = b.elector != null ? b.elector : new SingleMasterElector();
+    String name = b.frameworkName;
+    this.engine = new JobsEngine(loop, clock, b.store != null ? b.store : new InMemoryStateStore(),
+        new JobsEngine.Settings(JobsEngine.CatchUp.valueOf(b.catchUp.name()), b.historyLimit, b.retryBackoff,
+            b.disableAfterFailures, b.maxSleep),
+        id -> {
+          FrameworkInfo.Builder info = FrameworkInfo.builder(name).failoverTimeout(Duration.ofDays(7));
+          id.ifPresent(info::id);
+          SchedulerDriver d = SchedulerDriver.builder().transport(b.transport).address(b.address)
+              .masterDetector(b.detector).framework(info.build()).scheduler(engineRef.get())
+              .loop(loop).start();
+          SchedulerDriver old = driver.getAndSet(d);
+          if (old != null) {
+            old.close();
+          }
+          return d;
+        });
+    engineRef.set(engine);
+    if (b.httpPort >= 0) {
+      try {
+        http = HttpServer.create(new InetSocketAddress(b.httpHost, b.httpPort), 64);
+      } catch (IOException e) {
+        throw new IllegalStateException("cannot listen on " + b.httpHost + ":" + b.httpPort + ": " + e.getMessage(), e);
+      }
+      httpThreads = Executors.newFixedThreadPool(2, r -> {
+        Thread t = new Thread(r, "jobs-http");
+        t.setDaemon(true);
+        return t;
+      });
+      http.setExecutor(httpThreads);
+      http.createContext("/", this::serve);
+    } else {
+      http = null;
+      httpThreads = null;
+    }
+    this.api = new JobsApi(engine, () -> http != null ? "http://" + b.httpHost + ":" + httpPort() : "local");
+  }
+
+  private final AtomicReference<JobsEngine> engineRef = new AtomicReference<>();
+
+  private void start() {
+    elector.start(engine, loop);
+    if (http != null) {
+      http.start();
+      LOG.info("jobs service API on http://{}:{}{}", http.getAddress().getHostString(), httpPort(), JobsApi.PREFIX);
+    }
+  }
+
+  /** A new builder. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** The HTTP port the API listens on (useful with port 0), or -1 without HTTP. */
+  public int httpPort() {
+    return http == null ? -1 : http.getAddress().getPort();
+  }
+
+  /**
+   * Handles one API request on the service's loop, as the HTTP server does.
+   *
+   * @param method GET, POST, PUT or DELETE
+   * @param pathAndQuery e.g. {@code /v1/scheduler/jobs/search?name=x}
+   * @param body the request body, empty if none
+   */
+  public CompletableFuture<Response> request(String method, String pathAndQuery, String body) {
+    CompletableFuture<Response> f = new CompletableFuture<>();
+    loop.execute(() -> {
+      try {
+        f.complete(api.handle(method, pathAndQuery, body));
+      } catch (RuntimeException e) {
+        LOG.error("jobs API {} {} failed", method, pathAndQuery, e);
+        f.complete(new Response(500, "text/plain; charset=utf-8", "internal error: " + e));
+      }
+    });
+    return f;
+  }
+
+  private void serve(HttpExchange ex) throws IOException {
+    try (ex) {
+      String body;
+      try (InputStream in = ex.getRequestBody()) {
+        byte[] bytes = in.readNBytes(1 << 20);
+        if (in.read() >= 0) {
+          send(ex, new Response(413, "text/plain; charset=utf-8", "request body over 1 MiB"));
+          return;
+        }
+        body = new String(bytes, StandardCharsets.UTF_8);
+      }
+      Response r;
+      try {
+        r = request(ex.getRequestMethod(), ex.getRequestURI().getRawPath()
+            + (ex.getRequestURI().getRawQuery() != null ? "?" + ex.getRequestURI().getRawQuery() : ""), body)
+            .get(30, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        r = new Response(503, "text/plain; charset=utf-8", "interrupted");
+      } catch (ExecutionException | TimeoutException e) {
+        r = new Response(503, "text/plain; charset=utf-8", "service busy: " + e);
+      }
+      send(ex, r);
+    }
+  }
+
+  private static void send(HttpExchange ex, Response r) throws IOException {
+    byte[] out = r.body().getBytes(StandardCharsets.UTF_8);
+    ex.getResponseHeaders().set("Content-Type", r.contentType());
+    ex.sendResponseHeaders(r.status(), r.status() == 204 || out.length == 0 ? -1 : out.length);
+    if (out.length > 0 && r.status() != 204) {
+      try (OutputStream os = ex.getResponseBody()) {
+        os.write(out);
+      }
+    }
+  }
+
+  /** Stops the API, leaves the election and disconnects (the framework's tasks keep running). Idempotent. */
+  @Override
+  public void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    if (http != null) {
+      http.stop(0);
+      httpThreads.shutdownNow();
+    }
+    elector.close();
+    loop.execute(() -> {
+      engine.notLeader();
+      SchedulerDriver d = driver.getAndSet(null);
+      if (d != null) {
+        d.close();
+      }
+    });
+    if (ownsLoop) {
+      CompletableFuture<Void> drained = new CompletableFuture<>();
+      loop.execute(() -> drained.complete(null));
+      try {
+        drained.get(5, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      } catch (ExecutionException | TimeoutException e) {
+        LOG.warn("jobs loop did not drain on close", e);
+      }
+      loop.shutdown();
+    }
+  }
+
+  /** Sets up a {@link JobsService}; each setter may be called once and checks its value at once. */
+  public static final class Builder {
+    private final Set<String> set = new HashSet<>();
+    Transport transport;
+    MasterDetector detector;
+    Address address = Address.of("jobs");
+    String frameworkName = "chronos";
+    EventLoop loop;
+    Clock clock;
+    StateStore store;
+    LeaderElector elector;
+    String httpHost = "127.0.0.1";
+    int httpPort = -1;
+    CatchUp catchUp = CatchUp.RUN_ONCE;
+    int historyLimit = 100;
+    Duration retryBackoff = Duration.ofSeconds(10);
+    int disableAfterFailures = 0;
+    Duration maxSleep = Duration.ofSeconds(30);
+
+    private Builder() {}
+
+    private void once(String field) {
+      if (!set.add(field)) {
+        throw new IllegalStateException(field + " was already set");
+      }
+    }
+
+    /** The transport to reach the master on (required). */
+    public Builder transport(Transport value) {
+      once("transport");
+      transport = Objects.requireNonNull(value, "transport");
+      return this;
+    }
+
+    /** A fixed master address; or use {@link #masterDetector} (one of them is required). */
+    public Builder master(Address value) {
+      return masterDetector(MasterDetector.standalone(Objects.requireNonNull(value, "master")));
+    }
+
+    /** Where to find the leading master. */
+    public Builder masterDetector(MasterDetector value) {
+      once("master");
+      detector = Objects.requireNonNull(value, "masterDetector");
+      return this;
+    }
+
+    /** This service's address on the transport; default {@code jobs}. Unique per instance. */
+    public Builder address(Address value) {
+      once("address");
+      address = Objects.requireNonNull(value, "address");
+      return this;
+    }
+
+    /** The framework name; default {@code chronos}. */
+    public Builder frameworkName(String value) {
+      once("frameworkName");
+      if (value == null || value.isBlank()) {
+        throw new IllegalArgumentException("framework name must not be blank but was '" + value + "'");
+      }
+      frameworkName = value;
+      return this;
+    }
+
+    /** The loop the service runs on (e.g. a simulation's); default a new thread owned by the service. */
+    public Builder loop(EventLoop value) {
+      once("loop");
+      loop = Objects.requireNonNull(value, "loop");
+      return this;
+    }
+
+    /** The wall clock schedules follow; default the loop's clock. Timers always go through the loop. */
+    public Builder clock(Clock value) {
+      once("clock");
+      clock = Objects.requireNonNull(value, "clock");
+      return this;
+    }
+
+    /** Durable state; default a new in-memory store (state dies with the process). */
+    public Builder stateStore(StateStore value) {
+      once("stateStore");
+      store = Objects.requireNonNull(value, "stateStore");
+      return this;
+    }
+
+    /** Leader election among service instances; default a lone leader. The service closes it. */
+    public Builder leaderElector(LeaderElector value) {
+      once("leaderElector");
+      elector = Objects.requireNonNull(value, "leaderElector");
+      return this;
+    }
+
+    /** Serve the REST API on {@code host:port} (port 0: any free port; Chronos's default is 4400). Default: no HTTP. */
+    public Builder http(String host, int port) {
+      once("http");
+      if (port < 0 || port > 65535) {
+        throw new IllegalArgumentException("http port must be in [0, 65535] but was " + port);
+      }
+      httpHost = Objects.requireNonNull(host, "host");
+      httpPort = port;
+      return this;
+    }
+
+    /** What to do with runs missed while no leader ran; default {@link CatchUp#RUN_ONCE}. */
+    public Builder catchUp(CatchUp value) {
+      once("catchUp");
+      catchUp = Objects.requireNonNull(value, "catchUp");
+      return this;
+    }
+
+    /** How many runs per job are kept (in memory and in the store); default 100. */
+    public Builder historyLimit(int value) {
+      once("historyLimit");
+      if (value < 1) {
+        throw new IllegalArgumentException("history limit must be >= 1 but was " + value);
+      }
+      historyLimit = value;
+      return this;
+    }
+
+    /** The wait before the first retry, doubling for each further one; default 10 s. */
+    public Builder retryBackoff(Duration value) {
+      once("retryBackoff");
+      if (value.isNegative()) {
+        throw new IllegalArgumentException("retry backoff must be >= 0 but was " + value);
+      }
+      retryBackoff = value;
+      return this;
+    }
+
+    /** Disable a job after this many failed runs in a row (0: never, the default). */
+    public Builder disableAfterFailures(int value) {
+      once("disableAfterFailures");
+      if (value < 0) {
+        throw new IllegalArgumentException("disableAfterFailures must be >= 0 but was " + value);
+      }
+      disableAfterFailures = value;
+      return this;
+    }
+
+    /**
+     * The longest the service sleeps between looks at the wall clock (default 30 s): a clock that
+     * jumps is noticed within this.
+     */
+    public Builder maxSleep(Duration value) {
+      once("maxSleep");
+      if (value.isNegative() || value.isZero()) {
+        throw new IllegalArgumentException("maxSleep must be > 0 but was " + value);
+      }
+      maxSleep = value;
+      return this;
+    }
+
+    /**
+     * Builds and starts the service.
+     *
+     * @throws IllegalStateException naming a missing setting, or if the HTTP port cannot be bound
+     */
+    public JobsService start() {
+      for (String required : List.of("transport", "master")) {
+        if (!set.contains(required)) {
+          throw new IllegalStateException("jobs service needs " + required);
+        }
+      }
+      JobsService s = new JobsService(this);
+      s.start();
+      return s;
+    }
+  }
+
+  /** For tests: the engine's view, on the loop. */
+  Optional<JobsEngine> engine() {
+    return Optional.of(engine);
+  }
+}
