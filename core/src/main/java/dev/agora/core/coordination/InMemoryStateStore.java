@@ -7,35 +7,48 @@ import java.util.TreeMap;
 
 /**
  * A {@link StateStore} in memory, for one master that need not survive a restart and for tests.
- * Thread-safe: every method holds the store's monitor (the store is shared by whoever is given it).
+ *
+ * <p>Concurrency: thread-safe; every method holds the store's monitor (the store is shared by
+ * whoever is given it), so a fenced write's epoch check and the write are one atomic step.
+ * Invariants: versions of a key grow by one per write; {@code epoch} never decreases.
  */
 public final class InMemoryStateStore implements StateStore {
   private final TreeMap<String, Versioned> values = new TreeMap<>();
+  private long epoch;
 
   @Override
   public synchronized Optional<Versioned> get(String key) {
-    checkKey(key);
+    StateStore.checkKey(key);
     Versioned v = values.get(key);
     return v == null ? Optional.empty() : Optional.of(new Versioned(v.value().clone(), v.version()));
   }
 
   @Override
-  public synchronized Optional<Long> compareAndSet(String key, byte[] value, long expectedVersion) {
-    checkKey(key);
+  public Optional<Long> compareAndSet(String key, byte[] value, long expectedVersion) {
+    return write(key, value, expectedVersion, 0);
+  }
+
+  @Override
+  public boolean delete(String key, long expectedVersion) {
+    return remove(key, expectedVersion, 0);
+  }
+
+  private synchronized Optional<Long> write(String key, byte[] value, long expectedVersion, long fence) {
+    StateStore.checkKey(key);
+    java.util.Objects.requireNonNull(value, "value");
     Versioned current = values.get(key);
     long version = current == null ? -1 : current.version();
-    if (version != expectedVersion) {
+    if (version != expectedVersion || fence < epoch && fence != 0) {
       return Optional.empty();
     }
     values.put(key, new Versioned(value.clone(), version + 1));
     return Optional.of(version + 1);
   }
 
-  @Override
-  public synchronized boolean delete(String key, long expectedVersion) {
-    checkKey(key);
+  private synchronized boolean remove(String key, long expectedVersion, long fence) {
+    StateStore.checkKey(key);
     Versioned current = values.get(key);
-    if (current == null || current.version() != expectedVersion) {
+    if (current == null || current.version() != expectedVersion || fence < epoch && fence != 0) {
       return false;
     }
     values.remove(key);
@@ -44,6 +57,7 @@ public final class InMemoryStateStore implements StateStore {
 
   @Override
   public synchronized List<String> keys(String prefix) {
+    java.util.Objects.requireNonNull(prefix, "prefix");
     List<String> out = new ArrayList<>();
     for (String k : values.tailMap(prefix, true).keySet()) {
       if (!k.startsWith(prefix)) {
@@ -54,9 +68,60 @@ public final class InMemoryStateStore implements StateStore {
     return out;
   }
 
-  static void checkKey(String key) {
-    if (key == null || key.isEmpty() || key.startsWith("/") || key.endsWith("/") || key.contains("//")) {
-      throw new IllegalArgumentException("state key '" + key + "' must be a non-empty relative path");
+  @Override
+  public synchronized long epoch() {
+    return epoch;
+  }
+
+  @Override
+  public synchronized boolean beginEpoch(long value) {
+    StateStore.checkEpoch(value);
+    if (value < epoch) {
+      return false;
     }
+    epoch = value;
+    return true;
+  }
+
+  @Override
+  public StateStore fenced(long fence) {
+    StateStore.checkEpoch(fence);
+    InMemoryStateStore store = this;
+    return new StateStore() {
+      @Override
+      public Optional<Versioned> get(String key) {
+        return store.get(key);
+      }
+
+      @Override
+      public Optional<Long> compareAndSet(String key, byte[] value, long expectedVersion) {
+        return store.write(key, value, expectedVersion, fence);
+      }
+
+      @Override
+      public boolean delete(String key, long expectedVersion) {
+        return store.remove(key, expectedVersion, fence);
+      }
+
+      @Override
+      public List<String> keys(String prefix) {
+        return store.keys(prefix);
+      }
+
+      @Override
+      public long epoch() {
+        return store.epoch();
+      }
+
+      @Override
+      public boolean beginEpoch(long value) {
+        return store.beginEpoch(value);
+      }
+
+      @Override
+      public StateStore fenced(long other) {
+        return store.fenced(other);
+      }
+    };
   }
 }

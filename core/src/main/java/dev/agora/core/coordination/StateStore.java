@@ -4,11 +4,21 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * Durable key-value state with versioned compare-and-set writes: the master's registry and the
- * services' definitions live here.
+ * Durable key-value state with versioned compare-and-set writes and leader fencing: the master's
+ * registry and the services' definitions live here.
  *
  * <p>Concurrency: thread-safe; methods may block on I/O, so actors call them off their loop.
- * Keys are '/'-separated paths of ids.
+ * Keys are '/'-separated paths of ids (see {@link #checkKey}); a key may be a prefix of another
+ * ({@code a} and {@code a/b} are two independent keys).
+ *
+ * <p>Fencing: every leadership term has an epoch (see {@link LeaderElector.Listener#isLeader}).
+ * {@link #beginEpoch} records that a term began; a leader writes through {@link #fenced}{@code
+ * (epoch)}, whose writes are refused, atomically with the write itself, once a higher epoch has
+ * begun. A deposed leader that wakes up late therefore cannot overwrite its successor's state.
+ *
+ * <p>Failures: an unreachable backend (for example a ZooKeeper ensemble without quorum) makes a
+ * method throw {@link StateStoreException} after the store's own retries; nothing is written then
+ * unless the store says otherwise.
  */
 public interface StateStore extends AutoCloseable {
 
@@ -34,10 +44,72 @@ public interface StateStore extends AutoCloseable {
   /** Deletes {@code key} if at {@code expectedVersion}; returns whether it was deleted. */
   boolean delete(String key, long expectedVersion);
 
-  /** The keys directly or indirectly under {@code prefix}, sorted. */
+  /**
+   * The keys that start with {@code prefix} ({@code ""}: every key), sorted. A prefix is a plain
+   * string prefix: {@code "agents/a"} matches {@code agents/a1} and {@code agents/a/x}.
+   */
   List<String> keys(String prefix);
+
+  /** The highest leadership epoch begun in this store; 0 if none has begun. */
+  long epoch();
+
+  /**
+   * Records that the leadership term {@code epoch} began: from now on, writes fenced with a lower
+   * epoch are refused. Idempotent; epochs never go back.
+   *
+   * @return true if {@code epoch} is now the store's epoch; false if a higher one had begun
+   *     (nothing changes then)
+   * @throws IllegalArgumentException if {@code epoch < 1}
+   */
+  boolean beginEpoch(long epoch);
+
+  /**
+   * A view of this store for the leader of {@code epoch}. Reads pass through. Its {@code
+   * compareAndSet} returns empty and its {@code delete} false, writing nothing, when an epoch
+   * higher than {@code epoch} has begun; the check is atomic with the write. Closing the view does
+   * nothing.
+   *
+   * @throws IllegalArgumentException if {@code epoch < 1}
+   */
+  StateStore fenced(long epoch);
 
   /** Releases resources. Idempotent. */
   @Override
   default void close() {}
+
+  /**
+   * Checks a key: non-empty '/'-separated segments, none of them {@code .} or {@code ..}, no
+   * leading or trailing '/', no control characters and none that ZooKeeper forbids in names
+   * (U+D800–U+F8FF, U+FFF0–U+FFFF).
+   *
+   * @throws IllegalArgumentException naming the key if it is not valid
+   */
+  static void checkKey(String key) {
+    if (key == null || key.isEmpty() || key.startsWith("/") || key.endsWith("/") || key.contains("//")) {
+      throw new IllegalArgumentException("state key '" + key + "' must be a non-empty relative path");
+    }
+    for (String segment : key.split("/", -1)) {
+      if (segment.equals(".") || segment.equals("..")) {
+        throw new IllegalArgumentException("state key '" + key + "' must not have a '" + segment + "' segment");
+      }
+    }
+    for (int i = 0; i < key.length(); i++) {
+      char c = key.charAt(i);
+      if (c < 0x20 || c == 0x7f || (c >= 0xd800 && c <= 0xf8ff) || c >= 0xfff0) {
+        throw new IllegalArgumentException(
+            "state key '" + key + "' has a forbidden character U+" + String.format("%04X", (int) c) + " at " + i);
+      }
+    }
+  }
+
+  /**
+   * Checks an epoch for {@link #beginEpoch} and {@link #fenced}.
+   *
+   * @throws IllegalArgumentException naming the epoch if it is below 1
+   */
+  static void checkEpoch(long epoch) {
+    if (epoch < 1) {
+      throw new IllegalArgumentException("epoch must be >= 1 but was " + epoch);
+    }
+  }
 }

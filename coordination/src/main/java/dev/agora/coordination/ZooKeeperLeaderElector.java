@@ -1,0 +1,332 @@
+package dev.agora.coordination;
+
+import dev.agora.core.coordination.LeaderElector;
+import dev.agora.core.runtime.EventLoop;
+import dev.agora.core.transport.Address;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.api.CuratorWatcher;
+import org.apache.curator.framework.state.ConnectionState;
+import org.apache.curator.framework.state.ConnectionStateListener;
+import org.apache.zookeeper.CreateMode;
+import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.data.Stat;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Leader election on ZooKeeper, written on Curator's framework rather than its LeaderLatch so that
+ * every step that grants leadership is visible here.
+ *
+ * <p>Each candidate holds one ephemeral sequential node under {@code root/candidates} (data: its
+ * address). The candidate with the lowest sequence leads, but only after two checks:
+ * <ol>
+ *   <li>its node's {@code ephemeralOwner} is the client's <em>current</em> session. A node of an
+ *       earlier session (still alive on the server after a client-side expiry, CURATOR-620 /
+ *       CURATOR-696) is never taken as ours: it is deleted and a new node created;
+ *   <li>it claims the next epoch with one transaction: check(its node) + setData(epoch node, epoch
+ *       + 1, the epoch node's version). Two claims of the same epoch cannot both succeed, so no
+ *       two terms share an epoch, and the {@link ZooKeeperStateStore} refuses writes fenced with
+ *       an older one.
+ * </ol>
+ * SUSPENDED or LOST: the listener hears {@code notLeader()} at once (before any other candidate
+ * could be elected, since our node lives until our session ends). RECONNECTED: the election runs
+ * again; a leader that is still first claims a new epoch (a new term), never resumes the old one.
+ *
+ * <p>Concurrency: the election's state lives on the coordination's event loop; ZooKeeper watchers
+ * and connection events post to it. The term (whether and under which epoch we lead) is guarded
+ * by a lock, because SUSPENDED / LOST stop the term directly on Curator's thread: the loop may be
+ * blocked in a ZooKeeper call that waits for the lost connection. Listener calls are handed to
+ * the caller's executor under that lock, so they are in order.
+ */
+final class ZooKeeperLeaderElector implements LeaderElector {
+  private static final Logger LOG = LoggerFactory.getLogger(ZooKeeperLeaderElector.class);
+  private static final String PREFIX = "c-";
+  private static final Duration RETRY = Duration.ofMillis(500);
+
+  private final CuratorFramework client;
+  private final Layout layout;
+  private final EventLoop loop;
+  private final Address address;
+  private final AtomicBoolean started = new AtomicBoolean();
+  private final AtomicBoolean closeCalled = new AtomicBoolean();
+  private final CuratorWatcher watcher = event -> post(this::elect);
+  private final ConnectionStateListener connectionListener = (c, state) -> {
+    if (!state.isConnected()) {
+      disconnected(state); // at once, on Curator's thread: the loop may be blocked in a ZooKeeper call
+    }
+    post(() -> connectionChanged(state));
+  };
+
+  /** Guards {@link #term} and {@link #disconnections}, and orders the listener calls. */
+  private final Object termLock = new Object();
+  private long term; // the epoch we lead under; 0 while not leading
+  private long disconnections; // SUSPENDED / LOST / READ_ONLY events seen so far
+  private volatile Listener listener;
+  private volatile Executor executor;
+
+  // Loop-confined state.
+  private String ourPath;
+  private boolean closed;
+  private boolean retryScheduled;
+
+  ZooKeeperLeaderElector(CuratorFramework client, Layout layout, EventLoop loop, Address address) {
+    this.client = client;
+    this.layout = layout;
+    this.loop = loop;
+    this.address = address;
+  }
+
+  @Override
+  public void start(Listener listener, Executor executor) {
+    Objects.requireNonNull(listener, "listener");
+    Objects.requireNonNull(executor, "executor");
+    if (!started.compareAndSet(false, true)) {
+      throw new IllegalStateException("elector cannot be started more than once");
+    }
+    post(() -> {
+      if (closed) {
+        return;
+      }
+      this.listener = listener;
+      this.executor = executor;
+      client.getConnectionStateListenable().addListener(connectionListener);
+      elect();
+    });
+  }
+
+  private void post(Runnable task) {
+    loop.execute(task);
+  }
+
+  private void connectionChanged(ConnectionState state) {
+    if (closed) {
+      return;
+    }
+    LOG.info("candidate {}: ZooKeeper connection {}", address, state);
+    if (state.isConnected()) {
+      elect();
+    }
+  }
+
+  private void disconnected(ConnectionState state) {
+    synchronized (termLock) {
+      disconnections++;
+      stopLeading("connection " + state);
+    }
+  }
+
+  private void stopLeading(String why) {
+    synchronized (termLock) {
+      if (term != 0) {
+        LOG.warn("candidate {} stops leading epoch {}: {}", address, term, why);
+        term = 0;
+        Listener l = listener;
+        executor.execute(l::notLeader);
+      }
+    }
+  }
+
+  private long term() {
+    synchronized (termLock) {
+      return term;
+    }
+  }
+
+  /** One election step: make sure we have a node of this session, then lead if first. */
+  private void elect() {
+    if (closed || listener == null) {
+      return;
+    }
+    if (!client.getZookeeperClient().isConnected()) {
+      return; // CONNECTED / RECONNECTED runs us again
+    }
+    try {
+      long session = client.getZookeeperClient().getZooKeeper().getSessionId();
+      if (ourPath != null) {
+        Stat stat = client.checkExists().forPath(ourPath);
+        if (stat == null || stat.getEphemeralOwner() != session) {
+          if (stat != null) {
+            LOG.warn("candidate {}: {} belongs to an earlier session; deleting it", address, ourPath);
+            deleteQuietly(ourPath, stat.getVersion());
+          }
+          stopLeading("our candidate node is gone");
+          ourPath = null;
+        }
+      }
+      if (ourPath == null) {
+        ourPath = client.create().creatingParentsIfNeeded().withProtection()
+            .withMode(CreateMode.EPHEMERAL_SEQUENTIAL)
+            .forPath(layout.candidates() + "/" + PREFIX, address.value().getBytes(StandardCharsets.UTF_8));
+        LOG.info("candidate {} joined as {}", address, ourPath);
+      }
+      List<String> children = new ArrayList<>(client.getChildren().usingWatcher(watcher).forPath(layout.candidates()));
+      children.sort(Comparator.comparing(ZooKeeperLeaderElector::sequence));
+      String ourName = ourPath.substring(ourPath.lastIndexOf('/') + 1);
+      if (!children.contains(ourName)) {
+        ourPath = null;
+        stopLeading("our candidate node vanished");
+        post(this::elect);
+        return;
+      }
+      if (!children.get(0).equals(ourName)) {
+        stopLeading("another candidate is first");
+        return;
+      }
+      if (term() == 0) {
+        claim(session, ourName);
+      }
+    } catch (Exception e) {
+      LOG.warn("candidate {}: election step failed, retrying in {}", address, RETRY, e);
+      stopLeading("election step failed");
+      retryLater();
+    }
+  }
+
+  private void claim(long session, String ourName) throws Exception {
+    Stat ours = client.checkExists().forPath(ourPath);
+    if (ours == null || ours.getEphemeralOwner() != session) {
+      retryLater(); // the session changed under us: its connection events come first
+      return;
+    }
+    Stat epochStat = new Stat();
+    byte[] data;
+    try {
+      data = client.getData().storingStatIn(epochStat).forPath(layout.epoch());
+    } catch (KeeperException.NoNodeException e) {
+      try {
+        client.create().creatingParentsIfNeeded().forPath(layout.epoch(), Layout.EpochRecord.NONE.encode());
+      } catch (KeeperException.NodeExistsException ignored) {
+        // made by another candidate meanwhile
+      }
+      post(this::elect);
+      return;
+    }
+    long next = Layout.EpochRecord.decode(data).epoch() + 1;
+    long disconnectionsBefore;
+    synchronized (termLock) {
+      disconnectionsBefore = disconnections;
+    }
+    byte[] record = new Layout.EpochRecord(next, ourName, address.value()).encode();
+    try {
+      client.transaction().forOperations(
+          client.transactionOp().check().withVersion(ours.getVersion()).forPath(ourPath),
+          client.transactionOp().setData().withVersion(epochStat.getVersion()).forPath(layout.epoch(), record));
+    } catch (KeeperException.BadVersionException | KeeperException.NoNodeException e) {
+      LOG.info("candidate {}: claim of epoch {} lost a race; electing again", address, next);
+      post(this::elect);
+      return;
+    }
+    synchronized (termLock) {
+      if (disconnections != disconnectionsBefore || closed) {
+        // Disconnected meanwhile: the term we claimed is void; a reconnection elects again and
+        // claims a new epoch (so a write fenced with this one can never land after that).
+        LOG.info("candidate {}: disconnected while claiming epoch {}; not leading", address, next);
+        return;
+      }
+      // Our session may still have changed since the checks; its connection events then depose
+      // us, and our old node keeps everyone else out until then.
+      term = next;
+      LOG.info("candidate {} leads under epoch {}", address, next);
+      Listener l = listener;
+      executor.execute(() -> l.isLeader(next));
+    }
+  }
+
+  private void retryLater() {
+    if (retryScheduled || closed) {
+      return;
+    }
+    retryScheduled = true;
+    loop.schedule(RETRY, () -> {
+      retryScheduled = false;
+      elect();
+    });
+  }
+
+  private void deleteQuietly(String path, int version) {
+    try {
+      client.delete().withVersion(version).forPath(path);
+    } catch (Exception e) {
+      LOG.debug("could not delete {}", path, e);
+    }
+  }
+
+  static long sequence(String name) {
+    int i = name.lastIndexOf(PREFIX);
+    try {
+      return Long.parseLong(name.substring(i + PREFIX.length()));
+    } catch (RuntimeException e) {
+      return Long.MAX_VALUE;
+    }
+  }
+
+  /**
+   * Leaves the election: a leader's listener hears {@code notLeader()} and (within 5 s) has run
+   * it before our candidate node is deleted, so the next leader starts after we stopped. Blocks
+   * up to about 10 s; do not call it from the listener's executor if that is single-threaded.
+   */
+  @Override
+  public void close() {
+    if (!closeCalled.compareAndSet(false, true)) {
+      return;
+    }
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    try {
+      post(() -> {
+        closed = true;
+        client.getConnectionStateListenable().removeListener(connectionListener);
+        CompletableFuture<Void> stopped = new CompletableFuture<>();
+        synchronized (termLock) {
+          if (term != 0) {
+            LOG.info("candidate {} abdicates epoch {}", address, term);
+            term = 0;
+            Listener l = listener;
+            executor.execute(() -> {
+              try {
+                l.notLeader();
+              } finally {
+                stopped.complete(null);
+              }
+            });
+          } else {
+            stopped.complete(null);
+          }
+        }
+        String path = ourPath;
+        ourPath = null;
+        stopped.completeOnTimeout(null, 5, TimeUnit.SECONDS).whenComplete((v, e) -> post(() -> {
+          if (path != null) {
+            try {
+              client.delete().guaranteed().forPath(path);
+            } catch (Exception ex) {
+              LOG.debug("could not delete {} (it goes with our session)", path, ex);
+            }
+          }
+          done.complete(null);
+        }));
+      });
+      done.get(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (Exception e) {
+      LOG.warn("candidate {}: close did not finish in time", address, e);
+    }
+  }
+
+  /** For tests: our candidate node's path, read on the loop. */
+  CompletableFuture<String> candidatePath() {
+    CompletableFuture<String> f = new CompletableFuture<>();
+    post(() -> f.complete(ourPath));
+    return f;
+  }
+}

@@ -1,0 +1,241 @@
+package dev.agora.coordination;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.agora.core.coordination.LeaderElector;
+import dev.agora.core.coordination.MasterDetector;
+import dev.agora.core.coordination.StateStore;
+import dev.agora.core.coordination.StateStoreException;
+import dev.agora.core.transport.Address;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.apache.curator.test.InstanceSpec;
+import org.apache.zookeeper.data.Stat;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Failures of a real three-node ensemble: the leader's session expiring (client-side, the way
+ * Curator simulates it, so the old session's node outlives it on the server: the CURATOR-620
+ * setting) and the ensemble losing its quorum.
+ */
+class ZooKeeperFailoverTest {
+  private static final Duration DEADLINE = Duration.ofSeconds(30);
+  private Ensemble ensemble;
+  private String url;
+  private final List<Master> masters = new ArrayList<>();
+  /** Set when a master starts leading while another still acts. */
+  private final List<String> violations = new CopyOnWriteArrayList<>();
+  private final List<String> history = new CopyOnWriteArrayList<>();
+
+  /** A stand-in for a master: one session, one candidacy, a flag that says it acts. */
+  final class Master implements LeaderElector.Listener {
+    final String name;
+    final ZooKeeperCoordination zk;
+    final ZooKeeperLeaderElector elector;
+    final ExecutorService executor = Executors.newSingleThreadExecutor();
+    volatile boolean acting;
+    volatile long epoch;
+
+    Master(String name) {
+      this(name, Ensemble.SESSION);
+    }
+
+    Master(String name, Duration session) {
+      this.name = name;
+      this.zk = ensemble.connect(url, session);
+      this.elector = (ZooKeeperLeaderElector) zk.leaderElector(Address.of(name));
+      elector.start(this, executor);
+      masters.add(this);
+    }
+
+    @Override
+    public void isLeader(long value) {
+      synchronized (masters) {
+        for (Master m : masters) {
+          if (m != this && m.acting) {
+            violations.add(name + " leads " + value + " while " + m.name + " acts under " + m.epoch);
+          }
+        }
+        epoch = value;
+        acting = true;
+        history.add(name + " leads " + value);
+      }
+    }
+
+    @Override
+    public void notLeader() {
+      synchronized (masters) {
+        acting = false;
+        history.add(name + " stops");
+      }
+    }
+
+    void expireSession() throws Exception {
+      zk.client().getZookeeperClient().getZooKeeper().getTestable().injectSessionExpiration();
+    }
+  }
+
+  @BeforeEach
+  void start() throws Exception {
+    ensemble = new Ensemble();
+    url = ensemble.newUrl();
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    for (Master m : masters) {
+      m.elector.close();
+      m.executor.shutdownNow();
+    }
+    ensemble.close();
+  }
+
+  private List<Master> acting() {
+    return masters.stream().filter(m -> m.acting).toList();
+  }
+
+  private Master awaitOneLeader() {
+    await().atMost(DEADLINE).until(() -> acting().size() == 1);
+    return acting().get(0);
+  }
+
+  @Test
+  void anExpiredLeaderStopsBeforeTheNextStartsAndItsEpochIsFenced() throws Exception {
+    new Master("a");
+    new Master("b");
+    new Master("c");
+    Master first = awaitOneLeader();
+    long oldEpoch = first.epoch;
+    StateStore store = ensemble.connect(url).stateStore();
+    assertThat(store.epoch()).isEqualTo(oldEpoch);
+    StateStore oldLeader = store.fenced(oldEpoch);
+    assertThat(oldLeader.compareAndSet("registry/agents", "v0".getBytes(UTF_8), -1)).contains(0L);
+
+    MasterDetector detector = ensemble.connect(url).masterDetector();
+    List<Optional<Address>> seen = new CopyOnWriteArrayList<>();
+    detector.watch(Runnable::run, seen::add);
+    await().atMost(DEADLINE).until(() -> detector.leader().equals(Optional.of(Address.of(first.name))));
+
+    first.expireSession();
+
+    await().atMost(DEADLINE).until(() -> acting().size() == 1 && acting().get(0).epoch > oldEpoch);
+    Master next = acting().get(0);
+    assertThat(violations).isEmpty();
+    assertThat(history).containsSubsequence(first.name + " stops", next.name + " leads " + next.epoch);
+    // The old term can no longer write; the new one can.
+    assertThat(oldLeader.compareAndSet("registry/agents", "stale".getBytes(UTF_8), 0)).isEmpty();
+    assertThat(oldLeader.delete("registry/agents", 0)).isFalse();
+    assertThat(store.fenced(next.epoch).compareAndSet("registry/agents", "v1".getBytes(UTF_8), 0)).contains(1L);
+    assertThat(new String(store.get("registry/agents").orElseThrow().value(), UTF_8)).isEqualTo("v1");
+    // Followers and agents see the new leader.
+    await().atMost(DEADLINE).until(() -> detector.leader().equals(Optional.of(Address.of(next.name))));
+    assertThat(seen).contains(Optional.of(Address.of(first.name)), Optional.of(Address.of(next.name)));
+  }
+
+  @Test
+  void aCandidateNodeOfAnEarlierSessionIsNeverTakenAsOurs() throws Exception {
+    // CURATOR-620: after a client-side expiry the old session (and its node, still first in line)
+    // lives on the server until its timeout. A latch that resumed with that node would lead next
+    // to whoever the server elects when the old session finally ends.
+    // A long session, so its old node would block the election for 20 s if not deleted.
+    Duration longSession = Duration.ofSeconds(20);
+    Master solo = new Master("solo", longSession);
+    await().atMost(DEADLINE).until(() -> solo.acting);
+    long oldEpoch = solo.epoch;
+    String oldPath = solo.elector.candidatePath().get(5, TimeUnit.SECONDS);
+    long oldSession = solo.zk.client().getZookeeperClient().getZooKeeper().getSessionId();
+    Master other = new Master("other");
+
+    solo.expireSession();
+
+    await().atMost(longSession.dividedBy(2))
+        .until(() -> acting().size() == 1 && acting().get(0).epoch > oldEpoch);
+    // The old node was removed by its owner at once (not left to the session timeout), so the
+    // next in line leads, and solo's new node belongs to its new session.
+    assertThat(acting().get(0)).isSameAs(other);
+    assertThat(solo.zk.client().checkExists().forPath(oldPath)).isNull();
+    await().atMost(DEADLINE).until(() -> {
+      String path = solo.elector.candidatePath().get(5, TimeUnit.SECONDS);
+      if (path == null || path.equals(oldPath)) {
+        return false;
+      }
+      Stat stat = solo.zk.client().checkExists().forPath(path);
+      long session = solo.zk.client().getZookeeperClient().getZooKeeper().getSessionId();
+      return stat != null && stat.getEphemeralOwner() == session && session != oldSession;
+    });
+    assertThat(violations).isEmpty();
+    assertThat(solo.acting).isFalse();
+  }
+
+  @Test
+  void withoutQuorumNobodyLeadsAndNothingIsWrittenThenEverythingResumes() throws Exception {
+    new Master("a");
+    new Master("b");
+    new Master("c");
+    Master first = awaitOneLeader();
+    long oldEpoch = first.epoch;
+    ZooKeeperCoordination storeSession = ensemble.connect(url);
+    StateStore store = storeSession.stateStore();
+    StateStore leader = store.fenced(oldEpoch);
+    assertThat(leader.compareAndSet("registry/frameworks", "before".getBytes(UTF_8), -1)).contains(0L);
+
+    List<InstanceSpec> servers = new ArrayList<>(ensemble.cluster.getInstances());
+    ensemble.cluster.killServer(servers.get(0));
+    ensemble.cluster.killServer(servers.get(1));
+
+    await().atMost(DEADLINE).until(() -> acting().isEmpty());
+    boolean written;
+    try {
+      written = leader.compareAndSet("registry/frameworks", "during".getBytes(UTF_8), 0).isPresent();
+    } catch (StateStoreException e) {
+      written = false;
+    }
+    assertThat(written).isFalse();
+    assertThat(acting()).isEmpty();
+
+    ensemble.cluster.restartServer(servers.get(0));
+    ensemble.cluster.restartServer(servers.get(1));
+
+    await().atMost(DEADLINE).until(() -> acting().size() == 1 && acting().get(0).epoch > oldEpoch);
+    Master next = acting().get(0);
+    assertThat(violations).isEmpty();
+    await().atMost(DEADLINE).ignoreExceptionsInstanceOf(StateStoreException.class)
+        .until(() -> store.get("registry/frameworks").isPresent());
+    assertThat(new String(store.get("registry/frameworks").orElseThrow().value(), UTF_8)).isEqualTo("before");
+    assertThat(leader.compareAndSet("registry/frameworks", "stale".getBytes(UTF_8), 0)).isEmpty();
+    assertThat(store.fenced(next.epoch).compareAndSet("registry/frameworks", "after".getBytes(UTF_8), 0))
+        .contains(1L);
+  }
+
+  @Test
+  void theDetectorFollowsTheLeaderAndSeesNoneWhenAllLeave() throws Exception {
+    MasterDetector detector = ensemble.connect(url).masterDetector();
+    List<Optional<Address>> seen = new CopyOnWriteArrayList<>();
+    ExecutorService single = Executors.newSingleThreadExecutor();
+    try {
+      detector.watch(single, seen::add);
+      await().atMost(DEADLINE).until(() -> seen.size() == 1);
+      assertThat(seen.get(0)).isEmpty();
+      Master a = new Master("a");
+      await().atMost(DEADLINE).until(() -> seen.contains(Optional.of(Address.of("a"))));
+      Master b = new Master("b");
+      a.elector.close();
+      await().atMost(DEADLINE).until(() -> seen.contains(Optional.of(Address.of("b"))));
+      b.elector.close();
+      await().atMost(DEADLINE).until(() -> seen.get(seen.size() - 1).isEmpty());
+      assertThat(detector.leader()).isEmpty();
+    } finally {
+      single.shutdownNow();
+    }
+  }
+}

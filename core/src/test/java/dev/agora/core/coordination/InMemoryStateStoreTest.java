@@ -1,0 +1,8 @@
+package dev.agora.core.coordination;
+
+class InMemoryStateStoreTest extends StateStoreContract {
+  @Override
+  protected StateStore newStore() {
+    return new InMemoryStateStore();
+  }
+}

@@ -1,0 +1,236 @@
+package dev.agora.core.coordination;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The contract of {@link StateStore}: every implementation's test extends it and implements
+ * {@link #newStore()}. Each test gets a fresh, empty store, closed after the test.
+ */
+public abstract class StateStoreContract {
+  /** The store under test. */
+  protected StateStore store;
+
+  /** A new, empty store; the contract closes it after each test. */
+  protected abstract StateStore newStore() throws Exception;
+
+  @BeforeEach
+  void openStore() throws Exception {
+    store = newStore();
+  }
+
+  @AfterEach
+  void closeStore() {
+    if (store != null) {
+      store.close();
+    }
+  }
+
+  private static byte[] bytes(String s) {
+    return s.getBytes(UTF_8);
+  }
+
+  @Test
+  void anAbsentKeyHasNoValue() {
+    assertThat(store.get("agents/a1")).isEmpty();
+    assertThat(store.keys("")).isEmpty();
+  }
+
+  @Test
+  void versionsStartAtZeroAndGrowByOnePerWrite() {
+    assertThat(store.compareAndSet("k", bytes("v0"), -1)).contains(0L);
+    assertThat(store.compareAndSet("k", bytes("v1"), 0)).contains(1L);
+    assertThat(store.compareAndSet("k", bytes("v2"), 1)).contains(2L);
+    Optional<StateStore.Versioned> got = store.get("k");
+    assertThat(got).isPresent();
+    assertThat(got.get().value()).isEqualTo(bytes("v2"));
+    assertThat(got.get().version()).isEqualTo(2);
+  }
+
+  @Test
+  void aStaleExpectationWritesNothing() {
+    store.compareAndSet("k", bytes("first"), -1);
+    assertThat(store.compareAndSet("k", bytes("again"), -1)).isEmpty();
+    assertThat(store.compareAndSet("k", bytes("stale"), 5)).isEmpty();
+    assertThat(store.compareAndSet("absent", bytes("x"), 0)).isEmpty();
+    assertThat(store.get("k").orElseThrow().value()).isEqualTo(bytes("first"));
+    assertThat(store.get("absent")).isEmpty();
+  }
+
+  @Test
+  void emptyValuesAreValues() {
+    assertThat(store.compareAndSet("empty", new byte[0], -1)).contains(0L);
+    assertThat(store.get("empty").orElseThrow().value()).isEmpty();
+    assertThat(store.keys("")).containsExactly("empty");
+  }
+
+  @Test
+  void valuesAreCopied() {
+    byte[] value = bytes("abc");
+    store.compareAndSet("k", value, -1);
+    value[0] = 'x';
+    byte[] read = store.get("k").orElseThrow().value();
+    assertThat(read).isEqualTo(bytes("abc"));
+    read[0] = 'y';
+    assertThat(store.get("k").orElseThrow().value()).isEqualTo(bytes("abc"));
+  }
+
+  @Test
+  void deleteNeedsTheCurrentVersionAndARecreatedKeyStartsAtZero() {
+    store.compareAndSet("k", bytes("a"), -1);
+    store.compareAndSet("k", bytes("b"), 0);
+    assertThat(store.delete("k", 0)).isFalse();
+    assertThat(store.delete("absent", 0)).isFalse();
+    assertThat(store.get("k")).isPresent();
+    assertThat(store.delete("k", 1)).isTrue();
+    assertThat(store.get("k")).isEmpty();
+    assertThat(store.delete("k", 1)).isFalse();
+    assertThat(store.compareAndSet("k", bytes("c"), -1)).contains(0L);
+  }
+
+  @Test
+  void aKeyAndItsSubKeysAreIndependent() {
+    store.compareAndSet("a/b", bytes("ab"), -1);
+    assertThat(store.get("a")).isEmpty();
+    assertThat(store.compareAndSet("a", bytes("a"), -1)).contains(0L);
+    store.compareAndSet("a/b/c", bytes("abc"), -1);
+    assertThat(store.delete("a/b", 0)).isTrue();
+    assertThat(store.get("a").orElseThrow().value()).isEqualTo(bytes("a"));
+    assertThat(store.get("a/b")).isEmpty();
+    assertThat(store.get("a/b/c").orElseThrow().value()).isEqualTo(bytes("abc"));
+    assertThat(store.delete("a", 0)).isTrue();
+    assertThat(store.keys("")).containsExactly("a/b/c");
+    assertThat(store.compareAndSet("a/b", bytes("again"), -1)).contains(0L);
+  }
+
+  @Test
+  void keysAreListedByStringPrefixSorted() {
+    for (String k : List.of("b", "a/c/d", "ab", "a", "a/b", "agents/x")) {
+      store.compareAndSet(k, bytes(k), -1);
+    }
+    assertThat(store.keys("")).containsExactly("a", "a/b", "a/c/d", "ab", "agents/x", "b");
+    assertThat(store.keys("a/")).containsExactly("a/b", "a/c/d");
+    assertThat(store.keys("a")).containsExactly("a", "a/b", "a/c/d", "ab", "agents/x");
+    assertThat(store.keys("ag")).containsExactly("agents/x");
+    assertThat(store.keys("a/c")).containsExactly("a/c/d");
+    assertThat(store.keys("zzz")).isEmpty();
+    assertThat(store.keys("a/c/d/e")).isEmpty();
+  }
+
+  @Test
+  void badKeysAreRefusedNamingTheKey() {
+    for (String bad : List.of("", "/a", "a/", "a//b", "a/../b", "./a", "a\u0000b", "a\nb")) {
+      assertThatThrownBy(() -> store.get(bad)).isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("'" + bad + "'");
+      assertThatThrownBy(() -> store.compareAndSet(bad, bytes("x"), -1))
+          .isInstanceOf(IllegalArgumentException.class);
+      assertThatThrownBy(() -> store.delete(bad, 0)).isInstanceOf(IllegalArgumentException.class);
+    }
+    assertThat(store.keys("")).isEmpty();
+  }
+
+  @Test
+  void aFiveMegabyteValueRoundTripsAndIsReplaced() {
+    byte[] big = new byte[5 * 1024 * 1024 + 17];
+    new Random(42).nextBytes(big);
+    assertThat(store.compareAndSet("registry/big", big, -1)).contains(0L);
+    assertThat(store.get("registry/big").orElseThrow().value()).isEqualTo(big);
+    byte[] other = new byte[3 * 1024 * 1024];
+    new Random(7).nextBytes(other);
+    assertThat(store.compareAndSet("registry/big", other, 0)).contains(1L);
+    assertThat(store.get("registry/big").orElseThrow().value()).isEqualTo(other);
+    assertThat(store.compareAndSet("registry/big", bytes("small"), 1)).contains(2L);
+    assertThat(store.get("registry/big").orElseThrow().value()).isEqualTo(bytes("small"));
+    assertThat(store.compareAndSet("registry/big", big, 0)).isEmpty();
+    assertThat(store.delete("registry/big", 2)).isTrue();
+    assertThat(store.keys("")).isEmpty();
+  }
+
+  @Test
+  void epochsOnlyGrow() {
+    assertThat(store.epoch()).isZero();
+    assertThat(store.beginEpoch(2)).isTrue();
+    assertThat(store.epoch()).isEqualTo(2);
+    assertThat(store.beginEpoch(2)).isTrue();
+    assertThat(store.beginEpoch(1)).isFalse();
+    assertThat(store.epoch()).isEqualTo(2);
+    assertThat(store.beginEpoch(5)).isTrue();
+    assertThat(store.epoch()).isEqualTo(5);
+    assertThatThrownBy(() -> store.beginEpoch(0)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("0");
+    assertThatThrownBy(() -> store.fenced(-3)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("-3");
+  }
+
+  @Test
+  void aFencedWriteIsRefusedOnceAHigherEpochBegan() {
+    assertThat(store.beginEpoch(1)).isTrue();
+    StateStore leader1 = store.fenced(1);
+    assertThat(leader1.compareAndSet("registry/agents", bytes("one"), -1)).contains(0L);
+    assertThat(store.beginEpoch(2)).isTrue();
+    StateStore leader2 = store.fenced(2);
+
+    assertThat(leader1.compareAndSet("registry/agents", bytes("stale"), 0)).isEmpty();
+    assertThat(leader1.compareAndSet("registry/other", bytes("stale"), -1)).isEmpty();
+    assertThat(leader1.delete("registry/agents", 0)).isFalse();
+    assertThat(leader1.get("registry/agents").orElseThrow().value()).isEqualTo(bytes("one"));
+    assertThat(store.get("registry/other")).isEmpty();
+
+    assertThat(leader2.compareAndSet("registry/agents", bytes("two"), 0)).contains(1L);
+    assertThat(leader2.delete("registry/agents", 1)).isTrue();
+    assertThat(leader2.epoch()).isEqualTo(2);
+  }
+
+  @Test
+  void unfencedWritesIgnoreEpochs() {
+    store.beginEpoch(3);
+    assertThat(store.compareAndSet("k", bytes("x"), -1)).contains(0L);
+    assertThat(store.fenced(4).compareAndSet("k", bytes("y"), 0)).contains(1L);
+  }
+
+  @Test
+  void concurrentCompareAndSetLosesNoUpdate() throws Exception {
+    int threads = 4;
+    int increments = 15;
+    store.compareAndSet("counter", bytes("0"), -1);
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    try {
+      List<Future<?>> futures = new ArrayList<>();
+      for (int t = 0; t < threads; t++) {
+        futures.add(pool.submit(() -> {
+          for (int i = 0; i < increments; i++) {
+            while (true) {
+              StateStore.Versioned v = store.get("counter").orElseThrow();
+              long n = Long.parseLong(new String(v.value(), UTF_8));
+              if (store.compareAndSet("counter", bytes(Long.toString(n + 1)), v.version()).isPresent()) {
+                break;
+              }
+            }
+          }
+          return null;
+        }));
+      }
+      for (Future<?> f : futures) {
+        f.get(60, TimeUnit.SECONDS);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    StateStore.Versioned end = store.get("counter").orElseThrow();
+    assertThat(new String(end.value(), UTF_8)).isEqualTo(Integer.toString(threads * increments));
+    assertThat(end.version()).isEqualTo(threads * increments);
+  }
+}
