@@ -281,6 +281,9 @@ final class AgentActor implements MessageHandler {
 
   private void killTask(FrameworkId frameworkId, TaskId taskId, Optional<Duration> grace) {
     Running r = tasks.get(taskId);
+    if (r == null && updates.terminated(taskId)) {
+      return; // it ended already; its terminal update is (or was) on its way
+    }
     if (r == null || !r.frameworkId.equals(frameworkId)) {
       TaskStatus lost = status(taskId, TaskState.LOST, Reason.REASON_TASK_UNKNOWN, "Task unknown to the agent");
       updates.add(frameworkId, lost);

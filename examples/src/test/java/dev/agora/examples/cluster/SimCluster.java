@@ -62,7 +62,7 @@ final class SimCluster implements AutoCloseable {
     return agent;
   }
 
-  SchedulerDriver subscribe(FrameworkInfo info, RecordingScheduler scheduler) {
+  SchedulerDriver subscribe(FrameworkInfo info, dev.agora.core.framework.Scheduler scheduler) {
     SchedulerDriver driver = SchedulerDriver.builder().transport(transport)
         .address(Address.of("framework-" + frameworks++)).master(master.address()).framework(info)
         .scheduler(scheduler).loop(sim.newLoop("framework-" + frameworks)).start();
