@@ -49,6 +49,8 @@ import org.slf4j.LoggerFactory;
 final class AgentActor implements MessageHandler {
   private static final Logger LOG = LoggerFactory.getLogger(AgentActor.class);
   private static final Duration MAX_REGISTRATION_BACKOFF = Duration.ofMinutes(1);
+  /** Pings the agent may miss before it takes its master for lost and re-registers (Mesos: 5). */
+  static final int MAX_PING_MISSES = 5;
 
   record Settings(Duration initialUpdateBackoff, Duration maxUpdateBackoff, Duration defaultKillGrace,
       Duration registrationBackoff) {}
@@ -69,6 +71,8 @@ final class AgentActor implements MessageHandler {
   private Address master;
   private boolean registered;
   private Cancellable registrationTimer;
+  private Cancellable pingTimer;
+  private Duration pingInterval;
   private long nextContainer;
   private boolean stopped;
 
@@ -122,6 +126,9 @@ final class AgentActor implements MessageHandler {
     stopped = true;
     if (registrationTimer != null) {
       registrationTimer.cancel();
+    }
+    if (pingTimer != null) {
+      pingTimer.cancel();
     }
     updates.pause();
     if (endpoint != null) {
@@ -190,6 +197,7 @@ final class AgentActor implements MessageHandler {
       return;
     }
     if (m instanceof AgentMessage.Ping) {
+      armPingTimeout();
       agentId.ifPresent(id -> endpoint.send(master, new AgentMessage.Pong(id)));
     } else if (m instanceof AgentMessage.RunTask run) {
       runTask(run);
@@ -225,7 +233,31 @@ final class AgentActor implements MessageHandler {
       registrationTimer = null;
     }
     LOG.info("agent {} registered as {}", address, r.agentId());
+    pingInterval = r.pingInterval();
+    armPingTimeout();
     updates.resume();
+  }
+
+  /**
+   * (Re)starts the wait for the master's next ping. A master that stops pinging has lost us (a
+   * partition, or it marked us unreachable): re-register, so that it takes us and our tasks back.
+   */
+  private void armPingTimeout() {
+    if (pingTimer != null) {
+      pingTimer.cancel();
+    }
+    if (pingInterval == null || stopped) {
+      return;
+    }
+    Duration timeout = pingInterval.multipliedBy(MAX_PING_MISSES);
+    pingTimer = loop.schedule(timeout, () -> {
+      if (registered && !stopped) {
+        LOG.warn("agent {} heard no ping from {} for {}; re-registering", address, master, timeout);
+        registered = false;
+        updates.pause();
+        register(settings.registrationBackoff());
+      }
+    });
   }
 
   // ------------------------------------------------------------------ tasks

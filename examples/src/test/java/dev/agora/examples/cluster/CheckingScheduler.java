@@ -32,6 +32,9 @@ final class CheckingScheduler implements Scheduler {
   private final Queue<TaskId> waiting = new ArrayDeque<>();
   private final Resources perTask;
   FrameworkId frameworkId;
+  SchedulerDriver driver;
+  /** Every update, in arrival order. */
+  final List<TaskStatus> all = new ArrayList<>();
 
   CheckingScheduler(Resources perTask) {
     this.perTask = perTask;
@@ -50,6 +53,7 @@ final class CheckingScheduler implements Scheduler {
   @Override
   public void subscribed(SchedulerDriver driver, FrameworkId id) {
     frameworkId = id;
+    this.driver = driver;
   }
 
   @Override
@@ -74,6 +78,7 @@ final class CheckingScheduler implements Scheduler {
   @Override
   public void update(SchedulerDriver driver, TaskStatus status) {
     checker.observe(status);
+    all.add(status);
   }
 
   @Override
