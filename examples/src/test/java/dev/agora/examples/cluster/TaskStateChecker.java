@@ -76,6 +76,11 @@ final class TaskStateChecker {
     return Map.copyOf(latest);
   }
 
+  /** How many tasks reached a terminal state. */
+  synchronized int terminalCount() {
+    return terminal.size();
+  }
+
   /** How many updates arrived, duplicates included. */
   synchronized long received() {
     return received;
