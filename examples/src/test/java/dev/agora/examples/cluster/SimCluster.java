@@ -34,6 +34,8 @@ final class SimCluster implements AutoCloseable {
   final List<EventLoop> agentLoops = new ArrayList<>();
   private final Path workDir;
   private int frameworks;
+  private int restarts;
+  private final List<AgentInfo> infos = new ArrayList<>();
 
   SimCluster(long seed, Path workDir, Master.Builder extra) {
     this.sim = new Simulation(seed);
@@ -52,12 +54,38 @@ final class SimCluster implements AutoCloseable {
     int n = agents.size();
     SimulatedContainerizer c = new SimulatedContainerizer();
     EventLoop loop = sim.newLoop("agent-" + n);
+    AgentInfo info = new AgentInfo("host" + n, Resources.parse(resources));
+    infos.add(info);
     Agent agent = Agent.builder().transport(transport).address(Address.of("agent-" + n)).master(master.address())
-        .info(new AgentInfo("host" + n, Resources.parse(resources))).containerizer(c)
+        .info(info).containerizer(c)
         .workDir(workDir.resolve("agent-" + n)).loop(loop).random(sim.random()).build().start();
     agents.add(agent);
     containerizers.add(c);
     agentLoops.add(loop);
+    sim.runUntilIdle();
+    return agent;
+  }
+
+  /**
+   * Simulates a crash of agent {@code i}: its loop stops dead (no close, so its containers keep
+   * running and its checkpoint stays as it was).
+   */
+  void crashAgent(int i) {
+    agentLoops.get(i).shutdown();
+  }
+
+  /**
+   * Starts a new agent process in place of agent {@code i}, on the same work directory and the
+   * same (simulated) containers, at a new address as a restarted process would have.
+   */
+  Agent restartAgent(int i, java.util.function.UnaryOperator<Agent.Builder> extra) {
+    restarts++;
+    EventLoop loop = sim.newLoop("agent-" + i + "-r" + restarts);
+    Agent agent = extra.apply(Agent.builder().transport(transport).address(Address.of("agent-" + i + "-r" + restarts))
+        .master(master.address()).info(infos.get(i)).containerizer(containerizers.get(i))
+        .workDir(workDir.resolve("agent-" + i)).loop(loop).random(sim.random())).build().start();
+    agents.set(i, agent);
+    agentLoops.set(i, loop);
     sim.runUntilIdle();
     return agent;
   }
