@@ -61,7 +61,10 @@ final class ProcessContainer {
 
   // Guarded by this.
   private State state = State.LAUNCHING;
+  /** The top process as launched here; null for a container re-adopted after an agent restart. */
   private Process process;
+  /** The top process (a child of this JVM, or re-adopted by pid). */
+  private ProcessHandle top;
   private boolean destroyRequested;
   private Duration graceDuringLaunch;
   private boolean destroyedBeforeExit;
@@ -118,6 +121,7 @@ final class ProcessContainer {
     Duration grace;
     synchronized (this) {
       process = p;
+      top = p.toHandle();
       state = State.RUNNING;
       grace = destroyRequested ? graceDuringLaunch : null;
     }
@@ -127,6 +131,24 @@ final class ProcessContainer {
     if (grace != null) {
       beginDestroy(grace);
     }
+  }
+
+  /**
+   * A container a previous run of the agent launched, whose top process {@code handle} still runs
+   * in its own session: watched from now on like one launched here, except that its exit status
+   * is unknown (it is not our child).
+   */
+  static ProcessContainer recovered(ContainerConfig config, String markerName, String markerValue,
+      ProcessHandle handle, ScheduledExecutorService scheduler, ProcessTable table, Consumer<ProcessContainer> onEnded) {
+    ProcessContainer c = new ProcessContainer(config, markerName, markerValue, scheduler, table, onEnded);
+    synchronized (c) {
+      c.top = handle;
+      c.state = State.RUNNING;
+    }
+    LOG.info("container {}: re-adopted pid {}", c.id, handle.pid());
+    c.launched.complete(new ContainerStatus(c.id, handle.pid()));
+    handle.onExit().whenCompleteAsync((ignored, error) -> c.onTopExit(), c::runOnScheduler);
+    return c;
   }
 
   /**
@@ -228,7 +250,11 @@ final class ProcessContainer {
         state = State.ENDING;
       }
     }
-    LOG.info("container {}: top process exited with {}", id, process.exitValue());
+    if (process != null) {
+      LOG.info("container {}: top process exited with {}", id, process.exitValue());
+    } else {
+      LOG.info("container {}: re-adopted top process {} exited", id, top.pid());
+    }
     kill(); // what it left behind does not outlive it, even within a grace period
     startPolling();
   }
@@ -275,8 +301,7 @@ final class ProcessContainer {
   }
 
   private List<ProcessHandle> members() {
-    List<ProcessHandle> members = new java.util.ArrayList<>(table.members(process.pid(), markerName + "=" + markerValue));
-    ProcessHandle top = process.toHandle();
+    List<ProcessHandle> members = new java.util.ArrayList<>(table.members(top.pid(), markerName + "=" + markerValue));
     if (top.isAlive() && !members.contains(top)) {
       members.add(top); // our child: it may not have started its session yet
     }
@@ -293,7 +318,11 @@ final class ProcessContainer {
       if (poller != null) {
         poller.cancel(false);
       }
-      termination = termination(id, process.exitValue(), destroyedBeforeExit);
+      termination = process != null
+          ? termination(id, process.exitValue(), destroyedBeforeExit)
+          : new ContainerTermination(id, OptionalInt.empty(), OptionalInt.empty(), destroyedBeforeExit, Optional.empty(),
+              destroyedBeforeExit ? "Command destroyed after the agent restarted"
+                  : "Command exited after the agent restarted; its exit status is unknown");
     }
     LOG.info("container {}: ended: {}{}", id, termination.message(), termination.destroyed() ? " (destroyed)" : "");
     terminated.complete(termination);

@@ -5,6 +5,7 @@ import dev.agora.core.container.ContainerId;
 import dev.agora.core.container.ContainerStatus;
 import dev.agora.core.container.ContainerTermination;
 import dev.agora.core.container.Containerizer;
+import dev.agora.core.container.RecoverableContainer;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -211,6 +212,67 @@ public final class ProcessContainerizer implements Containerizer {
         ? defaultKillGracePeriod
         : container.config.task().killGracePeriod().orElse(defaultKillGracePeriod);
     return destroy(id, grace);
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>A container is re-adopted if its recorded pid still runs, leads its own session, and
+   * carries the marker variable naming this container id (so a reused pid is never taken for it).
+   * Its members are found again by session and marker; it is watched through {@code /proc} and
+   * {@link ProcessHandle#onExit()}, since it is not a child of this process.
+   */
+  @Override
+  public CompletionStage<Set<ContainerId>> recover(List<RecoverableContainer> wanted) {
+    Objects.requireNonNull(wanted, "wanted");
+    CompletableFuture<Set<ContainerId>> result = new CompletableFuture<>();
+    try {
+      scheduler.execute(() -> {
+        Set<ContainerId> found = new java.util.LinkedHashSet<>();
+        for (RecoverableContainer c : wanted) {
+          try {
+            if (adopt(c)) {
+              found.add(c.containerId());
+            }
+          } catch (RuntimeException e) {
+            LOG.warn("container {}: cannot re-adopt pid {}: {}", c.containerId(), c.pid(), e.toString());
+          }
+        }
+        LOG.info("recovered {} of {} container(s)", found.size(), wanted.size());
+        result.complete(found);
+      });
+    } catch (RejectedExecutionException e) {
+      result.completeExceptionally(new IllegalStateException("containerizer is closed"));
+    }
+    return result;
+  }
+
+  private boolean adopt(RecoverableContainer c) {
+    long pid = c.pid();
+    ContainerId id = c.containerId();
+    Optional<ProcessTable.Stat> stat = table.stat(pid);
+    if (pid <= 1 || stat.isEmpty() || !stat.get().running() || stat.get().session() != pid) {
+      LOG.info("container {}: pid {} is gone", id, pid);
+      return false;
+    }
+    Optional<String> marker = table.environmentValue(pid, MARKER);
+    if (marker.isEmpty() || !marker.get().endsWith("." + id.value())) {
+      LOG.info("container {}: pid {} is another process now", id, pid);
+      return false;
+    }
+    Optional<ProcessHandle> handle = ProcessHandle.of(pid);
+    if (handle.isEmpty() || closed.get()) {
+      return false;
+    }
+    ProcessContainer container = ProcessContainer.recovered(c.config(), MARKER, marker.get(), handle.get(), scheduler,
+        table, this::onEnded);
+    containers.compute(id, (k, old) -> {
+      if (old != null && !old.hasEnded()) {
+        throw new IllegalArgumentException("container id '" + id + "' is already in use");
+      }
+      return container;
+    });
+    return true;
   }
 
   @Override
