@@ -55,8 +55,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Concurrency: every method runs on {@code loop}; containerizer stages complete elsewhere and
  * hop back with {@code loop.execute}. Invariants: a task is in {@code tasks} from RunTask until its
- * terminal update is queued, then (checkpointing frameworks) in {@code ended} until that update is
- * acknowledged; each status update is queued exactly once (the manager resends it).
+ * terminal update is queued, then in {@code ended} until its updates are all acknowledged (both are
+ * reported when re-registering); each status update is queued exactly once (the manager resends it).
  */
 final class AgentActor implements MessageHandler {
   private static final Logger LOG = LoggerFactory.getLogger(AgentActor.class);
@@ -224,7 +224,7 @@ final class AgentActor implements MessageHandler {
     if (tasks.get(id) == r) {
       tasks.remove(id);
     }
-    if (r.framework.checkpoint() && !updates.pending(id).isEmpty()) {
+    if (!updates.pending(id).isEmpty()) {
       ended.put(id, r);
     } else {
       store.removeTask(r.frameworkId, id);
@@ -299,8 +299,14 @@ final class AgentActor implements MessageHandler {
     }
     if (agentId.isPresent()) {
       List<AgentMessage.AgentTask> reported = new ArrayList<>();
-      for (Running r : tasks.values()) {
-        reported.add(new AgentMessage.AgentTask(r.frameworkId, r.framework, r.task, r.state));
+      List<Running> all = new ArrayList<>(tasks.values());
+      all.addAll(ended.values()); // ended, updates not all acknowledged: the master must know them too
+      for (Running r : all) {
+        // The state the framework may have heard of: that of the oldest unacknowledged update, if
+        // any, so that the master (which may tell the framework) is never ahead of the update stream.
+        List<TaskStatus> pending = updates.pending(r.task.taskId());
+        TaskState told = pending.isEmpty() ? r.state : pending.get(0).state();
+        reported.add(new AgentMessage.AgentTask(r.frameworkId, r.framework, r.task, told));
       }
       endpoint.send(master, new AgentMessage.ReregisterAgent(agentId.get(), info, reported));
     } else {
@@ -367,6 +373,7 @@ final class AgentActor implements MessageHandler {
     agentId = Optional.of(r.agentId());
     store.writeAgentId(r.agentId());
     registered = true;
+    endpoint.link(master); // again: a link fires once, and this may be a new master at the same address
     if (registrationTimer != null) {
       registrationTimer.cancel();
       registrationTimer = null;

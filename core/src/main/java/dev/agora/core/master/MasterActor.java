@@ -349,6 +349,9 @@ final class MasterActor implements MessageHandler {
     Map<FrameworkId, Resources> used = new HashMap<>();
     for (AgentMessage.AgentTask t : r.tasks()) {
       if (t.state().isTerminal()) {
+        if (wasUnreachable) {
+          partitions.endedWhileAway(a, t);
+        }
         continue;
       }
       FrameworkEntry f = registry.frameworks.get(t.frameworkId());

@@ -147,6 +147,18 @@ final class PartitionTracker {
     return false;
   }
 
+  /**
+   * A returning agent reports a task that ended while it was away and whose terminal update is not
+   * acknowledged yet. A framework that is not partition-aware was told the task was LOST: its
+   * remaining updates are acknowledged here and not forwarded.
+   */
+  void endedWhileAway(AgentEntry a, AgentMessage.AgentTask t) {
+    FrameworkEntry f = registry.frameworks.get(t.frameworkId());
+    if (f != null && !f.info.has(Capability.PARTITION_AWARE)) {
+      killingOnReturn.put(new TaskKey(f.id, t.task().taskId()), new Killing(a.id, Resources.EMPTY));
+    }
+  }
+
   /** Tells a partition-aware framework that its task is back in the state the agent reports. */
   void readmitted(FrameworkEntry f, TaskEntry t) {
     if (f.connected) {
@@ -165,14 +177,14 @@ final class PartitionTracker {
   boolean statusUpdate(Address from, Optional<AgentEntry> agent, AgentMessage.StatusUpdate u) {
     TaskStatus status = u.status();
     if (agent.isEmpty()) {
-      for (Map.Entry<AgentId, Unreachable> e : unreachable.entrySet()) {
-        if (e.getValue().address.equals(from)) {
-          LOG.debug("ignoring update of task {} from unreachable agent {}; it will re-register",
-              status.taskId(), e.getKey());
-          return true;
-        }
+      if (status.agentId().isPresent() && gone.contains(status.agentId().get())) {
+        return false; // marked gone: the router tells it to shut down
       }
-      return false; // unknown: the router asks it to shut down
+      // Unreachable, or unknown to this master (it restarted, or the update was in flight while the
+      // agent was being removed): as Mesos, ignore it. The agent re-registers when it misses our
+      // pings, and resends.
+      LOG.debug("ignoring update of task {} from {}, which is not registered", status.taskId(), from);
+      return true;
     }
     AgentEntry a = agent.get();
     TaskKey key = new TaskKey(u.frameworkId(), status.taskId());
@@ -184,8 +196,10 @@ final class PartitionTracker {
         new AgentMessage.StatusUpdateAcknowledgement(a.id, u.frameworkId(), status.taskId(), uuid)));
     if (status.state().isTerminal()) {
       killingOnReturn.remove(key);
-      master.allocator().recoverResources(u.frameworkId(), a.id, k.resources, Optional.empty());
-      master.requestAllocation();
+      if (!k.resources.isEmpty()) {
+        master.allocator().recoverResources(u.frameworkId(), a.id, k.resources, Optional.empty());
+        master.requestAllocation();
+      }
     }
     return true;
   }

@@ -28,20 +28,22 @@ import java.util.concurrent.CompletableFuture;
 final class SimCluster implements AutoCloseable {
   final Simulation sim;
   final FaultInjectingTransport transport;
-  final Master master;
+  Master master;
+  final AccountingAllocator accounting = new AccountingAllocator();
   final List<Agent> agents = new ArrayList<>();
   final List<SimulatedContainerizer> containerizers = new ArrayList<>();
   final List<EventLoop> agentLoops = new ArrayList<>();
   private final Path workDir;
   private int frameworks;
   private int restarts;
+  private final List<String> addresses = new ArrayList<>();
   private final List<AgentInfo> infos = new ArrayList<>();
 
   SimCluster(long seed, Path workDir, Master.Builder extra) {
     this.sim = new Simulation(seed);
     this.workDir = workDir;
     this.transport = new FaultInjectingTransport(new InProcessTransport(), sim.random());
-    this.master = extra.transport(transport).allocator(HierarchicalAllocator.builder().build())
+    this.master = extra.transport(transport).allocator(accounting.wrap(HierarchicalAllocator.builder().build()))
         .loop(sim.newLoop("master")).id("sim").build().start();
     sim.runUntilIdle();
   }
@@ -56,6 +58,7 @@ final class SimCluster implements AutoCloseable {
     EventLoop loop = sim.newLoop("agent-" + n);
     AgentInfo info = new AgentInfo("host" + n, Resources.parse(resources));
     infos.add(info);
+    addresses.add("agent-" + n);
     Agent agent = Agent.builder().transport(transport).address(Address.of("agent-" + n)).master(master.address())
         .info(info).containerizer(c)
         .workDir(workDir.resolve("agent-" + n)).loop(loop).random(sim.random()).build().start();
@@ -64,6 +67,23 @@ final class SimCluster implements AutoCloseable {
     agentLoops.add(loop);
     sim.runUntilIdle();
     return agent;
+  }
+
+  /**
+   * Stops the master and starts a new one at the same address with empty books (no durable
+   * registry): agents re-register and frameworks re-subscribe. The allocator books restart too.
+   */
+  void restartMaster(int generation) {
+    master.close();
+    sim.runUntilIdle();
+    master = Master.builder().transport(transport).allocator(accounting.wrap(HierarchicalAllocator.builder().build()))
+        .loop(sim.newLoop("master-" + generation)).id("sim" + generation).build().start();
+    sim.runUntilIdle();
+  }
+
+  /** The current address of agent {@code i} (a restarted agent has a new one). */
+  String agentAddress(int i) {
+    return addresses.get(i);
   }
 
   /**
@@ -86,6 +106,7 @@ final class SimCluster implements AutoCloseable {
         .workDir(workDir.resolve("agent-" + i)).loop(loop).random(sim.random())).build().start();
     agents.set(i, agent);
     agentLoops.set(i, loop);
+    addresses.set(i, "agent-" + i + "-r" + restarts);
     sim.runUntilIdle();
     return agent;
   }

@@ -17,7 +17,10 @@ import java.util.UUID;
  * a task's state never goes back (STAGING, STARTING, RUNNING, KILLING, then terminal, with
  * UNREACHABLE allowed to lead back to a live state), and once a task is terminal every later
  * update repeats that same terminal state (a duplicate). Violations are collected, not thrown,
- * so that a simulation reports all of them with the seed.
+ * so that a simulation reports all of them with the seed. A reconciliation answer of LOST (no uuid,
+ * reason RECONCILIATION) for a task that already ended is how the master says "unknown" to a
+ * framework that is not partition-aware (it forgets tasks once their terminal update is
+ * acknowledged), not a new state, so it is not a violation; nor is UNKNOWN ever.
  *
  * <p>Concurrency: synchronized; schedulers call it from their loops, tests read it.
  */
@@ -48,6 +51,10 @@ final class TaskStateChecker {
       return; // an answer about the master's books, not a state of the task
     }
     TaskState end = terminal.get(id);
+    if (end != null && next == TaskState.LOST && status.uuid().isEmpty()
+        && status.reason().equals(Optional.of(TaskStatus.Reason.REASON_RECONCILIATION))) {
+      return; // the master forgot the acknowledged task: "unknown", said the legacy way (LOST)
+    }
     if (end != null) {
       if (next != end) {
         violations.add("task " + id + " was " + end + " then " + next + " (" + status + ")");
