@@ -188,7 +188,9 @@ final class CheckpointCodec {
       throw new IllegalArgumentException("expected an object but found " + n.getNodeType());
     }
     Map<String, String> m = new LinkedHashMap<>();
-    n.fields().forEachRemaining(e -> m.put(e.getKey(), e.getValue().asText()));
+    for (Map.Entry<String, JsonNode> e : n.properties()) {
+      m.put(e.getKey(), e.getValue().asText());
+    }
     return m;
   }
 

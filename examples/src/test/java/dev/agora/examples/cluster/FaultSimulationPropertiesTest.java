@@ -43,7 +43,10 @@ import net.jqwik.api.constraints.Size;
  * <p>Replay: jqwik prints the failing sample (the seed and the list of steps) and its own seed;
  * rerun with {@code @Property(seed = "...")}, or call {@link #run} with the sample.
  *
- * <p>Known limit, kept out of the generated runs: the master has no durable registry yet, so a
+ * <p>Known limits. A RunTask dropped on the wire leaves its task STAGING at the master until the
+ * framework kills it (see {@code killStuckLaunches}); the master does not yet compare its books
+ * with a re-registering known agent's report (Mesos's {@code reconcileKnownSlave}). And, kept out of
+ * the generated runs: the master has no durable registry yet, so a
  * master restarted while an agent is unreachable forgets it; the agent's tasks that a
  * non-partition-aware framework was told were LOST would then be adopted again. Master restarts
  * are therefore only generated while no agent is unreachable.
@@ -100,6 +103,9 @@ class FaultSimulationPropertiesTest {
       cluster.transport.heal();
       partitioned.clear();
       cluster.sim.advance(Duration.ofMinutes(40));
+      checkSafety();
+      killStuckLaunches();
+      cluster.sim.advance(Duration.ofMinutes(20));
       checkSafety();
       checkAgreement();
     }
@@ -220,6 +226,27 @@ class FaultSimulationPropertiesTest {
         for (AgentSnapshot.TaskView t : cluster.agentSnapshot(i).tasks()) {
           Integer before = where.put(t.taskId(), i);
           assertThat(before).as("task %s on one agent only (%s)", t.taskId(), log).isNull();
+        }
+      }
+    }
+
+    /**
+     * A launch whose RunTask was lost on the wire stays STAGING at the master (the simulated
+     * network drops messages without breaking a connection, so nothing forces the agent to
+     * re-register); as real frameworks do after a launch timeout, the framework kills it, and the
+     * agent, which does not know it, answers LOST.
+     */
+    void killStuckLaunches() {
+      for (MasterSnapshot.FrameworkView f : cluster.masterSnapshot().frameworks()) {
+        for (MasterSnapshot.TaskView t : f.tasks()) {
+          if (t.state() == dev.agora.core.model.TaskState.STAGING) {
+            for (CheckingScheduler s : schedulers) {
+              if (f.id().equals(s.frameworkId) && s.driver != null) {
+                s.driver.kill(t.id(), Optional.of(t.agentId()), Optional.empty());
+                log.add("framework kills stuck launch " + t.id());
+              }
+            }
+          }
         }
       }
     }
