@@ -226,7 +226,10 @@ final class AgentActor implements MessageHandler {
     }
     if (!updates.pending(id).isEmpty()) {
       ended.put(id, r);
-    } else {
+    }
+    if (!r.framework.checkpoint() || updates.pending(id).isEmpty()) {
+      // Without checkpointing, the note only serves to kill the container after a crash: it is
+      // gone now, and the unacknowledged updates die with the agent, as in Mesos.
       store.removeTask(r.frameworkId, id);
     }
   }
