@@ -61,6 +61,15 @@ class FaultSimulationPropertiesTest {
     run(seed, steps);
   }
 
+  /** The soak: 2,000 longer scenarios; run with {@code mvn -Psoak}. */
+  @Property(tries = 2000)
+  @net.jqwik.api.Tag("slow")
+  void booksStayStraightUnderRandomFaultsSoak(
+      @ForAll long seed, @ForAll @Size(min = 20, max = 80) List<@IntRange(min = 0, max = 99) Integer> steps)
+      throws Exception {
+    run(seed, steps);
+  }
+
   static void run(long seed, List<Integer> steps) throws Exception {
     Path work = Files.createTempDirectory("agora-faults");
     try (SimCluster cluster = new SimCluster(seed, work)) {
