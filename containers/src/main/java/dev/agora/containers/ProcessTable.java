@@ -141,6 +141,23 @@ final class ProcessTable {
     return containsEntry(environ, entry);
   }
 
+  /** The value of environment variable {@code name} of process {@code pid}, if readable and set. */
+  Optional<String> environmentValue(long pid, String name) {
+    byte[] environ;
+    try {
+      environ = Files.readAllBytes(proc.resolve(Long.toString(pid)).resolve("environ"));
+    } catch (IOException | RuntimeException e) {
+      return Optional.empty();
+    }
+    String prefix = name + "=";
+    for (String entry : new String(environ, StandardCharsets.UTF_8).split("\0")) {
+      if (entry.startsWith(prefix)) {
+        return Optional.of(entry.substring(prefix.length()));
+      }
+    }
+    return Optional.empty();
+  }
+
   /** Whether a NUL-separated environment block holds exactly {@code entry}. */
   static boolean containsEntry(byte[] environ, byte[] entry) {
     int start = 0;

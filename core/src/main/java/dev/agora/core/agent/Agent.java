@@ -36,7 +36,7 @@ public final class Agent implements AutoCloseable {
     this.ownsLoop = b.loop == null;
     this.loop = ownsLoop ? ThreadEventLoop.start("agora-" + b.address.value()) : b.loop;
     AgentActor.Settings settings = new AgentActor.Settings(b.initialUpdateBackoff, b.maxUpdateBackoff,
-        b.defaultKillGrace, Duration.ofSeconds(1));
+        b.defaultKillGrace, Duration.ofSeconds(1), b.strictRecovery);
     this.actor = new AgentActor(loop, b.transport, b.address, b.detector, b.info, b.containerizer, b.workDir,
         settings, b.random != null ? b.random : new Random());
   }
@@ -47,15 +47,20 @@ public final class Agent implements AutoCloseable {
   }
 
   /**
-   * Binds the agent's address and registers with the master.
+   * Recovers what a previous run left in the work directory, binds the agent's address and
+   * registers with the master. Recovery reads the checkpoint here, on the caller's thread; the
+   * containerizer then re-adopts the recorded containers, and the agent registers under its old
+   * id once that is done.
    *
-   * @throws IllegalStateException if called twice
+   * @throws IllegalStateException if called twice, or (strict recovery) if a checkpoint file is
+   *     corrupt or unreadable, naming the file
    */
   public Agent start() {
     if (!started.compareAndSet(false, true)) {
       throw new IllegalStateException("agent cannot be started more than once");
     }
-    loop.execute(actor::start);
+    CheckpointStore.Recovered recovered = actor.readCheckpoint();
+    loop.execute(() -> actor.start(recovered));
     return this;
   }
 
@@ -100,6 +105,7 @@ public final class Agent implements AutoCloseable {
     private Duration initialUpdateBackoff = Duration.ofSeconds(10);
     private Duration maxUpdateBackoff = Duration.ofMinutes(10);
     private Duration defaultKillGrace = Duration.ofSeconds(3);
+    private boolean strictRecovery = true;
     private final Set<String> set = new HashSet<>();
 
     private Builder() {}
@@ -190,6 +196,16 @@ public final class Agent implements AutoCloseable {
         throw new IllegalArgumentException("defaultKillGracePeriod must be >= 0 but was " + value);
       }
       defaultKillGrace = value;
+      return this;
+    }
+
+    /**
+     * What a corrupt or truncated checkpoint does at {@link Agent#start()}: strict (the default)
+     * refuses to start, naming the file; non-strict logs it, moves it aside and recovers the rest.
+     */
+    public Builder strictRecovery(boolean value) {
+      once("strictRecovery");
+      strictRecovery = value;
       return this;
     }
 

@@ -5,6 +5,7 @@ import dev.agora.core.container.ContainerId;
 import dev.agora.core.container.ContainerStatus;
 import dev.agora.core.container.ContainerTermination;
 import dev.agora.core.container.Containerizer;
+import dev.agora.core.container.RecoverableContainer;
 import dev.agora.core.coordination.MasterDetector;
 import dev.agora.core.model.AgentId;
 import dev.agora.core.model.AgentInfo;
@@ -42,16 +43,29 @@ import org.slf4j.LoggerFactory;
  * The agent's state and behaviour, run on one event loop: registers with the leading master,
  * launches and kills tasks through the containerizer, and reports their states reliably.
  *
+ * <p>Checkpointing and recovery: every task has a record in the {@link CheckpointStore}; for a
+ * framework that checkpoints, the record is rewritten (atomically, forced to disk) before each
+ * status update is sent and when updates are acknowledged, and is removed once the terminal update
+ * is acknowledged. For other frameworks a best-effort record notes the container's pid so that a
+ * restarted agent can kill the task. On start, the agent reads its checkpoint (see
+ * {@link Agent#start()}), asks the containerizer to re-adopt the recorded containers, takes the
+ * checkpointed tasks back (re-sending their unacknowledged updates), reports checkpointed tasks
+ * whose container is gone as FAILED, kills non-checkpointing frameworks' tasks (FAILED, reason
+ * AGENT_RESTARTED), and only then registers, under its old id if it had one.
+ *
  * <p>Concurrency: every method runs on {@code loop}; containerizer stages complete elsewhere and
  * hop back with {@code loop.execute}. Invariants: a task is in {@code tasks} from RunTask until its
- * terminal update is queued; each status update is queued exactly once (the manager resends it).
+ * terminal update is queued, then in {@code ended} until its updates are all acknowledged (both are
+ * reported when re-registering); each status update is queued exactly once (the manager resends it).
  */
 final class AgentActor implements MessageHandler {
   private static final Logger LOG = LoggerFactory.getLogger(AgentActor.class);
   private static final Duration MAX_REGISTRATION_BACKOFF = Duration.ofMinutes(1);
+  /** Pings the agent may miss before it takes its master for lost and re-registers (Mesos: 5). */
+  static final int MAX_PING_MISSES = 5;
 
   record Settings(Duration initialUpdateBackoff, Duration maxUpdateBackoff, Duration defaultKillGrace,
-      Duration registrationBackoff) {}
+      Duration registrationBackoff, boolean strictRecovery) {}
 
   private final EventLoop loop;
   private final Transport transport;
@@ -64,12 +78,16 @@ final class AgentActor implements MessageHandler {
   private final Random random;
   private final StatusUpdateManager updates;
   private final Map<TaskId, Running> tasks = new LinkedHashMap<>();
+  /** Ended tasks of checkpointing frameworks whose updates are not all acknowledged. */
+  private final Map<TaskId, Running> ended = new LinkedHashMap<>();
+  private final CheckpointStore store;
   private Endpoint endpoint;
   private Optional<AgentId> agentId = Optional.empty();
   private Address master;
   private boolean registered;
   private Cancellable registrationTimer;
-  private long nextContainer;
+  private Cancellable pingTimer;
+  private Duration pingInterval;
   private boolean stopped;
 
   AgentActor(EventLoop loop, Transport transport, Address address, MasterDetector detector, AgentInfo info,
@@ -83,12 +101,18 @@ final class AgentActor implements MessageHandler {
     this.workDir = workDir;
     this.settings = settings;
     this.random = random;
+    this.store = new CheckpointStore(workDir);
     this.updates = new StatusUpdateManager(loop, settings.initialUpdateBackoff(), settings.maxUpdateBackoff(),
         (frameworkId, status) -> {
           if (registered) {
             endpoint.send(master, new AgentMessage.StatusUpdate(frameworkId, status));
           }
-        });
+        }, this::pendingChanged);
+  }
+
+  /** Reads the checkpoint; on the caller's thread, before start. */
+  CheckpointStore.Recovered readCheckpoint() {
+    return store.recover(settings.strictRecovery());
   }
 
   /** A task the agent runs. */
@@ -98,6 +122,9 @@ final class AgentActor implements MessageHandler {
     final TaskInfo task;
     final ContainerId containerId;
     final Path sandbox;
+    ContainerConfig config;
+    boolean noted;
+    boolean killedOnRecovery;
     TaskState state = TaskState.STAGING;
     long pid;
     boolean launched;
@@ -113,15 +140,136 @@ final class AgentActor implements MessageHandler {
     }
   }
 
-  void start() {
+  void start(CheckpointStore.Recovered recovered) {
     endpoint = transport.bind(address, loop, this);
-    detector.watch(loop, this::masterChanged);
+    agentId = recovered.agentId();
+    List<RecoverableContainer> wanted = new ArrayList<>();
+    for (CheckpointCodec.TaskRecord rec : recovered.tasks()) {
+      if (rec.pid() > 0 && !rec.state().isTerminal()) {
+        wanted.add(new RecoverableContainer(configOf(rec), rec.pid()));
+      }
+    }
+    if (wanted.isEmpty() && recovered.tasks().isEmpty()) {
+      detector.watch(loop, this::masterChanged);
+      return;
+    }
+    LOG.info("agent {} recovering {} task(s) of agent {}", address, recovered.tasks().size(), agentId);
+    containerizer.recover(wanted).whenComplete((found, error) -> loop.execute(() -> {
+      if (error != null) {
+        LOG.error("agent {}: the containerizer failed to recover containers; taking them as gone", address, error);
+      }
+      recovered(recovered.tasks(), error == null ? found : java.util.Set.of());
+      detector.watch(loop, this::masterChanged);
+    }));
+  }
+
+  private static ContainerConfig configOf(CheckpointCodec.TaskRecord rec) {
+    return new ContainerConfig(new ContainerId(rec.containerId()), rec.task(), rec.sandbox(), rec.environment(),
+        rec.user());
+  }
+
+  private void recovered(List<CheckpointCodec.TaskRecord> records, java.util.Set<ContainerId> found) {
+    if (stopped) {
+      return;
+    }
+    int running = 0;
+    for (CheckpointCodec.TaskRecord rec : records) {
+      Running r = new Running(rec.frameworkId(), rec.framework(), rec.task(), new ContainerId(rec.containerId()),
+          rec.sandbox());
+      r.config = configOf(rec);
+      r.state = rec.state();
+      r.pid = rec.pid();
+      r.noted = true;
+      TaskId id = rec.task().taskId();
+      if (rec.state().isTerminal()) {
+        if (rec.checkpoint() && !rec.pending().isEmpty()) {
+          ended.put(id, r);
+          rec.pending().forEach(u -> updates.add(rec.frameworkId(), u));
+        } else {
+          store.removeTask(rec.frameworkId(), id);
+        }
+        continue;
+      }
+      tasks.put(id, r);
+      if (rec.checkpoint()) {
+        rec.pending().forEach(u -> updates.add(rec.frameworkId(), u));
+      }
+      if (found.contains(r.containerId)) {
+        r.launched = true;
+        containerizer.termination(r.containerId)
+            .whenComplete((termination, e) -> loop.execute(() -> terminated(r, termination, e)));
+        if (rec.checkpoint()) {
+          running++;
+        } else {
+          r.killedOnRecovery = true;
+          r.killRequested = true;
+          destroy(r);
+        }
+      } else if (rec.checkpoint()) {
+        report(r, TaskState.FAILED, Reason.REASON_EXECUTOR_TERMINATED, "Task ended while the agent was down");
+        endTask(r);
+      } else {
+        report(r, TaskState.FAILED, Reason.REASON_AGENT_RESTARTED,
+            "Agent restarted; the framework does not checkpoint");
+        endTask(r);
+      }
+    }
+    LOG.info("agent {} recovered: {} task(s) still running, {} update(s) to resend", address, running,
+        updates.pendingCount());
+  }
+
+  /** The task reached its terminal state: it leaves {@code tasks}, and its record when all is acknowledged. */
+  private void endTask(Running r) {
+    TaskId id = r.task.taskId();
+    if (tasks.get(id) == r) {
+      tasks.remove(id);
+    }
+    if (!updates.pending(id).isEmpty()) {
+      ended.put(id, r);
+    }
+    if (!r.framework.checkpoint() || updates.pending(id).isEmpty()) {
+      // Without checkpointing, the note only serves to kill the container after a crash: it is
+      // gone now, and the unacknowledged updates die with the agent, as in Mesos.
+      store.removeTask(r.frameworkId, id);
+    }
+  }
+
+  /** The status update manager's pending updates of a task changed: checkpoint them. */
+  private void pendingChanged(FrameworkId frameworkId, TaskId taskId, List<TaskStatus> pending) {
+    Running r = tasks.get(taskId);
+    boolean live = r != null;
+    if (r == null) {
+      r = ended.get(taskId);
+    }
+    if (r == null || !r.frameworkId.equals(frameworkId)) {
+      return;
+    }
+    if (!live && pending.isEmpty()) {
+      ended.remove(taskId);
+      store.removeTask(frameworkId, taskId);
+      return;
+    }
+    if (r.framework.checkpoint()) {
+      store.writeTask(record(r, pending));
+    } else if (live && r.launched && !r.noted) {
+      store.writeTask(record(r, List.of()));
+      r.noted = true;
+    }
+  }
+
+  private CheckpointCodec.TaskRecord record(Running r, List<TaskStatus> pending) {
+    return new CheckpointCodec.TaskRecord(r.framework.checkpoint(), r.frameworkId, r.framework, r.task,
+        r.containerId.value(), r.pid, r.sandbox, r.config != null ? r.config.environment() : Map.of(),
+        r.config != null ? r.config.user() : Optional.empty(), r.state, pending);
   }
 
   void stop() {
     stopped = true;
     if (registrationTimer != null) {
       registrationTimer.cancel();
+    }
+    if (pingTimer != null) {
+      pingTimer.cancel();
     }
     updates.pause();
     if (endpoint != null) {
@@ -154,8 +302,14 @@ final class AgentActor implements MessageHandler {
     }
     if (agentId.isPresent()) {
       List<AgentMessage.AgentTask> reported = new ArrayList<>();
-      for (Running r : tasks.values()) {
-        reported.add(new AgentMessage.AgentTask(r.frameworkId, r.framework, r.task, r.state));
+      List<Running> all = new ArrayList<>(tasks.values());
+      all.addAll(ended.values()); // ended, updates not all acknowledged: the master must know them too
+      for (Running r : all) {
+        // The state the framework may have heard of: that of the oldest unacknowledged update, if
+        // any, so that the master (which may tell the framework) is never ahead of the update stream.
+        List<TaskStatus> pending = updates.pending(r.task.taskId());
+        TaskState told = pending.isEmpty() ? r.state : pending.get(0).state();
+        reported.add(new AgentMessage.AgentTask(r.frameworkId, r.framework, r.task, told));
       }
       endpoint.send(master, new AgentMessage.ReregisterAgent(agentId.get(), info, reported));
     } else {
@@ -190,6 +344,7 @@ final class AgentActor implements MessageHandler {
       return;
     }
     if (m instanceof AgentMessage.Ping) {
+      armPingTimeout();
       agentId.ifPresent(id -> endpoint.send(master, new AgentMessage.Pong(id)));
     } else if (m instanceof AgentMessage.RunTask run) {
       runTask(run);
@@ -219,13 +374,39 @@ final class AgentActor implements MessageHandler {
       LOG.warn("agent {} was {} and is now {}", address, agentId.get(), r.agentId());
     }
     agentId = Optional.of(r.agentId());
+    store.writeAgentId(r.agentId());
     registered = true;
+    endpoint.link(master); // again: a link fires once, and this may be a new master at the same address
     if (registrationTimer != null) {
       registrationTimer.cancel();
       registrationTimer = null;
     }
     LOG.info("agent {} registered as {}", address, r.agentId());
+    pingInterval = r.pingInterval();
+    armPingTimeout();
     updates.resume();
+  }
+
+  /**
+   * (Re)starts the wait for the master's next ping. A master that stops pinging has lost us (a
+   * partition, or it marked us unreachable): re-register, so that it takes us and our tasks back.
+   */
+  private void armPingTimeout() {
+    if (pingTimer != null) {
+      pingTimer.cancel();
+    }
+    if (pingInterval == null || stopped) {
+      return;
+    }
+    Duration timeout = pingInterval.multipliedBy(MAX_PING_MISSES);
+    pingTimer = loop.schedule(timeout, () -> {
+      if (registered && !stopped) {
+        LOG.warn("agent {} heard no ping from {} for {}; re-registering", address, master, timeout);
+        registered = false;
+        updates.pause();
+        register(settings.registrationBackoff());
+      }
+    });
   }
 
   // ------------------------------------------------------------------ tasks
@@ -236,20 +417,11 @@ final class AgentActor implements MessageHandler {
       LOG.warn("agent {} already runs task {}; ignoring a second launch", address, task.taskId());
       return;
     }
-    ContainerId containerId = new ContainerId(task.taskId().value() + "." + nextContainer++);
+    // Unique across restarts of the agent (a restarted agent may re-adopt the old containers).
+    ContainerId containerId = new ContainerId(task.taskId().value() + "." + Long.toUnsignedString(random.nextLong(), 36));
     Path sandbox = workDir.resolve("frameworks").resolve(run.frameworkId().value())
         .resolve("tasks").resolve(task.taskId().value()).resolve("runs").resolve(containerId.value());
     Running r = new Running(run.frameworkId(), run.framework(), task, containerId, sandbox);
-    tasks.put(task.taskId(), r);
-    try {
-      // A directory create is quick; the slow part of a launch (exec) is the containerizer's.
-      Files.createDirectories(sandbox);
-    } catch (IOException e) {
-      report(r, TaskState.FAILED, Reason.REASON_CONTAINER_LAUNCH_FAILED, "Cannot create sandbox " + sandbox + ": " + e);
-      tasks.remove(task.taskId());
-      return;
-    }
-    report(r, TaskState.STARTING, null, null);
     Map<String, String> env = new LinkedHashMap<>();
     env.put("MESOS_SANDBOX", sandbox.toString());
     env.put("MESOS_TASK_ID", task.taskId().value());
@@ -257,6 +429,17 @@ final class AgentActor implements MessageHandler {
     agentId.ifPresent(id -> env.put("MESOS_AGENT_ID", id.value()));
     ContainerConfig config = new ContainerConfig(containerId, task, sandbox, env,
         task.command().user().or(() -> Optional.of(run.framework().user())));
+    r.config = config;
+    tasks.put(task.taskId(), r);
+    try {
+      // A directory create is quick; the slow part of a launch (exec) is the containerizer's.
+      Files.createDirectories(sandbox);
+    } catch (IOException e) {
+      report(r, TaskState.FAILED, Reason.REASON_CONTAINER_LAUNCH_FAILED, "Cannot create sandbox " + sandbox + ": " + e);
+      endTask(r);
+      return;
+    }
+    report(r, TaskState.STARTING, null, null);
     containerizer.launch(config).whenComplete((status, error) -> loop.execute(() -> launched(r, status, error)));
   }
 
@@ -265,7 +448,7 @@ final class AgentActor implements MessageHandler {
       Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
           ? error.getCause() : error;
       report(r, TaskState.FAILED, Reason.REASON_CONTAINER_LAUNCH_FAILED, "Failed to launch: " + cause.getMessage());
-      tasks.remove(r.task.taskId());
+      endTask(r);
       return;
     }
     r.launched = true;
@@ -281,6 +464,9 @@ final class AgentActor implements MessageHandler {
 
   private void killTask(FrameworkId frameworkId, TaskId taskId, Optional<Duration> grace) {
     Running r = tasks.get(taskId);
+    if (r == null && updates.terminated(taskId)) {
+      return; // it ended already; its terminal update is (or was) on its way
+    }
     if (r == null || !r.frameworkId.equals(frameworkId)) {
       TaskStatus lost = status(taskId, TaskState.LOST, Reason.REASON_TASK_UNKNOWN, "Task unknown to the agent");
       updates.add(frameworkId, lost);
@@ -307,8 +493,9 @@ final class AgentActor implements MessageHandler {
     if (tasks.get(r.task.taskId()) != r) {
       return;
     }
-    tasks.remove(r.task.taskId());
-    if (error != null) {
+    if (r.killedOnRecovery) {
+      report(r, TaskState.FAILED, Reason.REASON_AGENT_RESTARTED, "Agent restarted; the framework does not checkpoint");
+    } else if (error != null) {
       report(r, TaskState.FAILED, Reason.REASON_EXECUTOR_TERMINATED, "Container lost: " + error.getMessage());
     } else if (t.limitation().isPresent()) {
       ContainerTermination.Limitation l = t.limitation().get();
@@ -321,6 +508,7 @@ final class AgentActor implements MessageHandler {
     } else {
       report(r, TaskState.FAILED, Reason.REASON_COMMAND_EXECUTOR_FAILED, t.message());
     }
+    endTask(r);
   }
 
   /**

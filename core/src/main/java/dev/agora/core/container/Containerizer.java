@@ -51,6 +51,28 @@ public interface Containerizer extends AutoCloseable {
     return java.util.Optional.empty();
   }
 
+  /**
+   * Re-adopts containers a previous run of the agent launched (the agent restarted; its
+   * containers may still run). Each container found still running is watched again as if this
+   * containerizer had launched it: {@link #termination} and {@link #destroy} work for it, and it
+   * counts in {@link #containers()}. A container that is gone, or whose pid now belongs to another
+   * process, is left out of the answer; the agent reports its task as ended.
+   *
+   * <p>Called once, from the agent's loop, before any launch; must not block (the stage completes
+   * on the containerizer's threads). The exit status of a re-adopted container is not known (it is
+   * no child of this process): its termination has neither exit code nor signal unless it was
+   * destroyed.
+   *
+   * <p>The default re-adopts nothing: containerizers that cannot recover report every task of a
+   * restarted agent as ended. <b>Such a containerizer leaves the old processes running</b>; one
+   * that can outlive the agent must implement this.
+   *
+   * @return the ids of the containers now watched again
+   */
+  default CompletionStage<Set<ContainerId>> recover(java.util.List<RecoverableContainer> containers) {
+    return java.util.concurrent.CompletableFuture.completedFuture(Set.of());
+  }
+
   /** The containers that have not ended. */
   Set<ContainerId> containers();
 

@@ -71,6 +71,24 @@ public final class SimulatedContainerizer implements Containerizer {
   }
 
   /**
+   * {@inheritDoc}
+   *
+   * <p>Simulated containers live in this object, not in processes: those still running here are
+   * re-adopted, so a simulation restarts an agent by giving the new agent the old containerizer.
+   */
+  @Override
+  public synchronized CompletionStage<Set<ContainerId>> recover(java.util.List<RecoverableContainer> wanted) {
+    Set<ContainerId> found = new java.util.LinkedHashSet<>();
+    for (RecoverableContainer c : wanted) {
+      Sim s = containers.get(c.containerId());
+      if (s != null && !s.termination.isDone()) {
+        found.add(c.containerId());
+      }
+    }
+    return CompletableFuture.completedFuture(found);
+  }
+
+  /**
    * Ends the running container of {@code taskId} as if its command exited with {@code exitCode}.
    *
    * @return whether such a container was running

@@ -99,6 +99,7 @@ final class LoopSchedulerDriver implements SchedulerDriver, MessageHandler {
   private void dispatch(SchedulerEvent event) {
     if (event instanceof SchedulerEvent.Subscribed s) {
       subscribed = true;
+      endpoint.link(master); // again: a link fires once, and this may be a new master at the same address
       frameworkId = s.frameworkId();
       info = info.withId(s.frameworkId());
       if (subscribeTimer != null) {

@@ -39,6 +39,7 @@ public final class Master implements AutoCloseable {
         b.allocationInterval, Optional.ofNullable(b.offerTimeout), b.agentPingInterval, b.maxAgentPingMisses,
         b.frameworkHeartbeatInterval, b.id != null ? b.id : randomId());
     this.actor = new MasterActor(loop, b.transport, b.address, b.allocator, settings);
+    actor.partitions().retention(b.unreachableMaxAge, b.unreachableMaxCount);
   }
 
   private static String randomId() {
@@ -97,6 +98,28 @@ public final class Master implements AutoCloseable {
     return f;
   }
 
+  /**
+   * The operator's MARK_AGENT_GONE: the agent (registered or unreachable) will not come back. Its
+   * live tasks end TASK_GONE_BY_OPERATOR for partition-aware frameworks (TASK_LOST for others), a
+   * registered agent is told to shut down, and if it ever re-registers it is shut down.
+   *
+   * @return a future, completed on the master's loop, with whether the agent was known and not
+   *     already gone
+   */
+  public CompletableFuture<Boolean> markAgentGone(dev.agora.core.model.AgentId agentId) {
+    java.util.Objects.requireNonNull(agentId, "agentId");
+    CompletableFuture<Boolean> f = new CompletableFuture<>();
+    loop.execute(() -> f.complete(actor.partitions().markGone(agentId)));
+    return f;
+  }
+
+  /** The agents that missed their pings and have not come back (nor been collected), oldest first. */
+  public CompletableFuture<java.util.List<dev.agora.core.model.AgentId>> unreachableAgents() {
+    CompletableFuture<java.util.List<dev.agora.core.model.AgentId>> f = new CompletableFuture<>();
+    loop.execute(() -> f.complete(actor.partitions().unreachableAgents()));
+    return f;
+  }
+
   /** Leaves the election and unbinds. Idempotent; running tasks on agents are left alone. */
   @Override
   public void close() {
@@ -131,6 +154,8 @@ public final class Master implements AutoCloseable {
     private Duration agentPingInterval = Duration.ofSeconds(15);
     private int maxAgentPingMisses = 5;
     private Duration frameworkHeartbeatInterval = Duration.ofSeconds(15);
+    private Duration unreachableMaxAge = PartitionTracker.DEFAULT_MAX_AGE;
+    private int unreachableMaxCount = PartitionTracker.DEFAULT_MAX_COUNT;
     private final java.util.Set<String> set = new java.util.HashSet<>();
 
     private Builder() {}
@@ -226,6 +251,21 @@ public final class Master implements AutoCloseable {
     public Builder frameworkHeartbeatInterval(Duration value) {
       once("frameworkHeartbeatInterval");
       frameworkHeartbeatInterval = positive("frameworkHeartbeatInterval", value);
+      return this;
+    }
+
+    /**
+     * How long, and how many, unreachable agents are remembered (after that, one that returns is
+     * admitted like an unknown agent); default 2 weeks and 102,400, as Mesos.
+     */
+    public Builder unreachableAgentRetention(Duration maxAge, int maxCount) {
+      once("unreachableAgentRetention");
+      positive("unreachableAgentRetention maxAge", maxAge);
+      if (maxCount < 1) {
+        throw new IllegalArgumentException("unreachableAgentRetention maxCount must be >= 1 but was " + maxCount);
+      }
+      unreachableMaxAge = maxAge;
+      unreachableMaxCount = maxCount;
       return this;
     }
 

@@ -63,6 +63,7 @@ final class MasterActor implements MessageHandler {
   private final Settings settings;
   private final Registry registry = new Registry();
   private final TaskRouter tasks;
+  private final PartitionTracker partitions;
   private Endpoint endpoint;
   private boolean leading;
   private boolean allocationPending;
@@ -79,6 +80,8 @@ final class MasterActor implements MessageHandler {
     this.allocator = allocator;
     this.settings = settings;
     this.tasks = new TaskRouter(this, registry);
+    this.partitions = new PartitionTracker(this, registry, tasks);
+    tasks.partitions(partitions);
   }
 
   Address address() {
@@ -91,6 +94,10 @@ final class MasterActor implements MessageHandler {
 
   Allocator allocator() {
     return allocator;
+  }
+
+  PartitionTracker partitions() {
+    return partitions;
   }
 
   void bind() {
@@ -322,6 +329,11 @@ final class MasterActor implements MessageHandler {
   }
 
   private void reregisterAgent(Address from, AgentMessage.ReregisterAgent r) {
+    if (partitions.isGone(r.agentId())) {
+      send(from, new AgentMessage.ShutdownAgent("Agent " + r.agentId() + " was marked gone"));
+      return;
+    }
+    boolean wasUnreachable = partitions.agentReturned(r.agentId());
     AgentEntry a = registry.agents.get(r.agentId());
     if (a != null) {
       a.address = from;
@@ -337,6 +349,9 @@ final class MasterActor implements MessageHandler {
     Map<FrameworkId, Resources> used = new HashMap<>();
     for (AgentMessage.AgentTask t : r.tasks()) {
       if (t.state().isTerminal()) {
+        if (wasUnreachable) {
+          partitions.endedWhileAway(a, t);
+        }
         continue;
       }
       FrameworkEntry f = registry.frameworks.get(t.frameworkId());
@@ -347,8 +362,14 @@ final class MasterActor implements MessageHandler {
         allocator.addFramework(f.id, f.info, Map.of(), false);
       }
       if (f != null) {
-        tasks.adopt(f, a, t.task(), t.state());
         used.merge(f.id, t.task().resources(), Resources::add);
+        if (wasUnreachable && !partitions.admitReturning(f, a, t)) {
+          continue;
+        }
+        TaskEntry adopted = tasks.adopt(f, a, t.task(), t.state());
+        if (wasUnreachable) {
+          partitions.readmitted(f, adopted);
+        }
       }
     }
     allocator.addAgent(a.id, r.info(), r.info().resources(), used);
@@ -358,6 +379,7 @@ final class MasterActor implements MessageHandler {
   }
 
   private void pingAgents() {
+    partitions.collectGarbage();
     for (AgentEntry a : new ArrayList<>(registry.agents.values())) {
       if (!a.pongReceived) {
         a.missedPings++;
@@ -372,13 +394,19 @@ final class MasterActor implements MessageHandler {
   }
 
   private void removeAgent(AgentEntry a, String why) {
-    LOG.warn("removing agent {}: {}", a.id, why);
+    LOG.warn("agent {} is unreachable: {}", a.id, why);
+    partitions.agentUnreachable(a);
+    tasks.agentLost(a, why);
+    forgetAgent(a);
+  }
+
+  /** Takes a registered agent out of the books and the allocator; frameworks hear of the failure. */
+  void forgetAgent(AgentEntry a) {
     for (OfferEntry o : new ArrayList<>(a.offers)) {
       removeOffer(o, true);
     }
-    tasks.agentLost(a, why);
     registry.agents.remove(a.id);
-    registry.unreachableAgents.add(a.id);
+    partitions.agentRemoved(a.id);
     allocator.removeAgent(a.id);
     for (FrameworkEntry f : registry.frameworks.values()) {
       if (f.connected) {

@@ -34,10 +34,15 @@ final class TaskRouter {
 
   private final MasterActor master;
   private final Registry registry;
+  private PartitionTracker partitions;
 
   TaskRouter(MasterActor master, Registry registry) {
     this.master = master;
     this.registry = registry;
+  }
+
+  void partitions(PartitionTracker value) {
+    partitions = value;
   }
 
   // ------------------------------------------------------------------ accept
@@ -184,14 +189,20 @@ final class TaskRouter {
       for (TaskEntry t : f.tasks.values()) {
         sendReconciled(f, t.status);
       }
+      for (TaskEntry t : partitions.unreachableTasks(f.id)) {
+        sendReconciled(f, t.status);
+      }
       return;
     }
     boolean partitionAware = f.info.has(Capability.PARTITION_AWARE);
     for (SchedulerCall.ReconcileTask rt : call.tasks()) {
       TaskEntry t = f.tasks.get(rt.taskId());
       AgentId agent = rt.agentId().orElse(null);
+      Optional<TaskEntry> away = t == null ? partitions.unreachableTask(f.id, rt.taskId()) : Optional.empty();
       if (t != null) {
         sendReconciled(f, t.status);
+      } else if (away.isPresent()) {
+        sendReconciled(f, away.get().status);
       } else if (agent != null && registry.unreachableAgents.contains(agent)) {
         update(f, master.masterStatus(rt.taskId(), partitionAware ? TaskState.UNREACHABLE : TaskState.LOST,
             agent, Reason.REASON_RECONCILIATION, "Reconciliation: agent " + agent + " is unreachable"));
@@ -217,7 +228,11 @@ final class TaskRouter {
   void statusUpdate(Address from, AgentMessage.StatusUpdate u) {
     TaskStatus status = u.status();
     FrameworkEntry f = registry.frameworks.get(u.frameworkId());
-    AgentEntry a = registry.agentAt(from).orElse(null);
+    Optional<AgentEntry> known = registry.agentAt(from);
+    if (partitions.statusUpdate(from, known, u)) {
+      return;
+    }
+    AgentEntry a = known.orElse(null);
     if (a == null) {
       LOG.warn("status update for task {} from {}, which is no registered agent; asking it to shut down",
           status.taskId(), from);
@@ -279,10 +294,11 @@ final class TaskRouter {
   }
 
   /** Takes in a task an agent reports when re-registering. */
-  void adopt(FrameworkEntry f, AgentEntry a, TaskInfo task, TaskState state) {
+  TaskEntry adopt(FrameworkEntry f, AgentEntry a, TaskInfo task, TaskState state) {
     TaskEntry t = new TaskEntry(f.id, task, master.masterStatus(task.taskId(), state, a.id, null, null));
     f.tasks.put(task.taskId(), t);
     a.tasks.put(t.key(), t);
+    return t;
   }
 
   private void update(FrameworkEntry f, TaskStatus status) {

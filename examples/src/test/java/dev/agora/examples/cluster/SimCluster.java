@@ -28,18 +28,22 @@ import java.util.concurrent.CompletableFuture;
 final class SimCluster implements AutoCloseable {
   final Simulation sim;
   final FaultInjectingTransport transport;
-  final Master master;
+  Master master;
+  final AccountingAllocator accounting = new AccountingAllocator();
   final List<Agent> agents = new ArrayList<>();
   final List<SimulatedContainerizer> containerizers = new ArrayList<>();
   final List<EventLoop> agentLoops = new ArrayList<>();
   private final Path workDir;
   private int frameworks;
+  private int restarts;
+  private final List<String> addresses = new ArrayList<>();
+  private final List<AgentInfo> infos = new ArrayList<>();
 
   SimCluster(long seed, Path workDir, Master.Builder extra) {
     this.sim = new Simulation(seed);
     this.workDir = workDir;
     this.transport = new FaultInjectingTransport(new InProcessTransport(), sim.random());
-    this.master = extra.transport(transport).allocator(HierarchicalAllocator.builder().build())
+    this.master = extra.transport(transport).allocator(accounting.wrap(HierarchicalAllocator.builder().build()))
         .loop(sim.newLoop("master")).id("sim").build().start();
     sim.runUntilIdle();
   }
@@ -52,8 +56,11 @@ final class SimCluster implements AutoCloseable {
     int n = agents.size();
     SimulatedContainerizer c = new SimulatedContainerizer();
     EventLoop loop = sim.newLoop("agent-" + n);
+    AgentInfo info = new AgentInfo("host" + n, Resources.parse(resources));
+    infos.add(info);
+    addresses.add("agent-" + n);
     Agent agent = Agent.builder().transport(transport).address(Address.of("agent-" + n)).master(master.address())
-        .info(new AgentInfo("host" + n, Resources.parse(resources))).containerizer(c)
+        .info(info).containerizer(c)
         .workDir(workDir.resolve("agent-" + n)).loop(loop).random(sim.random()).build().start();
     agents.add(agent);
     containerizers.add(c);
@@ -62,7 +69,49 @@ final class SimCluster implements AutoCloseable {
     return agent;
   }
 
-  SchedulerDriver subscribe(FrameworkInfo info, RecordingScheduler scheduler) {
+  /**
+   * Stops the master and starts a new one at the same address with empty books (no durable
+   * registry): agents re-register and frameworks re-subscribe. The allocator books restart too.
+   */
+  void restartMaster(int generation) {
+    master.close();
+    sim.runUntilIdle();
+    master = Master.builder().transport(transport).allocator(accounting.wrap(HierarchicalAllocator.builder().build()))
+        .loop(sim.newLoop("master-" + generation)).id("sim" + generation).build().start();
+    sim.runUntilIdle();
+  }
+
+  /** The current address of agent {@code i} (a restarted agent has a new one). */
+  String agentAddress(int i) {
+    return addresses.get(i);
+  }
+
+  /**
+   * Simulates a crash of agent {@code i}: its loop stops dead (no close, so its containers keep
+   * running and its checkpoint stays as it was).
+   */
+  void crashAgent(int i) {
+    agentLoops.get(i).shutdown();
+  }
+
+  /**
+   * Starts a new agent process in place of agent {@code i}, on the same work directory and the
+   * same (simulated) containers, at a new address as a restarted process would have.
+   */
+  Agent restartAgent(int i, java.util.function.UnaryOperator<Agent.Builder> extra) {
+    restarts++;
+    EventLoop loop = sim.newLoop("agent-" + i + "-r" + restarts);
+    Agent agent = extra.apply(Agent.builder().transport(transport).address(Address.of("agent-" + i + "-r" + restarts))
+        .master(master.address()).info(infos.get(i)).containerizer(containerizers.get(i))
+        .workDir(workDir.resolve("agent-" + i)).loop(loop).random(sim.random())).build().start();
+    agents.set(i, agent);
+    agentLoops.set(i, loop);
+    addresses.set(i, "agent-" + i + "-r" + restarts);
+    sim.runUntilIdle();
+    return agent;
+  }
+
+  SchedulerDriver subscribe(FrameworkInfo info, dev.agora.core.framework.Scheduler scheduler) {
     SchedulerDriver driver = SchedulerDriver.builder().transport(transport)
         .address(Address.of("framework-" + frameworks++)).master(master.address()).framework(info)
         .scheduler(scheduler).loop(sim.newLoop("framework-" + frameworks)).start();
