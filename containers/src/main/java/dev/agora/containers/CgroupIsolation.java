@@ -171,8 +171,13 @@ final class CgroupIsolation implements Isolation {
     }
 
     @Override
-    public Process top() {
-      return top;
+    public ProcessHandle top() {
+      return top.toHandle();
+    }
+
+    @Override
+    public Optional<Process> child() {
+      return Optional.of(top);
     }
 
     @Override

@@ -6,7 +6,10 @@ import dev.agora.core.container.ContainerStatus;
 import dev.agora.core.container.ContainerTermination;
 import dev.agora.core.container.ResourceUsage;
 import java.time.Duration;
+import dev.agora.core.container.Containerizer;
+import dev.agora.core.container.RecoverableContainer;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -100,8 +103,8 @@ final class ContainerRuntime {
       return CompletableFuture.failedStage(new IllegalStateException("containerizer is closed"));
     }
     ContainerId id = config.containerId();
-    ProcessContainer container =
-        new ProcessContainer(config, markerName, markerPrefix + id.value(), scheduler, this::onEnded);
+    ProcessContainer container = new ProcessContainer(config, scheduler, this::onEnded);
+    String markerValue = markerPrefix + id.value();
     containers.compute(id, (k, old) -> {
       if (old != null && !old.hasEnded()) {
         throw new IllegalArgumentException("container id '" + id + "' is already in use");
@@ -112,13 +115,66 @@ final class ContainerRuntime {
       container.destroy(Duration.ZERO);
     }
     try {
-      scheduler.execute(() -> container.start(isolation));
+      scheduler.execute(() -> container.start(isolation, markerName, markerValue));
     } catch (RejectedExecutionException e) {
       container.destroy(Duration.ZERO);
-      container.start(isolation); // ends it at once as destroyed, without starting a process
+      container.start(isolation, markerName, markerValue); // ends it at once as destroyed, without starting a process
       return CompletableFuture.failedStage(new IllegalStateException("containerizer is closed"));
     }
     return container.launched.minimalCompletionStage();
+  }
+
+  /**
+   * Re-adopts the containers of a previous run whose processes the isolation finds again
+   * ({@link Isolation#reattach}), on a containerizer thread; see {@link Containerizer#recover}.
+   * One whose id is in use here already, or that the isolation does not find, is left out.
+   */
+  CompletionStage<Set<ContainerId>> recover(List<RecoverableContainer> wanted) {
+    Objects.requireNonNull(wanted, "wanted");
+    List<RecoverableContainer> copy = List.copyOf(wanted);
+    CompletableFuture<Set<ContainerId>> result = new CompletableFuture<>();
+    try {
+      scheduler.execute(() -> {
+        Set<ContainerId> found = new LinkedHashSet<>();
+        for (RecoverableContainer c : copy) {
+          try {
+            if (reattach(c)) {
+              found.add(c.containerId());
+            }
+          } catch (RuntimeException e) {
+            LOG.warn("container {}: cannot re-adopt pid {}: {}", c.containerId(), c.pid(), e.toString());
+          }
+        }
+        LOG.info("recovered {} of {} container(s)", found.size(), copy.size());
+        result.complete(found);
+      });
+    } catch (RejectedExecutionException e) {
+      result.completeExceptionally(new IllegalStateException("containerizer is closed"));
+    }
+    return result.minimalCompletionStage();
+  }
+
+  private boolean reattach(RecoverableContainer wanted) {
+    ContainerId id = wanted.containerId();
+    if (closed.get()) {
+      return false;
+    }
+    Optional<Isolation.Processes> found = isolation.reattach(wanted.config(), wanted.pid(), markerName);
+    if (found.isEmpty()) {
+      return false;
+    }
+    ProcessContainer container = ProcessContainer.recovered(wanted.config(), found.get(), scheduler, this::onEnded);
+    containers.compute(id, (k, old) -> {
+      if (old != null && !old.hasEnded()) { // launched meanwhile, though recover comes before launches
+        throw new IllegalArgumentException("container id '" + id + "' is already in use");
+      }
+      return container;
+    });
+    container.watch();
+    if (closed.get()) { // close() may have missed it: end it here
+      container.destroy(Duration.ZERO);
+    }
+    return true;
   }
 
   CompletionStage<ContainerTermination> termination(ContainerId id) {
@@ -199,6 +255,19 @@ final class ContainerRuntime {
         containers.remove(oldest.id, oldest);
       }
     }
+  }
+
+  /**
+   * Whether {@code markerValue}, a marker variable's value as some runtime gave it (its JVM's
+   * pid, its instance number, the container id, joined by '.'), names container {@code id}.
+   */
+  static boolean marks(String markerValue, ContainerId id) {
+    String suffix = "." + id.value();
+    if (!markerValue.endsWith(suffix)) {
+      return false;
+    }
+    String prefix = markerValue.substring(0, markerValue.length() - suffix.length());
+    return prefix.matches("[0-9]+\\.[0-9]+");
   }
 
   /** Daemon threads named {@code prefix-N}. */

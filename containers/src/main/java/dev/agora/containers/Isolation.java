@@ -27,6 +27,22 @@ interface Isolation {
       throws IOException, InterruptedException;
 
   /**
+   * Finds again the processes of a container that a previous run of the agent launched with this
+   * isolation (the agent restarted; the container may still run), for
+   * {@link dev.agora.core.container.Containerizer#recover}. Only a live process {@code pid} that is
+   * provably the container's top process is taken: it carries {@code markerName} with a value that
+   * {@link ContainerRuntime#marks names} {@code config.containerId()}, so a reused pid never is.
+   * The top process found is not a child of this JVM: {@link Processes#child()} is empty.
+   *
+   * <p>The default finds nothing (the isolation cannot recover). On the containerizer's threads.
+   *
+   * @return the container's processes, or empty if it is gone or {@code pid} is another process
+   */
+  default Optional<Processes> reattach(ContainerConfig config, long pid, String markerName) {
+    return Optional.empty();
+  }
+
+  /**
    * Periodic chores (retrying cgroup removals that the kernel refused); on the containerizer's
    * watcher. Must not block for long.
    */
@@ -34,8 +50,14 @@ interface Isolation {
 
   /** The live processes of one container, found again at every call. */
   interface Processes {
-    /** The top process, a child of this JVM. */
-    Process top();
+    /** The top process: a child of this JVM, or one re-adopted by {@link Isolation#reattach}. */
+    ProcessHandle top();
+
+    /**
+     * The top process as a child of this JVM, whose exit status is known; empty for a process
+     * re-adopted by {@link Isolation#reattach} (a previous run of the agent started it).
+     */
+    Optional<Process> child();
 
     /**
      * SIGTERM to every process of the container ({@code force == false}), or SIGKILL to all of

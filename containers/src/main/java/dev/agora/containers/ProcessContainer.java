@@ -33,9 +33,14 @@ import org.slf4j.LoggerFactory;
  * are guarded by {@code this}; no lock is held while signalling, reading {@code /proc} or
  * completing a future, so callbacks of the futures never run under it.
  *
- * <p>Invariants: {@code state} only moves forward; {@code process} is set exactly when leaving
- * LAUNCHING for RUNNING; the termination completes once, after the top process has been reaped
- * and no process of the container is left; {@code destroyRequested} never goes back to false.
+ * <p>A container that a previous run of the agent launched is re-adopted ({@link #recovered}) in
+ * RUNNING; its top process is no child of this JVM, so its exit status is unknown: its termination
+ * has neither exit code nor signal.
+ *
+ * <p>Invariants: {@code state} only moves forward; {@code processes} is set exactly when leaving
+ * LAUNCHING for RUNNING (or at once, for a re-adopted container); the termination completes once,
+ * after the top process has exited (been reaped, if our child) and no process of the container is
+ * left; {@code destroyRequested} never goes back to false.
  */
 final class ProcessContainer {
   private static final Logger LOG = LoggerFactory.getLogger(ProcessContainer.class);
@@ -47,8 +52,6 @@ final class ProcessContainer {
 
   final ContainerId id;
   final ContainerConfig config;
-  private final String markerName;
-  private final String markerValue;
   private final ScheduledExecutorService scheduler;
   private final Consumer<ProcessContainer> onEnded;
 
@@ -57,7 +60,6 @@ final class ProcessContainer {
 
   // Guarded by this.
   private State state = State.LAUNCHING;
-  private Process process;
   private Isolation.Processes processes;
   private ContainerTermination.Limitation limitation;
   private boolean destroyRequested;
@@ -67,16 +69,9 @@ final class ProcessContainer {
   private boolean killing;
   private ScheduledFuture<?> poller;
 
-  ProcessContainer(
-      ContainerConfig config,
-      String markerName,
-      String markerValue,
-      ScheduledExecutorService scheduler,
-      Consumer<ProcessContainer> onEnded) {
+  ProcessContainer(ContainerConfig config, ScheduledExecutorService scheduler, Consumer<ProcessContainer> onEnded) {
     this.id = config.containerId();
     this.config = config;
-    this.markerName = markerName;
-    this.markerValue = markerValue;
     this.scheduler = scheduler;
     this.onEnded = onEnded;
   }
@@ -85,8 +80,33 @@ final class ProcessContainer {
     return state == State.ENDED;
   }
 
-  /** Starts the top process; on the scheduler. */
-  void start(Isolation isolation) {
+  /**
+   * A container that a previous run of the agent launched, whose processes {@code isolation}
+   * found again ({@link Isolation#reattach}): RUNNING at once, and watched like one launched here
+   * from {@link #watch()} on, which completes its launch with the top process's pid.
+   */
+  static ProcessContainer recovered(ContainerConfig config, Isolation.Processes found,
+      ScheduledExecutorService scheduler, Consumer<ProcessContainer> onEnded) {
+    ProcessContainer c = new ProcessContainer(config, scheduler, onEnded);
+    synchronized (c) {
+      c.processes = found;
+      c.state = State.RUNNING;
+    }
+    LOG.info("container {}: re-adopted pid {}", c.id, found.top().pid());
+    return c;
+  }
+
+  /** Starts watching a {@link #recovered} container; once, after it is registered. */
+  void watch() {
+    Isolation.Processes running;
+    synchronized (this) {
+      running = processes;
+    }
+    watch(running);
+  }
+
+  /** Starts the top process, marked with {@code markerName=markerValue}; on the scheduler. */
+  void start(Isolation isolation, String markerName, String markerValue) {
     synchronized (this) {
       if (state != State.LAUNCHING) {
         throw new IllegalStateException("container " + id + " started twice (state " + state + ")");
@@ -107,20 +127,26 @@ final class ProcessContainer {
       endWithoutProcess(new IOException("Failed to launch container " + id + ": " + e.getMessage(), e), false);
       return;
     }
-    Process p = started.top();
     Duration grace;
     synchronized (this) {
-      process = p;
       processes = started;
       state = State.RUNNING;
       grace = destroyRequested ? graceDuringLaunch : null;
     }
-    LOG.info("container {}: started pid {}", id, p.pid());
-    p.onExit().whenCompleteAsync((ignored, error) -> onTopExit(), this::runOnScheduler);
-    launched.complete(new ContainerStatus(id, p.pid()));
+    LOG.info("container {}: started pid {}", id, started.top().pid());
+    watch(started);
     if (grace != null) {
       beginDestroy(grace);
     }
+  }
+
+  /** Watches the top process for its exit and completes the launch; once RUNNING. */
+  private void watch(Isolation.Processes running) {
+    // A child's exit comes once it is reaped (its exit status known); another process's is polled.
+    CompletableFuture<?> exit = running.child().<CompletableFuture<?>>map(Process::onExit)
+        .orElseGet(() -> running.top().onExit());
+    exit.whenCompleteAsync((ignored, error) -> onTopExit(), this::runOnScheduler);
+    launched.complete(new ContainerStatus(id, running.top().pid()));
   }
 
   /**
@@ -243,7 +269,12 @@ final class ProcessContainer {
         state = State.ENDING;
       }
     }
-    LOG.info("container {}: top process exited with {}", id, process.exitValue());
+    Optional<Process> child = processes.child();
+    if (child.isPresent()) {
+      LOG.info("container {}: top process exited with {}", id, child.get().exitValue());
+    } else {
+      LOG.info("container {}: re-adopted top process {} exited", id, processes.top().pid());
+    }
     kill(); // what it left behind does not outlive it, even within a grace period
     startPolling();
   }
@@ -309,9 +340,14 @@ final class ProcessContainer {
       if (limitation == null && last.isPresent()) {
         limitation = last.get();
       }
-      termination = limitation != null
-          ? limited(id, process.exitValue(), limitation)
-          : termination(id, process.exitValue(), destroyedBeforeExit && limitation == null);
+      Optional<Integer> exitValue = processes.child().map(Process::exitValue);
+      if (exitValue.isEmpty()) {
+        termination = unknownStatus(id, destroyedBeforeExit && limitation == null, Optional.ofNullable(limitation));
+      } else if (limitation != null) {
+        termination = limited(id, exitValue.get(), limitation);
+      } else {
+        termination = termination(id, exitValue.get(), destroyedBeforeExit);
+      }
     }
     LOG.info("container {}: ended: {}{}", id, termination.message(), termination.destroyed() ? " (destroyed)" : "");
     terminated.complete(termination);
@@ -330,6 +366,18 @@ final class ProcessContainer {
         id, OptionalInt.empty(), OptionalInt.empty(), destroyed, Optional.empty(),
         destroyed ? "Container destroyed while launching" : "Container launch failed: " + cause.getMessage()));
     onEnded.accept(this);
+  }
+
+  /**
+   * The termination of a re-adopted container, whose exit status is unknown (its top process was
+   * no child of this JVM): neither exit code nor signal.
+   */
+  static ContainerTermination unknownStatus(ContainerId id, boolean destroyed,
+      Optional<ContainerTermination.Limitation> limitation) {
+    String message = limitation.map(ContainerTermination.Limitation::message)
+        .orElse(destroyed ? "Command destroyed after the agent restarted"
+            : "Command exited after the agent restarted; its exit status is unknown");
+    return new ContainerTermination(id, OptionalInt.empty(), OptionalInt.empty(), destroyed, limitation, message);
   }
 
   /** The termination of a container killed for hitting a limit: not destroyed, with the limitation. */

@@ -5,9 +5,11 @@ import dev.agora.core.container.ContainerId;
 import dev.agora.core.container.ContainerStatus;
 import dev.agora.core.container.ContainerTermination;
 import dev.agora.core.container.Containerizer;
+import dev.agora.core.container.RecoverableContainer;
 import dev.agora.core.container.ResourceUsage;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -138,6 +140,20 @@ public final class ProcessContainerizer implements Containerizer {
   @Override
   public Optional<ResourceUsage> usage(ContainerId id) {
     return runtime.usage(id);
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>A container is re-adopted if its recorded pid still runs, leads its own session, and
+   * carries the marker variable {@value #MARKER} naming this container id (so a reused pid is never
+   * taken for it). Its processes are found again by session and marker, and it is watched through
+   * {@code /proc} and {@link ProcessHandle#onExit()}, since it is not a child of this process.
+   * After {@link #close()}, completes exceptionally with {@link IllegalStateException}.
+   */
+  @Override
+  public CompletionStage<Set<ContainerId>> recover(List<RecoverableContainer> containers) {
+    return runtime.recover(containers);
   }
 
   @Override

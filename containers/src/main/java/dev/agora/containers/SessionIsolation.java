@@ -44,7 +44,30 @@ final class SessionIsolation implements Isolation {
       p.destroyForcibly(); // nothing else runs yet
       throw e;
     }
-    return new Session(p, markerName + "=" + markerValue);
+    return new Session(p.toHandle(), Optional.of(p), markerName + "=" + markerValue);
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Here: {@code pid} runs, leads its own session (as every container's top process does once
+   * {@code setsid} has run), and carries the marker naming the container. Its members are found
+   * again by that session and marker.
+   */
+  @Override
+  public Optional<Processes> reattach(ContainerConfig config, long pid, String markerName) {
+    Optional<ProcessTable.Stat> stat = table.stat(pid);
+    if (pid <= 1 || stat.isEmpty() || !stat.get().running() || stat.get().session() != pid) {
+      LOG.info("container {}: pid {} is gone (or leads no session)", config.containerId(), pid);
+      return Optional.empty();
+    }
+    Optional<String> value = table.environmentValue(pid, markerName);
+    if (value.isEmpty() || !ContainerRuntime.marks(value.get(), config.containerId())) {
+      LOG.info("container {}: pid {} is another process now", config.containerId(), pid);
+      return Optional.empty();
+    }
+    return ProcessHandle.of(pid)
+        .map(handle -> new Session(handle, Optional.empty(), markerName + "=" + value.get()));
   }
 
   /**
@@ -66,25 +89,33 @@ final class SessionIsolation implements Isolation {
   }
 
   private final class Session implements Processes {
-    private final Process top;
+    private final ProcessHandle top;
+    private final Optional<Process> child;
     private final String marker;
     private final java.util.concurrent.atomic.AtomicLong peak = new java.util.concurrent.atomic.AtomicLong();
 
-    Session(Process top, String marker) {
+    Session(ProcessHandle top, Optional<Process> child, String marker) {
       this.top = top;
+      this.child = child;
       this.marker = marker;
     }
 
     @Override
-    public Process top() {
+    public ProcessHandle top() {
       return top;
+    }
+
+    @Override
+    public Optional<Process> child() {
+      return child;
     }
 
     private List<ProcessHandle> members() {
       List<ProcessHandle> members = new ArrayList<>(table.members(top.pid(), marker));
-      ProcessHandle handle = top.toHandle();
-      if (handle.isAlive() && !members.contains(handle)) {
-        members.add(handle); // our child: it may not have started its session yet
+      // Our child may not have started its session yet; a re-adopted top process leads its session
+      // already, so the table finds it (and, unlike isAlive, never counts it alive as a zombie).
+      if (child.isPresent() && child.get().isAlive() && !members.contains(top)) {
+        members.add(top);
       }
       return members;
     }
