@@ -46,7 +46,8 @@ import org.slf4j.LoggerFactory;
  * period freezes the cgroup, SIGKILLs everything in it and thaws it; once nothing is left the
  * cgroups are removed. At {@link Builder#build()} every cgroup under the hierarchy is such an
  * orphan of an earlier run (a crashed agent): its processes are killed and it is removed. Give each
- * agent on a host its own {@link Builder#hierarchy}.
+ * agent on a host its own {@link Builder#hierarchy}. So {@link #recover} keeps the default and
+ * re-adopts nothing: a restarted agent reports the tasks of its earlier run as ended.
  *
  * <p>Exit status. The top process is {@code unshare}, which passes on the task's exit status; a
  * task killed by SIGKILL is reported by util-linux 2.38's {@code unshare} as status 1, so a

@@ -29,6 +29,29 @@ class InternalsTest {
   }
 
   @Test
+  void aMarkerNamesOnlyItsOwnContainer() {
+    assertThat(ContainerRuntime.marks("123.4.t1", new ContainerId("t1"))).isTrue();
+    assertThat(ContainerRuntime.marks("123.4.a.t1", new ContainerId("a.t1"))).isTrue();
+    assertThat(ContainerRuntime.marks("123.4.a.t1", new ContainerId("t1"))).isFalse();
+    assertThat(ContainerRuntime.marks("123.4.xt1", new ContainerId("t1"))).isFalse();
+    assertThat(ContainerRuntime.marks("x.4.t1", new ContainerId("t1"))).isFalse();
+    assertThat(ContainerRuntime.marks("t1", new ContainerId("t1"))).isFalse();
+  }
+
+  @Test
+  void aReadoptedContainerHasNoExitStatus() {
+    ContainerTermination exited = ProcessContainer.unknownStatus(new ContainerId("c"), false, Optional.empty());
+    assertThat(exited.exitCode()).isEmpty();
+    assertThat(exited.signal()).isEmpty();
+    assertThat(exited.destroyed()).isFalse();
+    assertThat(exited.message()).contains("exit status is unknown");
+    ContainerTermination destroyed = ProcessContainer.unknownStatus(new ContainerId("c"), true, Optional.empty());
+    assertThat(destroyed.destroyed()).isTrue();
+    assertThat(destroyed.exitCode()).isEmpty();
+    assertThat(destroyed.signal()).isEmpty();
+  }
+
+  @Test
   void shellCommandRunsThroughBinSh() {
     assertThat(Launcher.argv(CommandInfo.shell("echo hi; exit 2"))).containsExactly("/bin/sh", "-c", "echo hi; exit 2");
   }

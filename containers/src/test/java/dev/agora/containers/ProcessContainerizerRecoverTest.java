@@ -1,6 +1,7 @@
 package dev.agora.containers;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.agora.core.container.ContainerConfig;
 import dev.agora.core.container.ContainerId;
@@ -75,6 +76,34 @@ class ProcessContainerizerRecoverTest {
       assertThat(t.destroyed()).isFalse();
       assertThat(t.exitCode()).isEmpty();
       assertThat(t.message()).contains("exit status is unknown");
+    }
+  }
+
+  @Test
+  void anIdInUseIsNotReadoptedAndCloseEndsReadoptedContainers() throws Exception {
+    ContainerConfig c = config("twice", "sleep 1000 & sleep 1000");
+    long pid;
+    List<ProcessHandle> tree;
+    try (ProcessContainerizer first = ProcessContainerizer.builder().build();
+        ProcessContainerizer second = ProcessContainerizer.builder().build()) {
+      pid = first.launch(c).toCompletableFuture().get(10, TimeUnit.SECONDS).pid();
+      assertThat(first.recover(List.of(new RecoverableContainer(c, pid))).toCompletableFuture()
+          .get(10, TimeUnit.SECONDS)).isEmpty(); // its own, running: the id is in use
+      assertThat(first.termination(c.containerId()).toCompletableFuture().isDone()).isFalse();
+
+      assertThat(second.recover(List.of(new RecoverableContainer(c, pid))).toCompletableFuture()
+          .get(10, TimeUnit.SECONDS)).containsExactly(c.containerId());
+      await().atMost(Duration.ofSeconds(10)).until(
+          () -> second.usage(c.containerId()).orElseThrow().processes() >= 2); // the shell and its sleeps
+      tree = ProcessHandle.of(pid).orElseThrow().descendants().toList();
+      second.close();
+      assertThat(ProcessRecoveryCheck.running(pid)).isFalse();
+      assertThat(tree).isNotEmpty().noneMatch(p -> ProcessRecoveryCheck.running(p.pid()));
+      ContainerTermination t = second.termination(c.containerId()).toCompletableFuture().get(1, TimeUnit.SECONDS);
+      assertThat(t.destroyed()).isTrue();
+      assertThat(t.exitCode()).isEmpty();
+      assertThat(second.recover(List.of(new RecoverableContainer(c, pid))).toCompletableFuture())
+          .failsWithin(Duration.ofSeconds(1));
     }
   }
 
