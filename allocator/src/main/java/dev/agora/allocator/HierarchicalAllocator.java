@@ -79,6 +79,12 @@ public final class HierarchicalAllocator implements Allocator {
   private final Supplier<? extends Sorter> sorterFactory;
   private final Sorter roleSorter;
   private final Map<String, Sorter> frameworkSorters = new HashMap<>();
+  /**
+   * The pool each framework sorter was last given: sorters are brought up to {@link #clusterTotal}
+   * lazily (when a cycle uses them), so that adding an agent costs O(1) sorter updates, not one
+   * per role.
+   */
+  private final Map<String, Resources> sorterTotals = new HashMap<>();
   private final Map<String, Set<String>> roleMembers = new HashMap<>();
   private final Map<FrameworkId, FrameworkState> frameworks = new HashMap<>();
   private final Map<String, FrameworkState> byClient = new HashMap<>();
@@ -159,6 +165,7 @@ public final class HierarchicalAllocator implements Allocator {
       return;
     }
     byClient.remove(fw.client);
+    clearFilters(fw);
     for (String role : new ArrayList<>(fw.allocations.keySet())) {
       for (Map.Entry<AgentId, Resources> e : new ArrayList<>(fw.allocations.get(role).entrySet())) {
         unallocate(fw, role, agents.get(e.getKey()), e.getValue());
@@ -231,7 +238,7 @@ public final class HierarchicalAllocator implements Allocator {
     checkRoles(roles);
     FrameworkState fw = frameworks.get(id);
     if (fw != null) {
-      fw.filters.clear();
+      clearFilters(fw);
       fw.suppressed.removeAll(subscribed(fw, roles));
       refreshActivation(fw);
     }
@@ -251,11 +258,9 @@ public final class HierarchicalAllocator implements Allocator {
     }
     AgentState agent = new AgentState(id, total);
     agents.put(id, agent);
-    clusterTotal = clusterTotal.add(DrfSorter.quantities(total));
-    roleSorter.addTotal(total);
-    for (Sorter s : frameworkSorters.values()) {
-      s.addTotal(total);
-    }
+    Resources quantities = DrfSorter.quantities(total);
+    clusterTotal = clusterTotal.add(quantities);
+    roleSorter.addTotal(quantities);
     for (Map.Entry<FrameworkId, Resources> e : new TreeMap<>(used).entrySet()) {
       Resources r = clampToFree(agent, e.getKey(), e.getValue());
       if (r.isEmpty()) {
@@ -289,15 +294,12 @@ public final class HierarchicalAllocator implements Allocator {
           }
         }
       }
-      fw.filters.remove(id);
+      fw.filteredAgents.remove(id);
     }
     orphans.values().removeIf(byAgent -> byAgent.remove(id) != null && byAgent.isEmpty());
     agents.remove(id);
     clusterTotal = clusterTotal.subtract(DrfSorter.quantities(agent.total));
     roleSorter.removeTotal(agent.total);
-    for (Sorter s : frameworkSorters.values()) {
-      s.removeTotal(agent.total);
-    }
   }
 
   // ---------------------------------------------------------------- resources
@@ -323,13 +325,16 @@ public final class HierarchicalAllocator implements Allocator {
       if (remaining.isEmpty()) {
         break;
       }
-      Resources part = fw.allocation(role, agentId).intersect(remaining);
+      Resources held = fw.allocation(role, agentId);
+      // Keep the very object when the role holds it all (the usual decline), so that the agent's
+      // free resources and the filter are that object and the next cycle matches by identity.
+      Resources part = held.contains(remaining) ? remaining : held.intersect(remaining);
       if (part.isEmpty()) {
         continue;
       }
       unallocate(fw, role, agent, part);
-      remaining = remaining.subtract(part);
-      recovered = recovered.add(part);
+      remaining = part == remaining ? Resources.EMPTY : remaining.subtract(part);
+      recovered = recovered.isEmpty() ? part : recovered.add(part);
       if (!fw.subscribes(role) && !fw.allocations.containsKey(role)) {
         untrack(fw, role);
       }
@@ -338,7 +343,8 @@ public final class HierarchicalAllocator implements Allocator {
       long nanos = filters.get().refuse().compareTo(Duration.ofNanos(MAX_FILTER_NANOS)) > 0
           ? MAX_FILTER_NANOS
           : filters.get().refuse().toNanos();
-      fw.addFilter(agentId, new OfferFilter(recovered, clock.nanoTime() + nanos));
+      agent.addFilter(fw.client, new OfferFilter(recovered, clock.nanoTime() + nanos));
+      fw.addFilteredAgent(agentId);
     }
     assert agent.consistent();
   }
@@ -365,32 +371,46 @@ public final class HierarchicalAllocator implements Allocator {
     List<Allocation> result = new ArrayList<>();
     long now = clock.nanoTime();
     for (AgentState agent : agents.values()) {
-      if (agent.free().isEmpty()) {
-        continue;
-      }
-      for (String role : roleSorter.sort()) {
-        Resources available = agent.free().allocatableTo(role);
-        if (available.isEmpty() || !minAllocatable.allows(available)) {
-          continue;
-        }
-        for (String client : frameworkSorters.get(role).sort()) {
-          FrameworkState fw = byClient.get(client);
-          if (fw.isFiltered(agent.id, available, now)) {
-            continue;
-          }
-          allocate(fw, role, agent, available);
-          result.add(new Allocation(fw.id, role, agent.id, available));
-          break; // nothing allocatable to this role is left on the agent
-        }
-        if (agent.free().isEmpty()) {
-          break;
-        }
+      // Each pass gives one role what it may take of the agent; a role's allocation reorders the
+      // role sorter, so the next pass starts over. Passes end when nothing is left or taken.
+      while (!agent.free().isEmpty() && roleSorter.visit(role -> allocateRole(agent, role, now, result))) {
+        // next pass
       }
     }
     if (LOG.isDebugEnabled()) {
       LOG.debug("allocation cycle handed out {} offers over {} agents", result.size(), agents.size());
     }
     return result;
+  }
+
+  /** Offers what {@code role} may take of the agent to its first framework that wants it; whether one took it. */
+  private boolean allocateRole(AgentState agent, String role, long now, List<Allocation> result) {
+    Resources available = agent.free().allocatableTo(role);
+    if (available.isEmpty() || !minAllocatable.allows(available)) {
+      return false;
+    }
+    Sorter sorter = frameworkSorter(role);
+    return sorter.visit(client -> {
+      if (agent.isFiltered(client, available, now)) {
+        return false;
+      }
+      FrameworkState fw = byClient.get(client);
+      allocate(fw, role, agent, available);
+      result.add(new Allocation(fw.id, role, agent.id, available));
+      return true;
+    });
+  }
+
+  /** The framework sorter of a tracked role, its pool brought up to the cluster total first. */
+  private Sorter frameworkSorter(String role) {
+    Sorter s = frameworkSorters.get(role);
+    Resources synced = sorterTotals.get(role);
+    if (synced != clusterTotal) {
+      s.removeTotal(synced);
+      s.addTotal(clusterTotal);
+      sorterTotals.put(role, clusterTotal);
+    }
+    return s;
   }
 
   // ---------------------------------------------------------------- views for tests and operators
@@ -509,6 +529,7 @@ public final class HierarchicalAllocator implements Allocator {
       Sorter s = newSorter();
       s.addTotal(clusterTotal);
       frameworkSorters.put(role, s);
+      sorterTotals.put(role, clusterTotal);
       roleSorter.add(role);
     }
     if (members.add(fw.client)) {
@@ -529,6 +550,7 @@ public final class HierarchicalAllocator implements Allocator {
     if (members.isEmpty()) {
       roleMembers.remove(role);
       frameworkSorters.remove(role);
+      sorterTotals.remove(role);
       roleSorter.remove(role);
     }
   }
@@ -547,15 +569,17 @@ public final class HierarchicalAllocator implements Allocator {
   private void allocate(FrameworkState fw, String role, AgentState agent, Resources resources) {
     agent.allocate(resources);
     fw.add(role, agent.id, resources);
-    roleSorter.allocated(role, resources);
-    frameworkSorters.get(role).allocated(fw.client, resources);
+    Resources q = DrfSorter.quantities(resources); // once, not once per sorter
+    roleSorter.allocated(role, q);
+    frameworkSorters.get(role).allocated(fw.client, q);
   }
 
   private void unallocate(FrameworkState fw, String role, AgentState agent, Resources resources) {
     fw.subtract(role, agent.id, resources);
     agent.release(resources);
-    roleSorter.unallocated(role, resources);
-    frameworkSorters.get(role).unallocated(fw.client, resources);
+    Resources q = DrfSorter.quantities(resources);
+    roleSorter.unallocated(role, q);
+    frameworkSorters.get(role).unallocated(fw.client, q);
   }
 
   /**
@@ -584,8 +608,9 @@ public final class HierarchicalAllocator implements Allocator {
       allocate(fw, role, agent, r);
     } else {
       fw.add(role, agent.id, r);
-      roleSorter.allocated(role, r);
-      frameworkSorters.get(role).allocated(fw.client, r);
+      Resources q = DrfSorter.quantities(r);
+      roleSorter.allocated(role, q);
+      frameworkSorters.get(role).allocated(fw.client, q);
     }
   }
 
@@ -632,6 +657,16 @@ public final class HierarchicalAllocator implements Allocator {
     for (String role : roles) {
       Roles.check(role);
     }
+  }
+
+  private void clearFilters(FrameworkState fw) {
+    for (AgentId agentId : fw.filteredAgents) {
+      AgentState agent = agents.get(agentId);
+      if (agent != null) {
+        agent.filters.remove(fw.client);
+      }
+    }
+    fw.filteredAgents.clear();
   }
 
   private boolean checkAgents() {
