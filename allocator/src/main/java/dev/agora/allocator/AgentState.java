@@ -17,7 +17,7 @@ import java.util.Map;
  */
 final class AgentState {
   final AgentId id;
-  final Resources total;
+  Resources total;
   private Resources free;
   /**
    * Decline filters on this agent by framework (sorter client). Kept on the agent, not the
@@ -54,6 +54,17 @@ final class AgentState {
    */
   void release(Resources resources) {
     free = free.isEmpty() ? resources : free.add(resources);
+  }
+
+  /**
+   * Replaces {@code from} by {@code to} (same quantities, other reservations) in the total and,
+   * if {@code free}, in the free resources (else they stay allocated).
+   */
+  void convert(Resources from, Resources to, boolean isFree) {
+    total = total.subtract(from).add(to);
+    if (isFree) {
+      free = free.subtract(from).add(to);
+    }
   }
 
   void addFilter(String client, OfferFilter filter) {

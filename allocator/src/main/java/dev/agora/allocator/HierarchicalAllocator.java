@@ -2,6 +2,9 @@ package dev.agora.allocator;
 
 import dev.agora.core.allocation.Allocation;
 import dev.agora.core.allocation.Allocator;
+import dev.agora.core.allocation.Explanation;
+import dev.agora.core.allocation.Quota;
+import dev.agora.core.allocation.RoleInfo;
 import dev.agora.core.allocation.Sorter;
 import dev.agora.core.model.AgentId;
 import dev.agora.core.model.AgentInfo;
@@ -14,6 +17,8 @@ import dev.agora.core.runtime.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -92,6 +97,10 @@ public final class HierarchicalAllocator implements Allocator {
   /** What frameworks not (yet) added use on agents, from {@link #addAgent}. */
   private final Map<FrameworkId, Map<AgentId, Resources>> orphans = new HashMap<>();
   private Resources clusterTotal = Resources.EMPTY;
+  private final QuotaTracker quota = new QuotaTracker();
+  private final Map<String, Double> weights = new TreeMap<>();
+  /** During {@link #allocate()} with quota: the unreserved free quantities of the cluster. */
+  private Resources cycleFree = Resources.EMPTY;
   private Clock clock;
 
   private HierarchicalAllocator(Builder b) {
@@ -363,6 +372,205 @@ public final class HierarchicalAllocator implements Allocator {
       checked.put(role, w);
     }
     checked.forEach(roleSorter::updateWeight);
+    this.weights.putAll(checked);
+  }
+
+  @Override
+  public Map<String, Double> weights() {
+    return Collections.unmodifiableMap(new TreeMap<>(weights));
+  }
+
+  @Override
+  public void updateQuota(String role, Quota newQuota) {
+    requireInitialized();
+    Roles.check(role);
+    Objects.requireNonNull(newQuota, "quota");
+    if (role.equals(Resources.UNRESERVED)) {
+      throw new IllegalArgumentException("role '*' cannot have a quota");
+    }
+    if (!clusterTotal.contains(newQuota.guarantee())) {
+      LOG.warn("quota guarantee {} of role {} exceeds the cluster's {}; accepted, met as the cluster grows",
+          newQuota.guarantee(), role, clusterTotal);
+    }
+    Map<String, Resources> byRole = new HashMap<>();
+    for (String r : roleMembers.keySet()) {
+      byRole.put(r, roleSorter.allocation(r));
+    }
+    quota.set(role, newQuota, byRole);
+  }
+
+  @Override
+  public Map<String, Quota> quotas() {
+    return quota.quotas();
+  }
+
+  @Override
+  public List<RoleInfo> roles() {
+    TreeSet<String> names = new TreeSet<>(roleMembers.keySet());
+    names.addAll(weights.keySet());
+    names.addAll(quota.quotas().keySet());
+    Map<String, Resources> reserved = new HashMap<>();
+    for (AgentState agent : agents.values()) {
+      for (String r : agent.total.reservationRoles()) {
+        names.add(r);
+        reserved.merge(r, agent.total.reservedTo(r), Resources::add);
+      }
+    }
+    List<RoleInfo> out = new ArrayList<>();
+    for (String role : names) {
+      Resources allocated = Resources.EMPTY;
+      for (String r : roleMembers.keySet()) {
+        if (Roles.isSelfOrAncestor(role, r)) {
+          allocated = allocated.add(roleSorter.allocation(r));
+        }
+      }
+      List<String> members = new ArrayList<>(roleMembers.getOrDefault(role, Set.of()));
+      Collections.sort(members);
+      out.add(new RoleInfo(role, weights.getOrDefault(role, 1.0), quota.quota(role), allocated,
+          reserved.getOrDefault(role, Resources.EMPTY), dominantShare(allocated), members));
+    }
+    return out;
+  }
+
+  private double dominantShare(Resources allocated) {
+    double share = 0;
+    for (String name : allocated.names()) {
+      long total = clusterTotal.scalarMillis(name);
+      if (total > 0) {
+        share = Math.max(share, allocated.scalarMillis(name) / (double) total);
+      }
+    }
+    return share;
+  }
+
+  @Override
+  public void updateAvailable(AgentId agentId, Resources from, Resources to) {
+    requireInitialized();
+    AgentState agent = requireAgent(agentId);
+    checkConversion(from, to);
+    if (!agent.free().contains(from)) {
+      throw new IllegalArgumentException("cannot convert " + from + " on agent " + agentId
+          + ": only " + agent.free() + " is free there");
+    }
+    agent.convert(from, to, true);
+  }
+
+  @Override
+  public void updateAllocation(FrameworkId frameworkId, AgentId agentId, Resources from, Resources to) {
+    requireInitialized();
+    AgentState agent = requireAgent(agentId);
+    checkConversion(from, to);
+    FrameworkState fw = frameworks.get(frameworkId);
+    if (fw == null) {
+      throw new IllegalArgumentException("unknown framework " + frameworkId);
+    }
+    for (String role : fw.allocations.keySet()) {
+      Resources held = fw.allocation(role, agentId);
+      if (held.contains(from)) {
+        fw.subtract(role, agentId, from);
+        fw.add(role, agentId, to);
+        agent.convert(from, to, false);
+        return;
+      }
+    }
+    throw new IllegalArgumentException("framework " + frameworkId + " does not hold " + from
+        + " on agent " + agentId + " in one role");
+  }
+
+  private AgentState requireAgent(AgentId agentId) {
+    AgentState agent = agents.get(Objects.requireNonNull(agentId, "agentId"));
+    if (agent == null) {
+      throw new IllegalArgumentException("unknown agent " + agentId);
+    }
+    return agent;
+  }
+
+  private static void checkConversion(Resources from, Resources to) {
+    Objects.requireNonNull(from, "from");
+    Objects.requireNonNull(to, "to");
+    if (from.isEmpty()) {
+      throw new IllegalArgumentException("nothing to convert: " + from);
+    }
+    if (!from.unreserveAll().equals(to.unreserveAll())) {
+      throw new IllegalArgumentException("cannot convert " + from + " into " + to + ": the quantities differ");
+    }
+  }
+
+  @Override
+  public Explanation explain(FrameworkId frameworkId) {
+    requireInitialized();
+    FrameworkState fw = frameworks.get(frameworkId);
+    if (fw == null) {
+      return new Explanation(frameworkId, false, List.of());
+    }
+    long now = clock.nanoTime();
+    Resources free = quota.anyUnmet() ? clusterFree() : Resources.EMPTY;
+    List<Explanation.RoleExplanation> out = new ArrayList<>();
+    for (String role : fw.info.roles()) {
+      Map<Explanation.Reason, Integer> counts = new EnumMap<>(Explanation.Reason.class);
+      for (AgentState agent : agents.values()) {
+        counts.merge(reason(fw, role, agent, now, free), 1, Integer::sum);
+      }
+      out.add(new Explanation.RoleExplanation(role, counts));
+    }
+    return new Explanation(frameworkId, true, out);
+  }
+
+  private Explanation.Reason reason(FrameworkState fw, String role, AgentState agent, long now, Resources free) {
+    if (!fw.active) {
+      return Explanation.Reason.FRAMEWORK_INACTIVE;
+    }
+    if (fw.suppressed.contains(role)) {
+      return Explanation.Reason.SUPPRESSED;
+    }
+    Resources available = agent.free().allocatableTo(role);
+    if (available.isEmpty()) {
+      return Explanation.Reason.NOTHING_FREE;
+    }
+    Resources limited = Caps.cap(available, quota.limitHeadroom(role));
+    if (limited.isEmpty() || limited != available && !minAllocatable.allows(limited)) {
+      return Explanation.Reason.QUOTA_LIMIT;
+    }
+    Resources headroomed = Caps.cap(limited, headroomCaps(role, free));
+    if (headroomed.isEmpty() || headroomed != limited && !minAllocatable.allows(headroomed)) {
+      return Explanation.Reason.QUOTA_HEADROOM;
+    }
+    if (!minAllocatable.allows(headroomed)) {
+      return Explanation.Reason.BELOW_MINIMUM_ALLOCATABLE;
+    }
+    if (agent.isFiltered(fw.client, headroomed, now)) {
+      return Explanation.Reason.FILTERED;
+    }
+    return Explanation.Reason.OFFERABLE;
+  }
+
+  /** The unreserved free scalar quantities of the whole cluster. */
+  private Resources clusterFree() {
+    Resources sum = Resources.EMPTY;
+    for (AgentState agent : agents.values()) {
+      if (!agent.free().isEmpty()) {
+        sum = sum.add(DrfSorter.quantities(agent.free().unreserved()));
+      }
+    }
+    return sum;
+  }
+
+  /**
+   * Caps that keep the headroom owed to unmet guarantees: for each name other roles are owed,
+   * what is free beyond the headroom, plus what {@code role}'s own guarantee still lacks.
+   */
+  private Map<String, Long> headroomCaps(String role, Resources free) {
+    if (!quota.anyUnmet()) {
+      return Map.of();
+    }
+    Resources required = quota.required();
+    Resources own = quota.unmetGuarantee(role);
+    Map<String, Long> caps = new HashMap<>();
+    for (String name : required.names()) {
+      long surplus = Math.max(0, free.scalarMillis(name) - required.scalarMillis(name));
+      caps.put(name, surplus + own.scalarMillis(name));
+    }
+    return caps;
   }
 
   @Override
@@ -370,13 +578,23 @@ public final class HierarchicalAllocator implements Allocator {
     requireInitialized();
     List<Allocation> result = new ArrayList<>();
     long now = clock.nanoTime();
+    boolean quotas = !quota.isEmpty();
+    if (quotas) {
+      cycleFree = clusterFree();
+    }
     for (AgentState agent : agents.values()) {
-      // Each pass gives one role what it may take of the agent; a role's allocation reorders the
-      // role sorter, so the next pass starts over. Passes end when nothing is left or taken.
+      // First the roles still short of their guarantee, then every role. Each pass gives one role
+      // what it may take of the agent; a role's allocation reorders the role sorter, so the next
+      // pass starts over. Passes end when nothing is left or taken.
+      while (quotas && quota.anyUnmet() && !agent.free().isEmpty()
+          && roleSorter.visit(role -> quota.hasUnmetGuarantee(role) && allocateRole(agent, role, now, result))) {
+        // next pass
+      }
       while (!agent.free().isEmpty() && roleSorter.visit(role -> allocateRole(agent, role, now, result))) {
         // next pass
       }
     }
+    cycleFree = Resources.EMPTY;
     if (LOG.isDebugEnabled()) {
       LOG.debug("allocation cycle handed out {} offers over {} agents", result.size(), agents.size());
     }
@@ -385,18 +603,32 @@ public final class HierarchicalAllocator implements Allocator {
 
   /** Offers what {@code role} may take of the agent to its first framework that wants it; whether one took it. */
   private boolean allocateRole(AgentState agent, String role, long now, List<Allocation> result) {
-    Resources available = agent.free().allocatableTo(role);
-    if (available.isEmpty() || !minAllocatable.allows(available)) {
+    Resources free = agent.free().allocatableTo(role);
+    if (free.isEmpty()) {
       return false;
     }
+    Resources available = free;
+    if (!quota.isEmpty()) {
+      available = Caps.cap(Caps.cap(free, quota.limitHeadroom(role)), headroomCaps(role, cycleFree));
+      if (available.isEmpty()) {
+        return false;
+      }
+    }
+    if (!minAllocatable.allows(available)) {
+      return false;
+    }
+    Resources offered = available;
     Sorter sorter = frameworkSorter(role);
     return sorter.visit(client -> {
-      if (agent.isFiltered(client, available, now)) {
+      if (agent.isFiltered(client, offered, now)) {
         return false;
       }
       FrameworkState fw = byClient.get(client);
-      allocate(fw, role, agent, available);
-      result.add(new Allocation(fw.id, role, agent.id, available));
+      allocate(fw, role, agent, offered);
+      if (!quota.isEmpty()) {
+        cycleFree = cycleFree.subtractUpTo(DrfSorter.quantities(offered.unreserved()));
+      }
+      result.add(new Allocation(fw.id, role, agent.id, offered));
       return true;
     });
   }
@@ -486,6 +718,7 @@ public final class HierarchicalAllocator implements Allocator {
     if (!total.equals(clusterTotal)) {
       throw new IllegalStateException("cluster total " + clusterTotal + " != sum of agents " + total);
     }
+    quota.check(roleSums);
     for (Map.Entry<String, Set<String>> e : roleMembers.entrySet()) {
       String role = e.getKey();
       if (e.getValue().isEmpty() || !roleSorter.contains(role)) {
@@ -572,6 +805,7 @@ public final class HierarchicalAllocator implements Allocator {
     Resources q = DrfSorter.quantities(resources); // once, not once per sorter
     roleSorter.allocated(role, q);
     frameworkSorters.get(role).allocated(fw.client, q);
+    quota.allocated(role, q);
   }
 
   private void unallocate(FrameworkState fw, String role, AgentState agent, Resources resources) {
@@ -580,6 +814,7 @@ public final class HierarchicalAllocator implements Allocator {
     Resources q = DrfSorter.quantities(resources);
     roleSorter.unallocated(role, q);
     frameworkSorters.get(role).unallocated(fw.client, q);
+    quota.unallocated(role, q);
   }
 
   /**
@@ -611,6 +846,7 @@ public final class HierarchicalAllocator implements Allocator {
       Resources q = DrfSorter.quantities(r);
       roleSorter.allocated(role, q);
       frameworkSorters.get(role).allocated(fw.client, q);
+      quota.allocated(role, q);
     }
   }
 
