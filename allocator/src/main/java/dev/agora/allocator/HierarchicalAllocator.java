@@ -21,6 +21,8 @@ import java.util.Collections;
 import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -101,6 +103,8 @@ public final class HierarchicalAllocator implements Allocator {
   private final Map<String, Double> weights = new TreeMap<>();
   /** During {@link #allocate()} with quota: the unreserved free quantities of the cluster. */
   private Resources cycleFree = Resources.EMPTY;
+  /** During {@link #allocate()}: roles deactivated in the role sorter for being at their limit. */
+  private final List<String> saturated = new ArrayList<>();
   private Clock clock;
 
   private HierarchicalAllocator(Builder b) {
@@ -579,26 +583,65 @@ public final class HierarchicalAllocator implements Allocator {
     List<Allocation> result = new ArrayList<>();
     long now = clock.nanoTime();
     boolean quotas = !quota.isEmpty();
+    Set<String> unmetOrder = Set.of();
     if (quotas) {
       cycleFree = clusterFree();
-    }
-    for (AgentState agent : agents.values()) {
-      // First the roles still short of their guarantee, then every role. Each pass gives one role
-      // what it may take of the agent; a role's allocation reorders the role sorter, so the next
-      // pass starts over. Passes end when nothing is left or taken.
-      while (quotas && quota.anyUnmet() && !agent.free().isEmpty()
-          && roleSorter.visit(role -> quota.hasUnmetGuarantee(role) && allocateRole(agent, role, now, result))) {
-        // next pass
+      for (String role : roleMembers.keySet()) {
+        saturateIfAtLimit(role);
       }
-      while (!agent.free().isEmpty() && roleSorter.visit(role -> allocateRole(agent, role, now, result))) {
-        // next pass
+      if (quota.anyUnmet()) {
+        unmetOrder = new LinkedHashSet<>();
+        for (String role : roleSorter.sort()) {
+          if (quota.hasUnmetGuarantee(role)) {
+            unmetOrder.add(role);
+          }
+        }
       }
     }
-    cycleFree = Resources.EMPTY;
+    try {
+      for (AgentState agent : agents.values()) {
+        // Stage 1: roles still short of their guarantee, in the role order at the cycle's start
+        // (a guarantee once met stays met within the cycle).
+        for (Iterator<String> it = unmetOrder.iterator(); it.hasNext() && !agent.free().isEmpty(); ) {
+          String role = it.next();
+          if (!quota.hasUnmetGuarantee(role) || !roleSorter.contains(role)) {
+            it.remove(); // met (or gone) for the rest of the cycle
+          } else {
+            allocateRole(agent, role, now, result);
+          }
+        }
+        // Stage 2: every role. Each pass gives one role what it may take of the agent; a role's
+        // allocation reorders the role sorter, so the next pass starts over. Passes end when
+        // nothing is left or taken.
+        while (!agent.free().isEmpty() && roleSorter.visit(role -> allocateRole(agent, role, now, result))) {
+          // next pass
+        }
+      }
+    } finally {
+      for (String role : saturated) {
+        if (roleSorter.contains(role)) {
+          roleSorter.activate(role);
+        }
+      }
+      saturated.clear();
+      cycleFree = Resources.EMPTY;
+    }
     if (LOG.isDebugEnabled()) {
       LOG.debug("allocation cycle handed out {} offers over {} agents", result.size(), agents.size());
     }
     return result;
+  }
+
+  /**
+   * Leaves a role out of the rest of this cycle's role order if its quota limits (or its
+   * ancestors') leave no room for any minimum allocatable offer, so that a cycle does not visit
+   * saturated roles on every agent.
+   */
+  private void saturateIfAtLimit(String role) {
+    if (minAllocatable.impossibleUnder(quota.limitHeadroom(role)) && roleSorter.contains(role)) {
+      roleSorter.deactivate(role);
+      saturated.add(role);
+    }
   }
 
   /** Offers what {@code role} may take of the agent to its first framework that wants it; whether one took it. */
@@ -627,6 +670,7 @@ public final class HierarchicalAllocator implements Allocator {
       allocate(fw, role, agent, offered);
       if (!quota.isEmpty()) {
         cycleFree = cycleFree.subtractUpTo(DrfSorter.quantities(offered.unreserved()));
+        saturateIfAtLimit(role); // allowed: the role visitor returns true right after
       }
       result.add(new Allocation(fw.id, role, agent.id, offered));
       return true;
