@@ -63,6 +63,7 @@ final class MasterActor implements MessageHandler {
   private final Settings settings;
   private final Registry registry = new Registry();
   private final TaskRouter tasks;
+  private final ResourceOperations resourceOperations;
   private Endpoint endpoint;
   private boolean leading;
   private boolean allocationPending;
@@ -79,6 +80,7 @@ final class MasterActor implements MessageHandler {
     this.allocator = allocator;
     this.settings = settings;
     this.tasks = new TaskRouter(this, registry);
+    this.resourceOperations = new ResourceOperations(this, registry);
   }
 
   Address address() {
@@ -91,6 +93,21 @@ final class MasterActor implements MessageHandler {
 
   Allocator allocator() {
     return allocator;
+  }
+
+  ResourceOperations resourceOperations() {
+    return resourceOperations;
+  }
+
+  boolean isLeading() {
+    return leading;
+  }
+
+  /** Rescinds every outstanding offer on the agent (its resources go back to the allocator). */
+  void rescindAgentOffers(AgentEntry agent) {
+    for (OfferEntry o : new ArrayList<>(agent.offers)) {
+      rescind(o);
+    }
   }
 
   void bind() {
