@@ -584,6 +584,9 @@ public final class HierarchicalAllocator implements Allocator {
     long now = clock.nanoTime();
     boolean quotas = !quota.isEmpty();
     Set<String> unmetOrder = Set.of();
+    if (quotas && !anyFree()) {
+      return result; // nothing to hand out: skip the per-cycle quota preparation
+    }
     if (quotas) {
       cycleFree = clusterFree();
       for (String role : roleMembers.keySet()) {
@@ -630,6 +633,15 @@ public final class HierarchicalAllocator implements Allocator {
       LOG.debug("allocation cycle handed out {} offers over {} agents", result.size(), agents.size());
     }
     return result;
+  }
+
+  private boolean anyFree() {
+    for (AgentState agent : agents.values()) {
+      if (!agent.free().isEmpty()) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /**

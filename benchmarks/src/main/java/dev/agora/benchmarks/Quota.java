@@ -22,8 +22,9 @@ import org.openjdk.jmh.annotations.State;
 /**
  * Mirrors Mesos's {@code HierarchicalAllocator_BENCHMARK_Test.LargeAndSmallQuota}: {@code
  * frameworks} roles, each with one framework and a quota, over {@code agents} agents {@code
- * cpus:2;mem:2048;disk:2048}. Half the roles have a "large" quota (two agents' worth), half a
- * "small" one (a quarter of an agent); together they ask less than the cluster holds.
+ * cpus:2;mem:2048;disk:2048}. Half the roles have a "large" quota (one and a half agents' worth),
+ * half a "small" one (a quarter of an agent); together they ask less than the cluster holds
+ * (5,250 of 6,000 cpus).
  *
  * <ul>
  *   <li>{@code addFrameworks}: adding all frameworks to the allocator holding agents and quotas;
@@ -35,7 +36,7 @@ import org.openjdk.jmh.annotations.State;
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 public class Quota {
   static final Resources AGENT = Resources.parse("cpus:2;mem:2048;disk:2048");
-  static final Resources LARGE = Resources.parse("cpus:4;mem:4096");
+  static final Resources LARGE = Resources.parse("cpus:3;mem:3072");
   static final Resources SMALL = Resources.parse("cpus:0.5;mem:512");
 
   static String role(int i) {
