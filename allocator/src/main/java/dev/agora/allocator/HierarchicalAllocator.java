@@ -584,8 +584,8 @@ public final class HierarchicalAllocator implements Allocator {
     long now = clock.nanoTime();
     boolean quotas = !quota.isEmpty();
     Set<String> unmetOrder = Set.of();
-    if (quotas && !anyFree()) {
-      return result; // nothing to hand out: skip the per-cycle quota preparation
+    if (quotas && !anyAllocatable()) {
+      return result; // nothing worth offering: skip the per-cycle quota preparation
     }
     if (quotas) {
       cycleFree = clusterFree();
@@ -635,9 +635,10 @@ public final class HierarchicalAllocator implements Allocator {
     return result;
   }
 
-  private boolean anyFree() {
+  /** Whether some agent's free resources reach the minimum allocatable (else no role could be offered anything). */
+  private boolean anyAllocatable() {
     for (AgentState agent : agents.values()) {
-      if (!agent.free().isEmpty()) {
+      if (!agent.free().isEmpty() && minAllocatable.allows(agent.free())) {
         return true;
       }
     }
