@@ -30,7 +30,7 @@ import net.jqwik.api.constraints.IntRange;
 import net.jqwik.api.constraints.Size;
 
 /** Quota properties over random clusters and event sequences. */
-class QuotaProperties {
+class QuotaPropertiesTest {
   private static final String[] ROLES = {"a", "a/x", "b", "c"};
   private static final String[] AGENTS = {"cpus:4;mem:4096", "cpus:2;mem:1024;cpus(a):1", "cpus:8;mem:512;disk:10"};
 
