@@ -25,7 +25,7 @@ final class FrameworkState {
   FrameworkInfo info;
   boolean active;
   final Set<String> suppressed = new HashSet<>();
-  /** Role to agent to resources; sorted so that recovery visits roles in a fixed order. */
+  /** Role to agent to resources; roles sorted so that recovery visits them in a fixed order. */
   final Map<String, Map<AgentId, Resources>> allocations = new TreeMap<>();
   /** The agents whose {@link AgentState#filters} hold filters of this framework (maybe expired). */
   final Set<AgentId> filteredAgents = new HashSet<>();
@@ -52,7 +52,7 @@ final class FrameworkState {
   }
 
   void add(String role, AgentId agent, Resources resources) {
-    allocations.computeIfAbsent(role, r -> new TreeMap<>()).merge(agent, resources, Resources::add);
+    allocations.computeIfAbsent(role, r -> new HashMap<>()).merge(agent, resources, Resources::add);
   }
 
   void subtract(String role, AgentId agent, Resources resources) {
