@@ -2,18 +2,29 @@ package dev.agora.allocator;
 
 import dev.agora.core.model.AgentId;
 import dev.agora.core.model.Resources;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
 
 /**
  * What the allocator knows of one agent. Mutable; confined to the allocator's thread.
  *
- * <p>Invariant: {@code allocated + free == total}; {@code allocated} is the sum of every
- * framework's allocation on this agent plus what frameworks not yet added use here.
+ * <p>Invariant: {@code allocated + free == total} ({@code allocated} is derived: {@code total -
+ * free}); {@code allocated} is the sum of every framework's allocation on this agent plus what
+ * frameworks not yet added use here (checked by the allocator's invariant check).
  */
 final class AgentState {
   final AgentId id;
-  final Resources total;
-  private Resources allocated = Resources.EMPTY;
+  Resources total;
   private Resources free;
+  /**
+   * Decline filters on this agent by framework (sorter client). Kept on the agent, not the
+   * framework, so that a cycle pays one lookup per framework it considers, and none at all on an
+   * agent without filters.
+   */
+  final Map<String, List<OfferFilter>> filters = new HashMap<>();
 
   AgentState(AgentId id, Resources total) {
     this.id = id;
@@ -21,8 +32,9 @@ final class AgentState {
     this.free = total;
   }
 
+  /** {@code total - free}, computed on demand (only checks and views need it). */
   Resources allocated() {
-    return allocated;
+    return total.subtract(free);
   }
 
   Resources free() {
@@ -31,18 +43,60 @@ final class AgentState {
 
   /** Moves {@code resources} from free to allocated; they must be free. */
   void allocate(Resources resources) {
-    free = free.subtract(resources);
-    allocated = allocated.add(resources);
+    // Identity fast path: a cycle usually hands out all that is free, as the very object.
+    free = resources == free ? Resources.EMPTY : free.subtract(resources);
   }
 
-  /** Moves {@code resources} from allocated to free; they must be allocated. */
+  /**
+   * Moves {@code resources} from allocated to free; they must be allocated. When nothing was
+   * free, the free resources become the very object given back, so that a decline filter made
+   * from it matches the next offer by identity.
+   */
   void release(Resources resources) {
-    allocated = allocated.subtract(resources);
-    free = free.add(resources);
+    free = free.isEmpty() ? resources : free.add(resources);
   }
 
-  /** Whether {@code allocated + free == total}. */
+  /**
+   * Replaces {@code from} by {@code to} (same quantities, other reservations) in the total and,
+   * if {@code free}, in the free resources (else they stay allocated).
+   */
+  void convert(Resources from, Resources to, boolean isFree) {
+    total = total.subtract(from).add(to);
+    if (isFree) {
+      free = free.subtract(from).add(to);
+    }
+  }
+
+  void addFilter(String client, OfferFilter filter) {
+    filters.computeIfAbsent(client, c -> new ArrayList<>(1)).add(filter);
+  }
+
+  /** Whether a live filter of {@code client} holds back {@code offered}; drops expired filters. */
+  boolean isFiltered(String client, Resources offered, long nowNanos) {
+    if (filters.isEmpty()) {
+      return false;
+    }
+    List<OfferFilter> list = filters.get(client);
+    if (list == null) {
+      return false;
+    }
+    boolean blocked = false;
+    for (Iterator<OfferFilter> it = list.iterator(); it.hasNext(); ) {
+      OfferFilter f = it.next();
+      if (!f.activeAt(nowNanos)) {
+        it.remove();
+      } else if (!blocked && (f.resources() == offered || f.resources().contains(offered))) {
+        blocked = true;
+      }
+    }
+    if (list.isEmpty()) {
+      filters.remove(client);
+    }
+    return blocked;
+  }
+
+  /** Whether {@code free} fits in {@code total}, so that {@code allocated + free == total}. */
   boolean consistent() {
-    return allocated.add(free).equals(total);
+    return total.contains(free);
   }
 }

@@ -9,6 +9,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
+import java.util.function.Predicate;
 
 /**
  * Weighted Dominant Resource Fairness (Ghodsi et al., NSDI 2011) over the clients of one level.
@@ -176,6 +177,30 @@ final class DrfSorter implements Sorter {
 
   @Override
   public List<String> sort() {
+    refresh();
+    if (snapshot == null) {
+      List<String> names = new ArrayList<>(order.size());
+      for (Client c : order) {
+        names.add(c.name);
+      }
+      snapshot = Collections.unmodifiableList(names);
+    }
+    return snapshot;
+  }
+
+  @Override
+  public boolean visit(Predicate<String> visitor) {
+    refresh();
+    // Safe without a snapshot: the visitor changes the tree only when it then returns true.
+    for (Client c : order) {
+      if (visitor.test(c.name)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private void refresh() {
     if (sharesStale) {
       order.clear();
       for (Client c : clients.values()) {
@@ -187,14 +212,6 @@ final class DrfSorter implements Sorter {
       sharesStale = false;
       snapshot = null;
     }
-    if (snapshot == null) {
-      List<String> names = new ArrayList<>(order.size());
-      for (Client c : order) {
-        names.add(c.name);
-      }
-      snapshot = Collections.unmodifiableList(names);
-    }
-    return snapshot;
   }
 
   /** The client's weighted dominant share, or 0 for an unknown client. */
@@ -277,6 +294,6 @@ final class DrfSorter implements Sorter {
   /** The unreserved scalar quantities of {@code resources}. */
   static Resources quantities(Resources resources) {
     Resources scalars = resources.scalarsOnly();
-    return scalars.reservationRoles().isEmpty() ? scalars : scalars.unreserveAll();
+    return scalars.unreserved() == scalars ? scalars : scalars.unreserveAll();
   }
 }

@@ -4,11 +4,8 @@ import dev.agora.core.model.AgentId;
 import dev.agora.core.model.FrameworkId;
 import dev.agora.core.model.FrameworkInfo;
 import dev.agora.core.model.Resources;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.Iterator;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -28,9 +25,10 @@ final class FrameworkState {
   FrameworkInfo info;
   boolean active;
   final Set<String> suppressed = new HashSet<>();
-  /** Role to agent to resources; sorted so that recovery visits roles in a fixed order. */
+  /** Role to agent to resources; roles sorted so that recovery visits them in a fixed order. */
   final Map<String, Map<AgentId, Resources>> allocations = new TreeMap<>();
-  final Map<AgentId, List<OfferFilter>> filters = new HashMap<>();
+  /** The agents whose {@link AgentState#filters} hold filters of this framework (maybe expired). */
+  final Set<AgentId> filteredAgents = new HashSet<>();
 
   FrameworkState(FrameworkId id, FrameworkInfo info, boolean active) {
     this.id = id;
@@ -54,7 +52,7 @@ final class FrameworkState {
   }
 
   void add(String role, AgentId agent, Resources resources) {
-    allocations.computeIfAbsent(role, r -> new TreeMap<>()).merge(agent, resources, Resources::add);
+    allocations.computeIfAbsent(role, r -> new HashMap<>()).merge(agent, resources, Resources::add);
   }
 
   void subtract(String role, AgentId agent, Resources resources) {
@@ -77,28 +75,8 @@ final class FrameworkState {
     return roles;
   }
 
-  void addFilter(AgentId agent, OfferFilter filter) {
-    filters.computeIfAbsent(agent, a -> new ArrayList<>(1)).add(filter);
-  }
-
-  /** Whether a live filter holds back {@code offered} on {@code agent}; drops expired filters. */
-  boolean isFiltered(AgentId agent, Resources offered, long nowNanos) {
-    List<OfferFilter> list = filters.get(agent);
-    if (list == null) {
-      return false;
-    }
-    boolean blocked = false;
-    for (Iterator<OfferFilter> it = list.iterator(); it.hasNext(); ) {
-      OfferFilter f = it.next();
-      if (!f.activeAt(nowNanos)) {
-        it.remove();
-      } else if (f.resources().contains(offered)) {
-        blocked = true;
-      }
-    }
-    if (list.isEmpty()) {
-      filters.remove(agent);
-    }
-    return blocked;
+  /** Records that the framework has decline filters on {@code agent} (they live in its {@link AgentState}). */
+  void addFilteredAgent(AgentId agent) {
+    filteredAgents.add(agent);
   }
 }

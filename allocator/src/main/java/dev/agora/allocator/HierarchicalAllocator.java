@@ -2,6 +2,9 @@ package dev.agora.allocator;
 
 import dev.agora.core.allocation.Allocation;
 import dev.agora.core.allocation.Allocator;
+import dev.agora.core.allocation.Explanation;
+import dev.agora.core.allocation.Quota;
+import dev.agora.core.allocation.RoleInfo;
 import dev.agora.core.allocation.Sorter;
 import dev.agora.core.model.AgentId;
 import dev.agora.core.model.AgentInfo;
@@ -14,8 +17,12 @@ import dev.agora.core.runtime.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -79,6 +86,12 @@ public final class HierarchicalAllocator implements Allocator {
   private final Supplier<? extends Sorter> sorterFactory;
   private final Sorter roleSorter;
   private final Map<String, Sorter> frameworkSorters = new HashMap<>();
+  /**
+   * The pool each framework sorter was last given: sorters are brought up to {@link #clusterTotal}
+   * lazily (when a cycle uses them), so that adding an agent costs O(1) sorter updates, not one
+   * per role.
+   */
+  private final Map<String, Resources> sorterTotals = new HashMap<>();
   private final Map<String, Set<String>> roleMembers = new HashMap<>();
   private final Map<FrameworkId, FrameworkState> frameworks = new HashMap<>();
   private final Map<String, FrameworkState> byClient = new HashMap<>();
@@ -86,6 +99,12 @@ public final class HierarchicalAllocator implements Allocator {
   /** What frameworks not (yet) added use on agents, from {@link #addAgent}. */
   private final Map<FrameworkId, Map<AgentId, Resources>> orphans = new HashMap<>();
   private Resources clusterTotal = Resources.EMPTY;
+  private final QuotaTracker quota = new QuotaTracker();
+  private final Map<String, Double> weights = new TreeMap<>();
+  /** During {@link #allocate()} with quota: the unreserved free quantities of the cluster. */
+  private Resources cycleFree = Resources.EMPTY;
+  /** During {@link #allocate()}: roles deactivated in the role sorter for being at their limit. */
+  private final List<String> saturated = new ArrayList<>();
   private Clock clock;
 
   private HierarchicalAllocator(Builder b) {
@@ -159,6 +178,7 @@ public final class HierarchicalAllocator implements Allocator {
       return;
     }
     byClient.remove(fw.client);
+    clearFilters(fw);
     for (String role : new ArrayList<>(fw.allocations.keySet())) {
       for (Map.Entry<AgentId, Resources> e : new ArrayList<>(fw.allocations.get(role).entrySet())) {
         unallocate(fw, role, agents.get(e.getKey()), e.getValue());
@@ -231,7 +251,7 @@ public final class HierarchicalAllocator implements Allocator {
     checkRoles(roles);
     FrameworkState fw = frameworks.get(id);
     if (fw != null) {
-      fw.filters.clear();
+      clearFilters(fw);
       fw.suppressed.removeAll(subscribed(fw, roles));
       refreshActivation(fw);
     }
@@ -251,11 +271,9 @@ public final class HierarchicalAllocator implements Allocator {
     }
     AgentState agent = new AgentState(id, total);
     agents.put(id, agent);
-    clusterTotal = clusterTotal.add(DrfSorter.quantities(total));
-    roleSorter.addTotal(total);
-    for (Sorter s : frameworkSorters.values()) {
-      s.addTotal(total);
-    }
+    Resources quantities = DrfSorter.quantities(total);
+    clusterTotal = clusterTotal.add(quantities);
+    roleSorter.addTotal(quantities);
     for (Map.Entry<FrameworkId, Resources> e : new TreeMap<>(used).entrySet()) {
       Resources r = clampToFree(agent, e.getKey(), e.getValue());
       if (r.isEmpty()) {
@@ -289,15 +307,12 @@ public final class HierarchicalAllocator implements Allocator {
           }
         }
       }
-      fw.filters.remove(id);
+      fw.filteredAgents.remove(id);
     }
     orphans.values().removeIf(byAgent -> byAgent.remove(id) != null && byAgent.isEmpty());
     agents.remove(id);
     clusterTotal = clusterTotal.subtract(DrfSorter.quantities(agent.total));
     roleSorter.removeTotal(agent.total);
-    for (Sorter s : frameworkSorters.values()) {
-      s.removeTotal(agent.total);
-    }
   }
 
   // ---------------------------------------------------------------- resources
@@ -323,13 +338,16 @@ public final class HierarchicalAllocator implements Allocator {
       if (remaining.isEmpty()) {
         break;
       }
-      Resources part = fw.allocation(role, agentId).intersect(remaining);
+      Resources held = fw.allocation(role, agentId);
+      // Keep the very object when the role holds it all (the usual decline), so that the agent's
+      // free resources and the filter are that object and the next cycle matches by identity.
+      Resources part = held.contains(remaining) ? remaining : held.intersect(remaining);
       if (part.isEmpty()) {
         continue;
       }
       unallocate(fw, role, agent, part);
-      remaining = remaining.subtract(part);
-      recovered = recovered.add(part);
+      remaining = part == remaining ? Resources.EMPTY : remaining.subtract(part);
+      recovered = recovered.isEmpty() ? part : recovered.add(part);
       if (!fw.subscribes(role) && !fw.allocations.containsKey(role)) {
         untrack(fw, role);
       }
@@ -338,7 +356,8 @@ public final class HierarchicalAllocator implements Allocator {
       long nanos = filters.get().refuse().compareTo(Duration.ofNanos(MAX_FILTER_NANOS)) > 0
           ? MAX_FILTER_NANOS
           : filters.get().refuse().toNanos();
-      fw.addFilter(agentId, new OfferFilter(recovered, clock.nanoTime() + nanos));
+      agent.addFilter(fw.client, new OfferFilter(recovered, clock.nanoTime() + nanos));
+      fw.addFilteredAgent(agentId);
     }
     assert agent.consistent();
   }
@@ -357,6 +376,205 @@ public final class HierarchicalAllocator implements Allocator {
       checked.put(role, w);
     }
     checked.forEach(roleSorter::updateWeight);
+    this.weights.putAll(checked);
+  }
+
+  @Override
+  public Map<String, Double> weights() {
+    return Collections.unmodifiableMap(new TreeMap<>(weights));
+  }
+
+  @Override
+  public void updateQuota(String role, Quota newQuota) {
+    requireInitialized();
+    Roles.check(role);
+    Objects.requireNonNull(newQuota, "quota");
+    if (role.equals(Resources.UNRESERVED)) {
+      throw new IllegalArgumentException("role '*' cannot have a quota");
+    }
+    if (!clusterTotal.contains(newQuota.guarantee())) {
+      LOG.warn("quota guarantee {} of role {} exceeds the cluster's {}; accepted, met as the cluster grows",
+          newQuota.guarantee(), role, clusterTotal);
+    }
+    Map<String, Resources> byRole = new HashMap<>();
+    for (String r : roleMembers.keySet()) {
+      byRole.put(r, roleSorter.allocation(r));
+    }
+    quota.set(role, newQuota, byRole);
+  }
+
+  @Override
+  public Map<String, Quota> quotas() {
+    return quota.quotas();
+  }
+
+  @Override
+  public List<RoleInfo> roles() {
+    TreeSet<String> names = new TreeSet<>(roleMembers.keySet());
+    names.addAll(weights.keySet());
+    names.addAll(quota.quotas().keySet());
+    Map<String, Resources> reserved = new HashMap<>();
+    for (AgentState agent : agents.values()) {
+      for (String r : agent.total.reservationRoles()) {
+        names.add(r);
+        reserved.merge(r, agent.total.reservedTo(r), Resources::add);
+      }
+    }
+    List<RoleInfo> out = new ArrayList<>();
+    for (String role : names) {
+      Resources allocated = Resources.EMPTY;
+      for (String r : roleMembers.keySet()) {
+        if (Roles.isSelfOrAncestor(role, r)) {
+          allocated = allocated.add(roleSorter.allocation(r));
+        }
+      }
+      List<String> members = new ArrayList<>(roleMembers.getOrDefault(role, Set.of()));
+      Collections.sort(members);
+      out.add(new RoleInfo(role, weights.getOrDefault(role, 1.0), quota.quota(role), allocated,
+          reserved.getOrDefault(role, Resources.EMPTY), dominantShare(allocated), members));
+    }
+    return out;
+  }
+
+  private double dominantShare(Resources allocated) {
+    double share = 0;
+    for (String name : allocated.names()) {
+      long total = clusterTotal.scalarMillis(name);
+      if (total > 0) {
+        share = Math.max(share, allocated.scalarMillis(name) / (double) total);
+      }
+    }
+    return share;
+  }
+
+  @Override
+  public void updateAvailable(AgentId agentId, Resources from, Resources to) {
+    requireInitialized();
+    AgentState agent = requireAgent(agentId);
+    checkConversion(from, to);
+    if (!agent.free().contains(from)) {
+      throw new IllegalArgumentException("cannot convert " + from + " on agent " + agentId
+          + ": only " + agent.free() + " is free there");
+    }
+    agent.convert(from, to, true);
+  }
+
+  @Override
+  public void updateAllocation(FrameworkId frameworkId, AgentId agentId, Resources from, Resources to) {
+    requireInitialized();
+    AgentState agent = requireAgent(agentId);
+    checkConversion(from, to);
+    FrameworkState fw = frameworks.get(frameworkId);
+    if (fw == null) {
+      throw new IllegalArgumentException("unknown framework " + frameworkId);
+    }
+    for (String role : fw.allocations.keySet()) {
+      Resources held = fw.allocation(role, agentId);
+      if (held.contains(from)) {
+        fw.subtract(role, agentId, from);
+        fw.add(role, agentId, to);
+        agent.convert(from, to, false);
+        return;
+      }
+    }
+    throw new IllegalArgumentException("framework " + frameworkId + " does not hold " + from
+        + " on agent " + agentId + " in one role");
+  }
+
+  private AgentState requireAgent(AgentId agentId) {
+    AgentState agent = agents.get(Objects.requireNonNull(agentId, "agentId"));
+    if (agent == null) {
+      throw new IllegalArgumentException("unknown agent " + agentId);
+    }
+    return agent;
+  }
+
+  private static void checkConversion(Resources from, Resources to) {
+    Objects.requireNonNull(from, "from");
+    Objects.requireNonNull(to, "to");
+    if (from.isEmpty()) {
+      throw new IllegalArgumentException("nothing to convert: " + from);
+    }
+    if (!from.unreserveAll().equals(to.unreserveAll())) {
+      throw new IllegalArgumentException("cannot convert " + from + " into " + to + ": the quantities differ");
+    }
+  }
+
+  @Override
+  public Explanation explain(FrameworkId frameworkId) {
+    requireInitialized();
+    FrameworkState fw = frameworks.get(frameworkId);
+    if (fw == null) {
+      return new Explanation(frameworkId, false, List.of());
+    }
+    long now = clock.nanoTime();
+    Resources free = quota.anyUnmet() ? clusterFree() : Resources.EMPTY;
+    List<Explanation.RoleExplanation> out = new ArrayList<>();
+    for (String role : fw.info.roles()) {
+      Map<Explanation.Reason, Integer> counts = new EnumMap<>(Explanation.Reason.class);
+      for (AgentState agent : agents.values()) {
+        counts.merge(reason(fw, role, agent, now, free), 1, Integer::sum);
+      }
+      out.add(new Explanation.RoleExplanation(role, counts));
+    }
+    return new Explanation(frameworkId, true, out);
+  }
+
+  private Explanation.Reason reason(FrameworkState fw, String role, AgentState agent, long now, Resources free) {
+    if (!fw.active) {
+      return Explanation.Reason.FRAMEWORK_INACTIVE;
+    }
+    if (fw.suppressed.contains(role)) {
+      return Explanation.Reason.SUPPRESSED;
+    }
+    Resources available = agent.free().allocatableTo(role);
+    if (available.isEmpty()) {
+      return Explanation.Reason.NOTHING_FREE;
+    }
+    Resources limited = Caps.cap(available, quota.limitHeadroom(role));
+    if (limited.isEmpty() || limited != available && !minAllocatable.allows(limited)) {
+      return Explanation.Reason.QUOTA_LIMIT;
+    }
+    Resources headroomed = Caps.cap(limited, headroomCaps(role, free));
+    if (headroomed.isEmpty() || headroomed != limited && !minAllocatable.allows(headroomed)) {
+      return Explanation.Reason.QUOTA_HEADROOM;
+    }
+    if (!minAllocatable.allows(headroomed)) {
+      return Explanation.Reason.BELOW_MINIMUM_ALLOCATABLE;
+    }
+    if (agent.isFiltered(fw.client, headroomed, now)) {
+      return Explanation.Reason.FILTERED;
+    }
+    return Explanation.Reason.OFFERABLE;
+  }
+
+  /** The unreserved free scalar quantities of the whole cluster. */
+  private Resources clusterFree() {
+    Resources sum = Resources.EMPTY;
+    for (AgentState agent : agents.values()) {
+      if (!agent.free().isEmpty()) {
+        sum = sum.add(DrfSorter.quantities(agent.free().unreserved()));
+      }
+    }
+    return sum;
+  }
+
+  /**
+   * Caps that keep the headroom owed to unmet guarantees: for each name other roles are owed,
+   * what is free beyond the headroom, plus what {@code role}'s own guarantee still lacks.
+   */
+  private Map<String, Long> headroomCaps(String role, Resources free) {
+    if (!quota.anyUnmet()) {
+      return Map.of();
+    }
+    Resources required = quota.required();
+    Resources own = quota.unmetGuarantee(role);
+    Map<String, Long> caps = new HashMap<>();
+    for (String name : required.names()) {
+      long surplus = Math.max(0, free.scalarMillis(name) - required.scalarMillis(name));
+      caps.put(name, surplus + own.scalarMillis(name));
+    }
+    return caps;
   }
 
   @Override
@@ -364,33 +582,124 @@ public final class HierarchicalAllocator implements Allocator {
     requireInitialized();
     List<Allocation> result = new ArrayList<>();
     long now = clock.nanoTime();
-    for (AgentState agent : agents.values()) {
-      if (agent.free().isEmpty()) {
-        continue;
+    boolean quotas = !quota.isEmpty();
+    Set<String> unmetOrder = Set.of();
+    if (quotas && !anyAllocatable()) {
+      return result; // nothing worth offering: skip the per-cycle quota preparation
+    }
+    if (quotas) {
+      cycleFree = clusterFree();
+      for (String role : roleMembers.keySet()) {
+        saturateIfAtLimit(role);
       }
-      for (String role : roleSorter.sort()) {
-        Resources available = agent.free().allocatableTo(role);
-        if (available.isEmpty() || !minAllocatable.allows(available)) {
-          continue;
-        }
-        for (String client : frameworkSorters.get(role).sort()) {
-          FrameworkState fw = byClient.get(client);
-          if (fw.isFiltered(agent.id, available, now)) {
-            continue;
+      if (quota.anyUnmet()) {
+        unmetOrder = new LinkedHashSet<>();
+        for (String role : roleSorter.sort()) {
+          if (quota.hasUnmetGuarantee(role)) {
+            unmetOrder.add(role);
           }
-          allocate(fw, role, agent, available);
-          result.add(new Allocation(fw.id, role, agent.id, available));
-          break; // nothing allocatable to this role is left on the agent
-        }
-        if (agent.free().isEmpty()) {
-          break;
         }
       }
+    }
+    try {
+      for (AgentState agent : agents.values()) {
+        // Stage 1: roles still short of their guarantee, in the role order at the cycle's start
+        // (a guarantee once met stays met within the cycle).
+        for (Iterator<String> it = unmetOrder.iterator(); it.hasNext() && !agent.free().isEmpty(); ) {
+          String role = it.next();
+          if (!quota.hasUnmetGuarantee(role) || !roleSorter.contains(role)) {
+            it.remove(); // met (or gone) for the rest of the cycle
+          } else {
+            allocateRole(agent, role, now, result);
+          }
+        }
+        // Stage 2: every role. Each pass gives one role what it may take of the agent; a role's
+        // allocation reorders the role sorter, so the next pass starts over. Passes end when
+        // nothing is left or taken.
+        while (!agent.free().isEmpty() && roleSorter.visit(role -> allocateRole(agent, role, now, result))) {
+          // next pass
+        }
+      }
+    } finally {
+      for (String role : saturated) {
+        if (roleSorter.contains(role)) {
+          roleSorter.activate(role);
+        }
+      }
+      saturated.clear();
+      cycleFree = Resources.EMPTY;
     }
     if (LOG.isDebugEnabled()) {
       LOG.debug("allocation cycle handed out {} offers over {} agents", result.size(), agents.size());
     }
     return result;
+  }
+
+  /** Whether some agent's free resources reach the minimum allocatable (else no role could be offered anything). */
+  private boolean anyAllocatable() {
+    for (AgentState agent : agents.values()) {
+      if (!agent.free().isEmpty() && minAllocatable.allows(agent.free())) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Leaves a role out of the rest of this cycle's role order if its quota limits (or its
+   * ancestors') leave no room for any minimum allocatable offer, so that a cycle does not visit
+   * saturated roles on every agent.
+   */
+  private void saturateIfAtLimit(String role) {
+    if (minAllocatable.impossibleUnder(quota.limitHeadroom(role)) && roleSorter.contains(role)) {
+      roleSorter.deactivate(role);
+      saturated.add(role);
+    }
+  }
+
+  /** Offers what {@code role} may take of the agent to its first framework that wants it; whether one took it. */
+  private boolean allocateRole(AgentState agent, String role, long now, List<Allocation> result) {
+    Resources free = agent.free().allocatableTo(role);
+    if (free.isEmpty()) {
+      return false;
+    }
+    Resources available = free;
+    if (!quota.isEmpty()) {
+      available = Caps.cap(Caps.cap(free, quota.limitHeadroom(role)), headroomCaps(role, cycleFree));
+      if (available.isEmpty()) {
+        return false;
+      }
+    }
+    if (!minAllocatable.allows(available)) {
+      return false;
+    }
+    Resources offered = available;
+    Sorter sorter = frameworkSorter(role);
+    return sorter.visit(client -> {
+      if (agent.isFiltered(client, offered, now)) {
+        return false;
+      }
+      FrameworkState fw = byClient.get(client);
+      allocate(fw, role, agent, offered);
+      if (!quota.isEmpty()) {
+        cycleFree = cycleFree.subtractUpTo(DrfSorter.quantities(offered.unreserved()));
+        saturateIfAtLimit(role); // allowed: the role visitor returns true right after
+      }
+      result.add(new Allocation(fw.id, role, agent.id, offered));
+      return true;
+    });
+  }
+
+  /** The framework sorter of a tracked role, its pool brought up to the cluster total first. */
+  private Sorter frameworkSorter(String role) {
+    Sorter s = frameworkSorters.get(role);
+    Resources synced = sorterTotals.get(role);
+    if (synced != clusterTotal) {
+      s.removeTotal(synced);
+      s.addTotal(clusterTotal);
+      sorterTotals.put(role, clusterTotal);
+    }
+    return s;
   }
 
   // ---------------------------------------------------------------- views for tests and operators
@@ -466,6 +775,7 @@ public final class HierarchicalAllocator implements Allocator {
     if (!total.equals(clusterTotal)) {
       throw new IllegalStateException("cluster total " + clusterTotal + " != sum of agents " + total);
     }
+    quota.check(roleSums);
     for (Map.Entry<String, Set<String>> e : roleMembers.entrySet()) {
       String role = e.getKey();
       if (e.getValue().isEmpty() || !roleSorter.contains(role)) {
@@ -509,6 +819,7 @@ public final class HierarchicalAllocator implements Allocator {
       Sorter s = newSorter();
       s.addTotal(clusterTotal);
       frameworkSorters.put(role, s);
+      sorterTotals.put(role, clusterTotal);
       roleSorter.add(role);
     }
     if (members.add(fw.client)) {
@@ -529,6 +840,7 @@ public final class HierarchicalAllocator implements Allocator {
     if (members.isEmpty()) {
       roleMembers.remove(role);
       frameworkSorters.remove(role);
+      sorterTotals.remove(role);
       roleSorter.remove(role);
     }
   }
@@ -547,15 +859,19 @@ public final class HierarchicalAllocator implements Allocator {
   private void allocate(FrameworkState fw, String role, AgentState agent, Resources resources) {
     agent.allocate(resources);
     fw.add(role, agent.id, resources);
-    roleSorter.allocated(role, resources);
-    frameworkSorters.get(role).allocated(fw.client, resources);
+    Resources q = DrfSorter.quantities(resources); // once, not once per sorter
+    roleSorter.allocated(role, q);
+    frameworkSorters.get(role).allocated(fw.client, q);
+    quota.allocated(role, q);
   }
 
   private void unallocate(FrameworkState fw, String role, AgentState agent, Resources resources) {
     fw.subtract(role, agent.id, resources);
     agent.release(resources);
-    roleSorter.unallocated(role, resources);
-    frameworkSorters.get(role).unallocated(fw.client, resources);
+    Resources q = DrfSorter.quantities(resources);
+    roleSorter.unallocated(role, q);
+    frameworkSorters.get(role).unallocated(fw.client, q);
+    quota.unallocated(role, q);
   }
 
   /**
@@ -584,8 +900,10 @@ public final class HierarchicalAllocator implements Allocator {
       allocate(fw, role, agent, r);
     } else {
       fw.add(role, agent.id, r);
-      roleSorter.allocated(role, r);
-      frameworkSorters.get(role).allocated(fw.client, r);
+      Resources q = DrfSorter.quantities(r);
+      roleSorter.allocated(role, q);
+      frameworkSorters.get(role).allocated(fw.client, q);
+      quota.allocated(role, q);
     }
   }
 
@@ -632,6 +950,16 @@ public final class HierarchicalAllocator implements Allocator {
     for (String role : roles) {
       Roles.check(role);
     }
+  }
+
+  private void clearFilters(FrameworkState fw) {
+    for (AgentId agentId : fw.filteredAgents) {
+      AgentState agent = agents.get(agentId);
+      if (agent != null) {
+        agent.filters.remove(fw.client);
+      }
+    }
+    fw.filteredAgents.clear();
   }
 
   private boolean checkAgents() {

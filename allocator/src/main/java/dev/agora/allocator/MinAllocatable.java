@@ -3,6 +3,7 @@ package dev.agora.allocator;
 import dev.agora.core.model.Resources;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The smallest offers worth making, as Mesos's {@code --min_allocatable_resources}: a list of
@@ -59,6 +60,26 @@ final class MinAllocatable {
       }
     }
     return false;
+  }
+
+  /**
+   * Whether no offer could pass under {@code caps} (millis per scalar name; absent = no cap):
+   * every alternative needs more of some name than its cap allows.
+   */
+  boolean impossibleUnder(Map<String, Long> caps) {
+    if (caps.isEmpty()) {
+      return false;
+    }
+    for (int i = 0; i < names.length; i++) {
+      boolean fits = true;
+      for (int j = 0; j < names[i].length && fits; j++) {
+        fits = caps.getOrDefault(names[i][j], Long.MAX_VALUE) >= millis[i][j];
+      }
+      if (fits) {
+        return false;
+      }
+    }
+    return true;
   }
 
   @Override

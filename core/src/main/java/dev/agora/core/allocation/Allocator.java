@@ -90,4 +90,63 @@ public interface Allocator {
    * want them, and returns what it handed out.
    */
   List<Allocation> allocate();
+
+  // ------------------------------------------------------------------ optional operations
+  // An allocator that does not support one throws UnsupportedOperationException (the default).
+
+  /** The weights set so far by {@link #updateWeights}, by role. */
+  default Map<String, Double> weights() {
+    throw new UnsupportedOperationException(name() + " does not report weights");
+  }
+
+  /**
+   * Sets a role's quota, replacing the earlier one; {@link Quota#NONE} removes it. A guarantee
+   * above what the cluster holds is accepted (the cluster may grow) and reported by
+   * {@link #roles()}.
+   *
+   * @throws IllegalArgumentException naming the role if it is not a valid role name or is
+   *     {@code *}; nothing changes then
+   */
+  default void updateQuota(String role, Quota quota) {
+    throw new UnsupportedOperationException(name() + " does not support quota");
+  }
+
+  /** The quotas set, by role. */
+  default Map<String, Quota> quotas() {
+    throw new UnsupportedOperationException(name() + " does not support quota");
+  }
+
+  /** Every role known (subscribed, holding resources, reserved to, weighted or with quota), sorted by name. */
+  default List<RoleInfo> roles() {
+    throw new UnsupportedOperationException(name() + " does not report roles");
+  }
+
+  /**
+   * Converts free resources of an agent (operator reserve/unreserve): {@code from}, which must be
+   * free on the agent, becomes {@code to}, which must hold the same quantities (only reservations
+   * differ).
+   *
+   * @throws IllegalArgumentException naming the values if the agent is unknown, {@code from} is
+   *     not free there, or the quantities differ; nothing changes then
+   */
+  default void updateAvailable(AgentId agentId, Resources from, Resources to) {
+    throw new UnsupportedOperationException(name() + " does not support reservations");
+  }
+
+  /**
+   * Converts resources allocated to a framework on an agent (RESERVE/UNRESERVE in an accepted
+   * offer): {@code from}, which the framework must hold there, becomes {@code to}, which must hold
+   * the same quantities; they stay allocated to the framework.
+   *
+   * @throws IllegalArgumentException naming the values if the framework does not hold
+   *     {@code from} there or the quantities differ; nothing changes then
+   */
+  default void updateAllocation(FrameworkId frameworkId, AgentId agentId, Resources from, Resources to) {
+    throw new UnsupportedOperationException(name() + " does not support reservations");
+  }
+
+  /** Why the framework does or does not receive each agent's free resources now. */
+  default Explanation explain(FrameworkId frameworkId) {
+    throw new UnsupportedOperationException(name() + " does not explain its decisions");
+  }
 }

@@ -2,6 +2,7 @@ package dev.agora.core.allocation;
 
 import dev.agora.core.model.Resources;
 import java.util.List;
+import java.util.function.Predicate;
 
 /**
  * Orders the clients of one level of an allocator (roles, or the frameworks of one role) so that
@@ -89,4 +90,21 @@ public interface Sorter {
    * not change it, so a caller may allocate while iterating it.
    */
   List<String> sort();
+
+  /**
+   * Visits the active clients in {@link #sort()} order until {@code visitor} returns true, without
+   * building a snapshot: the allocator's hot path. The visitor may change this sorter (allocate to
+   * the client it was given) only if it then returns true, which ends the visit; changing it and
+   * returning false leaves the rest of the visit undefined. The default walks {@link #sort()}.
+   *
+   * @return whether the visitor returned true for some client
+   */
+  default boolean visit(Predicate<String> visitor) {
+    for (String client : sort()) {
+      if (visitor.test(client)) {
+        return true;
+      }
+    }
+    return false;
+  }
 }

@@ -1,16 +1,26 @@
 package dev.agora.core.master;
 
 import dev.agora.core.allocation.Allocator;
+import dev.agora.core.allocation.Explanation;
+import dev.agora.core.allocation.Quota;
+import dev.agora.core.allocation.RoleInfo;
 import dev.agora.core.coordination.LeaderElector;
 import dev.agora.core.coordination.SingleMasterElector;
+import dev.agora.core.model.AgentId;
+import dev.agora.core.model.FrameworkId;
+import dev.agora.core.model.Resources;
 import dev.agora.core.runtime.EventLoop;
 import dev.agora.core.runtime.ThreadEventLoop;
 import dev.agora.core.transport.Address;
 import dev.agora.core.transport.Transport;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
 
 /**
  * The master: the registry of agents, frameworks, offers and tasks. It turns the allocator's
@@ -117,6 +127,84 @@ public final class Master implements AutoCloseable {
   public CompletableFuture<java.util.List<dev.agora.core.model.AgentId>> unreachableAgents() {
     CompletableFuture<java.util.List<dev.agora.core.model.AgentId>> f = new CompletableFuture<>();
     loop.execute(() -> f.complete(actor.partitions().unreachableAgents()));
+    return f;
+  }
+
+  // ---------------------------------------------------------------- operator calls
+  // Each posts to the master's loop; the future fails with IllegalArgumentException naming a bad
+  // value (nothing changed), or IllegalStateException if this master does not lead.
+
+  /** Sets the weights of roles (Mesos {@code UPDATE_WEIGHTS}); each must be positive and finite. */
+  public CompletableFuture<Void> updateWeights(Map<String, Double> weights) {
+    Map<String, Double> copy = Map.copyOf(weights);
+    return call(() -> {
+      actor.resourceOperations().updateWeights(copy);
+      return null;
+    });
+  }
+
+  /** The weights set, by role (Mesos {@code GET_WEIGHTS}). */
+  public CompletableFuture<Map<String, Double>> weights() {
+    return call(() -> actor.resourceOperations().weights());
+  }
+
+  /**
+   * Sets a role's quota (Mesos {@code UPDATE_QUOTA}); {@link Quota#NONE} removes it. A guarantee
+   * above what the cluster holds is accepted and reported by {@link #roles()}.
+   */
+  public CompletableFuture<Void> updateQuota(String role, Quota quota) {
+    Objects.requireNonNull(role, "role");
+    Objects.requireNonNull(quota, "quota");
+    return call(() -> {
+      actor.resourceOperations().updateQuota(role, quota);
+      return null;
+    });
+  }
+
+  /** The quotas set, by role (Mesos {@code GET_QUOTA}). */
+  public CompletableFuture<Map<String, Quota>> quotas() {
+    return call(() -> actor.resourceOperations().quotas());
+  }
+
+  /** Every known role with its weight, quota, allocated and reserved resources and dominant share (Mesos {@code GET_ROLES}). */
+  public CompletableFuture<List<RoleInfo>> roles() {
+    return call(() -> actor.resourceOperations().roles());
+  }
+
+  /**
+   * Reserves free resources of an agent (Mesos {@code RESERVE_RESOURCES}): {@code resources}
+   * carry their new roles, e.g. {@code cpus(eng):2;mem(eng):1024}. Offers on the agent are
+   * rescinded if needed.
+   */
+  public CompletableFuture<Void> reserve(AgentId agentId, Resources resources) {
+    return call(() -> {
+      actor.resourceOperations().reserve(agentId, resources);
+      return null;
+    });
+  }
+
+  /** Unreserves free reserved resources of an agent (Mesos {@code UNRESERVE_RESOURCES}); they carry their current roles. */
+  public CompletableFuture<Void> unreserve(AgentId agentId, Resources resources) {
+    return call(() -> {
+      actor.resourceOperations().unreserve(agentId, resources);
+      return null;
+    });
+  }
+
+  /** Why a framework does or does not receive each agent's free resources now. */
+  public CompletableFuture<Explanation> explain(FrameworkId frameworkId) {
+    return call(() -> actor.resourceOperations().explain(frameworkId));
+  }
+
+  private <T> CompletableFuture<T> call(Supplier<T> body) {
+    CompletableFuture<T> f = new CompletableFuture<>();
+    loop.execute(() -> {
+      try {
+        f.complete(body.get());
+      } catch (RuntimeException e) {
+        f.completeExceptionally(e);
+      }
+    });
     return f;
   }
 

@@ -64,6 +64,7 @@ final class MasterActor implements MessageHandler {
   private final Registry registry = new Registry();
   private final TaskRouter tasks;
   private final PartitionTracker partitions;
+  private final ResourceOperations resourceOperations;
   private Endpoint endpoint;
   private boolean leading;
   private boolean allocationPending;
@@ -82,6 +83,7 @@ final class MasterActor implements MessageHandler {
     this.tasks = new TaskRouter(this, registry);
     this.partitions = new PartitionTracker(this, registry, tasks);
     tasks.partitions(partitions);
+    this.resourceOperations = new ResourceOperations(this, registry);
   }
 
   Address address() {
@@ -98,6 +100,21 @@ final class MasterActor implements MessageHandler {
 
   PartitionTracker partitions() {
     return partitions;
+  }
+
+  ResourceOperations resourceOperations() {
+    return resourceOperations;
+  }
+
+  boolean isLeading() {
+    return leading;
+  }
+
+  /** Rescinds every outstanding offer on the agent (its resources go back to the allocator). */
+  void rescindAgentOffers(AgentEntry agent) {
+    for (OfferEntry o : new ArrayList<>(agent.offers)) {
+      rescind(o);
+    }
   }
 
   void bind() {

@@ -77,6 +77,14 @@ final class TaskRouter {
     }
     Set<TaskId> launchedNow = new HashSet<>();
     for (Operation op : call.operations()) {
+      if (op instanceof Operation.Reserve || op instanceof Operation.Unreserve) {
+        try {
+          available = master.resourceOperations().apply(f, agentId, available, op);
+        } catch (IllegalArgumentException e) {
+          LOG.info("framework {}: {} dropped: {}", f.id, op.type(), e.getMessage());
+        }
+        continue;
+      }
       if (!(op instanceof Operation.Launch launch)) {
         LOG.warn("framework {}: {} operations are not supported yet; ignored", f.id, op.type());
         continue;

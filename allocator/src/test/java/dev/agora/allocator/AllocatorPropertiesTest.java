@@ -7,6 +7,7 @@ import static dev.agora.allocator.Fixtures.info;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.agora.core.allocation.Allocation;
+import dev.agora.core.allocation.Quota;
 import dev.agora.core.model.AgentId;
 import dev.agora.core.model.Filters;
 import dev.agora.core.model.FrameworkId;
@@ -32,7 +33,7 @@ import net.jqwik.api.Provide;
  * the allocator's own invariants and against an independent model built only from what
  * {@link HierarchicalAllocator#allocate()} returned and what was recovered.
  */
-class AllocatorProperties {
+class AllocatorPropertiesTest {
   private static final String[] AGENT_RESOURCES = {
     "cpus:4;mem:4096;ports:[1000-1010]",
     "cpus:2;mem:1024;cpus(a):2;mem(a):512",
@@ -49,7 +50,7 @@ class AllocatorProperties {
   };
 
   enum Kind { ADD_AGENT, REMOVE_AGENT, ADD_FRAMEWORK, REMOVE_FRAMEWORK, ALLOCATE, RECOVER_ALL, RECOVER_PART,
-    SUPPRESS, REVIVE, DEACTIVATE, ACTIVATE, ADVANCE, WEIGHTS }
+    SUPPRESS, REVIVE, DEACTIVATE, ACTIVATE, ADVANCE, WEIGHTS, QUOTA, RESERVE, UNRESERVE }
 
   record Event(Kind kind, int agent, int framework, int choice, boolean filter) {}
 
@@ -128,6 +129,22 @@ class AllocatorProperties {
         case ACTIVATE -> allocator.activateFramework(f);
         case ADVANCE -> sim.advance(Duration.ofSeconds(e.choice()));
         case WEIGHTS -> allocator.updateWeights(Map.of(e.filter() ? "a" : "b", 1.0 + e.choice()));
+        case QUOTA -> allocator.updateQuota(e.filter() ? "a" : "b", e.choice() == 0 ? Quota.NONE
+            : new Quota(e.choice() % 3 == 0 ? Resources.EMPTY : Resources.parse("cpus:" + e.choice() % 3),
+                Resources.parse("cpus:" + (1 + e.choice()))));
+        case RESERVE, UNRESERVE -> {
+          Resources plain = Resources.parse("cpus:1");
+          Resources reserved = Resources.parse("cpus(a):1");
+          Resources from = e.kind() == Kind.RESERVE ? plain : reserved;
+          Resources to = e.kind() == Kind.RESERVE ? reserved : plain;
+          Resources freeBefore = allocator.free(a);
+          try {
+            allocator.updateAvailable(a, from, to);
+            totals.put(a, totals.get(a).subtract(from).add(to));
+          } catch (IllegalArgumentException notFree) {
+            assertThat(allocator.free(a)).as("a failed conversion changes nothing").isEqualTo(freeBefore);
+          }
+        }
       }
       allocator.checkInvariants();
       for (Map.Entry<AgentId, Resources> t : totals.entrySet()) {

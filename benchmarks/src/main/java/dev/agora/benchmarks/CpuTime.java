@@ -1,0 +1,172 @@
+package dev.agora.benchmarks;
+
+import dev.agora.allocator.HierarchicalAllocator;
+import dev.agora.core.allocation.Allocation;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.LongSupplier;
+
+/**
+ * The JMH benchmarks' set-ups, timed by the CPU time of the running thread rather than wall-clock
+ * time: on a shared machine whose load exceeds its cores, wall-clock figures mostly measure the
+ * other processes. Run with {@code java -cp benchmarks/target/benchmarks.jar
+ * dev.agora.benchmarks.CpuTime [repeats]}; prints the median and the worst of each figure.
+ */
+public final class CpuTime {
+  private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+
+  private CpuTime() {}
+
+  interface Step {
+    /** Prepares untimed, then returns the timed part. */
+    Runnable prepare();
+  }
+
+  public static void main(String[] args) {
+    int repeats = args.length > 0 ? Integer.parseInt(args[0]) : 7;
+    if (args.length > 1 && args[1].equals("decline")) {
+      for (int i = 0; i < repeats; i++) {
+        HierarchicalAllocator a = Clusters.newAllocator(new ManualClock());
+        Clusters.addFrameworks(a, 1000, "role");
+        Clusters.addDeclineAgents(a, 10_000, 1000);
+        a.allocate();
+      }
+      return;
+    }
+    System.out.printf("# repeats %d; CPU time of the benchmark thread; median / worst%n", repeats);
+
+    report("DeclineOffers.addAgents 10000x1000 (ms)", repeats, () -> {
+      HierarchicalAllocator a = Clusters.newAllocator(new ManualClock());
+      Clusters.addFrameworks(a, 1000, "role");
+      return () -> Clusters.addDeclineAgents(a, 10_000, 1000);
+    });
+    report("DeclineOffers.firstCycle 10000x1000 (ms)", repeats, () -> {
+      HierarchicalAllocator a = Clusters.newAllocator(new ManualClock());
+      Clusters.addFrameworks(a, 1000, "role");
+      Clusters.addDeclineAgents(a, 10_000, 1000);
+      return a::allocate;
+    });
+    declineRounds(10_000, 1000, 60);
+    suppressed(10_000, 1000, 99, 30);
+
+    report("Quota.addFrameworks 3000x3000 (ms)", repeats, () -> {
+      HierarchicalAllocator a = Quota.cluster(3000, 3000);
+      var infos = Quota.infos(3000);
+      return () -> {
+        for (int i = 0; i < 3000; i++) {
+          a.addFramework(Clusters.framework(i), infos[i], Map.of(), true);
+        }
+      };
+    });
+    HierarchicalAllocator quota = Quota.cluster(3000, 3000);
+    var infos = Quota.infos(3000);
+    for (int i = 0; i < 3000; i++) {
+      quota.addFramework(Clusters.framework(i), infos[i], Map.of(), true);
+    }
+    List<List<Allocation>> last = new ArrayList<>(List.of(List.of()));
+    report("Quota.cycle 3000x3000 (ms)", repeats, () -> {
+      for (Allocation o : last.get(0)) {
+        quota.recoverResources(o.frameworkId(), o.agentId(), o.resources(), java.util.Optional.empty());
+      }
+      return () -> last.set(0, quota.allocate());
+    });
+    report("Quota.emptyCycle 3000x3000 (ms)", repeats, () -> quota::allocate);
+
+    SorterFullSort sorter = new SorterFullSort();
+    sorter.agents = 50_000;
+    sorter.frameworks = 1000;
+    report("SorterFullSort.removeAllocations 50000x1000 (ms)", repeats, () -> {
+      sorter.setUp();
+      return sorter::removeAllocations;
+    });
+    report("SorterFullSort.sort 50000x1000 (ms)", repeats, () -> {
+      sorter.setUp();
+      return sorter::sort;
+    });
+
+    ReserveUnreserve ru = new ReserveUnreserve();
+    ru.roles = 200;
+    ru.setUp();
+    report("ReserveUnreserve.pair 200 roles, per 1000 pairs (ms)", repeats, () -> () -> {
+      for (int i = 0; i < 1000; i++) {
+        ru.pair();
+      }
+    });
+
+    MultiFrameworkWorkload w = new MultiFrameworkWorkload();
+    report("MultiFrameworkWorkload.placeAll (ms)", repeats, () -> {
+      w.setUp();
+      return w::placeAll;
+    });
+  }
+
+  private static void declineRounds(int agents, int frameworks, int rounds) {
+    HierarchicalAllocator a = Clusters.newAllocator(new ManualClock());
+    Clusters.addFrameworks(a, frameworks, "role");
+    Clusters.addDeclineAgents(a, agents, frameworks);
+    List<Long> times = new ArrayList<>();
+    List<Allocation> offers = List.of();
+    for (int r = 0; r < rounds; r++) {
+      Clusters.declineAll(a, offers, Clusters.FOREVER);
+      long t0 = THREADS.getCurrentThreadCpuTime();
+      offers = a.allocate();
+      times.add(THREADS.getCurrentThreadCpuTime() - t0);
+    }
+    List<Long> later = new ArrayList<>(times.subList(1, times.size()));
+    print("DeclineOffers.cycle " + agents + "x" + frameworks + ", rounds 2-" + rounds + " (ms)", later);
+    System.out.printf("  round 1 %.1f ms, round %d %.1f ms%n", times.get(0) / 1e6, rounds,
+        times.get(times.size() - 1) / 1e6);
+  }
+
+  private static void suppressed(int agents, int frameworks, int percent, int rounds) {
+    HierarchicalAllocator a = Clusters.newAllocator(new ManualClock());
+    Clusters.addFrameworks(a, frameworks, "role");
+    Clusters.addDeclineAgents(a, agents, frameworks);
+    for (int i = 0; i < frameworks * percent / 100; i++) {
+      a.suppressOffers(Clusters.framework(i), Set.of());
+    }
+    List<Long> times = new ArrayList<>();
+    List<Allocation> offers = List.of();
+    for (int r = 0; r < rounds; r++) {
+      Clusters.declineAll(a, offers, Clusters.FOREVER);
+      long t0 = THREADS.getCurrentThreadCpuTime();
+      offers = a.allocate();
+      times.add(THREADS.getCurrentThreadCpuTime() - t0);
+    }
+    print("SuppressOffers.cycle " + agents + "x" + frameworks + " " + percent + "% suppressed, rounds 2-" + rounds
+        + " (ms)", new ArrayList<>(times.subList(1, times.size())));
+  }
+
+  private static void report(String name, int repeats, Step step) {
+    List<Long> times = new ArrayList<>();
+    for (int i = 0; i < repeats + 2; i++) {
+      Runnable timed = step.prepare();
+      long t = cpu(() -> {
+        timed.run();
+        return 0;
+      });
+      if (i >= 2) { // two warm-up runs
+        times.add(t);
+      }
+    }
+    print(name, times);
+  }
+
+  private static long cpu(LongSupplier body) {
+    long t0 = THREADS.getCurrentThreadCpuTime();
+    body.getAsLong();
+    return THREADS.getCurrentThreadCpuTime() - t0;
+  }
+
+  private static void print(String name, List<Long> nanos) {
+    List<Long> sorted = new ArrayList<>(nanos);
+    Collections.sort(sorted);
+    System.out.printf("%-60s %10.3f / %10.3f%n", name, sorted.get(sorted.size() / 2) / 1e6,
+        sorted.get(sorted.size() - 1) / 1e6);
+  }
+}
