@@ -135,7 +135,7 @@ public final class AppParser {
       unsupported(json);
       Optional<String> cmd = text(json, "cmd");
       List<String> args = strings(json, "args", "/args");
-      if (cmd.isEmpty() && args.isEmpty()) {
+      if (cmd.isEmpty() && args.isEmpty() && !json.hasNonNull("container")) {
         fail("/", "AppDefinition must either contain one of 'cmd' or 'args', and/or a 'container'.");
       }
       if (cmd.isPresent() && !args.isEmpty()) {
@@ -157,8 +157,20 @@ public final class AppParser {
       if (requirePorts && ports.stream().anyMatch(p -> p.port() == 0)) {
         fail("/requirePorts", "requirePorts needs non-zero ports in portDefinitions");
       }
-      List<HealthCheck> healthChecks = healthChecks(json.get("healthChecks"), ports.size());
-      List<ReadinessCheck> readiness = readinessChecks(json.get("readinessChecks"), ports);
+      int mappings = Math.max(json.path("container").path("portMappings").size(),
+          json.path("container").path("docker").path("portMappings").size());
+      List<HealthCheck> healthChecks = healthChecks(json.get("healthChecks"), Math.max(ports.size(), mappings));
+      Set<String> portNames = new HashSet<>();
+      ports.forEach(p -> p.name().ifPresent(portNames::add));
+      for (JsonNode pm : List.of(json.path("container").path("portMappings"),
+          json.path("container").path("docker").path("portMappings"))) {
+        pm.forEach(m -> {
+          if (m.hasNonNull("name")) {
+            portNames.add(m.get("name").asText());
+          }
+        });
+      }
+      List<ReadinessCheck> readiness = readinessChecks(json.get("readinessChecks"), portNames);
       List<String> deps = strings(json, "dependencies", "/dependencies");
       for (int i = 0; i < deps.size(); i++) {
         idProblem(deps.get(i)).ifPresent(p -> fail("/dependencies", p));
@@ -465,7 +477,7 @@ public final class AppParser {
       return out;
     }
 
-    List<ReadinessCheck> readinessChecks(JsonNode n, List<PortDefinition> ports) {
+    List<ReadinessCheck> readinessChecks(JsonNode n, Set<String> portNames) {
       List<ReadinessCheck> out = new ArrayList<>();
       if (n == null || n.isNull() || !n.isArray()) {
         return out;
@@ -474,7 +486,7 @@ public final class AppParser {
         JsonNode r = n.get(i);
         String path = "/readinessChecks(" + i + ")";
         String portName = r.path("portName").asText("http-api");
-        if (ports.stream().noneMatch(p -> p.name().equals(Optional.of(portName)))) {
+        if (!portNames.contains(portName)) {
           fail(path + "/portName", "no port definition is named '" + portName + "'");
         }
         List<Integer> codes = new ArrayList<>();

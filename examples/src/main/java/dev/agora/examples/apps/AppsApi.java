@@ -179,7 +179,7 @@ public final class AppsApi {
       if (app.deployment.isPresent() && !flag(q, "force")) {
         return locked(app);
       }
-      AppDefinition next = app.def.withVersion(scheduler.now().toString());
+      AppDefinition next = app.def.withVersion(scheduler.nextVersion());
       persist(next);
       Deployment d = scheduler.deploy(next, "RestartApplication");
       return Response.json(200, MAPPER.createObjectNode().put("deploymentId", d.id).put("version", next.version()));
@@ -298,7 +298,7 @@ public final class AppsApi {
       }
       input = merged;
     }
-    String version = scheduler.now().toString();
+    String version = scheduler.nextVersion();
     AppParser.Result result = AppParser.parse(input, pathId, version);
     if (result.app().isEmpty()) {
       return invalid(result.violations());
@@ -375,7 +375,7 @@ public final class AppsApi {
       perApp.forEach((appId, n) -> {
         AppsScheduler.AppState app = scheduler.apps.get(appId);
         AppDefinition next = app.def.withInstances(Math.max(0, app.def.instances() - n))
-            .withVersion(scheduler.now().toString());
+            .withVersion(scheduler.nextVersion());
         persist(next);
         app.deployment = Optional.empty();
         Deployment d = scheduler.deploy(next, "ScaleApplication");

@@ -57,6 +57,8 @@ final class AppsScheduler implements Scheduler {
   /** Per-app state. */
   static final class AppState {
     AppDefinition def;
+    /** The version of the last config change (scaling keeps it): instances of another one are old. */
+    String configVersion;
     final List<AppDefinition> versions = new ArrayList<>();
     final Map<TaskId, Instance> instances = new LinkedHashMap<>();
     Optional<Deployment> deployment = Optional.empty();
@@ -72,6 +74,7 @@ final class AppsScheduler implements Scheduler {
 
     AppState(AppDefinition def, Instant now) {
       this.def = def;
+      this.configVersion = def.version();
       this.versions.add(def);
       this.waitingSince = now;
     }
@@ -115,6 +118,18 @@ final class AppsScheduler implements Scheduler {
 
   Instant now() {
     return loop.clock().instant();
+  }
+
+  private Instant lastVersion = Instant.EPOCH;
+
+  /** A fresh version stamp: now, or 1 ms after the previous one, so versions are unique and ordered. */
+  String nextVersion() {
+    Instant v = now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
+    if (!v.isAfter(lastVersion)) {
+      v = lastVersion.plusMillis(1);
+    }
+    lastVersion = v;
+    return v.toString();
   }
 
   private long nanos() {
@@ -180,7 +195,7 @@ final class AppsScheduler implements Scheduler {
         Decision.Placed p = (Decision.Placed) decision;
         Candidate c = candidates.get(p.candidateIndex());
         candidates.set(p.candidateIndex(), c.minus(p.reservation().resources()));
-        Instance inst = newInstance(app.def, c.offer(), p.reservation().ports());
+        Instance inst = newInstance(app, c.offer(), p.reservation().ports());
         app.instances.put(inst.taskId, inst);
         byTask.put(inst.taskId, inst);
         peers.add(new PlacedTask(inst.hostname, inst.attributes));
@@ -202,10 +217,11 @@ final class AppsScheduler implements Scheduler {
     convergeAll();
   }
 
-  private Instance newInstance(AppDefinition def, Offer offer, List<Long> ports) {
+  private Instance newInstance(AppState app, Offer offer, List<Long> ports) {
+    AppDefinition def = app.def;
     String prefix = def.id().substring(1).replace('/', '_');
     TaskId id = TaskId.of(prefix + "." + new UUID(random.nextLong(), random.nextLong()));
-    return new Instance(id, def.id(), def.version(), offer.agentId(), offer.hostname(), offer.attributes(), ports,
+    return new Instance(id, def.id(), app.configVersion, offer.agentId(), offer.hostname(), offer.attributes(), ports,
         now(), launchSequence++);
   }
 
@@ -342,7 +358,7 @@ final class AppsScheduler implements Scheduler {
     if (app == null) {
       return null;
     }
-    Instance inst = new Instance(status.taskId(), app.def.id(), app.def.version(), status.agentId().get(),
+    Instance inst = new Instance(status.taskId(), app.def.id(), app.configVersion, status.agentId().get(),
         status.agentId().get().value(), Map.of(), List.of(), status.timestamp(), launchSequence++);
     app.instances.put(inst.taskId, inst);
     byTask.put(inst.taskId, inst);
@@ -400,7 +416,7 @@ final class AppsScheduler implements Scheduler {
     // rolling replace
     int n = def.instances();
     int maxTotal = n + (int) Math.floor(n * def.upgradeStrategy().maximumOverCapacity() + 1e-9);
-    long current = app.instances.values().stream().filter(i -> counts(app, i) && i.version.equals(def.version())).count();
+    long current = app.instances.values().stream().filter(i -> counts(app, i) && i.version.equals(app.configVersion)).count();
     long total = app.instances.values().stream().filter(i -> !i.state.isTerminal()).count();
     return (int) Math.max(0, Math.min(n - current, maxTotal - total));
   }
@@ -425,7 +441,11 @@ final class AppsScheduler implements Scheduler {
       }
     }
     onChange.accept(this);
+    observers.forEach(o -> o.accept(this));
   }
+
+  /** Called on the loop after every event has been handled (tests sample bounds here). */
+  final List<Consumer<AppsScheduler>> observers = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   private void converge(AppState app) {
     AppDefinition def = app.def;
@@ -440,10 +460,10 @@ final class AppsScheduler implements Scheduler {
       int minHealthy = (int) Math.ceil(n * def.upgradeStrategy().minimumHealthCapacity() - 1e-9);
       int maxTotal = n + (int) Math.floor(n * def.upgradeStrategy().maximumOverCapacity() + 1e-9);
       List<Instance> old = app.instances.values().stream()
-          .filter(i -> !i.version.equals(def.version()) && counts(app, i)).sorted(killOrder(def, hc)).toList();
+          .filter(i -> !i.version.equals(app.configVersion) && counts(app, i)).sorted(killOrder(def, hc)).toList();
       long healthy = app.instances.values().stream().filter(i -> counts(app, i) && i.healthy(hc)).count();
       long newAlive = app.instances.values().stream()
-          .filter(i -> i.version.equals(def.version()) && counts(app, i)).count();
+          .filter(i -> i.version.equals(app.configVersion) && counts(app, i)).count();
       long total = app.instances.values().stream().filter(i -> !i.state.isTerminal()).count();
       int idx = 0;
       // kill old instances that are not healthy first: they do not count toward health
@@ -466,7 +486,7 @@ final class AppsScheduler implements Scheduler {
       // no progress possible (minimumHealthCapacity 1 and no room over capacity): replace one at a time
       if (idx < old.size() && total >= maxTotal && newAlive + (old.size() - idx) <= n
           && app.instances.values().stream().noneMatch(i -> i.killing)
-          && app.instances.values().stream().filter(i -> i.version.equals(def.version()) && counts(app, i))
+          && app.instances.values().stream().filter(i -> i.version.equals(app.configVersion) && counts(app, i))
               .allMatch(i -> i.healthy(hc))) {
         kill(old.get(idx));
       }
@@ -479,8 +499,8 @@ final class AppsScheduler implements Scheduler {
     }
     if (dep.isPresent()) {
       long current = app.instances.values().stream()
-          .filter(i -> i.version.equals(def.version()) && counts(app, i) && i.healthy(hc)).count();
-      boolean oldGone = app.instances.values().stream().noneMatch(i -> !i.version.equals(def.version())
+          .filter(i -> i.version.equals(app.configVersion) && counts(app, i) && i.healthy(hc)).count();
+      boolean oldGone = app.instances.values().stream().noneMatch(i -> !i.version.equals(app.configVersion)
           && !i.state.isTerminal() && dep.get().action.equals("RestartApplication"));
       long total = app.instances.values().stream().filter(i -> !i.state.isTerminal()).count();
       if (current >= def.instances() && oldGone && total == def.instances()) {
@@ -539,6 +559,9 @@ final class AppsScheduler implements Scheduler {
         resetDelayQuiet(app);
       }
       app.def = def;
+      if (!action.equals("ScaleApplication")) {
+        app.configVersion = def.version();
+      }
       app.versions.add(def);
     }
     Deployment d = new Deployment(new UUID(random.nextLong(), random.nextLong()).toString(), def.id(), from, def,

@@ -124,6 +124,10 @@ public final class AppsService implements AutoCloseable {
     return leading;
   }
 
+  AppsScheduler scheduler() {
+    return scheduler;
+  }
+
   /** Runs the scheduler's invariant checks on its loop (for tests). */
   public CompletableFuture<Void> checkInvariants() {
     return CompletableFuture.runAsync(scheduler::checkInvariants, loop);
