@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = AgoraCli.Version.class,
     description = "Agora: an embeddable Mesos-style cluster scheduler.",
-    subcommands = {LocalCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {LocalCommand.class, AppsCommand.class, CommandLine.HelpCommand.class})
 public final class AgoraCli {
   AgoraCli() {}
 
