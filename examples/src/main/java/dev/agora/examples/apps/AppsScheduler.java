@@ -108,6 +108,10 @@ final class AppsScheduler implements Scheduler {
     this.onChange = onChange;
   }
 
+  Optional<SchedulerDriver> driver() {
+    return Optional.ofNullable(driver);
+  }
+
   EventLoop loop() {
     return loop;
   }

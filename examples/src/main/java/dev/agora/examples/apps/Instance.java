@@ -46,8 +46,12 @@ final class Instance {
     return state == TaskState.RUNNING;
   }
 
-  /** Running, not being killed, and healthy if the app has health checks (absent health counts as unknown). */
+  /**
+   * Running, not being killed, reachable, and not reported unhealthy. Health gates only when the
+   * agent reports it (TaskStatus.healthy present): until agents run health checks, an app with
+   * health checks but no reports is treated as healthy when RUNNING.
+   */
   boolean healthy(boolean hasHealthChecks) {
-    return running() && !killing && unreachableSinceNanos.isEmpty() && (!hasHealthChecks || healthy.orElse(false));
+    return running() && !killing && unreachableSinceNanos.isEmpty() && (!hasHealthChecks || healthy.orElse(true));
   }
 }

@@ -150,4 +150,54 @@ class AppsSimulationTest {
       s.advanceUntil(() -> s.call("GET", "/v2/apps/k", "").status() == 404, Duration.ofSeconds(30));
     }
   }
+
+  @Test
+  void unhealthyInstanceIsKilledAndReplacedAndHealthGatesTheRollingUpgrade() {
+    try (AppsSim s = cluster(2)) {
+      s.call("POST", "/v2/apps", "{\"id\":\"/h\",\"cmd\":\"sleep 1000\",\"cpus\":0.1,\"mem\":16,\"instances\":2,"
+          + "\"healthChecks\":[{\"protocol\":\"TCP\",\"portIndex\":0}],"
+          + "\"upgradeStrategy\":{\"minimumHealthCapacity\":1,\"maximumOverCapacity\":0.5}}");
+      s.advanceUntil(() -> s.running("/h") == 2, Duration.ofSeconds(30));
+      AppsScheduler sch = s.apps.scheduler();
+      List<String> ids = new ArrayList<>(s.tasks("/h").keySet());
+      health(s, ids.get(0), true);
+      health(s, ids.get(1), true);
+      assertThat(s.app("/h").get("tasksHealthy").asInt()).isEqualTo(2);
+      // a rolling upgrade: new instances first report unhealthy (as an agent's checker would during
+      // start-up), so no old one may be killed
+      sch.observers.add(x -> x.apps.get("/h").instances.values().forEach(i -> {
+        if (!ids.contains(i.taskId.value()) && i.healthy.isEmpty()) {
+          i.healthy = java.util.Optional.of(false);
+        }
+      }));
+      s.call("PUT", "/v2/apps/h", "{\"cmd\":\"sleep 2000\"}");
+      s.advanceUntil(() -> s.tasks("/h").size() == 3, Duration.ofSeconds(30));
+      String fresh = s.tasks("/h").keySet().stream().filter(id -> !ids.contains(id)).findFirst().orElseThrow();
+      s.sim.advance(Duration.ofSeconds(5));
+      assertThat(s.tasks("/h").keySet()).containsAll(ids);
+      assertThat(s.json("GET", "/v2/deployments", "")).hasSize(1);
+      health(s, fresh, true);
+      s.sim.advance(Duration.ofSeconds(3));
+      s.tasks("/h").keySet().stream().filter(id -> !ids.contains(id)).forEach(id -> health(s, id, true));
+      s.advanceUntil(() -> s.json("GET", "/v2/deployments", "").isEmpty(), Duration.ofSeconds(60));
+      List<String> v2 = new ArrayList<>(s.tasks("/h").keySet());
+      assertThat(v2).hasSize(2).doesNotContainAnyElementsOf(ids);
+      // one turns unhealthy: killed and replaced
+      v2.forEach(id -> health(s, id, true));
+      health(s, v2.get(0), false);
+      s.advanceUntil(() -> s.running("/h") == 2 && !s.tasks("/h").containsKey(v2.get(0)), Duration.ofSeconds(30));
+      assertThat(sch.apps.get("/h").lastTaskFailure).isEmpty();
+    }
+  }
+
+  /** Injects the health report an agent-hosted HealthChecker would send. */
+  static void health(AppsSim s, String taskId, boolean healthy) {
+    AppsScheduler sch = s.apps.scheduler();
+    sch.loop().execute(() -> sch.update(sch.driver().orElseThrow(), new dev.agora.core.model.TaskStatus(
+        dev.agora.core.model.TaskId.of(taskId), dev.agora.core.model.TaskState.RUNNING,
+        java.util.Optional.of(dev.agora.core.model.TaskStatus.Reason.REASON_TASK_HEALTH_CHECK_STATUS_UPDATED),
+        java.util.Optional.empty(), dev.agora.core.model.TaskStatus.Source.SOURCE_EXECUTOR, java.util.Optional.empty(),
+        java.util.Optional.empty(), java.util.Optional.of(healthy), s.sim.instant())));
+    s.sim.runUntilIdle();
+  }
 }
