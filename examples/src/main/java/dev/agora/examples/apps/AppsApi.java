@@ -161,6 +161,7 @@ public final class AppsApi {
         if (rollback.isEmpty()) {
           return new Response(202, "", Map.of());
         }
+        persist(rollback.get().to);
         return Response.json(200, MAPPER.createObjectNode().put("deploymentId", rollback.get().id)
             .put("version", rollback.get().to.version()));
       } catch (IllegalArgumentException e) {

@@ -552,8 +552,13 @@ final class AppsScheduler implements Scheduler {
 
   /** Starts a deployment of {@code def} for its app; the caller checked locks. */
   Deployment deploy(AppDefinition def, String action) {
+    return deploy(def, action, Optional.empty());
+  }
+
+  private Deployment deploy(AppDefinition def, String action, Optional<String> keepConfigVersion) {
     AppState app = apps.get(def.id());
     Optional<AppDefinition> from = Optional.empty();
+    String fromConfig = app == null ? "" : app.configVersion;
     if (app == null) {
       app = new AppState(def, now());
       apps.put(def.id(), app);
@@ -564,12 +569,13 @@ final class AppsScheduler implements Scheduler {
       }
       app.def = def;
       if (!action.equals("ScaleApplication")) {
-        app.configVersion = def.version();
+        app.configVersion = keepConfigVersion.orElse(def.version());
       }
       app.versions.add(def);
     }
     Deployment d = new Deployment(new UUID(random.nextLong(), random.nextLong()).toString(), def.id(), from, def,
         action, now());
+    d.fromConfigVersion = fromConfig;
     app.deployment = Optional.of(d);
     ObjectNode e = event("deployment_info");
     e.putObject("plan").put("id", d.id).put("version", def.version());
@@ -646,8 +652,12 @@ final class AppsScheduler implements Scheduler {
           convergeAll();
           return Optional.empty();
         }
-        AppDefinition back = d.from.get();
-        return Optional.of(deploy(back, back.sameConfig(d.to) ? "ScaleApplication" : "RestartApplication"));
+        AppDefinition back = d.from.get().withVersion(nextVersion());
+        if (back.sameConfig(d.to)) {
+          return Optional.of(deploy(back, "ScaleApplication"));
+        }
+        // instances of the previous config are kept; only those of the abandoned one are replaced
+        return Optional.of(deploy(back, "RestartApplication", Optional.of(d.fromConfigVersion)));
       }
     }
     throw new IllegalArgumentException("deployment '" + deploymentId + "' does not exist");

@@ -14,6 +14,8 @@ final class Deployment {
   final AppDefinition to;
   final String action;
   final Instant startedAt;
+  /** The config version instances had before this deployment (a rollback keeps them). */
+  String fromConfigVersion = "";
 
   Deployment(String id, String appId, Optional<AppDefinition> from, AppDefinition to, String action, Instant startedAt) {
     this.id = id;

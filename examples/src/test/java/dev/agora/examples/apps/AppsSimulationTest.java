@@ -200,4 +200,35 @@ class AppsSimulationTest {
         java.util.Optional.empty(), java.util.Optional.of(healthy), s.sim.instant())));
     s.sim.runUntilIdle();
   }
+
+  @Test
+  void deploymentRollbackAndForcedStop() {
+    try (AppsSim s = cluster(1)) {
+      s.call("POST", "/v2/apps", "{\"id\":\"/r\",\"cmd\":\"sleep 1000\",\"cpus\":0.5,\"mem\":16,\"instances\":2}");
+      s.advanceUntil(() -> s.running("/r") == 2 && s.json("GET", "/v2/deployments", "").isEmpty(), Duration.ofSeconds(30));
+      List<String> v1 = new ArrayList<>(s.tasks("/r").keySet());
+      // ask for more cpus than the agent has: the deployment cannot finish
+      s.call("PUT", "/v2/apps/r", "{\"cpus\":3.5}");
+      s.sim.advance(Duration.ofSeconds(5));
+      JsonNode deps = s.json("GET", "/v2/deployments", "");
+      assertThat(deps).hasSize(1);
+      assertThat(deps.get(0).get("currentActions").get(0).get("action").asText()).isEqualTo("RestartApplication");
+      AppsApi.Response rollback = s.call("DELETE", "/v2/deployments/" + deps.get(0).get("id").asText(), "");
+      assertThat(rollback.status()).isEqualTo(200);
+      s.advanceUntil(() -> s.json("GET", "/v2/deployments", "").isEmpty(), Duration.ofSeconds(30));
+      assertThat(s.app("/r").get("cpus").asDouble()).isEqualTo(0.5);
+      assertThat(s.running("/r")).isEqualTo(2);
+      assertThat(s.tasks("/r").keySet()).as("rollback keeps the instances of the previous config")
+          .containsExactlyInAnyOrderElementsOf(v1);
+      // forced stop: the deployment goes, the definition stays, nothing more is replaced
+      s.call("PUT", "/v2/apps/r", "{\"cpus\":3.5}");
+      s.sim.advance(Duration.ofSeconds(2));
+      String id = s.json("GET", "/v2/deployments", "").get(0).get("id").asText();
+      assertThat(s.call("DELETE", "/v2/deployments/" + id, java.util.Map.of("force", List.of("true")), "").status())
+          .isEqualTo(202);
+      assertThat(s.json("GET", "/v2/deployments", "")).isEmpty();
+      assertThat(s.call("DELETE", "/v2/deployments/nope", "").status()).isEqualTo(404);
+      assertThat(s.json("GET", "/v2/apps/r/versions", "").get("versions").size()).isGreaterThanOrEqualTo(3);
+    }
+  }
 }
