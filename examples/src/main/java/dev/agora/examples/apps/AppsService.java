@@ -138,8 +138,8 @@ public final class AppsService implements AutoCloseable {
       return;
     }
     LOG.info("apps service leads under epoch {}", epoch);
-    for (String key : config.store.keys("apps")) {
-      if (key.contains("/versions/")) {
+    for (String key : config.store.keys("apps/")) {
+      if (!key.startsWith("apps/") || key.contains("/versions/")) {
         continue;
       }
       config.store.get(key).ifPresent(v -> {
@@ -177,7 +177,7 @@ public final class AppsService implements AutoCloseable {
     }
   }
 
-  static final String FRAMEWORK_ID_KEY = "apps-framework-id";
+  static final String FRAMEWORK_ID_KEY = "framework/apps";
 
   private void changed(AppsScheduler s) {
     if (!frameworkIdStored && s.frameworkId().isPresent()) {

@@ -53,12 +53,22 @@ class AppsProcessEndToEndTest {
             .httpPort(0).httpHost("127.0.0.1").build().start()) {
       int port = apps.httpPort().orElseThrow();
       assertThat(send(port, "GET", "/ping", null).body()).isEqualTo("pong");
+      java.util.concurrent.ConcurrentLinkedQueue<String> events = new java.util.concurrent.ConcurrentLinkedQueue<>();
+      var sse = http.sendAsync(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v2/events"))
+          .header("Accept", "text/event-stream").build(), HttpResponse.BodyHandlers.ofLines())
+          .thenAccept(r -> r.body().forEach(events::add));
       String cmd = "echo \\\"$$ $PORT0 $PORTS\\\" > " + pids + "/$MESOS_TASK_ID; exec sleep 600";
       HttpResponse<String> created = send(port, "POST", "/v2/apps",
           "{\"id\":\"/e2e\",\"cmd\":\"" + cmd + "\",\"cpus\":0.1,\"mem\":32,\"instances\":3,"
               + "\"taskKillGracePeriodSeconds\":1}");
       assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
       await().atMost(Duration.ofSeconds(30)).until(() -> running(port).size() == 3);
+      await().atMost(Duration.ofSeconds(10)).until(() -> events.containsAll(List.of("event: api_post_event",
+          "event: deployment_info", "event: status_update_event", "event: instance_changed_event",
+          "event: deployment_success")));
+      assertThat(events.stream().filter(l -> l.startsWith("data: ") && l.contains("TASK_RUNNING")).count())
+          .isGreaterThanOrEqualTo(3);
+      sse.cancel(true);
       JsonNode victim = running(port).get(0);
       String victimId = victim.get("id").asText();
       Path pidFile = pids.resolve(victimId);

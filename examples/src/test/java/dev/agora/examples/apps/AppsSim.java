@@ -33,13 +33,17 @@ final class AppsSim implements AutoCloseable {
   private final Path workDir;
 
   AppsSim(long seed, Path workDir) {
+    this(seed, workDir, new dev.agora.core.coordination.InMemoryStateStore());
+  }
+
+  AppsSim(long seed, Path workDir, dev.agora.core.coordination.StateStore store) {
     this.sim = new Simulation(seed);
     this.workDir = workDir;
     this.master = Master.builder().transport(transport).allocator(HierarchicalAllocator.builder().build())
         .loop(sim.newLoop("master")).id("sim").build().start();
     sim.runUntilIdle();
     this.apps = AppsService.builder().transport(transport).master(master.address()).loop(sim.newLoop("apps"))
-        .random(sim.random()).build();
+        .random(sim.random()).stateStore(store).build();
   }
 
   AppsSim addAgent(String resources, String attributes) {

@@ -231,4 +231,34 @@ class AppsSimulationTest {
       assertThat(s.json("GET", "/v2/apps/r/versions", "").get("versions").size()).isGreaterThanOrEqualTo(3);
     }
   }
+
+  @Test
+  void aNewLeaderRestoresAppsFromTheStoreAndAdoptsRunningTasksWithoutKillingThem() {
+    dev.agora.core.coordination.InMemoryStateStore store = new dev.agora.core.coordination.InMemoryStateStore();
+    AppsSim s = new AppsSim(5, dir, store);
+    s.addAgent("cpus:4;mem:4096;ports:[31000-31099]", "").start();
+    try (s) {
+      s.call("POST", "/v2/apps", "{\"id\":\"/keep\",\"cmd\":\"sleep 1000\",\"cpus\":0.1,\"mem\":16,\"instances\":3}");
+      s.advanceUntil(() -> s.running("/keep") == 3, Duration.ofSeconds(30));
+      List<String> before = new ArrayList<>(s.tasks("/keep").keySet());
+      s.apps.close();
+      s.sim.advance(Duration.ofSeconds(5));
+      AppsService next = AppsService.builder().transport(s.transport).master(s.master.address())
+          .address(dev.agora.core.transport.Address.of("apps-2")).loop(s.sim.newLoop("apps-2"))
+          .random(s.sim.random()).stateStore(store).build().start();
+      try {
+        s.sim.advance(Duration.ofSeconds(5));
+        var f = next.api().handle("GET", "/v2/apps/keep/tasks", java.util.Map.of(), "");
+        s.sim.advance(Duration.ofSeconds(10));
+        JsonNode tasks = AppsSim.MAPPER.readTree(f.join().body()).get("tasks");
+        List<String> after = tasks.findValuesAsText("id");
+        assertThat(after).containsExactlyInAnyOrderElementsOf(before);
+        assertThat(s.containers.get(0).running()).hasSize(3);
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      } finally {
+        next.close();
+      }
+    }
+  }
 }
