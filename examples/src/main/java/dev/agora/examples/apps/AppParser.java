@@ -342,7 +342,7 @@ public final class AppParser {
         fail("/" + field, "expected an object");
         return out;
       }
-      n.fields().forEachRemaining(e -> {
+      n.properties().forEach(e -> {
         if (e.getValue().isTextual()) {
           out.put(e.getKey(), e.getValue().asText());
         } else if (e.getValue().isObject() && e.getValue().has("secret")) {
@@ -414,7 +414,7 @@ public final class AppParser {
           fail(path + "/name", "port names must be unique but '" + name.get() + "' repeats");
         }
         Map<String, String> labels = new LinkedHashMap<>();
-        p.path("labels").fields().forEachRemaining(e -> labels.put(e.getKey(), e.getValue().asText()));
+        p.path("labels").properties().forEach(e -> labels.put(e.getKey(), e.getValue().asText()));
         out.add(new PortDefinition((int) port, protocol, name, labels));
       }
       return out;

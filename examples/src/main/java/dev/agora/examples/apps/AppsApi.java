@@ -10,7 +10,6 @@ import dev.agora.core.coordination.StateStore;
 import dev.agora.core.model.TaskId;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -286,9 +285,7 @@ public final class AppsApi {
     if (existing.isPresent() && partial) {
       ObjectNode merged = AppJson.write(existing.get().def);
       merged.remove("version");
-      Iterator<Map.Entry<String, JsonNode>> fields = body.fields();
-      while (fields.hasNext()) {
-        Map.Entry<String, JsonNode> f = fields.next();
+      for (Map.Entry<String, JsonNode> f : body.properties()) {
         merged.set(f.getKey(), f.getValue());
       }
       if (body.has("args") && !body.has("cmd")) {
