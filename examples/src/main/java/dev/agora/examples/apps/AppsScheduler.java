@@ -333,14 +333,6 @@ final class AppsScheduler implements Scheduler {
           growBackoff(app);
         }
       }
-    } else if (app != null && status.state() == TaskState.RUNNING && inst.healthy.equals(Optional.of(false))
-        && app.hasHealthChecks() && !inst.killing && old == TaskState.RUNNING
-        && app.def.healthChecks().stream().anyMatch(h -> h.maxConsecutiveFailures() > 0)) {
-      ObjectNode e = event("unhealthy_instance_kill_event");
-      e.put("appId", inst.appId).put("taskId", inst.taskId.value()).put("version", inst.version)
-          .put("reason", "health check failed").put("host", inst.hostname);
-      publish(e);
-      kill(inst);
     }
     if (!old.equals(inst.state)) {
       ObjectNode e = event("instance_changed_event");
@@ -451,9 +443,40 @@ final class AppsScheduler implements Scheduler {
   /** Called on the loop after every event has been handled (tests sample bounds here). */
   final List<Consumer<AppsScheduler>> observers = new java.util.concurrent.CopyOnWriteArrayList<>();
 
+  /**
+   * Kills instances the agent reports unhealthy, at most {@link #healthKillBudget} at a time per app
+   * (a safety valve: a check that fails everywhere at once must not take the whole app down).
+   */
+  private void killUnhealthy(AppState app) {
+    if (!app.hasHealthChecks() || app.def.healthChecks().stream().allMatch(h -> h.maxConsecutiveFailures() == 0)) {
+      return;
+    }
+    long inFlight = app.instances.values().stream().filter(i -> i.killing && i.killedForHealth).count();
+    for (Instance inst : List.copyOf(app.instances.values())) {
+      if (inFlight >= healthKillBudget(app)) {
+        return;
+      }
+      if (inst.running() && !inst.killing && inst.healthy.equals(Optional.of(false))) {
+        ObjectNode e = event("unhealthy_instance_kill_event");
+        e.put("appId", inst.appId).put("taskId", inst.taskId.value()).put("version", inst.version)
+            .put("reason", "health check failed").put("host", inst.hostname);
+        publish(e);
+        inst.killedForHealth = true;
+        kill(inst);
+        inFlight++;
+      }
+    }
+  }
+
+  /** How many health kills may be in flight for an app: 10% of its instances, at least 1. */
+  static long healthKillBudget(AppState app) {
+    return Math.max(1, app.def.instances() / 10);
+  }
+
   private void converge(AppState app) {
     AppDefinition def = app.def;
     boolean hc = app.hasHealthChecks();
+    killUnhealthy(app);
     if (toLaunch(app) == 0) {
       app.waitingSince = now();
       app.lastRejections = Map.of();

@@ -28,6 +28,7 @@ final class Instance {
   Optional<Instant> startedAt = Optional.empty();
   Optional<Long> unreachableSinceNanos = Optional.empty();
   boolean killing;
+  boolean killedForHealth;
 
   Instance(TaskId taskId, String appId, String version, AgentId agentId, String hostname,
       Map<String, AttributeValue> attributes, List<Long> ports, Instant stagedAt, long launchSequence) {

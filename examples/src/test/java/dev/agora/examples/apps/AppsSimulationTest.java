@@ -152,41 +152,47 @@ class AppsSimulationTest {
   }
 
   @Test
-  void unhealthyInstanceIsKilledAndReplacedAndHealthGatesTheRollingUpgrade() {
+  void unhealthyInstancesAreKilledOneAtATimeAndHealthGatesTheRollingUpgrade() {
     try (AppsSim s = cluster(2)) {
       s.call("POST", "/v2/apps", "{\"id\":\"/h\",\"cmd\":\"sleep 1000\",\"cpus\":0.1,\"mem\":16,\"instances\":2,"
           + "\"healthChecks\":[{\"protocol\":\"TCP\",\"portIndex\":0}],"
           + "\"upgradeStrategy\":{\"minimumHealthCapacity\":1,\"maximumOverCapacity\":0.5}}");
       s.advanceUntil(() -> s.running("/h") == 2, Duration.ofSeconds(30));
       AppsScheduler sch = s.apps.scheduler();
-      List<String> ids = new ArrayList<>(s.tasks("/h").keySet());
-      health(s, ids.get(0), true);
-      health(s, ids.get(1), true);
+      List<String> first = new ArrayList<>(s.tasks("/h").keySet());
+      first.forEach(id -> health(s, id, true));
       assertThat(s.app("/h").get("tasksHealthy").asInt()).isEqualTo(2);
-      // a rolling upgrade: new instances first report unhealthy (as an agent's checker would during
-      // start-up), so no old one may be killed
+      // both turn unhealthy: the safety valve kills one at a time (budget max(1, 10%)), each replaced
+      long[] maxHealthKills = {0};
+      sch.observers.add(x -> maxHealthKills[0] = Math.max(maxHealthKills[0], x.apps.get("/h").instances.values()
+          .stream().filter(i -> i.killing && i.killedForHealth).count()));
+      health(s, first.get(0), false);
+      health(s, first.get(1), false);
+      s.advanceUntil(() -> s.running("/h") == 2 && s.tasks("/h").keySet().stream().noneMatch(first::contains),
+          Duration.ofSeconds(30));
+      assertThat(maxHealthKills[0]).isEqualTo(1);
+      assertThat(sch.apps.get("/h").lastTaskFailure).isEmpty();
+
+      // a rolling upgrade whose new instances start unhealthy (as an agent's checker would report
+      // during start-up, with kills off): no old instance may be killed until they turn healthy
+      List<String> ids = new ArrayList<>(s.tasks("/h").keySet());
+      ids.forEach(id -> health(s, id, true));
       sch.observers.add(x -> x.apps.get("/h").instances.values().forEach(i -> {
         if (!ids.contains(i.taskId.value()) && i.healthy.isEmpty()) {
           i.healthy = java.util.Optional.of(false);
         }
       }));
-      s.call("PUT", "/v2/apps/h", "{\"cmd\":\"sleep 2000\"}");
+      s.call("PUT", "/v2/apps/h", "{\"cmd\":\"sleep 2000\",\"healthChecks\":[{\"protocol\":\"TCP\",\"portIndex\":0,"
+          + "\"maxConsecutiveFailures\":0}]}");
       s.advanceUntil(() -> s.tasks("/h").size() == 3, Duration.ofSeconds(30));
-      String fresh = s.tasks("/h").keySet().stream().filter(id -> !ids.contains(id)).findFirst().orElseThrow();
       s.sim.advance(Duration.ofSeconds(5));
       assertThat(s.tasks("/h").keySet()).containsAll(ids);
       assertThat(s.json("GET", "/v2/deployments", "")).hasSize(1);
-      health(s, fresh, true);
+      s.tasks("/h").keySet().stream().filter(id -> !ids.contains(id)).forEach(id -> health(s, id, true));
       s.sim.advance(Duration.ofSeconds(3));
       s.tasks("/h").keySet().stream().filter(id -> !ids.contains(id)).forEach(id -> health(s, id, true));
       s.advanceUntil(() -> s.json("GET", "/v2/deployments", "").isEmpty(), Duration.ofSeconds(60));
-      List<String> v2 = new ArrayList<>(s.tasks("/h").keySet());
-      assertThat(v2).hasSize(2).doesNotContainAnyElementsOf(ids);
-      // one turns unhealthy: killed and replaced
-      v2.forEach(id -> health(s, id, true));
-      health(s, v2.get(0), false);
-      s.advanceUntil(() -> s.running("/h") == 2 && !s.tasks("/h").containsKey(v2.get(0)), Duration.ofSeconds(30));
-      assertThat(sch.apps.get("/h").lastTaskFailure).isEmpty();
+      assertThat(s.tasks("/h").keySet()).hasSize(2).doesNotContainAnyElementsOf(ids);
     }
   }
 
