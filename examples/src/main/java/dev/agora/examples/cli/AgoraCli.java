@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = AgoraCli.Version.class,
     description = "Agora: an embeddable Mesos-style cluster scheduler.",
-    subcommands = {LocalCommand.class, MasterMain.class, AgentMain.class, JobsCommand.class,
+    subcommands = {LocalCommand.class, MasterMain.class, AgentMain.class, AppsCommand.class, JobsCommand.class,
       HashSecretCommand.class, CommandLine.HelpCommand.class})
 public final class AgoraCli {
   AgoraCli() {}

@@ -1,0 +1,355 @@
+package dev.agora.examples.apps;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.agora.core.coordination.InMemoryStateStore;
+import dev.agora.core.coordination.LeaderElector;
+import dev.agora.core.coordination.MasterDetector;
+import dev.agora.core.coordination.SingleMasterElector;
+import dev.agora.core.coordination.StateStore;
+import dev.agora.core.framework.SchedulerDriver;
+import dev.agora.core.model.FrameworkId;
+import dev.agora.core.model.FrameworkInfo;
+import dev.agora.core.placement.Placement;
+import dev.agora.core.runtime.EventLoop;
+import dev.agora.core.runtime.ThreadEventLoop;
+import dev.agora.core.transport.Address;
+import dev.agora.core.transport.Transport;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The apps service (Marathon-style long-running services) as a framework on Agora: a scheduler
+ * that keeps apps running, with Marathon's {@code /v2} REST API and event stream.
+ *
+ * <pre>{@code
+ * AppsService apps = AppsService.builder().transport(cluster.transport()).master(cluster.masterAddress())
+ *     .httpPort(8080).build().start();
+ * ...
+ * apps.close();
+ * }</pre>
+ *
+ * <p>Lifecycle: NEW -> {@link #start} (once) -> RUNNING -> {@link #close} (idempotent) -> TERMINATED.
+ * It joins the election of its {@link LeaderElector}; while leading it loads app definitions from
+ * the {@link StateStore}, subscribes to the master and serves the API; while not leading the API
+ * answers 503.
+ *
+ * <p>Concurrency: thread-safe; all state lives on the service's event loop.
+ */
+public final class AppsService implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(AppsService.class);
+
+  private enum State { NEW, RUNNING, TERMINATED }
+
+  private final Builder config;
+  private final EventLoop loop;
+  private final boolean ownsLoop;
+  private final EventBus events = new EventBus();
+  private final AppsScheduler scheduler;
+  private final AppsApi api;
+  private final AtomicReference<State> state = new AtomicReference<>(State.NEW);
+  private volatile boolean leading;
+  private SchedulerDriver driver;
+  private AppsHttpServer http;
+  private boolean frameworkIdStored;
+
+  private AppsService(Builder b) {
+    this.config = b;
+    this.ownsLoop = b.loop == null;
+    this.loop = b.loop != null ? b.loop : ThreadEventLoop.start("apps");
+    this.scheduler = new AppsScheduler(loop, b.placement, events, b.random, this::changed);
+    this.api = new AppsApi(scheduler, b.store, () -> leading, b.address.value());
+  }
+
+  /** A new builder. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Starts the HTTP server (if a port was set) and joins the leader election.
+   *
+   * @throws IllegalStateException if started twice
+   * @throws UncheckedIOException if the HTTP port cannot be bound
+   */
+  public AppsService start() {
+    if (!state.compareAndSet(State.NEW, State.RUNNING)) {
+      throw new IllegalStateException("apps service cannot be started more than once");
+    }
+    if (config.httpPort >= 0) {
+      try {
+        http = new AppsHttpServer(new InetSocketAddress(config.httpHost, config.httpPort), api, events);
+      } catch (IOException e) {
+        state.set(State.TERMINATED);
+        throw new UncheckedIOException("cannot bind the apps API on port " + config.httpPort, e);
+      }
+    }
+    config.elector.start(new LeaderElector.Listener() {
+      @Override
+      public void isLeader(long epoch) {
+        becomeLeader(epoch);
+      }
+
+      @Override
+      public void notLeader() {
+        loseLeadership();
+      }
+    }, loop);
+    return this;
+  }
+
+  /** The REST API, for in-process calls (tests, a host's own HTTP server). */
+  public AppsApi api() {
+    return api;
+  }
+
+  /** The bound HTTP port, if the HTTP server runs. */
+  public Optional<Integer> httpPort() {
+    return Optional.ofNullable(http).map(AppsHttpServer::port);
+  }
+
+  /** Whether this instance leads now (racy by nature). */
+  public boolean isLeader() {
+    return leading;
+  }
+
+  AppsScheduler scheduler() {
+    return scheduler;
+  }
+
+  /** Runs the scheduler's invariant checks on its loop (for tests). */
+  public CompletableFuture<Void> checkInvariants() {
+    return CompletableFuture.runAsync(scheduler::checkInvariants, loop);
+  }
+
+  private void becomeLeader(long epoch) {
+    if (state.get() != State.RUNNING) {
+      return;
+    }
+    LOG.info("apps service leads under epoch {}", epoch);
+    for (String key : config.store.keys("apps/")) {
+      if (!key.startsWith("apps/") || key.contains("/versions/")) {
+        continue;
+      }
+      config.store.get(key).ifPresent(v -> {
+        try {
+          JsonNode node = AppJson.MAPPER.readTree(new String(v.value(), StandardCharsets.UTF_8));
+          AppParser.parse(node, Optional.empty(), node.path("version").asText())
+              .app().ifPresent(def -> scheduler.restore(def));
+        } catch (IOException e) {
+          LOG.error("cannot read stored app {}", key, e);
+        }
+      });
+    }
+    FrameworkInfo.Builder info = FrameworkInfo.builder(config.frameworkName).failoverTimeout(Duration.ofDays(7))
+        .role(config.role).capability(FrameworkInfo.Capability.PARTITION_AWARE);
+    config.store.get(FRAMEWORK_ID_KEY).ifPresent(v -> {
+      info.id(FrameworkId.of(new String(v.value(), StandardCharsets.UTF_8)));
+      frameworkIdStored = true;
+    });
+    SchedulerDriver.Builder db = SchedulerDriver.builder().transport(config.transport).address(config.address)
+        .masterDetector(config.detector).framework(info.build()).scheduler(scheduler).loop(loop);
+    driver = db.start();
+    leading = true;
+  }
+
+  private void loseLeadership() {
+    if (!leading) {
+      return;
+    }
+    leading = false;
+    LOG.warn("apps service lost leadership; stopping its scheduler");
+    scheduler.stop();
+    if (driver != null) {
+      driver.close();
+      driver = null;
+    }
+  }
+
+  static final String FRAMEWORK_ID_KEY = "framework/apps";
+
+  private void changed(AppsScheduler s) {
+    if (!frameworkIdStored && s.frameworkId().isPresent()) {
+      frameworkIdStored = config.store.compareAndSet(FRAMEWORK_ID_KEY,
+          s.frameworkId().get().value().getBytes(StandardCharsets.UTF_8), -1).isPresent();
+    }
+  }
+
+  /** The state store key of an app's current definition. */
+  static String appKey(String appId) {
+    return "apps/" + appId.substring(1).replace("/", "..");
+  }
+
+  /** Stops the HTTP server and the scheduler; tasks keep running (the framework fails over). Idempotent. */
+  @Override
+  public void close() {
+    if (state.getAndSet(State.TERMINATED) == State.TERMINATED) {
+      return;
+    }
+    if (http != null) {
+      http.close();
+    }
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    loop.execute(() -> {
+      loseLeadership();
+      done.complete(null);
+    });
+    config.elector.close();
+    if (ownsLoop) {
+      done.orTimeout(5, java.util.concurrent.TimeUnit.SECONDS).exceptionally(e -> null).join();
+      loop.shutdown();
+    }
+  }
+
+  /** Builds an {@link AppsService}; each setter may be called once and checks its value at once. */
+  public static final class Builder {
+    private Transport transport;
+    private MasterDetector detector;
+    private Address address = Address.of("apps");
+    private int httpPort = -1;
+    private String httpHost = "0.0.0.0";
+    private StateStore store = new InMemoryStateStore();
+    private LeaderElector elector = new SingleMasterElector();
+    private EventLoop loop;
+    private Random random = new Random();
+    private String frameworkName = "marathon";
+    private String role = "*";
+    private Placement placement = Placement.standard();
+    private final Set<String> set = new HashSet<>();
+
+    private Builder() {}
+
+    private void once(String field) {
+      if (!set.add(field)) {
+        throw new IllegalStateException(field + " was already set");
+      }
+    }
+
+    /** The transport to the master (required). */
+    public Builder transport(Transport value) {
+      once("transport");
+      transport = Objects.requireNonNull(value, "transport");
+      return this;
+    }
+
+    /** A fixed master address (required, or {@link #masterDetector}). */
+    public Builder master(Address value) {
+      return masterDetector(MasterDetector.standalone(Objects.requireNonNull(value, "master")));
+    }
+
+    /** Where to find the leading master. */
+    public Builder masterDetector(MasterDetector value) {
+      once("master");
+      detector = Objects.requireNonNull(value, "masterDetector");
+      return this;
+    }
+
+    /** The service's address on the transport; default {@code apps}. */
+    public Builder address(Address value) {
+      once("address");
+      address = Objects.requireNonNull(value, "address");
+      return this;
+    }
+
+    /** Serve the REST API on this port (0 = any free port); default: no HTTP server. */
+    public Builder httpPort(int value) {
+      once("httpPort");
+      if (value < 0 || value > 65535) {
+        throw new IllegalArgumentException("httpPort must be in 0..65535 but was " + value);
+      }
+      httpPort = value;
+      return this;
+    }
+
+    /** The interface to bind; default {@code 0.0.0.0}. */
+    public Builder httpHost(String value) {
+      once("httpHost");
+      if (value == null || value.isBlank()) {
+        throw new IllegalArgumentException("httpHost must not be empty but was '" + value + "'");
+      }
+      httpHost = value;
+      return this;
+    }
+
+    /** Where app definitions live; default in memory. The service does not close it. */
+    public Builder stateStore(StateStore value) {
+      once("stateStore");
+      store = Objects.requireNonNull(value, "stateStore");
+      return this;
+    }
+
+    /** Leader election among service instances; default a lone leader. Closed by the service. */
+    public Builder leaderElector(LeaderElector value) {
+      once("leaderElector");
+      elector = Objects.requireNonNull(value, "leaderElector");
+      return this;
+    }
+
+    /** The loop to run on (e.g. a simulation's); default a new thread owned by the service. */
+    public Builder loop(EventLoop value) {
+      once("loop");
+      loop = Objects.requireNonNull(value, "loop");
+      return this;
+    }
+
+    /** Randomness for task and deployment ids (seed it for reproducible simulations). */
+    public Builder random(Random value) {
+      once("random");
+      random = Objects.requireNonNull(value, "random");
+      return this;
+    }
+
+    /** The framework name; default {@code marathon}. */
+    public Builder frameworkName(String value) {
+      once("frameworkName");
+      if (value == null || value.isBlank()) {
+        throw new IllegalArgumentException("frameworkName must not be empty but was '" + value + "'");
+      }
+      frameworkName = value;
+      return this;
+    }
+
+    /** The framework's role; default {@code *}. */
+    public Builder role(String value) {
+      once("role");
+      if (value == null || value.isBlank()) {
+        throw new IllegalArgumentException("role must not be empty but was '" + value + "'");
+      }
+      role = value;
+      return this;
+    }
+
+    /** The placement pipeline; default {@link Placement#standard()}. */
+    public Builder placement(Placement value) {
+      once("placement");
+      placement = Objects.requireNonNull(value, "placement");
+      return this;
+    }
+
+    /**
+     * Builds the service (not started).
+     *
+     * @throws IllegalStateException naming a missing required setting
+     */
+    public AppsService build() {
+      if (transport == null) {
+        throw new IllegalStateException("apps service needs transport");
+      }
+      if (detector == null) {
+        throw new IllegalStateException("apps service needs master");
+      }
+      return new AppsService(this);
+    }
+  }
+}

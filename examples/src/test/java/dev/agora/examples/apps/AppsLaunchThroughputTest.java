@@ -1,0 +1,55 @@
+package dev.agora.examples.apps;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Wall-clock launch throughput through the apps service on simulated agents (run with -Psoak). */
+@Tag("slow")
+class AppsLaunchThroughputTest {
+  @TempDir
+  Path dir;
+
+  @Test
+  void oneAppWithAThousandInstances() {
+    try (AppsSim s = new AppsSim(3, dir)) {
+      for (int i = 0; i < 100; i++) {
+        s.addAgent("cpus:16;mem:65536;ports:[31000-31999]", "");
+      }
+      s.start();
+      long t0 = System.nanoTime();
+      s.call("POST", "/v2/apps", "{\"id\":\"/bulk\",\"cmd\":\"sleep 1000\",\"cpus\":0.1,\"mem\":16,\"instances\":1000}");
+      s.advanceUntil(() -> s.apps.scheduler().apps.get("/bulk").instances.values().stream()
+          .filter(Instance::running).count() == 1000, Duration.ofMinutes(5));
+      double seconds = (System.nanoTime() - t0) / 1e9;
+      System.err.printf("1 app x 1000 instances RUNNING in %.2f s wall (%.0f tasks/s), %s virtual%n", seconds,
+          1000 / seconds, s.sim.elapsed());
+      assertThat(seconds).isLessThan(60);
+    }
+  }
+
+  @Test
+  void hundredAppsWithTenInstances() {
+    try (AppsSim s = new AppsSim(4, dir)) {
+      for (int i = 0; i < 100; i++) {
+        s.addAgent("cpus:16;mem:65536;ports:[31000-31999]", "");
+      }
+      s.start();
+      long t0 = System.nanoTime();
+      for (int a = 0; a < 100; a++) {
+        s.call("POST", "/v2/apps", "{\"id\":\"/app" + a + "\",\"cmd\":\"sleep 1000\",\"cpus\":0.1,\"mem\":16,"
+            + "\"instances\":10}");
+      }
+      s.advanceUntil(() -> s.apps.scheduler().apps.values().stream().mapToLong(app -> app.instances.values().stream()
+          .filter(Instance::running).count()).sum() == 1000, Duration.ofMinutes(5));
+      double seconds = (System.nanoTime() - t0) / 1e9;
+      System.err.printf("100 apps x 10 instances RUNNING in %.2f s wall (%.0f tasks/s), %s virtual%n", seconds,
+          1000 / seconds, s.sim.elapsed());
+      assertThat(seconds).isLessThan(60);
+    }
+  }
+}
