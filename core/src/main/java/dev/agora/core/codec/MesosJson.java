@@ -206,6 +206,18 @@ public final class MesosJson {
    * @throws CodecException naming the field if the call is malformed, or
    *     {@link UnsupportedCallException} if it is a Mesos call type Agora does not act on
    */
+  /**
+   * Decodes the {@code resources} array of an object (Mesos v1 {@code Resource} JSON), for the
+   * operator API's reserve and unreserve calls.
+   *
+   * @param parent the object holding the {@code resources} field
+   * @param what names the object in error messages, e.g. {@code reserve_resources}
+   * @throws CodecException naming the field if it is malformed
+   */
+  public static Resources decodeResources(JsonNode parent, String what) {
+    return resources(Node.root(parent, what), "resources");
+  }
+
   public static SchedulerCall decodeCall(JsonNode json) {
     Node n = Node.root(json, "a scheduler call");
     String type = n.string("type");

@@ -5,6 +5,7 @@ import dev.agora.core.model.FrameworkInfo;
 import dev.agora.core.model.Resources;
 import dev.agora.core.model.TaskState;
 import dev.agora.core.transport.Address;
+import dev.agora.examples.apps.AppsService;
 import dev.agora.examples.jobs.JobsService;
 import dev.agora.examples.local.BatchFramework;
 import dev.agora.examples.local.LocalCluster;
@@ -72,6 +73,11 @@ final class LocalCommand implements Callable<Integer> {
           + " -1 to disable (default: ${DEFAULT-VALUE}, Chronos's).")
   int jobsPort;
 
+  @Option(names = "--apps-port", defaultValue = "8080",
+      description = "Serve the apps service (Marathon /v2 API) on this port; 0 for any free port,"
+          + " -1 to disable (default: ${DEFAULT-VALUE}, Marathon's).")
+  int appsPort;
+
   @Option(names = "--keep-running",
       description = "After the batch, keep the cluster and its APIs up until interrupted (Ctrl-C or SIGTERM).")
   boolean keepRunning;
@@ -90,6 +96,10 @@ final class LocalCommand implements Callable<Integer> {
     if (apiPort < -1 || apiPort > 65535) {
       throw new picocli.CommandLine.ParameterException(spec.commandLine(),
           "Invalid value for option '--api-port': must be -1..65535 but was " + apiPort);
+    }
+    if (appsPort < -1 || appsPort > 65535) {
+      throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+          "Invalid value for option '--apps-port': must be -1..65535 but was " + appsPort);
     }
     if (jobsPort < -1 || jobsPort > 65535) {
       throw new picocli.CommandLine.ParameterException(spec.commandLine(),
@@ -114,6 +124,13 @@ final class LocalCommand implements Callable<Integer> {
         }
         out.flush();
       }
+      AppsService apps = null;
+      if (appsPort >= 0) {
+        apps = AppsService.builder().transport(cluster.transport()).master(cluster.masterAddress())
+            .httpHost(apiHost).httpPort(appsPort).build().start();
+        out.println("apps API on http://" + apiHost + ":" + apps.httpPort().orElseThrow() + "/v2 (Marathon-style)");
+        out.flush();
+      }
       JobsService jobs = null;
       if (jobsPort >= 0) {
         jobs = JobsService.builder().transport(cluster.transport()).master(cluster.masterAddress())
@@ -132,6 +149,9 @@ final class LocalCommand implements Callable<Integer> {
       } finally {
         if (jobs != null) {
           jobs.close();
+        }
+        if (apps != null) {
+          apps.close();
         }
       }
     }

@@ -31,7 +31,7 @@ class LocalCommandTest {
     Run r = run("local", "--help");
     assertThat(r.exit()).isZero();
     for (String flag : new String[] {"--agents", "--agent-resources", "--attributes", "--tasks", "--task-command",
-        "--task-resources", "--work-dir", "--timeout", "--api-port", "--api-host", "--jobs-port", "--keep-running", "--help", "--version"}) {
+        "--task-resources", "--work-dir", "--timeout", "--api-port", "--api-host", "--jobs-port", "--apps-port", "--keep-running", "--help", "--version"}) {
       assertThat(r.out()).contains(flag);
     }
   }
@@ -39,7 +39,7 @@ class LocalCommandTest {
   @Test
   void runsABatchOfRealTasksToASummary() throws Exception {
     Run r = run("local", "--agents", "2", "--tasks", "3", "--task-command", "echo ran $MESOS_TASK_ID",
-        "--work-dir", work.toString(), "--api-port", "-1", "--jobs-port", "-1");
+        "--work-dir", work.toString(), "--api-port", "-1", "--jobs-port", "-1", "--apps-port", "-1");
     assertThat(r.exit()).as(r.out() + r.err()).isZero();
     assertThat(r.out()).contains("subscribed as framework", "task-2 TASK_FINISHED", "summary: 3 tasks: {FINISHED=3}");
     try (var files = Files.walk(work)) {
@@ -56,14 +56,14 @@ class LocalCommandTest {
   @Test
   void failingTasksMakeANonZeroExit() {
     Run r = run("local", "--agents", "1", "--tasks", "2", "--task-command", "exit 4", "--work-dir", work.toString(),
-        "--api-port", "-1", "--jobs-port", "-1");
+        "--api-port", "-1", "--jobs-port", "-1", "--apps-port", "-1");
     assertThat(r.exit()).isEqualTo(1);
     assertThat(r.out()).contains("TASK_FAILED (Command exited with status 4)", "FAILED=2");
   }
 
   @Test
   void badResourcesAreRejectedNamingTheFlagAndToken() {
-    Run r = run("local", "--agent-resources", "cpus:abc", "--api-port", "-1", "--jobs-port", "-1");
+    Run r = run("local", "--agent-resources", "cpus:abc", "--api-port", "-1", "--jobs-port", "-1", "--apps-port", "-1");
     assertThat(r.exit()).isNotZero();
     assertThat(r.err()).contains("--agent-resources", "abc");
   }
@@ -92,7 +92,7 @@ class LocalCommandTest {
       }
     });
     int exit = cli.execute("local", "--agents", "1", "--tasks", "1", "--task-command", "true", "--work-dir",
-        work.toString(), "--api-port", "0", "--jobs-port", "0");
+        work.toString(), "--api-port", "0", "--jobs-port", "0", "--apps-port", "-1");
     assertThat(exit).as(out.toString()).isZero();
     assertThat(seen).singleElement().asString().startsWith("200 ").contains("\"healthy\":true");
   }
@@ -124,8 +124,38 @@ class LocalCommandTest {
       }
     });
     int exit = cli.execute("local", "--agents", "1", "--tasks", "1", "--task-command", "true", "--work-dir",
-        work.toString(), "--api-port", "-1", "--jobs-port", "0");
+        work.toString(), "--api-port", "-1", "--jobs-port", "0", "--apps-port", "-1");
     assertThat(exit).isZero();
     assertThat(seen).singleElement().asString().startsWith("2").contains(" 200 ").contains("\"nightly\"");
+  }
+
+  @Test
+  void servesTheAppsApiWhileRunning() {
+    java.util.List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+    CommandLine cli = new CommandLine(new AgoraCli());
+    cli.setOut(new PrintWriter(new StringWriter(), true) {
+      @Override
+      public void println(String x) {
+        super.println(x);
+        if (x.startsWith("apps API on ")) {
+          String url = x.substring("apps API on ".length(), x.indexOf(' ', "apps API on ".length()));
+          try {
+            var http = java.net.http.HttpClient.newHttpClient();
+            var ping = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(
+                url.substring(0, url.length() - "/v2".length()) + "/ping")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+            var apps = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(url + "/apps")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+            seen.add(ping.statusCode() + " " + apps.statusCode() + " " + apps.body());
+          } catch (Exception e) {
+            seen.add("failed: " + e);
+          }
+        }
+      }
+    });
+    int exit = cli.execute("local", "--agents", "1", "--tasks", "1", "--task-command", "true", "--work-dir",
+        work.toString(), "--api-port", "-1", "--jobs-port", "-1", "--apps-port", "0");
+    assertThat(exit).isZero();
+    assertThat(seen).singleElement().asString().startsWith("200 200 ").contains("\"apps\"");
   }
 }

@@ -217,9 +217,19 @@ class HttpBadInputTest {
 
   @Test
   void unimplementedOperatorCallsAre501NamingTheCall() throws Exception {
-    Answer a = post("/api/v1", "{\"type\":\"UPDATE_QUOTA\"}");
+    Answer a = post("/api/v1", "{\"type\":\"UPDATE_MAINTENANCE_SCHEDULE\"}");
     assertThat(a.status()).isEqualTo(501);
-    assertThat(a.body()).contains("UPDATE_QUOTA").contains("not implemented");
+    assertThat(a.body()).contains("UPDATE_MAINTENANCE_SCHEDULE").contains("not implemented");
+  }
+
+  @Test
+  void operatorCallsWithoutTheirBodyAre400NamingTheField() throws Exception {
+    Answer quota = post("/api/v1", "{\"type\":\"UPDATE_QUOTA\"}");
+    assertThat(quota.status()).isEqualTo(400);
+    assertThat(quota.body()).contains("update_quota.quota_configs");
+    Answer reserve = post("/api/v1", "{\"type\":\"RESERVE_RESOURCES\",\"reserve_resources\":{}}");
+    assertThat(reserve.status()).isEqualTo(400);
+    assertThat(reserve.body()).contains("reserve_resources.agent_id.value");
   }
 
   // ------------------------------------------------------------------ fuzz

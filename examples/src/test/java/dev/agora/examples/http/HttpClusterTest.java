@@ -270,4 +270,61 @@ class HttpClusterTest {
   private static List<String> types(List<JsonNode> events) {
     return events.stream().map(e -> e.path("type").asText()).toList();
   }
+
+  private HttpResponse<String> operatorCall(String json) throws Exception {
+    return http.send(HttpRequest.newBuilder(URI.create(masterTransport.baseUrl() + "/api/v1"))
+        .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(json)).build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  @Test
+  void weightsQuotaAndRolesOverTheOperatorApi() throws Exception {
+    assertThat(operatorCall("{\"type\":\"UPDATE_WEIGHTS\",\"update_weights\":{\"weight_infos\":"
+        + "[{\"role\":\"eng\",\"weight\":2.5}]}}").statusCode()).isEqualTo(200);
+    assertThat(operator("GET_WEIGHTS").at("/get_weights/weight_infos").toString()).contains("\"eng\"", "2.5");
+
+    HttpResponse<String> bad = operatorCall("{\"type\":\"UPDATE_WEIGHTS\",\"update_weights\":{\"weight_infos\":"
+        + "[{\"role\":\"eng\",\"weight\":-1}]}}");
+    assertThat(bad.statusCode()).isEqualTo(400);
+    assertThat(bad.body()).contains("-1");
+    assertThat(operator("GET_WEIGHTS").at("/get_weights/weight_infos").toString()).as("unchanged").contains("2.5");
+
+    assertThat(operatorCall("{\"type\":\"UPDATE_QUOTA\",\"update_quota\":{\"quota_configs\":[{\"role\":\"eng\","
+        + "\"guarantees\":{\"cpus\":{\"value\":1}},\"limits\":{\"cpus\":{\"value\":2}}}]}}").statusCode()).isEqualTo(200);
+    JsonNode quota = operator("GET_QUOTA").at("/get_quota/status/configs/0");
+    assertThat(quota.path("role").asText()).isEqualTo("eng");
+    assertThat(quota.at("/guarantees/cpus/value").asDouble()).isEqualTo(1.0);
+    assertThat(quota.at("/limits/cpus/value").asDouble()).isEqualTo(2.0);
+    assertThat(operator("GET_ROLES").at("/get_roles/roles").toString()).contains("\"eng\"");
+  }
+
+  @Test
+  void reserveAndUnreserveOverTheOperatorApi() throws Exception {
+    await().atMost(Duration.ofSeconds(10)).until(() -> operator("GET_AGENTS").at("/get_agents/agents").size() == 1);
+    String agentId = operator("GET_AGENTS").at("/get_agents/agents/0/agent_info/id/value").asText();
+    String cpus = "[{\"name\":\"cpus\",\"type\":\"SCALAR\",\"scalar\":{\"value\":1},"
+        + "\"reservations\":[{\"type\":\"DYNAMIC\",\"role\":\"eng\"}]}]";
+    HttpResponse<String> reserve = operatorCall("{\"type\":\"RESERVE_RESOURCES\",\"reserve_resources\":{"
+        + "\"agent_id\":{\"value\":\"" + agentId + "\"},\"resources\":" + cpus + "}}");
+    assertThat(reserve.statusCode()).as(reserve.body()).isEqualTo(202);
+    HttpResponse<String> unreserve = operatorCall("{\"type\":\"UNRESERVE_RESOURCES\",\"unreserve_resources\":{"
+        + "\"agent_id\":{\"value\":\"" + agentId + "\"},\"resources\":" + cpus + "}}");
+    assertThat(unreserve.statusCode()).as(unreserve.body()).isEqualTo(202);
+    HttpResponse<String> again = operatorCall("{\"type\":\"UNRESERVE_RESOURCES\",\"unreserve_resources\":{"
+        + "\"agent_id\":{\"value\":\"" + agentId + "\"},\"resources\":" + cpus + "}}");
+    assertThat(again.statusCode()).as("nothing reserved any more: " + again.body()).isEqualTo(400);
+  }
+
+  @Test
+  void markAgentGoneOverTheOperatorApi() throws Exception {
+    HttpResponse<String> unknown = operatorCall(
+        "{\"type\":\"MARK_AGENT_GONE\",\"mark_agent_gone\":{\"agent_id\":{\"value\":\"nobody\"}}}");
+    assertThat(unknown.statusCode()).isEqualTo(404);
+    await().atMost(Duration.ofSeconds(10)).until(() -> operator("GET_AGENTS").at("/get_agents/agents").size() == 1);
+    String agentId = operator("GET_AGENTS").at("/get_agents/agents/0/agent_info/id/value").asText();
+    HttpResponse<String> gone = operatorCall("{\"type\":\"MARK_AGENT_GONE\",\"mark_agent_gone\":{\"agent_id\":"
+        + "{\"value\":\"" + agentId + "\"}}}");
+    assertThat(gone.statusCode()).as(gone.body()).isEqualTo(200);
+    assertThat(operator("GET_AGENTS").at("/get_agents/agents").size()).isZero();
+  }
 }

@@ -23,7 +23,8 @@ import java.util.concurrent.TimeoutException;
  * <ul>
  *   <li>{@code POST /api/v1}: the Mesos v1 operator API ({@code master::Call}): GET_HEALTH,
  *       GET_VERSION, GET_FLAGS, GET_METRICS, GET_STATE, GET_AGENTS, GET_FRAMEWORKS, GET_TASKS,
- *       GET_MASTER; the other Mesos operator calls answer 501 until Agora implements them.
+ *       GET_MASTER, GET_WEIGHTS, UPDATE_WEIGHTS, GET_ROLES, GET_QUOTA, UPDATE_QUOTA, RESERVE_RESOURCES,
+ *       UNRESERVE_RESOURCES, MARK_AGENT_GONE; the other Mesos operator calls (maintenance) answer 501.
  *   <li>{@code GET /health} (200 when the master leads, 503 otherwise), {@code GET /state} (a JSON
  *       snapshot) and {@code GET /metrics} (Prometheus text format).
  * </ul>
@@ -209,6 +210,86 @@ public final class OperatorApi implements HttpHandler {
         new OperatorEventStream(master, exchange).run();
         return;
       }
+      case "GET_WEIGHTS" -> {
+        ArrayNode a = out.putObject(field).putArray("weight_infos");
+        await(master.weights()).forEach((role, weight) -> a.addObject().put("role", role).put("weight", weight));
+      }
+      case "UPDATE_WEIGHTS" -> {
+        java.util.Map<String, Double> weights = new java.util.LinkedHashMap<>();
+        JsonNode infos = json.path("update_weights").path("weight_infos");
+        if (!infos.isArray()) {
+          throw new Exchanges.HttpError(400, "field 'update_weights.weight_infos' is required and must be an array");
+        }
+        for (int i = 0; i < infos.size(); i++) {
+          JsonNode role = infos.get(i).path("role");
+          JsonNode weight = infos.get(i).path("weight");
+          if (!role.isTextual() || !weight.isNumber()) {
+            throw new Exchanges.HttpError(400, "field 'update_weights.weight_infos[" + i
+                + "]' needs a string 'role' and a number 'weight'");
+          }
+          weights.put(role.textValue(), weight.doubleValue());
+        }
+        await(master.updateWeights(weights));
+        Exchanges.sendEmpty(exchange, 200);
+        return;
+      }
+      case "GET_ROLES" -> {
+        ArrayNode a = out.putObject(field).putArray("roles");
+        for (dev.agora.core.allocation.RoleInfo r : await(master.roles())) {
+          ObjectNode o = a.addObject();
+          o.put("name", r.role());
+          o.put("weight", r.weight());
+          o.set("resources", MesosJson.resources(r.allocated()));
+          o.set("reserved_resources", MesosJson.resources(r.reserved()));
+          o.put("dominant_share", r.dominantShare());
+          ArrayNode fws = o.putArray("frameworks");
+          r.frameworks().forEach(id -> fws.addObject().put("value", id));
+          o.set("quota", quota(r.role(), r.quota()));
+        }
+      }
+      case "GET_QUOTA" -> {
+        ArrayNode a = out.putObject(field).putObject("status").putArray("configs");
+        await(master.quotas()).forEach((role, q) -> a.add(quota(role, q)));
+      }
+      case "UPDATE_QUOTA" -> {
+        JsonNode configs = json.path("update_quota").path("quota_configs");
+        if (!configs.isArray()) {
+          throw new Exchanges.HttpError(400, "field 'update_quota.quota_configs' is required and must be an array");
+        }
+        for (int i = 0; i < configs.size(); i++) {
+          JsonNode c = configs.get(i);
+          String path = "update_quota.quota_configs[" + i + "]";
+          if (!c.path("role").isTextual()) {
+            throw new Exchanges.HttpError(400, "field '" + path + ".role' is required and must be a string");
+          }
+          await(master.updateQuota(c.path("role").textValue(), new dev.agora.core.allocation.Quota(
+              quantities(c.path("guarantees"), path + ".guarantees"), quantities(c.path("limits"), path + ".limits"))));
+        }
+        Exchanges.sendEmpty(exchange, 200);
+        return;
+      }
+      case "RESERVE_RESOURCES", "UNRESERVE_RESOURCES" -> {
+        JsonNode body = json.path(field);
+        dev.agora.core.model.AgentId agent = agentId(body.path("agent_id").path("value"), field + ".agent_id.value");
+        dev.agora.core.model.Resources resources;
+        try {
+          resources = MesosJson.decodeResources(body, field);
+        } catch (RuntimeException e) {
+          throw new Exchanges.HttpError(400, e.getMessage());
+        }
+        await(type.equals("RESERVE_RESOURCES") ? master.reserve(agent, resources) : master.unreserve(agent, resources));
+        Exchanges.sendEmpty(exchange, 202);
+        return;
+      }
+      case "MARK_AGENT_GONE" -> {
+        dev.agora.core.model.AgentId agent =
+            agentId(json.path("mark_agent_gone").path("agent_id").path("value"), "mark_agent_gone.agent_id.value");
+        if (!await(master.markAgentGone(agent))) {
+          throw new Exchanges.HttpError(404, "agent '" + agent + "' is not known to the master or already gone");
+        }
+        Exchanges.sendEmpty(exchange, 200);
+        return;
+      }
       default -> throw new Exchanges.HttpError(501, "operator call " + type + " is not implemented yet");
     }
     Exchanges.sendJson(exchange, 200, out);
@@ -314,5 +395,81 @@ public final class OperatorApi implements HttpHandler {
           .append(byState.getOrDefault(st, 0)).append('\n');
     }
     return sb.toString();
+  }
+
+  /**
+   * Waits for an operator call the master runs on its loop. A bad value the master refuses is the
+   * caller's mistake (400); a master that does not lead or does not answer is unavailable (503).
+   */
+  private static <T> T await(java.util.concurrent.CompletableFuture<T> future) {
+    try {
+      return future.get(5, TimeUnit.SECONDS);
+    } catch (ExecutionException e) {
+      Throwable cause = e.getCause();
+      if (cause instanceof IllegalArgumentException) {
+        throw new Exchanges.HttpError(400, cause.getMessage());
+      }
+      if (cause instanceof IllegalStateException) {
+        throw new Exchanges.HttpError(503, cause.getMessage());
+      }
+      throw new Exchanges.HttpError(500, "the operator call failed");
+    } catch (TimeoutException e) {
+      throw new Exchanges.HttpError(503, "the master did not answer");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new Exchanges.HttpError(503, "interrupted");
+    }
+  }
+
+  private static dev.agora.core.model.AgentId agentId(JsonNode value, String path) {
+    if (!value.isTextual()) {
+      throw new Exchanges.HttpError(400, "field '" + path + "' is required and must be a string");
+    }
+    try {
+      return dev.agora.core.model.AgentId.of(value.textValue());
+    } catch (IllegalArgumentException e) {
+      throw new Exchanges.HttpError(400, "field '" + path + "': " + e.getMessage());
+    }
+  }
+
+  /** Mesos's quota quantities: {@code {"cpus": {"value": 10}, "mem": {"value": 2048}}}. */
+  private static dev.agora.core.model.Resources quantities(JsonNode node, String path) {
+    dev.agora.core.model.Resources.Builder b = dev.agora.core.model.Resources.builder();
+    if (node.isMissingNode() || node.isNull()) {
+      return b.build();
+    }
+    if (!node.isObject()) {
+      throw new Exchanges.HttpError(400, "field '" + path + "' must be an object of name to {\"value\": number}");
+    }
+    var fields = node.fields();
+    while (fields.hasNext()) {
+      var e = fields.next();
+      JsonNode v = e.getValue().path("value");
+      if (!v.isNumber()) {
+        throw new Exchanges.HttpError(400, "field '" + path + "." + e.getKey() + ".value' must be a number");
+      }
+      try {
+        b.scalar(e.getKey(), v.doubleValue());
+      } catch (IllegalArgumentException ex) {
+        throw new Exchanges.HttpError(400, "field '" + path + "." + e.getKey() + "': " + ex.getMessage());
+      }
+    }
+    return b.build();
+  }
+
+  private static ObjectNode quota(String role, dev.agora.core.allocation.Quota q) {
+    ObjectNode o = MesosJson.mapper().createObjectNode();
+    o.put("role", role);
+    o.set("guarantees", quantitiesJson(q.guarantee()));
+    o.set("limits", quantitiesJson(q.limit()));
+    return o;
+  }
+
+  private static ObjectNode quantitiesJson(dev.agora.core.model.Resources r) {
+    ObjectNode o = MesosJson.mapper().createObjectNode();
+    for (String name : r.names()) {
+      o.putObject(name).put("value", r.scalar(name));
+    }
+    return o;
   }
 }
