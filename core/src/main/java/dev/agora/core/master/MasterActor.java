@@ -356,6 +356,7 @@ final class MasterActor implements MessageHandler {
       a.address = from;
       a.missedPings = 0;
       a.pongReceived = true;
+      tasks.reconcileKnownAgent(a, r.tasks());
       send(from, new AgentMessage.AgentRegistered(a.id, settings.agentPingInterval()));
       return;
     }

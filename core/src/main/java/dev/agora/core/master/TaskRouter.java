@@ -286,6 +286,34 @@ final class TaskRouter {
     }
   }
 
+  /**
+   * Squares the books with a known agent that re-registers (it restarted, or reconnected): a live
+   * task the master has on it but the agent no longer reports is gone (a non-checkpointing
+   * framework's task after a restart, or one whose end the agent could not report): its framework
+   * hears TASK_LOST (TASK_GONE if partition-aware) and its resources come back. STAGING tasks are
+   * left alone: their launch may still be on its way to the agent, crossing the re-registration.
+   */
+  void reconcileKnownAgent(AgentEntry a, List<AgentMessage.AgentTask> reported) {
+    Set<TaskKey> known = new HashSet<>();
+    for (AgentMessage.AgentTask t : reported) {
+      known.add(new TaskKey(t.frameworkId(), t.task().taskId()));
+    }
+    for (TaskEntry t : new ArrayList<>(a.tasks.values())) {
+      if (known.contains(t.key()) || t.state() == TaskState.STAGING || t.state().isTerminal()) {
+        continue;
+      }
+      FrameworkEntry f = registry.frameworks.get(t.frameworkId);
+      if (f != null) {
+        boolean aware = f.info.has(Capability.PARTITION_AWARE);
+        update(f, master.masterStatus(t.info.taskId(), aware ? TaskState.GONE : TaskState.LOST, a.id,
+            Reason.REASON_AGENT_RESTARTED, "Task is unknown to agent " + a.id + " after it re-registered"));
+      }
+      LOG.info("task {} of framework {} is unknown to re-registered agent {}; forgotten", t.info.taskId(),
+          t.frameworkId, a.id);
+      forget(t);
+    }
+  }
+
   /** Drops a task from the books, giving its resources back if it was live. */
   void forget(TaskEntry t) {
     FrameworkEntry f = registry.frameworks.get(t.frameworkId);
