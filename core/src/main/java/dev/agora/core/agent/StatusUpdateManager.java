@@ -27,6 +27,7 @@ import java.util.function.BiConsumer;
  * Every change of a stream is reported to the {@code changes} listener (the checkpoint store).
  */
 final class StatusUpdateManager {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(StatusUpdateManager.class);
   private final EventLoop loop;
   private final Duration initialBackoff;
   private final Duration maxBackoff;
@@ -194,6 +195,8 @@ final class StatusUpdateManager {
       return;
     }
     TaskStatus head = s.pending.peek();
+    LOG.debug("sending update {} {} (uuid {}) of framework {}", head.taskId(), head.state(),
+        head.uuid().orElse(null), s.frameworkId);
     sender.accept(s.frameworkId, head);
     Duration next = backoff.multipliedBy(2).compareTo(maxBackoff) > 0 ? maxBackoff : backoff.multipliedBy(2);
     s.timer = loop.schedule(backoff, () -> {

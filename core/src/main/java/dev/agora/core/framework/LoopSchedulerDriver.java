@@ -111,6 +111,7 @@ final class LoopSchedulerDriver implements SchedulerDriver, MessageHandler {
     } else if (event instanceof SchedulerEvent.Rescind r) {
       scheduler.rescind(this, r.offerId());
     } else if (event instanceof SchedulerEvent.Update u) {
+      LOG.debug("framework {} got update {} {}", frameworkId, u.status().taskId(), u.status().state());
       scheduler.update(this, u.status());
       if (config.implicitAcknowledgements) {
         sendAcknowledge(u.status());

@@ -235,6 +235,7 @@ final class TaskRouter {
 
   void statusUpdate(Address from, AgentMessage.StatusUpdate u) {
     TaskStatus status = u.status();
+    LOG.debug("update {} {} of framework {} from {}", status.taskId(), status.state(), u.frameworkId(), from);
     FrameworkEntry f = registry.frameworks.get(u.frameworkId());
     Optional<AgentEntry> known = registry.agentAt(from);
     if (partitions.statusUpdate(from, known, u)) {

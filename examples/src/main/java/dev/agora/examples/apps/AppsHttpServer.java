@@ -94,8 +94,9 @@ final class AppsHttpServer implements AutoCloseable {
     List<String> types = query.getOrDefault("event_type", List.of());
     ex.getResponseHeaders().add("Content-Type", "text/event-stream");
     ex.getResponseHeaders().add("Cache-Control", "no-cache");
-    ex.sendResponseHeaders(200, 0);
+    // Subscribe before answering: a client that sees the headers must see every later event.
     BlockingQueue<ObjectNode> q = events.subscribe();
+    ex.sendResponseHeaders(200, 0);
     try (OutputStream out = ex.getResponseBody()) {
       out.write(": connected\n\n".getBytes(StandardCharsets.UTF_8));
       out.flush();

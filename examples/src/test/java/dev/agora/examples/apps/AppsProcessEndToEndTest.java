@@ -54,9 +54,14 @@ class AppsProcessEndToEndTest {
       int port = apps.httpPort().orElseThrow();
       assertThat(send(port, "GET", "/ping", null).body()).isEqualTo("pong");
       java.util.concurrent.ConcurrentLinkedQueue<String> events = new java.util.concurrent.ConcurrentLinkedQueue<>();
+      java.util.concurrent.CompletableFuture<Void> streamOpen = new java.util.concurrent.CompletableFuture<>();
       var sse = http.sendAsync(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v2/events"))
           .header("Accept", "text/event-stream").build(), HttpResponse.BodyHandlers.ofLines())
-          .thenAccept(r -> r.body().forEach(events::add));
+          .thenAccept(r -> {
+            streamOpen.complete(null);
+            r.body().forEach(events::add);
+          });
+      streamOpen.get(10, java.util.concurrent.TimeUnit.SECONDS); // the app's events must not precede the stream
       String cmd = "echo \\\"$$ $PORT0 $PORTS\\\" > " + pids + "/$MESOS_TASK_ID; exec sleep 600";
       HttpResponse<String> created = send(port, "POST", "/v2/apps",
           "{\"id\":\"/e2e\",\"cmd\":\"" + cmd + "\",\"cpus\":0.1,\"mem\":32,\"instances\":3,"
