@@ -310,6 +310,8 @@ final class JobsEngine implements Scheduler, LeaderElector.Listener {
   @Override
   public void update(SchedulerDriver d, TaskStatus status) {
     Active a = byTask.get(status.taskId().value());
+    LOG.debug("update {} {}: run {}, leading {}", status.taskId(), status.state(), a == null ? "unknown" : a.run.key(),
+        leader);
     if (a == null || !leader) {
       return;
     }

@@ -43,12 +43,15 @@ class JobsEndToEndTest {
             .http("127.0.0.1", 0).retryBackoff(Duration.ofMillis(200)).start()) {
       int port = jobs.httpPort();
       HttpResponse<String> created = call(port, "POST", "/v1/scheduler/iso8601", "{\"name\":\"hello\","
-          + "\"command\":\"echo ran $CHRONOS_JOB_NAME >> " + marker + "\",\"schedule\":\"R1//PT1H\","
+          + "\"command\":\"echo ran $CHRONOS_JOB_NAME >> " + marker + "\",\"schedule\":\"R1/2099-01-01T00:00:00Z/PT1H\","
           + "\"cpus\":\"0.5\",\"mem\":\"64\"}");
       assertThat(created.statusCode()).as(created.body()).isEqualTo(204);
       assertThat(call(port, "POST", "/v1/scheduler/dependency",
           "{\"name\":\"after\",\"command\":\"exit 3\",\"parents\":[\"hello\"],\"retries\":1}").statusCode())
           .isEqualTo(204);
+      // Run the parent only once its child exists: a child waits for parent successes after it was
+      // defined (Chronos), so a parent that ran first would leave it waiting for the next cycle.
+      assertThat(call(port, "PUT", "/v1/scheduler/job/hello", "").statusCode()).isEqualTo(200);
 
       await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
         JsonNode h = history(port, "hello");
