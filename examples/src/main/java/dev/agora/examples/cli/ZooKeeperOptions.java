@@ -17,6 +17,8 @@ import picocli.CommandLine.ParameterException;
 final class ZooKeeperOptions {
   private static final Logger LOG = LoggerFactory.getLogger(ZooKeeperOptions.class);
 
+  private static final Duration CONNECTION_TIMEOUT = Duration.ofSeconds(5);
+
   private ZooKeeperOptions() {}
 
   /** Whether {@code text} is a ZooKeeper URL rather than a master's {@code host:port}. */
@@ -39,6 +41,8 @@ final class ZooKeeperOptions {
     ZooKeeperCoordination.Builder b = ZooKeeperCoordination.builder().url(parsed);
     try {
       b.sessionTimeout(sessionTimeout);
+      // Curator warns when the connection timeout exceeds the session's: wait at most a session.
+      b.connectionTimeout(sessionTimeout.compareTo(CONNECTION_TIMEOUT) < 0 ? sessionTimeout : CONNECTION_TIMEOUT);
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(),
           "Invalid value for option '--zk-session-timeout': " + e.getMessage());
