@@ -1,6 +1,8 @@
 package dev.agora.examples.cli;
 
 import dev.agora.containers.Containerizers;
+import dev.agora.coordination.ZooKeeperCoordination;
+import dev.agora.core.coordination.MasterDetector;
 import dev.agora.core.agent.Agent;
 import dev.agora.core.model.AgentInfo;
 import dev.agora.core.model.Attributes;
@@ -32,8 +34,13 @@ import picocli.CommandLine.Spec;
 public final class AgentMain implements Callable<Integer> {
   @Spec CommandSpec spec;
 
-  @Option(names = "--master", required = true, description = "The master, host:port (or https://host:port for TLS).")
+  @Option(names = "--master", required = true, description = {"The master, host:port (or https://host:port for TLS),",
+      "or the ZooKeeper URL of masters started with --zk (zk://h1:2181,h2:2181/agora): the agent follows their leader."})
   String master;
+
+  @Option(names = "--zk-session-timeout", defaultValue = "PT10S",
+      description = "ZooKeeper session timeout with --master zk://..., ISO-8601 (default: ${DEFAULT-VALUE}).")
+  java.time.Duration zkSessionTimeout;
 
   @Option(names = "--ip", defaultValue = "127.0.0.1", description = "Address to listen on (default: ${DEFAULT-VALUE}).")
   String ip;
@@ -99,13 +106,17 @@ public final class AgentMain implements Callable<Integer> {
     }
     Resources total;
     AgentInfo info;
-    Address masterAddress;
     HttpTransport transport;
+    boolean followsZooKeeper = ZooKeeperOptions.isZooKeeper(master);
     try {
       total = Resources.parse(resources);
       String advertised = advertiseIp != null ? advertiseIp : ip;
       info = new AgentInfo(hostname != null ? hostname : advertised, total, Attributes.parse(attributes));
-      masterAddress = masterAddress(master);
+      if (followsZooKeeper) {
+        dev.agora.coordination.ZooKeeperUrl.parse(master); // checked here; connected below
+      } else {
+        masterAddress(master);
+      }
       HttpTransport.Builder tb = HttpTransport.builder().host(ip).port(port);
       if (advertiseIp != null) {
         tb.advertisedHost(advertiseIp);
@@ -117,7 +128,12 @@ public final class AgentMain implements Callable<Integer> {
       throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage());
     }
     Files.createDirectories(workDir);
-    Agent agent = Agent.builder().transport(transport).address(transport.address("agent")).master(masterAddress)
+    ZooKeeperCoordination coordination = followsZooKeeper
+        ? ZooKeeperOptions.connect(spec, "--master", master, zkSessionTimeout) : null;
+    MasterDetector detector = coordination != null
+        ? ZooKeeperOptions.httpMasters(coordination.masterDetector())
+        : MasterDetector.standalone(masterAddress(master));
+    Agent agent = Agent.builder().transport(transport).address(transport.address("agent")).masterDetector(detector)
         .info(info).containerizer(Containerizers.create(containerizer, hierarchy())).workDir(workDir).build();
     dev.agora.core.transport.http.SandboxFileBrowser.serve(transport, workDir);
     transport.start();
@@ -125,10 +141,14 @@ public final class AgentMain implements Callable<Integer> {
     CountDownLatch closed = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       agent.close();
+      if (coordination != null) {
+        coordination.close();
+      }
       transport.close();
       closed.countDown();
     }, "agora-agent-shutdown"));
-    out.println("agora agent listening on " + transport.baseUrl() + ", master " + masterAddress);
+    out.println("agora agent listening on " + transport.baseUrl() + ", master "
+        + (coordination != null ? "elected in " + master : masterAddress(master)));
     out.flush();
     closed.await();
     return 0;
@@ -139,7 +159,7 @@ public final class AgentMain implements Callable<Integer> {
     String base = text.contains("://") ? text : "http://" + text;
     java.net.URI u = java.net.URI.create(base);
     if (u.getHost() == null || u.getPort() < 0) {
-      throw new IllegalArgumentException("--master must be host:port but was '" + text + "'");
+      throw new IllegalArgumentException("--master must be host:port or zk://... but was '" + text + "'");
     }
     return Address.of(u.getScheme() + "://" + u.getAuthority() + "/master");
   }

@@ -1,7 +1,9 @@
 package dev.agora.examples.cli;
 
 import dev.agora.allocator.HierarchicalAllocator;
+import dev.agora.coordination.ZooKeeperCoordination;
 import dev.agora.core.master.Master;
+import dev.agora.core.transport.Address;
 import dev.agora.core.transport.http.HttpTransport;
 import java.io.PrintWriter;
 import java.time.Duration;
@@ -23,6 +25,8 @@ import picocli.CommandLine.Spec;
     description = {
       "Runs a master in this process. Agents join with 'agora agent --master <ip>:<port>';",
       "frameworks use the Mesos v1 scheduler API at http://<ip>:<port>/api/v1/scheduler.",
+      "With --zk, several masters elect one leader; agents and frameworks follow it",
+      "('agora agent --master zk://...'). A leader that loses its leadership exits (status 3).",
       "Stops gracefully on SIGTERM."
     })
 public final class MasterMain implements Callable<Integer> {
@@ -78,9 +82,20 @@ public final class MasterMain implements Callable<Integer> {
       + " authenticates with to agents that require it.")
   java.nio.file.Path credential;
 
+  @Option(names = "--zk", paramLabel = "URL",
+      description = {"ZooKeeper for leader election, e.g. zk://h1:2181,h2:2181,h3:2181/agora: masters with the same URL",
+          "elect one leader; the others stand by. Default: this master leads alone."})
+  String zk;
+
+  @Option(names = "--zk-session-timeout", defaultValue = "PT10S",
+      description = "ZooKeeper session timeout, ISO-8601: how long a silent leader keeps leading (default: ${DEFAULT-VALUE}).")
+  Duration zkSessionTimeout;
+
   @Override
   public Integer call() throws InterruptedException {
     PrintWriter out = spec.commandLine().getOut();
+    ZooKeeperCoordination coordination = zk != null
+        ? ZooKeeperOptions.connect(spec, "--zk", zk, zkSessionTimeout) : null;
     HttpTransport transport;
     Master master;
     try {
@@ -91,27 +106,43 @@ public final class MasterMain implements Callable<Integer> {
       Security.configure(spec, tb, authenticate, credentials, credential);
       Security.tls(spec, tb, tlsKeystore, tlsKeystorePassword, tlsTruststore, tlsTruststorePassword);
       transport = tb.build();
-      master = Master.builder().transport(transport).address(transport.address("master"))
+      Address address = transport.address("master");
+      Master.Builder mb = Master.builder().transport(transport).address(address)
           .allocator(HierarchicalAllocator.builder().build()).agentPingInterval(agentPingInterval)
           .maxAgentPingMisses(maxAgentPingMisses).frameworkHeartbeatInterval(heartbeatInterval)
-          .allocationInterval(allocationInterval).build();
-    } catch (IllegalArgumentException | java.io.UncheckedIOException e) {
-      throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+          .allocationInterval(allocationInterval);
+      if (coordination != null) {
+        // Publish the address agents and frameworks send to; exit once deposed (Mesos does too).
+        mb.elector(new ExitWhenDeposed(coordination.leaderElector(address), ExitWhenDeposed::systemExit));
+      }
+      master = mb.build();
+    } catch (RuntimeException e) {
+      if (coordination != null) {
+        coordination.close();
+      }
+      if (e instanceof IllegalArgumentException || e instanceof java.io.UncheckedIOException) {
+        throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+      }
+      throw e;
     }
     MasterApis.serve(transport, master, java.util.Map.of("ip", ip, "port", String.valueOf(port),
         "authenticate", String.valueOf(authenticate), "agent_ping_interval", agentPingInterval.toString(),
         "max_agent_ping_misses", String.valueOf(maxAgentPingMisses), "heartbeat_interval",
-        heartbeatInterval.toString(), "allocation_interval", allocationInterval.toString()));
+        heartbeatInterval.toString(), "allocation_interval", allocationInterval.toString(), "zk", zk != null ? zk : ""));
     master.start();
     transport.start();
     CountDownLatch closed = new CountDownLatch(1);
     Thread hook = new Thread(() -> {
       master.close();
+      if (coordination != null) {
+        coordination.close();
+      }
       transport.close();
       closed.countDown();
     }, "agora-master-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
-    out.println("agora master listening on " + transport.baseUrl());
+    out.println("agora master listening on " + transport.baseUrl()
+        + (coordination != null ? ", electing with " + coordination.url().connectString() + coordination.url().root() : ""));
     out.flush();
     closed.await();
     return 0;
