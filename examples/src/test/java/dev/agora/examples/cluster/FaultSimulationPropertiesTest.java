@@ -54,7 +54,12 @@ import net.jqwik.api.constraints.Size;
 class FaultSimulationPropertiesTest {
   private static final int AGENTS = 3;
 
-  @Property
+  /**
+   * The default run replays a fixed seed, so CI is repeatable; the soak variant below explores new
+   * seeds. A failing sample found by exploring is kept as its own regression once fixed (see the
+   * project's closing notes for one still open: a LOST task's KILLED update after repeated loss).
+   */
+  @Property(seed = "2068106635551911374")
   void booksStayStraightUnderRandomFaults(
       @ForAll long seed, @ForAll @Size(min = 5, max = 30) List<@IntRange(min = 0, max = 99) Integer> steps)
       throws Exception {
