@@ -128,11 +128,17 @@ final class LoopSchedulerDriver implements SchedulerDriver, MessageHandler {
 
   @Override
   public void onExited(Address peer) {
-    if (peer.equals(master) && !stopped) {
+    if (!peer.equals(master) || stopped) {
+      return;
+    }
+    if (subscribed) {
+      // Connected until now: tell the scheduler and resubscribe at once.
       subscribed = false;
       scheduler.disconnected(this);
       subscribe();
     }
+    // Otherwise a subscription is already being retried on its timer; a refused attempt (an HTTP
+    // master answering 503 drops the link) must not start another at once, or the driver spins.
   }
 
   private void call(Function<FrameworkId, SchedulerCall> make) {
