@@ -1,5 +1,6 @@
 package dev.agora.coordination;
 
+import dev.agora.core.coordination.FenceableStore;
 import dev.agora.core.coordination.StateStore;
 import dev.agora.core.coordination.StateStoreException;
 import java.nio.ByteBuffer;

@@ -12,7 +12,7 @@ import java.util.TreeMap;
  * whoever is given it), so a fenced write's epoch check and the write are one atomic step.
  * Invariants: versions of a key grow by one per write; {@code epoch} never decreases.
  */
-public final class InMemoryStateStore implements StateStore {
+public final class InMemoryStateStore implements FenceableStore {
   private final TreeMap<String, Versioned> values = new TreeMap<>();
   private long epoch;
 
@@ -24,16 +24,7 @@ public final class InMemoryStateStore implements StateStore {
   }
 
   @Override
-  public Optional<Long> compareAndSet(String key, byte[] value, long expectedVersion) {
-    return write(key, value, expectedVersion, 0);
-  }
-
-  @Override
-  public boolean delete(String key, long expectedVersion) {
-    return remove(key, expectedVersion, 0);
-  }
-
-  private synchronized Optional<Long> write(String key, byte[] value, long expectedVersion, long fence) {
+  public synchronized Optional<Long> compareAndSet(String key, byte[] value, long expectedVersion, long fence) {
     StateStore.checkKey(key);
     java.util.Objects.requireNonNull(value, "value");
     Versioned current = values.get(key);
@@ -45,7 +36,8 @@ public final class InMemoryStateStore implements StateStore {
     return Optional.of(version + 1);
   }
 
-  private synchronized boolean remove(String key, long expectedVersion, long fence) {
+  @Override
+  public synchronized boolean delete(String key, long expectedVersion, long fence) {
     StateStore.checkKey(key);
     Versioned current = values.get(key);
     if (current == null || current.version() != expectedVersion || fence < epoch && fence != 0) {
@@ -81,47 +73,5 @@ public final class InMemoryStateStore implements StateStore {
     }
     epoch = value;
     return true;
-  }
-
-  @Override
-  public StateStore fenced(long fence) {
-    StateStore.checkEpoch(fence);
-    InMemoryStateStore store = this;
-    return new StateStore() {
-      @Override
-      public Optional<Versioned> get(String key) {
-        return store.get(key);
-      }
-
-      @Override
-      public Optional<Long> compareAndSet(String key, byte[] value, long expectedVersion) {
-        return store.write(key, value, expectedVersion, fence);
-      }
-
-      @Override
-      public boolean delete(String key, long expectedVersion) {
-        return store.remove(key, expectedVersion, fence);
-      }
-
-      @Override
-      public List<String> keys(String prefix) {
-        return store.keys(prefix);
-      }
-
-      @Override
-      public long epoch() {
-        return store.epoch();
-      }
-
-      @Override
-      public boolean beginEpoch(long value) {
-        return store.beginEpoch(value);
-      }
-
-      @Override
-      public StateStore fenced(long other) {
-        return store.fenced(other);
-      }
-    };
   }
 }

@@ -92,9 +92,7 @@ public final class Master implements AutoCloseable {
 
   /** A snapshot of the registry, taken on the master's loop. */
   public CompletableFuture<MasterSnapshot> snapshot() {
-    CompletableFuture<MasterSnapshot> f = new CompletableFuture<>();
-    loop.execute(() -> f.complete(actor.snapshot()));
-    return f;
+    return call(actor::snapshot);
   }
 
   /**
@@ -103,9 +101,7 @@ public final class Master implements AutoCloseable {
    */
   public CompletableFuture<Boolean> teardown(dev.agora.core.model.FrameworkId frameworkId) {
     java.util.Objects.requireNonNull(frameworkId, "frameworkId");
-    CompletableFuture<Boolean> f = new CompletableFuture<>();
-    loop.execute(() -> f.complete(actor.teardown(frameworkId)));
-    return f;
+    return call(() -> actor.teardown(frameworkId));
   }
 
   /**
@@ -118,16 +114,12 @@ public final class Master implements AutoCloseable {
    */
   public CompletableFuture<Boolean> markAgentGone(dev.agora.core.model.AgentId agentId) {
     java.util.Objects.requireNonNull(agentId, "agentId");
-    CompletableFuture<Boolean> f = new CompletableFuture<>();
-    loop.execute(() -> f.complete(actor.partitions().markGone(agentId)));
-    return f;
+    return call(() -> actor.partitions().markGone(agentId));
   }
 
   /** The agents that missed their pings and have not come back (nor been collected), oldest first. */
   public CompletableFuture<java.util.List<dev.agora.core.model.AgentId>> unreachableAgents() {
-    CompletableFuture<java.util.List<dev.agora.core.model.AgentId>> f = new CompletableFuture<>();
-    loop.execute(() -> f.complete(actor.partitions().unreachableAgents()));
-    return f;
+    return call(() -> actor.partitions().unreachableAgents());
   }
 
   // ---------------------------------------------------------------- operator calls
@@ -196,6 +188,10 @@ public final class Master implements AutoCloseable {
     return call(() -> actor.resourceOperations().explain(frameworkId));
   }
 
+  /**
+   * Runs {@code body} on the master's loop; the future completes with its result, or fails with
+   * what it threw (so a caller never waits on a future nobody will complete).
+   */
   private <T> CompletableFuture<T> call(Supplier<T> body) {
     CompletableFuture<T> f = new CompletableFuture<>();
     loop.execute(() -> {

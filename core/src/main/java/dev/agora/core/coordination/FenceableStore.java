@@ -1,11 +1,14 @@
-package dev.agora.coordination;
+package dev.agora.core.coordination;
 
-import dev.agora.core.coordination.StateStore;
 import java.util.List;
 import java.util.Optional;
 
-/** A store whose writes take a fence: 0 for none, else the writer's epoch. */
-interface FenceableStore extends StateStore {
+/**
+ * A helper for {@link StateStore} implementations: a store whose writes take a fence (0 for none,
+ * else the writer's epoch) implements the two fenced methods, and gets the unfenced ones and
+ * {@link #fenced} from here. Thread-safety is the implementation's; the view adds no state.
+ */
+public interface FenceableStore extends StateStore {
   /** {@link #compareAndSet(String, byte[], long)}, refused if an epoch above {@code fence} began. */
   Optional<Long> compareAndSet(String key, byte[] value, long expectedVersion, long fence);
 
