@@ -14,18 +14,13 @@ import dev.agora.core.model.TaskState;
 import dev.agora.core.model.TaskStatus;
 import dev.agora.core.transport.Address;
 import dev.agora.core.transport.http.HttpSchedulerTransport;
-import dev.agora.examples.cli.AgoraCli;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -37,47 +32,17 @@ import org.junit.jupiter.api.io.TempDir;
  * reported LOST. SIGTERM stops the master gracefully (exit 0 or 143).
  */
 class MultiProcessClusterTest {
-  private static final Pattern LISTENING = Pattern.compile("listening on (https?://[^,\\s]+)");
 
   @TempDir Path work;
-  private final List<Process> processes = new ArrayList<>();
-  private final List<ProcessHandle> leftovers = new ArrayList<>();
+  private AgoraProcesses jvms;
   private HttpSchedulerTransport schedulerTransport;
   private SchedulerDriver driver;
 
   private Process spawn(String name, String... args) throws IOException {
-    List<String> cmd = new ArrayList<>();
-    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    cmd.add("-Xmx128m");
-    cmd.add("-XX:TieredStopAtLevel=1");
-    cmd.add("-Dlogback.configurationFile=logback.xml");
-    cmd.add("-cp");
-    cmd.add(System.getProperty("java.class.path"));
-    cmd.add(AgoraCli.class.getName());
-    cmd.addAll(List.of(args));
-    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
-        .redirectOutput(work.resolve(name + ".log").toFile());
-    pb.environment().put("AGORA_LOG_LEVEL", "INFO");
-    Process p = pb.start();
-    processes.add(p);
-    return p;
-  }
-
-  private String awaitUrl(String name, Process p) {
-    Path log = work.resolve(name + ".log");
-    String[] url = new String[1];
-    await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50)).until(() -> {
-      if (!p.isAlive()) {
-        throw new AssertionError(name + " exited " + p.exitValue() + ": " + Files.readString(log));
-      }
-      Matcher m = LISTENING.matcher(Files.exists(log) ? Files.readString(log) : "");
-      if (m.find()) {
-        url[0] = m.group(1);
-        return true;
-      }
-      return false;
-    });
-    return url[0];
+    if (jvms == null) {
+      jvms = new AgoraProcesses(work);
+    }
+    return jvms.spawn(name, args);
   }
 
   @AfterEach
@@ -88,24 +53,8 @@ class MultiProcessClusterTest {
     if (schedulerTransport != null) {
       schedulerTransport.close();
     }
-    for (Process p : processes) {
-      leftovers.addAll(p.descendants().toList());
-      p.destroy();
-    }
-    for (Process p : processes) {
-      if (!p.waitFor(10, TimeUnit.SECONDS)) {
-        p.destroyForcibly();
-      }
-    }
-    leftovers.forEach(ProcessHandle::destroyForcibly);
-    if (Boolean.getBoolean("agora.test.dumpLogs")) {
-      try (var logs = Files.list(work)) {
-        for (Path log : logs.filter(f -> f.toString().endsWith(".log")).sorted().toList()) {
-          System.err.println("==== " + log.getFileName() + "\n" + Files.readString(log));
-        }
-      } catch (IOException e) {
-        System.err.println("cannot read logs: " + e);
-      }
+    if (jvms != null) {
+      jvms.close();
     }
   }
 
@@ -113,7 +62,7 @@ class MultiProcessClusterTest {
   void masterAndThreeAgentProcessesRunTasksAndAKilledAgentsTaskIsLost() throws Exception {
     Process master = spawn("master", "master", "--port", "0", "--agent-ping-interval", "PT1S",
         "--max-agent-ping-misses", "4", "--heartbeat-interval", "PT1S");
-    String masterUrl = awaitUrl("master", master);
+    String masterUrl = jvms.awaitUrl("master", master);
     String masterHostPort = masterUrl.substring(masterUrl.indexOf("://") + 3);
     Map<String, Process> agents = new HashMap<>();
     for (int i = 0; i < 3; i++) {
@@ -123,7 +72,7 @@ class MultiProcessClusterTest {
       agents.put(name, a);
     }
     for (Map.Entry<String, Process> e : agents.entrySet()) {
-      awaitUrl(e.getKey(), e.getValue());
+      jvms.awaitUrl(e.getKey(), e.getValue());
     }
 
     HttpClusterTest.Recorder r = new HttpClusterTest.Recorder();
@@ -157,7 +106,7 @@ class MultiProcessClusterTest {
         CommandInfo.shell("sleep 60"))));
     await().atMost(Duration.ofSeconds(30)).until(() -> r.states("long").contains(TaskState.RUNNING));
     Process victim = agents.get("agent-1");
-    leftovers.addAll(victim.descendants().toList());
+    jvms.killLater(victim.toHandle());
     victim.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
 
     await().atMost(Duration.ofSeconds(30)).until(() -> r.states("long").contains(TaskState.LOST));

@@ -19,7 +19,6 @@ import dev.agora.core.model.TaskStatus;
 import dev.agora.core.protocol.SchedulerCall;
 import dev.agora.core.transport.Address;
 import dev.agora.core.transport.http.HttpSchedulerTransport;
-import dev.agora.examples.cli.AgoraCli;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -28,12 +27,9 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.apache.curator.test.TestingServer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -48,12 +44,10 @@ import org.junit.jupiter.api.io.TempDir;
  * the new leader can no longer be sure it leads, so it exits with status 3.
  */
 class ZooKeeperFailoverProcessTest {
-  private static final Pattern LISTENING = Pattern.compile("listening on (https?://[^,\\s]+)");
   private static final String SESSION = "PT4S";
 
   @TempDir Path work;
-  private final List<Process> processes = new ArrayList<>();
-  private final List<ProcessHandle> leftovers = new ArrayList<>();
+  private AgoraProcesses jvms;
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
   private TestingServer zookeeper;
   private ZooKeeperCoordination frameworkZk;
@@ -61,38 +55,10 @@ class ZooKeeperFailoverProcessTest {
   private SchedulerDriver driver;
 
   private Process spawn(String name, String... args) throws IOException {
-    List<String> cmd = new ArrayList<>();
-    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    cmd.add("-Xmx128m");
-    cmd.add("-XX:TieredStopAtLevel=1");
-    cmd.add("-Dlogback.configurationFile=logback.xml");
-    cmd.add("-cp");
-    cmd.add(System.getProperty("java.class.path"));
-    cmd.add(AgoraCli.class.getName());
-    cmd.addAll(List.of(args));
-    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
-        .redirectOutput(work.resolve(name + ".log").toFile());
-    pb.environment().put("AGORA_LOG_LEVEL", "INFO");
-    Process p = pb.start();
-    processes.add(p);
-    return p;
-  }
-
-  private String awaitUrl(String name, Process p) {
-    Path log = work.resolve(name + ".log");
-    String[] url = new String[1];
-    await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50)).until(() -> {
-      if (!p.isAlive()) {
-        throw new AssertionError(name + " exited " + p.exitValue() + ": " + Files.readString(log));
-      }
-      Matcher m = LISTENING.matcher(Files.exists(log) ? Files.readString(log) : "");
-      if (m.find()) {
-        url[0] = m.group(1);
-        return true;
-      }
-      return false;
-    });
-    return url[0];
+    if (jvms == null) {
+      jvms = new AgoraProcesses(work);
+    }
+    return jvms.spawn(name, args);
   }
 
   private Process master(String name, String zkUrl) throws IOException {
@@ -131,25 +97,11 @@ class ZooKeeperFailoverProcessTest {
     if (frameworkZk != null) {
       frameworkZk.close();
     }
-    for (Process p : processes) {
-      leftovers.addAll(p.descendants().toList());
-      p.destroy();
+    if (jvms != null) {
+      jvms.close(); // the agent's and masters' processes go before ZooKeeper
     }
-    for (Process p : processes) {
-      if (!p.waitFor(10, TimeUnit.SECONDS)) {
-        p.destroyForcibly();
-      }
-    }
-    leftovers.forEach(ProcessHandle::destroyForcibly);
     if (zookeeper != null) {
       zookeeper.close();
-    }
-    if (Boolean.getBoolean("agora.test.dumpLogs")) {
-      try (var logs = Files.list(work)) {
-        for (Path log : logs.filter(f -> f.toString().endsWith(".log")).sorted().toList()) {
-          System.err.println("==== " + log.getFileName() + "\n" + Files.readString(log));
-        }
-      }
     }
   }
 
@@ -160,16 +112,16 @@ class ZooKeeperFailoverProcessTest {
 
     // Master A first, so that it leads; then B stands by.
     Process masterA = master("master-a", zkUrl);
-    String urlA = awaitUrl("master-a", masterA);
+    String urlA = jvms.awaitUrl("master-a", masterA);
     await().atMost(Duration.ofSeconds(20)).until(() -> leads(urlA));
     Process masterB = master("master-b", zkUrl);
-    String urlB = awaitUrl("master-b", masterB);
+    String urlB = jvms.awaitUrl("master-b", masterB);
     assertThat(leads(urlB)).as("a second master stands by").isFalse();
 
     Process agent = spawn("agent", "agent", "--master", zkUrl, "--zk-session-timeout", SESSION, "--port", "0",
         "--hostname", "agent-0", "--resources", "cpus:1;mem:256", "--containerizer", "process",
         "--work-dir", work.resolve("agent").toString());
-    awaitUrl("agent", agent);
+    jvms.awaitUrl("agent", agent);
     await().atMost(Duration.ofSeconds(20)).until(() -> operator(urlA, "GET_AGENTS").at("/get_agents/agents").size() == 1);
     String agentId = operator(urlA, "GET_AGENTS").at("/get_agents/agents/0/agent_info/id/value").asText();
 
@@ -193,7 +145,7 @@ class ZooKeeperFailoverProcessTest {
     assertThat(taskProcesses).as("the task's processes").isNotEmpty();
 
     // SIGKILL the leader.
-    leftovers.addAll(masterA.descendants().toList());
+    jvms.killLater(masterA.toHandle());
     long killed = System.nanoTime();
     masterA.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
     int updatesBefore = r.updates.size();
