@@ -69,6 +69,10 @@ class ProcessContainerizerRecoverTest {
       Path go = root.resolve("go");
       ContainerConfig c = config("short", "while [ ! -e " + go + " ]; do sleep 0.05; done");
       long pid = first.launch(c).toCompletableFuture().get(10, TimeUnit.SECONDS).pid();
+      // An agent restart comes long after launch: wait, as it would, until the container runs its
+      // command (the launch stage completes while setsid is still exec'ing into the shell).
+      org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() ->
+          Files.readString(Path.of("/proc/" + pid + "/cmdline")).contains("while"));
       assertThat(second.recover(List.of(new RecoverableContainer(c, pid))).toCompletableFuture()
           .get(10, TimeUnit.SECONDS)).containsExactly(c.containerId());
       Files.createFile(go);
