@@ -23,6 +23,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -49,6 +50,9 @@ final class LoopSchedulerDriver implements SchedulerDriver, MessageHandler {
   private boolean subscribed;
   private boolean stopped;
   private Cancellable subscribeTimer;
+  // Read and set by callers' threads, outside the loop: close() must be idempotent even after the
+  // loop it would post to has stopped (a second post would never run and close() would wait).
+  private final AtomicBoolean closed = new AtomicBoolean();
 
   LoopSchedulerDriver(SchedulerDriver.Builder config) {
     this.config = config;
@@ -206,6 +210,9 @@ final class LoopSchedulerDriver implements SchedulerDriver, MessageHandler {
 
   @Override
   public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
     CompletableFuture<Void> done = new CompletableFuture<>();
     loop.execute(() -> {
       stopped = true;

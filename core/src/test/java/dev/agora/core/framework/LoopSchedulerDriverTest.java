@@ -1,6 +1,7 @@
 package dev.agora.core.framework;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import dev.agora.core.model.FrameworkInfo;
 import dev.agora.core.protocol.Message;
@@ -65,5 +66,16 @@ class LoopSchedulerDriverTest {
     assertThat(transport.subscribes.get()).isBetween(5, 8);
     driver.close();
     sim.runUntilIdle();
+  }
+
+  @Test
+  void closingTwiceReturnsAtOnceTheSecondTime() {
+    SchedulerDriver driver = SchedulerDriver.builder().transport(new RefusingTransport())
+        .address(Address.of("fw")).master(Address.of("master"))
+        .framework(FrameworkInfo.builder("fw").build()).scheduler(new Scheduler() {}).start();
+    driver.close();
+    // The driver's own loop is gone after the first close; the second used to post to it and
+    // wait out a 10 s timeout for an answer that could never come.
+    assertTimeoutPreemptively(Duration.ofSeconds(5), driver::close);
   }
 }
