@@ -55,6 +55,7 @@ final class CgroupIsolation implements Isolation {
   private final Path setsid;
   private final Path unshare;
   private final Path mount;
+  private final ProcessTable table;
   /** Cgroups of ended containers that the kernel would not remove yet. */
   private final java.util.concurrent.ConcurrentLinkedQueue<Cgroups.Cgroup> unremoved =
       new java.util.concurrent.ConcurrentLinkedQueue<>();
@@ -67,6 +68,7 @@ final class CgroupIsolation implements Isolation {
     this.setsid = setsid;
     this.unshare = unshare;
     this.mount = mount;
+    this.table = new ProcessTable(Path.of("/proc"));
   }
 
   /**
@@ -120,7 +122,65 @@ final class CgroupIsolation implements Isolation {
       // It exited already (a quick command): the wrapper put it in the cgroup itself, or it failed.
       LOG.debug("container {}: pid {} not added to its cgroups: {}", name, p.pid(), e.getMessage());
     }
-    return new Contained(p, cgroup, unremoved);
+    return new Contained(p.toHandle(), Optional.of(p), cgroup, unremoved);
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Here: {@code pid} is alive (not a zombie), is in the container's cgroup (named after its
+   * id), and carries the marker naming the container. The cgroup keeps the limits it was made
+   * with; nothing is written to it.
+   */
+  @Override
+  public Optional<Processes> reattach(ContainerConfig config, long pid, String markerName) {
+    String name = config.containerId().value();
+    Cgroups.Cgroup cgroup = cgroups.open(name);
+    if (pid <= 1 || !cgroup.pids().contains(pid) || NamespaceInit.zombie(pid)) {
+      LOG.info("container {}: pid {} is gone (or not in its cgroup)", name, pid);
+      return Optional.empty();
+    }
+    Optional<String> value = table.environmentValue(pid, markerName);
+    if (value.isEmpty() || !ContainerRuntime.marks(value.get(), config.containerId())) {
+      LOG.info("container {}: pid {} is another process now", name, pid);
+      return Optional.empty();
+    }
+    return ProcessHandle.of(pid).map(h -> new Contained(h, Optional.empty(), cgroup, unremoved));
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Here: every cgroup under the containerizer's parent not named after a known container is
+   * an orphan of an earlier run (a crashed agent, or a container that the restarted agent no
+   * longer knows): its processes are killed (frozen first) and it is removed, waiting up to about
+   * a second for the kernel to let go of each.
+   */
+  @Override
+  public int removeOrphans(java.util.Set<dev.agora.core.container.ContainerId> known) {
+    java.util.Set<String> keep = new java.util.HashSet<>();
+    known.forEach(id -> keep.add(id.value()));
+    int removed = 0;
+    for (String name : cgroups.existing()) {
+      if (keep.contains(name)) {
+        continue;
+      }
+      Cgroups.Cgroup orphan = cgroups.open(name);
+      LOG.warn("removing orphaned container cgroup {} (pids {})", name, orphan.pids());
+      for (int round = 0; round < 100 && !orphan.pids().stream().allMatch(NamespaceInit::zombie); round++) {
+        orphan.killAll();
+        java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+      }
+      for (int round = 0; round < 500 && !orphan.remove(); round++) {
+        java.util.concurrent.locks.LockSupport.parkNanos(2_000_000); // the kernel lets go of the dead
+      }
+      if (orphan.remove()) {
+        removed++;
+      } else {
+        LOG.warn("cannot remove orphaned container cgroup {}", name);
+      }
+    }
+    return removed;
   }
 
   private List<String> prefix(Cgroups.Cgroup cgroup, Path tmp) {
@@ -160,24 +220,27 @@ final class CgroupIsolation implements Isolation {
   }
 
   private static final class Contained implements Processes {
-    private final Process top;
+    private final ProcessHandle top;
+    private final Optional<Process> child;
     private final Cgroups.Cgroup cgroup;
     private final java.util.Queue<Cgroups.Cgroup> unremoved;
 
-    Contained(Process top, Cgroups.Cgroup cgroup, java.util.Queue<Cgroups.Cgroup> unremoved) {
+    Contained(ProcessHandle top, Optional<Process> child, Cgroups.Cgroup cgroup,
+        java.util.Queue<Cgroups.Cgroup> unremoved) {
       this.top = top;
+      this.child = child;
       this.cgroup = cgroup;
       this.unremoved = unremoved;
     }
 
     @Override
     public ProcessHandle top() {
-      return top.toHandle();
+      return top;
     }
 
     @Override
     public Optional<Process> child() {
-      return Optional.of(top);
+      return child;
     }
 
     @Override
@@ -215,7 +278,8 @@ final class CgroupIsolation implements Isolation {
 
     @Override
     public boolean isEmpty() {
-      return live().isEmpty() && !top.isAlive();
+      // A child of ours is alive until reaped; a re-adopted top process is in the cgroup while alive.
+      return live().isEmpty() && child.map(p -> !p.isAlive()).orElse(true);
     }
 
     @Override

@@ -21,8 +21,11 @@ import org.slf4j.LoggerFactory;
  * kills atomically where it exists. Swap is limited to none ({@code memory.swap.max 0}), so the
  * memory limit holds for memory and swap together.
  *
- * <p>Not exercised on the development host (its v2 mount has no controllers); written to the
- * kernel's cgroup-v2 documentation and kept behind the same {@link Cgroups} interface as v1.
+ * <p>Tested in part: the development host binds cpu, memory and pids to cgroup v1, so its v2 mount
+ * ({@code /sys/fs/cgroup/unified}) offers none of them. {@code CgroupsV2Test} runs the paths that
+ * need no controller (cgroup.procs, cgroup.kill, cgroup.freeze, cpu.stat, removal) on that real
+ * cgroup2 mount, and checks the controller files against a directory laid out like cgroup2; the
+ * whole containerizer on v2 is untested.
  *
  * <p>Concurrency: immutable; safe from any thread.
  */
@@ -57,6 +60,14 @@ final class CgroupsV2 implements Cgroups {
       whyNot.add("cannot use cgroup v2 at " + mount + ": " + e.getMessage());
       return Optional.empty();
     }
+  }
+
+  /**
+   * The containers' parent {@code parent}, an existing cgroup2 directory, as it is: no controller
+   * is checked or enabled. For tests on a v2 mount without controllers; {@link #open} otherwise.
+   */
+  static CgroupsV2 at(Path parent) {
+    return new CgroupsV2(parent);
   }
 
   /** v1 shares (2..262144) as a v2 weight (1..10000), as runc maps them: 2 -> 1, 1024 -> 39, 262144 -> 10000. */
@@ -112,7 +123,7 @@ final class CgroupsV2 implements Cgroups {
     return new V2Cgroup(name);
   }
 
-  private final class V2Cgroup implements Cgroup {
+  final class V2Cgroup implements Cgroup {
     private final String name;
     private final Path dir;
 
@@ -151,9 +162,17 @@ final class CgroupsV2 implements Cgroups {
           LOG.debug("cgroup {}: cgroup.kill failed: {}", name, e.getMessage());
         }
       }
+      freezeKillThaw();
+    }
+
+    /**
+     * Before Linux 5.14 (no {@code cgroup.kill}): freeze ({@code cgroup.freeze}, until
+     * {@code cgroup.events} says {@code frozen 1}), SIGKILL every process, thaw.
+     */
+    void freezeKillThaw() {
       try {
         CgroupFiles.write(dir.resolve("cgroup.freeze"), "1");
-        CgroupFiles.await(dir.resolve("cgroup.freeze"), "1");
+        awaitFrozen();
       } catch (IOException e) {
         LOG.debug("cgroup {}: cannot freeze: {}", name, e.getMessage());
       }
@@ -163,6 +182,16 @@ final class CgroupsV2 implements Cgroups {
       } catch (IOException e) {
         LOG.debug("cgroup {}: cannot thaw: {}", name, e.getMessage());
       }
+    }
+
+    private boolean awaitFrozen() {
+      for (int round = 0; round < CgroupFiles.FREEZE_WAIT_ROUNDS; round++) {
+        if (CgroupFiles.keyed(dir.resolve("cgroup.events"), "frozen", 0) == 1) {
+          return true;
+        }
+        java.util.concurrent.locks.LockSupport.parkNanos(200_000);
+      }
+      return false;
     }
 
     @Override

@@ -62,6 +62,8 @@ final class ContainerRuntime {
   private final ConcurrentLinkedQueue<ProcessContainer> ended = new ConcurrentLinkedQueue<>();
   private final AtomicInteger endedCount = new AtomicInteger();
   private final AtomicBoolean closed = new AtomicBoolean();
+  /** Whether the isolation's orphans have been removed; guarded by itself for the removal. */
+  private final AtomicBoolean orphansRemoved = new AtomicBoolean();
 
   /**
    * @param limitCheckInterval how often to look for containers that hit a limit; empty for none
@@ -115,7 +117,10 @@ final class ContainerRuntime {
       container.destroy(Duration.ZERO);
     }
     try {
-      scheduler.execute(() -> container.start(isolation, markerName, markerValue));
+      scheduler.execute(() -> {
+        removeOrphansOnce();
+        container.start(isolation, markerName, markerValue);
+      });
     } catch (RejectedExecutionException e) {
       container.destroy(Duration.ZERO);
       container.start(isolation, markerName, markerValue); // ends it at once as destroyed, without starting a process
@@ -146,12 +151,39 @@ final class ContainerRuntime {
           }
         }
         LOG.info("recovered {} of {} container(s)", found.size(), copy.size());
+        removeOrphansOnce();
         result.complete(found);
       });
     } catch (RejectedExecutionException e) {
       result.completeExceptionally(new IllegalStateException("containerizer is closed"));
     }
     return result.minimalCompletionStage();
+  }
+
+  /**
+   * Removes the isolation's orphans, keeping every container this runtime knows, once: after
+   * recovery, or before the first launch if there was none. On a containerizer thread; a second
+   * caller waits until the first is done, so no launch starts while orphans are removed.
+   */
+  private void removeOrphansOnce() {
+    if (orphansRemoved.get()) {
+      return;
+    }
+    synchronized (orphansRemoved) {
+      if (orphansRemoved.get()) {
+        return;
+      }
+      try {
+        int removed = isolation.removeOrphans(Set.copyOf(containers.keySet()));
+        if (removed > 0) {
+          LOG.warn("removed {} orphaned container(s) of an earlier run", removed);
+        }
+      } catch (RuntimeException e) {
+        LOG.error("removing orphaned containers failed", e);
+      } finally {
+        orphansRemoved.set(true);
+      }
+    }
   }
 
   private boolean reattach(RecoverableContainer wanted) {
@@ -244,6 +276,17 @@ final class ContainerRuntime {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+  }
+
+  /**
+   * Stops the runtime as a crashed agent would: its threads stop and its containers are no longer
+   * watched, but their processes and cgroups are left as they are, for a later containerizer to
+   * {@link #recover}. For tests.
+   */
+  void abandon() {
+    closed.set(true);
+    containers.values().forEach(ProcessContainer::abandon);
+    scheduler.shutdownNow();
   }
 
   private void onEnded(ProcessContainer container) {

@@ -43,6 +43,20 @@ interface Isolation {
   }
 
   /**
+   * Removes what earlier runs of the containerizer left behind for containers it does not know
+   * (cgroups of a crashed agent's tasks), killing their processes; the containers in
+   * {@code known} (re-adopted, or launched here) are kept. Called once, by
+   * {@link ContainerRuntime}, after {@link dev.agora.core.container.Containerizer#recover} or
+   * before the first launch if there was no recovery. Blocks while processes die. The default
+   * removes nothing.
+   *
+   * @return how many orphans were removed
+   */
+  default int removeOrphans(java.util.Set<dev.agora.core.container.ContainerId> known) {
+    return 0;
+  }
+
+  /**
    * Periodic chores (retrying cgroup removals that the kernel refused); on the containerizer's
    * watcher. Must not block for long.
    */

@@ -5,6 +5,7 @@ import dev.agora.core.container.ContainerId;
 import dev.agora.core.container.ContainerStatus;
 import dev.agora.core.container.ContainerTermination;
 import dev.agora.core.container.Containerizer;
+import dev.agora.core.container.RecoverableContainer;
 import dev.agora.core.container.ResourceUsage;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -44,10 +45,14 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Ends. {@link #destroy} sends SIGTERM to every process of the cgroup and after the grace
  * period freezes the cgroup, SIGKILLs everything in it and thaws it; once nothing is left the
- * cgroups are removed. At {@link Builder#build()} every cgroup under the hierarchy is such an
- * orphan of an earlier run (a crashed agent): its processes are killed and it is removed. Give each
- * agent on a host its own {@link Builder#hierarchy}. So {@link #recover} keeps the default and
- * re-adopts nothing: a restarted agent reports the tasks of its earlier run as ended.
+ * cgroups are removed.
+ *
+ * <p>Restarts. The containers outlive the agent (their top processes are re-parented). A restarted
+ * agent's containerizer re-adopts them with {@link #recover}: by pid, cgroup and marker, with the
+ * limits their cgroups still hold. Once recovery has said which containers are known (or, without
+ * a recovery, before the first launch), every other cgroup under the hierarchy is an orphan of an
+ * earlier run (a crashed agent's task that the agent no longer knows): its processes are killed
+ * and it is removed. Give each agent on a host its own {@link Builder#hierarchy}.
  *
  * <p>Exit status. The top process is {@code unshare}, which passes on the task's exit status; a
  * task killed by SIGKILL is reported by util-linux 2.38's {@code unshare} as status 1, so a
@@ -206,6 +211,26 @@ public final class LinuxContainerizer implements Containerizer {
     return runtime.usage(id);
   }
 
+  /**
+   * {@inheritDoc}
+   *
+   * <p>A container is re-adopted if its recorded pid is alive, in the container's cgroup, and
+   * carries the marker variable naming this container id (so a reused pid is never taken for it);
+   * it keeps the limits its cgroup holds and is watched, limit checks included, as if launched
+   * here. Then every cgroup under the hierarchy of a container not re-adopted is removed, its
+   * processes killed: those of the containers that are left out, and those the agent no longer
+   * knows. After {@link #close()}, completes exceptionally with {@link IllegalStateException}.
+   */
+  @Override
+  public CompletionStage<Set<ContainerId>> recover(List<RecoverableContainer> containers) {
+    return runtime.recover(containers);
+  }
+
+  /** Stops without ending the containers, as a crashed agent would; for tests of {@link #recover}. */
+  void abandon() {
+    runtime.abandon();
+  }
+
   @Override
   public Set<ContainerId> containers() {
     return runtime.containers();
@@ -220,28 +245,6 @@ public final class LinuxContainerizer implements Containerizer {
   @Override
   public void close() {
     runtime.close();
-  }
-
-  /** Kills the processes of every cgroup under the hierarchy and removes them; at build time. */
-  static int removeOrphans(Cgroups cgroups) {
-    int removed = 0;
-    for (String name : cgroups.existing()) {
-      Cgroups.Cgroup orphan = cgroups.open(name);
-      LOG.warn("removing orphaned container cgroup {} (pids {})", name, orphan.pids());
-      for (int round = 0; round < 100 && !orphan.pids().stream().allMatch(NamespaceInit::zombie); round++) {
-        orphan.killAll();
-        java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
-      }
-      for (int round = 0; round < 500 && !orphan.remove(); round++) {
-        java.util.concurrent.locks.LockSupport.parkNanos(2_000_000); // the kernel lets go of the dead
-      }
-      if (orphan.remove()) {
-        removed++;
-      } else {
-        LOG.warn("cannot remove orphaned container cgroup {}", name);
-      }
-    }
-    return removed;
   }
 
   /**
@@ -284,7 +287,7 @@ public final class LinuxContainerizer implements Containerizer {
 
     /**
      * The parent cgroup of the containers, e.g. {@code agora/agent-1}: one per agent on a host,
-     * since {@link #build()} removes every cgroup under it. Default {@value #DEFAULT_HIERARCHY}.
+     * since its containerizer removes every cgroup under it that it does not know. Default {@value #DEFAULT_HIERARCHY}.
      *
      * @throws IllegalArgumentException if empty, absolute, or with {@code .}, {@code ..} or empty
      *     segments, or characters other than letters, digits, '.', '_', '-' and '/'
@@ -330,7 +333,8 @@ public final class LinuxContainerizer implements Containerizer {
     }
 
     /**
-     * A new containerizer; removes the orphaned cgroups of earlier runs under its hierarchy.
+     * A new containerizer. The orphaned cgroups of earlier runs under its hierarchy are removed
+     * after {@link LinuxContainerizer#recover} (or before the first launch).
      *
      * @throws IllegalStateException if this host cannot run it, saying why
      */
@@ -353,10 +357,6 @@ public final class LinuxContainerizer implements Containerizer {
         throw new IllegalStateException("the Linux containerizer cannot run here: " + String.join("; ", why));
       }
       Cgroups cgroups = chosen.get();
-      int orphans = removeOrphans(cgroups);
-      if (orphans > 0) {
-        LOG.warn("removed {} orphaned container cgroup(s) under {}", orphans, parent);
-      }
       Launcher launcher = new Launcher(Launcher.onPath("setpriv", path), Launcher.runningAsRoot(proc));
       CgroupIsolation.Settings settings = new CgroupIsolation.Settings(
           Boolean.TRUE.equals(cpuHardLimit), pidsLimit == null ? DEFAULT_PIDS_LIMIT : pidsLimit,

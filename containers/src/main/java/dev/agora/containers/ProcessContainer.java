@@ -68,6 +68,8 @@ final class ProcessContainer {
   private boolean topExited;
   private boolean killing;
   private ScheduledFuture<?> poller;
+  /** Set by {@link #abandon()}: the container is left to a later run of the agent; never reset. */
+  private volatile boolean abandoned;
 
   ProcessContainer(ContainerConfig config, ScheduledExecutorService scheduler, Consumer<ProcessContainer> onEnded) {
     this.id = config.containerId();
@@ -211,7 +213,24 @@ final class ProcessContainer {
   }
 
   /** SIGKILL to every process of the container; from now on each poll repeats it. */
+  /**
+   * Stops watching the container without touching its processes, as an agent that dies does:
+   * from now on no callback, timer or poll of this container signals, removes or completes
+   * anything. For tests of recovery.
+   */
+  void abandon() {
+    abandoned = true;
+    synchronized (this) {
+      if (poller != null) {
+        poller.cancel(false);
+      }
+    }
+  }
+
   private void kill() {
+    if (abandoned) {
+      return;
+    }
     synchronized (this) {
       if (state == State.ENDED) {
         return;
@@ -263,6 +282,9 @@ final class ProcessContainer {
   }
 
   private void onTopExit() {
+    if (abandoned) {
+      return;
+    }
     synchronized (this) {
       topExited = true;
       if (state == State.RUNNING) {
@@ -294,6 +316,9 @@ final class ProcessContainer {
   }
 
   private void poll() {
+    if (abandoned) {
+      return;
+    }
     try {
       boolean kill;
       synchronized (this) {
@@ -403,6 +428,9 @@ final class ProcessContainer {
   }
 
   private void runOnScheduler(Runnable task) {
+    if (abandoned) {
+      return;
+    }
     try {
       scheduler.execute(task);
     } catch (RejectedExecutionException e) {

@@ -214,13 +214,16 @@ class LinuxContainerizerTest extends ContainerizerContract {
   }
 
   @Test
-  void aRestartedContainerizerRemovesTheCgroupsAndProcessesOfContainersItDoesNotKnow() throws Exception {
+  void aRestartedContainerizerRemovesTheCgroupsAndProcessesOfContainersItDoesNotKnowBeforeItsFirstLaunch()
+      throws Exception {
     ContainerConfig config = config("orphan", CommandInfo.shell("trap '' TERM; sleep 1000 & sleep 1000"));
     launch(config);
     await().atMost(Duration.ofSeconds(TIMEOUT_SECONDS)).until(() -> markedProcesses(marker).size() >= 3);
     Containerizer crashed = containerizer; // as if its agent died: it never cleans up
 
     containerizer = LinuxContainerizer.builder().hierarchy(hierarchy).build();
+    assertThat(cgroupExists("memory", config.containerId())).as("kept until recovery or a launch").isTrue();
+    assertThat(runToEnd(config("first", CommandInfo.shell("true"))).succeeded()).isTrue();
 
     assertThat(markedProcesses(marker)).isEmpty();
     for (String c : CgroupsV1.CONTROLLERS) {
@@ -228,6 +231,85 @@ class LinuxContainerizerTest extends ContainerizerContract {
     }
     assertThat(containerizer.containers()).isEmpty();
     crashed.close();
+  }
+
+  // ---- recovery after an agent restart --------------------------------------------------------
+
+  @Test
+  void aRestartedContainerizerReadoptsItsContainersWithTheirPidsAndLimitsAndRemovesTheOthers() throws Exception {
+    ContainerConfig kept = config("kept", CommandInfo.shell("sleep 1000 & sleep 1000"),
+        Resources.parse("cpus:0.25;mem:96"));
+    ContainerConfig died = config("died", CommandInfo.shell("sleep 1000"));
+    ContainerConfig unknown = config("unknown", CommandInfo.shell("trap '' TERM; sleep 1000 & sleep 1000"));
+    long keptPid = launch(kept).pid();
+    long diedPid = launch(died).pid();
+    launch(unknown);
+    // An agent restart comes long after launch: wait until both sleeps of "kept" run.
+    await().atMost(Duration.ofSeconds(TIMEOUT_SECONDS)).until(() -> ProcessHandle.of(keptPid).orElseThrow()
+        .descendants().filter(h -> h.info().command().orElse("").endsWith("sleep")).count() >= 2);
+    List<Long> keptTree = ProcessHandle.of(keptPid).orElseThrow().descendants().map(ProcessHandle::pid).toList();
+    ((LinuxContainerizer) containerizer).abandon(); // its agent died: it neither watches nor cleans up any more
+    // "died" ends while the agent is down: its processes go, its cgroup stays behind.
+    CgroupsV1.open(CGROUP, hierarchy, new java.util.ArrayList<>()).orElseThrow().open("died").killAll();
+    await().atMost(Duration.ofSeconds(TIMEOUT_SECONDS)).until(() -> !alive(diedPid));
+
+    containerizer = LinuxContainerizer.builder().hierarchy(hierarchy).build();
+    java.util.Set<ContainerId> found = done(containerizer.recover(List.of(
+        new dev.agora.core.container.RecoverableContainer(kept, keptPid),
+        new dev.agora.core.container.RecoverableContainer(died, diedPid),
+        new dev.agora.core.container.RecoverableContainer(
+            config("impostor", CommandInfo.shell("true")), ProcessHandle.current().pid()))));
+
+    assertThat(found).containsExactly(kept.containerId());
+    assertThat(containerizer.containers()).containsExactly(kept.containerId());
+    // The re-adopted task keeps its pid, its processes and its cgroup's limits.
+    assertThat(alive(keptPid)).isTrue();
+    assertThat(keptTree).isNotEmpty().allMatch(LinuxContainerizerTest::alive);
+    Path memory = CGROUP.resolve("memory").resolve(hierarchy).resolve("kept");
+    assertThat(Files.readString(memory.resolve("memory.limit_in_bytes")).trim()).isEqualTo(Long.toString(96L << 20));
+    assertThat(Files.readString(CGROUP.resolve("cpu").resolve(hierarchy).resolve("kept").resolve("cpu.shares")).trim())
+        .isEqualTo("256");
+    assertThat(CgroupFiles.pids(memory.resolve("cgroup.procs"))).contains(keptPid).containsAll(keptTree);
+    assertThat(containerizer.usage(kept.containerId())).hasValueSatisfying(u -> assertThat(u.processes()).isGreaterThanOrEqualTo(3));
+    // The others' cgroups are gone, and so are the unknown one's processes.
+    for (String c : CgroupsV1.CONTROLLERS) {
+      assertThat(cgroupExists(c, died.containerId())).as(c).isFalse();
+      assertThat(cgroupExists(c, unknown.containerId())).as(c).isFalse();
+    }
+    assertThat(markedProcesses(marker)).hasSize(1 + keptTree.size());
+
+    ContainerTermination t = done(containerizer.destroy(kept.containerId(), Duration.ofMillis(200))).orElseThrow();
+
+    assertThat(t.destroyed()).isTrue();
+    assertThat(t.exitCode()).isEmpty();
+    assertThat(markedProcesses(marker)).isEmpty();
+    await().atMost(Duration.ofSeconds(2)).untilAsserted(() -> {
+      for (String c : CgroupsV1.CONTROLLERS) {
+        assertThat(cgroupExists(c, kept.containerId())).as(c).isFalse();
+      }
+    });
+    assertThat(containerizer.containers()).isEmpty();
+  }
+
+  @Test
+  void aReadoptedContainerStillHitsItsMemoryLimit() throws Exception {
+    ContainerConfig hungry = config("hungry", CommandInfo.shell(
+        "while [ ! -e go ]; do sleep 0.02; done; dd if=/dev/zero of=/dev/null bs=200M count=1"),
+        Resources.parse("cpus:0.1;mem:64"));
+    Path go = hungry.sandbox().resolve("go"); // the task's /tmp is private: its sandbox is shared
+    long pid = launch(hungry).pid();
+    await().atMost(Duration.ofSeconds(TIMEOUT_SECONDS)).until(
+        () -> Files.readString(Path.of("/proc/" + pid + "/cmdline")).contains("unshare"));
+    ((LinuxContainerizer) containerizer).abandon();
+    containerizer = LinuxContainerizer.builder().hierarchy(hierarchy).build();
+    assertThat(done(containerizer.recover(List.of(new dev.agora.core.container.RecoverableContainer(hungry, pid)))))
+        .containsExactly(hungry.containerId());
+
+    Files.createFile(go);
+    ContainerTermination t = done(containerizer.termination(hungry.containerId()));
+
+    assertThat(t.limitation()).hasValueSatisfying(l -> assertThat(l.resource()).isEqualTo("mem"));
+    assertThat(t.message()).contains("64 MB");
   }
 
   // ---- acceptance: namespaces -----------------------------------------------------------------

@@ -537,7 +537,7 @@ final class AgentActor implements MessageHandler {
   AgentSnapshot snapshot() {
     List<AgentSnapshot.TaskView> views = new ArrayList<>();
     for (Running r : tasks.values()) {
-      views.add(new AgentSnapshot.TaskView(r.frameworkId, r.task.taskId(), r.state, r.pid, r.sandbox));
+      views.add(new AgentSnapshot.TaskView(r.frameworkId, r.task.taskId(), r.state, r.pid, r.sandbox, r.containerId));
     }
     return new AgentSnapshot(agentId, registered, views, updates.pendingCount());
   }

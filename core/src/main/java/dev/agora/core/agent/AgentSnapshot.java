@@ -27,8 +27,11 @@ public record AgentSnapshot(
    *
    * @param pid the operating-system pid of its process (0 before launch or in a simulation)
    * @param sandbox its working directory, with {@code stdout} and {@code stderr}
+   * @param containerId the container it runs in (launched or not yet), for
+   *     {@link dev.agora.core.container.Containerizer#usage}
    */
-  public record TaskView(FrameworkId frameworkId, TaskId taskId, TaskState state, long pid, Path sandbox) {}
+  public record TaskView(FrameworkId frameworkId, TaskId taskId, TaskState state, long pid, Path sandbox,
+      dev.agora.core.container.ContainerId containerId) {}
 
   /** The task with this id, if the agent has it. */
   public Optional<TaskView> task(TaskId id) {

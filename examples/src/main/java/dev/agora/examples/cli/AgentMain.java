@@ -21,8 +21,9 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code agora agent}: an agent in its own process. It registers with the master over HTTP, runs
- * tasks as child processes (one session each) under its work directory, and serves the master's
- * messages and the sandbox file browser. Runs until SIGTERM, then kills its tasks and exits.
+ * tasks in containers under its work directory, and serves the master's messages, the sandbox file
+ * browser and its containers' usage ({@code /metrics}, {@code /containers}, GET_CONTAINERS on
+ * {@code /api/v1}: see {@link dev.agora.core.transport.http.AgentApi}). Runs until SIGTERM, then kills its tasks and exits.
  */
 @Command(
     name = "agent",
@@ -133,9 +134,11 @@ public final class AgentMain implements Callable<Integer> {
     MasterDetector detector = coordination != null
         ? ZooKeeperOptions.httpMasters(coordination.masterDetector())
         : MasterDetector.standalone(masterAddress(master));
+    dev.agora.core.container.Containerizer tasks = Containerizers.create(containerizer, hierarchy());
     Agent agent = Agent.builder().transport(transport).address(transport.address("agent")).masterDetector(detector)
-        .info(info).containerizer(Containerizers.create(containerizer, hierarchy())).workDir(workDir).build();
+        .info(info).containerizer(tasks).workDir(workDir).build();
     dev.agora.core.transport.http.SandboxFileBrowser.serve(transport, workDir);
+    dev.agora.core.transport.http.AgentApi.serve(transport, agent, tasks);
     transport.start();
     agent.start();
     CountDownLatch closed = new CountDownLatch(1);

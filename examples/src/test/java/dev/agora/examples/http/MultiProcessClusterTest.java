@@ -71,8 +71,9 @@ class MultiProcessClusterTest {
           "--resources", "cpus:1;mem:256", "--attributes", "rack:r" + i, "--containerizer", "process", "--work-dir", work.resolve(name).toString());
       agents.put(name, a);
     }
+    Map<String, String> agentUrls = new HashMap<>();
     for (Map.Entry<String, Process> e : agents.entrySet()) {
-      jvms.awaitUrl(e.getKey(), e.getValue());
+      agentUrls.put(e.getKey(), jvms.awaitUrl(e.getKey(), e.getValue()));
     }
 
     HttpClusterTest.Recorder r = new HttpClusterTest.Recorder();
@@ -105,6 +106,12 @@ class MultiProcessClusterTest {
     driver.launch(again, List.of(TaskInfo.of(TaskId.of("long"), again.agentId(), Resources.parse("cpus:0.25;mem:32"),
         CommandInfo.shell("sleep 60"))));
     await().atMost(Duration.ofSeconds(30)).until(() -> r.states("long").contains(TaskState.RUNNING));
+    // The agent serves what its container uses (AgentApi).
+    java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+    await().atMost(Duration.ofSeconds(30)).until(() -> http.send(
+        java.net.http.HttpRequest.newBuilder(java.net.URI.create(agentUrls.get("agent-1") + "/metrics")).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString()).body()
+        .matches("(?s).*\\nagora_container_processes\\{[^}]*task_id=\"long\"[^}]*\\} [1-9].*"));
     Process victim = agents.get("agent-1");
     jvms.killLater(victim.toHandle());
     victim.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
