@@ -53,7 +53,9 @@ final class JobsApi {
       return json(200, JobJson.MAPPER.createObjectNode().put("leader", leaderAddress.get()).toString());
     }
     if (!engine.isLeader()) {
-      return text(503, "not the leader; the leader is " + leaderAddress.get());
+      String leader = leaderAddress.get();
+      return text(503, leader.isEmpty() ? "not the leader, and no leader is known; retry shortly"
+          : "not the leader; the leader is " + leader);
     }
     try {
       return route(method, parts, params, body);

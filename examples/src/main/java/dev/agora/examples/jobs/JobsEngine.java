@@ -67,7 +67,7 @@ final class JobsEngine implements Scheduler, LeaderElector.Listener {
   enum CatchUp { RUN_ONCE, SKIP }
 
   record Settings(CatchUp catchUp, int historyLimit, Duration retryBackoff, int disableAfterFailures,
-      Duration maxSleep) {}
+      Duration maxSleep, Duration reconcileTimeout) {}
 
   /** Per-job state kept beside the definition. */
   static final class JobState {
@@ -106,8 +106,15 @@ final class JobsEngine implements Scheduler, LeaderElector.Listener {
   private final Map<String, Active> byTask = new HashMap<>();
   private final List<Active> pending = new ArrayList<>();
   private SchedulerDriver driver;
-  private boolean leader;
+  private volatile boolean leader;
   private long epoch;
+  /** Writes go through the store fenced with this leader's epoch; reads through {@link #store}. */
+  private StateStore writes;
+  /** True from taking the lead until the master has answered for the tasks an earlier leader left. */
+  private boolean reconciling;
+  /** Task ids still awaiting the master's answer while reconciling; null before subscribing. */
+  private Set<String> awaitingReconcile;
+  private Cancellable reconcileTimeout;
   private boolean catchingUp;
   private Cancellable tick;
   private boolean suppressed;
@@ -121,8 +128,14 @@ final class JobsEngine implements Scheduler, LeaderElector.Listener {
     this.subscribe = subscribe;
   }
 
+  /** Whether this instance leads (any thread; racy by nature). */
   boolean isLeader() {
     return leader;
+  }
+
+  /** Whether the new leader still waits for the master's word on the tasks it inherited. */
+  boolean isReconciling() {
+    return reconciling;
   }
 
   Instant now() {
@@ -133,15 +146,23 @@ final class JobsEngine implements Scheduler, LeaderElector.Listener {
 
   @Override
   public void isLeader(long newEpoch) {
-    leader = true;
     epoch = newEpoch;
+    if (!store.beginEpoch(newEpoch)) {
+      LOG.warn("jobs service was elected under epoch {} but the store has a later one ({}); its writes will be refused",
+          newEpoch, store.epoch());
+    }
+    writes = store.fenced(newEpoch);
     recover();
+    leader = true;
     catchingUp = true;
+    // Nothing fires until the master has answered for the tasks an earlier leader left running.
+    reconciling = true;
+    awaitingReconcile = null;
     Optional<FrameworkId> id = store.get(FRAMEWORK_ID)
         .map(v -> FrameworkId.of(new String(v.value(), StandardCharsets.UTF_8)));
     driver = subscribe.apply(id);
-    LOG.info("jobs service leads under epoch {} with {} job(s)", epoch, jobs.size());
-    evaluate();
+    LOG.info("jobs service leads under epoch {} with {} job(s) and {} run(s) in flight; reconciling before firing",
+        epoch, jobs.size(), byTask.size() + pending.size());
   }
 
   @Override
@@ -150,6 +171,12 @@ final class JobsEngine implements Scheduler, LeaderElector.Listener {
       return;
     }
     leader = false;
+    reconciling = false;
+    awaitingReconcile = null;
+    if (reconcileTimeout != null) {
+      reconcileTimeout.cancel();
+      reconcileTimeout = null;
+    }
     if (tick != null) {
       tick.cancel();
     }
@@ -223,13 +250,63 @@ final class JobsEngine implements Scheduler, LeaderElector.Listener {
       LOG.info("reconciling {} job task(s) left by an earlier leader", running.size());
       d.reconcile(running);
     }
+    if (reconciling && awaitingReconcile == null) {
+      awaitingReconcile = new java.util.HashSet<>();
+      running.forEach(t -> awaitingReconcile.add(t.taskId().value()));
+      if (awaitingReconcile.isEmpty()) {
+        reconciled();
+      } else {
+        reconcileTimeout = loop.schedule(settings.reconcileTimeout(), () -> {
+          reconcileTimeout = null;
+          if (reconciling) {
+            LOG.warn("the master did not answer for {} job task(s) within {}; acting anyway: {}",
+                awaitingReconcile.size(), settings.reconcileTimeout(), awaitingReconcile);
+            reconciled();
+          }
+        });
+      }
+    }
     suppressed = false;
     d.revive(Set.of());
   }
 
+  /** The master answered for every inherited task (or took too long): re-arm kills, then fire what is due. */
+  private void reconciled() {
+    reconciling = false;
+    awaitingReconcile = null;
+    if (reconcileTimeout != null) {
+      reconcileTimeout.cancel();
+      reconcileTimeout = null;
+    }
+    Instant now = now();
+    for (Active a : byTask.values()) {
+      JobDefinition job = jobs.get(a.run.job());
+      if (job != null && job.maxCompletionTime().isPresent() && a.timer == null) {
+        Duration max = job.maxCompletionTime().get();
+        Instant deadline = a.run.started().orElse(now).plus(max);
+        Duration left = Duration.between(now, deadline);
+        LOG.info("run {} of job {} started under an earlier leader: its maxCompletionTime {} kill is re-armed for {}",
+            a.run.key(), job.name(), max, deadline);
+        armKill(a, max, left.isNegative() ? Duration.ZERO : left);
+      }
+    }
+    evaluate();
+  }
+
+  private void armKill(Active a, Duration max, Duration delay) {
+    TaskId taskId = TaskId.of(a.run.taskId().orElseThrow());
+    a.timer = loop.schedule(delay, () -> {
+      a.timer = null;
+      if (byTask.get(taskId.value()) == a && driver != null) {
+        a.killReason = "maxCompletionTime " + max + " exceeded";
+        driver.kill(taskId, a.agent, Optional.empty());
+      }
+    });
+  }
+
   @Override
   public void offers(SchedulerDriver d, List<Offer> offers) {
-    if (!leader) {
+    if (!leader || reconciling) {
       d.decline(offers.stream().map(Offer::id).toList(), Filters.DEFAULT);
       return;
     }
@@ -255,12 +332,7 @@ final class JobsEngine implements Scheduler, LeaderElector.Listener {
         tasks.add(new TaskInfo(taskId, "ChronosTask:" + job.name(), offer.agentId(), need, command(job, a.run),
             Map.of("job", job.name(), "scheduled", a.run.scheduled().toString()), Optional.empty()));
         left = left.subtract(need);
-        job.maxCompletionTime().ifPresent(max -> a.timer = loop.schedule(max, () -> {
-          if (byTask.get(taskId.value()) == a && driver != null) {
-            a.killReason = "maxCompletionTime " + max + " exceeded";
-            driver.kill(taskId, a.agent, Optional.empty());
-          }
-        }));
+        job.maxCompletionTime().ifPresent(max -> armKill(a, max, max));
       }
       if (tasks.isEmpty()) {
         d.decline(List.of(offer.id()), pending.isEmpty() ? new Filters(Duration.ofSeconds(60)) : Filters.DEFAULT);
@@ -316,6 +388,17 @@ final class JobsEngine implements Scheduler, LeaderElector.Listener {
       return;
     }
     TaskState s = status.state();
+    if (awaitingReconcile != null && awaitingReconcile.remove(status.taskId().value()) && awaitingReconcile.isEmpty()
+        && reconciling) {
+      loop.execute(() -> {
+        if (reconciling) {
+          reconciled();
+        }
+      });
+    }
+    if (a.agent.isEmpty()) {
+      a.agent = status.agentId();
+    }
     if (s == TaskState.FINISHED) {
       byTask.remove(status.taskId().value());
       complete(a, State.SUCCESS, "finished");
@@ -417,7 +500,7 @@ final class JobsEngine implements Scheduler, LeaderElector.Listener {
 
   /** Fires what is due, skips what is too late, and sets the next wake-up. */
   void evaluate() {
-    if (!leader) {
+    if (!leader || reconciling) {
       return;
     }
     if (tick != null) {
@@ -745,7 +828,7 @@ final class JobsEngine implements Scheduler, LeaderElector.Listener {
 
   private boolean createRun(JobRun run) {
     String key = RUNS + run.job() + "/" + run.key();
-    if (store.compareAndSet(key, bytes(run.toJson().toString()), -1).isEmpty()) {
+    if (writes.compareAndSet(key, bytes(run.toJson().toString()), -1).isEmpty()) {
       return false;
     }
     remember(run);
@@ -803,13 +886,13 @@ final class JobsEngine implements Scheduler, LeaderElector.Listener {
 
   private void put(String key, String value) {
     long version = store.get(key).map(StateStore.Versioned::version).orElse(-1L);
-    if (store.compareAndSet(key, bytes(value), version).isEmpty()) {
+    if (writes.compareAndSet(key, bytes(value), version).isEmpty()) {
       LOG.warn("state store key {} changed under this leader (epoch {}); another leader may be acting", key, epoch);
     }
   }
 
   private void delete(String key) {
-    store.get(key).ifPresent(v -> store.delete(key, v.version()));
+    store.get(key).ifPresent(v -> writes.delete(key, v.version()));
   }
 
   private static byte[] bytes(String s) {

@@ -18,6 +18,10 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HashSet;
@@ -32,6 +36,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,11 +45,15 @@ import org.slf4j.LoggerFactory;
  * Chronos's REST API ({@code /v1/scheduler}) on the JDK's HTTP server.
  *
  * <p>Durable state (definitions, per-job cursors and counters, every run) lives in the
- * {@link StateStore} under {@code jobs/}; the leader is chosen by the {@link LeaderElector}. Only
- * the leader acts and answers the API (others answer 503 naming the leader). A new leader loads the
- * state, reconciles the tasks the old one left running, and handles runs missed meanwhile with the
- * catch-up policy. Each (job, scheduled time) is recorded with compare-and-set before its task is
- * launched, so it runs at most once.
+ * {@link StateStore} under {@code jobs/}, written through the store's view fenced with the leader's
+ * epoch; the leader is chosen by the {@link LeaderElector}. Any number of instances may run: only
+ * the leader acts. Over HTTP, a follower forwards each API call (method, path, query, body) to the
+ * leader its {@linkplain Builder#leaderDetector leader detector} reports and relays the answer;
+ * with no leader known it answers 503 saying so. {@code GET /v1/scheduler/leader} answers the
+ * leader's {@code host:port}. A new leader loads the state, reconciles the tasks the old one left
+ * running with the master (re-arming their maxCompletionTime kills) before it fires anything, and
+ * handles runs missed meanwhile with the catch-up policy. Each (job, scheduled time) is recorded
+ * with compare-and-set before its task is launched, so it runs at most once.
  *
  * <p>Lifecycle: {@link Builder#start()} starts it (subscription, election, HTTP); {@link #close()}
  * stops it, idempotently. Concurrency: thread-safe; {@link #request} may be called from any thread.
@@ -70,6 +79,9 @@ public final class JobsService implements AutoCloseable {
   private final LeaderElector elector;
   private final HttpServer http;
   private final ExecutorService httpThreads;
+  private final MasterDetector leaderDetector;
+  private final String selfUrl;
+  private final HttpClient proxy;
   private final AtomicReference<SchedulerDriver> driver = new AtomicReference<>();
   private volatile boolean closed;
 
@@ -77,11 +89,10 @@ public final class JobsService implements AutoCloseable {
     this.ownsLoop = b.loop == null;
     this.loop = b.loop != null ? b.loop : ThreadEventLoop.start("jobs");
     Clock clock = b.clock != null ? b.clock : loop.clock();
-    this.elector = b.elector != null ? b.elector : new SingleMasterElector();
     String name = b.frameworkName;
     this.engine = new JobsEngine(loop, clock, b.store != null ? b.store : new InMemoryStateStore(),
         new JobsEngine.Settings(JobsEngine.CatchUp.valueOf(b.catchUp.name()), b.historyLimit, b.retryBackoff,
-            b.disableAfterFailures, b.maxSleep),
+            b.disableAfterFailures, b.maxSleep, b.reconcileTimeout),
         id -> {
           FrameworkInfo.Builder info = FrameworkInfo.builder(name).failoverTimeout(Duration.ofDays(7));
           id.ifPresent(info::id);
@@ -108,11 +119,40 @@ public final class JobsService implements AutoCloseable {
       });
       http.setExecutor(httpThreads);
       http.createContext("/", this::serve);
+      String host = b.advertisedHost != null ? b.advertisedHost : b.httpHost;
+      selfUrl = "http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + http.getAddress().getPort();
     } else {
       http = null;
       httpThreads = null;
+      selfUrl = "local:" + b.address.value();
     }
-    this.api = new JobsApi(engine, () -> http != null ? "http://" + b.httpHost + ":" + httpPort() : "local");
+    this.leaderDetector = b.leaderDetector;
+    this.proxy = leaderDetector != null && http != null
+        ? HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build() : null;
+    this.elector = b.electorFactory != null ? Objects.requireNonNull(b.electorFactory.apply(Address.of(selfUrl)),
+        "the leader election factory returned null") : b.elector != null ? b.elector : new SingleMasterElector();
+    this.api = new JobsApi(engine, this::leaderHostPort);
+  }
+
+  /**
+   * The leader's {@code host:port} as Chronos answers it: the detector's leader if there is a
+   * detector, else this instance while it leads; empty if unknown.
+   */
+  private String leaderHostPort() {
+    Optional<String> url = leaderUrl();
+    return url.map(u -> u.startsWith("http://") ? u.substring("http://".length()) : u)
+        .map(u -> u.endsWith("/") ? u.substring(0, u.length() - 1) : u).orElse("");
+  }
+
+  /** The leader's base URL ({@code http://host:port}), if known. */
+  private Optional<String> leaderUrl() {
+    if (leaderDetector != null) {
+      Optional<String> detected = leaderDetector.leader().map(Address::value);
+      if (detected.isPresent()) {
+        return detected;
+      }
+    }
+    return engine.isLeader() ? Optional.of(selfUrl) : Optional.empty();
   }
 
   private final AtomicReference<JobsEngine> engineRef = new AtomicReference<>();
@@ -157,6 +197,8 @@ public final class JobsService implements AutoCloseable {
 
   private void serve(HttpExchange ex) throws IOException {
     try (ex) {
+      String pathAndQuery = ex.getRequestURI().getRawPath()
+          + (ex.getRequestURI().getRawQuery() != null ? "?" + ex.getRequestURI().getRawQuery() : "");
       String body;
       try (InputStream in = ex.getRequestBody()) {
         byte[] bytes = in.readNBytes(1 << 20);
@@ -167,10 +209,14 @@ public final class JobsService implements AutoCloseable {
         body = new String(bytes, StandardCharsets.UTF_8);
       }
       Response r;
+      boolean leaderQuery = ex.getRequestURI().getRawPath().equals(JobsApi.PREFIX + "/leader");
+      if (!engine.isLeader() && !leaderQuery && ex.getRequestURI().getRawPath().startsWith(JobsApi.PREFIX + "/")) {
+        send(ex, forward(ex.getRequestMethod(), pathAndQuery, body, ex.getRequestHeaders().getFirst("Content-Type"),
+            ex.getRequestHeaders().getFirst(FORWARDED_BY)));
+        return;
+      }
       try {
-        r = request(ex.getRequestMethod(), ex.getRequestURI().getRawPath()
-            + (ex.getRequestURI().getRawQuery() != null ? "?" + ex.getRequestURI().getRawQuery() : ""), body)
-            .get(30, TimeUnit.SECONDS);
+        r = request(ex.getRequestMethod(), pathAndQuery, body).get(30, TimeUnit.SECONDS);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         r = new Response(503, "text/plain; charset=utf-8", "interrupted");
@@ -178,6 +224,46 @@ public final class JobsService implements AutoCloseable {
         r = new Response(503, "text/plain; charset=utf-8", "service busy: " + e);
       }
       send(ex, r);
+    }
+  }
+
+  /** The header a forwarded call carries (naming the follower), so that it is never forwarded twice. */
+  static final String FORWARDED_BY = "X-Agora-Forwarded-By";
+
+  /** A follower's answer to an API call: the leader's answer to the same call, or 503 saying why not. */
+  private Response forward(String method, String pathAndQuery, String body, String contentType, String forwardedBy) {
+    Optional<String> leader = leaderUrl();
+    if (leader.isEmpty()) {
+      return new Response(503, "text/plain; charset=utf-8", "no jobs-service leader is known (an election is under"
+          + " way or no instance leads); retry shortly");
+    }
+    if (leader.get().equals(selfUrl) || proxy == null) {
+      return new Response(503, "text/plain; charset=utf-8", "not the leader yet; the leader is " + leaderHostPort()
+          + "; retry shortly");
+    }
+    if (forwardedBy != null) {
+      return new Response(503, "text/plain; charset=utf-8", "not the leader: " + selfUrl + " got a call forwarded by "
+          + forwardedBy + " and does not forward it again; the leader is changing, retry shortly");
+    }
+    String target = (leader.get().endsWith("/") ? leader.get().substring(0, leader.get().length() - 1) : leader.get())
+        + pathAndQuery;
+    try {
+      HttpRequest.Builder rb = HttpRequest.newBuilder(URI.create(target)).timeout(Duration.ofSeconds(30))
+          .header(FORWARDED_BY, selfUrl)
+          .method(method, body.isEmpty() ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+      if (contentType != null) {
+        rb.header("Content-Type", contentType);
+      }
+      HttpResponse<String> answer = proxy.send(rb.build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+      LOG.debug("forwarded {} {} to the leader {}: {}", method, pathAndQuery, leader.get(), answer.statusCode());
+      return new Response(answer.statusCode(), answer.headers().firstValue("Content-Type").orElse("text/plain; charset=utf-8"),
+          answer.body());
+    } catch (IOException | IllegalArgumentException e) {
+      return new Response(503, "text/plain; charset=utf-8", "not the leader, and the leader " + leader.get()
+          + " could not be reached: " + e.getMessage() + "; retry shortly");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return new Response(503, "text/plain; charset=utf-8", "interrupted while forwarding to the leader");
     }
   }
 
@@ -236,6 +322,10 @@ public final class JobsService implements AutoCloseable {
     Clock clock;
     StateStore store;
     LeaderElector elector;
+    Function<Address, LeaderElector> electorFactory;
+    MasterDetector leaderDetector;
+    String advertisedHost;
+    Duration reconcileTimeout = Duration.ofSeconds(30);
     String httpHost = "127.0.0.1";
     int httpPort = -1;
     CatchUp catchUp = CatchUp.RUN_ONCE;
@@ -313,6 +403,52 @@ public final class JobsService implements AutoCloseable {
     public Builder leaderElector(LeaderElector value) {
       once("leaderElector");
       elector = Objects.requireNonNull(value, "leaderElector");
+      return this;
+    }
+
+    /**
+     * Leader election among instances, made once the API's URL ({@code http://host:port}, known
+     * once the port is bound) is known: e.g. {@code url -> zk.leaderElector(url)}, so that the
+     * leader publishes the URL followers forward to. The service closes the elector. Exclusive
+     * with {@link #leaderElector(LeaderElector)}.
+     */
+    public Builder leaderElection(Function<Address, LeaderElector> value) {
+      once("leaderElector");
+      electorFactory = Objects.requireNonNull(value, "leaderElection");
+      return this;
+    }
+
+    /**
+     * Where followers learn the leader's API URL (e.g. {@code zk.masterDetector()} of the
+     * coordination the elector came from). Without one, a follower answers 503 instead of
+     * forwarding. The service does not close it.
+     */
+    public Builder leaderDetector(MasterDetector value) {
+      once("leaderDetector");
+      leaderDetector = Objects.requireNonNull(value, "leaderDetector");
+      return this;
+    }
+
+    /** The host other instances reach this API at (default: the bound host). */
+    public Builder advertisedHost(String value) {
+      once("advertisedHost");
+      if (value == null || value.isBlank()) {
+        throw new IllegalArgumentException("advertised host must not be blank but was '" + value + "'");
+      }
+      advertisedHost = value;
+      return this;
+    }
+
+    /**
+     * How long a new leader waits for the master's answer about the tasks an earlier leader left
+     * running before it fires anything regardless; default 30 s.
+     */
+    public Builder reconcileTimeout(Duration value) {
+      once("reconcileTimeout");
+      if (value.isNegative() || value.isZero()) {
+        throw new IllegalArgumentException("reconcileTimeout must be > 0 but was " + value);
+      }
+      reconcileTimeout = value;
       return this;
     }
 

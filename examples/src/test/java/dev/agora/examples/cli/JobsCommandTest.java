@@ -24,10 +24,11 @@ class JobsCommandTest {
     String[] r = run("jobs", "--help");
     assertThat(r[0]).isEqualTo("0");
     for (String flag : new String[] {"--host", "--port", "--agents", "--agent-resources", "--attributes", "--work-dir",
-        "--catch-up", "--disable-after-failures", "--run-for", "--help", "--version"}) {
+        "--catch-up", "--disable-after-failures", "--master", "--zk", "--zk-session-timeout", "--advertise-ip",
+        "--run-for", "--help", "--version"}) {
       assertThat(r[1]).contains(flag);
     }
-    assertThat(r[1]).contains("4400", "/v1/scheduler", "not available");
+    assertThat(r[1]).contains("4400", "/v1/scheduler", "elect", "forward").doesNotContain("not available");
     assertThat(run("--help")[1]).contains("jobs");
   }
 
@@ -43,5 +44,10 @@ class JobsCommandTest {
     assertThat(run("jobs", "--agents", "0")[2]).contains("--agents must be >= 1");
     assertThat(run("jobs", "--agent-resources", "cpus:x")[2]).contains("--agent-resources");
     assertThat(run("jobs", "--catch-up", "LATER")[2]).contains("--catch-up");
+    assertThat(run("jobs", "--zk", "zk://127.0.0.1:1/jobs")[2]).contains("--zk needs --master");
+    assertThat(run("jobs", "--master", "zk://127.0.0.1:1/agora", "--zk", "zk://127.0.0.1:1/agora")[2])
+        .contains("--zk must be a ZooKeeper path of its own");
+    assertThat(run("jobs", "--master", "nohost", "--run-for", "PT0.1S")[2]).contains("--master");
+    assertThat(run("jobs", "--master", "127.0.0.1:5050", "--zk", "notzk")[2]).contains("--zk");
   }
 }

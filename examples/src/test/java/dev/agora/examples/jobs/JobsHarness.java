@@ -96,10 +96,16 @@ final class JobsHarness implements AutoCloseable {
 
   /** Starts a jobs service instance on this store. */
   JobsService startService(JobsService.CatchUp catchUp, int disableAfterFailures) {
-    service = JobsService.builder().transport(transport).master(master.address())
+    return startService(b -> b.catchUp(catchUp).disableAfterFailures(disableAfterFailures));
+  }
+
+  /** Starts a jobs service instance on this store, with more settings. */
+  JobsService startService(java.util.function.Consumer<JobsService.Builder> settings) {
+    JobsService.Builder b = JobsService.builder().transport(transport).master(master.address())
         .address(Address.of("jobs-" + instances)).loop(sim.newLoop("jobs-" + instances++)).clock(clock)
-        .stateStore(store).catchUp(catchUp).retryBackoff(Duration.ofSeconds(10))
-        .disableAfterFailures(disableAfterFailures).start();
+        .stateStore(store).retryBackoff(Duration.ofSeconds(10));
+    settings.accept(b);
+    service = b.start();
     sim.runUntilIdle();
     return service;
   }

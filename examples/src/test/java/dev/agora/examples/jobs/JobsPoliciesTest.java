@@ -199,4 +199,29 @@ class JobsPoliciesTest {
       assertThat(h.launches("long")).isEqualTo(1);
     }
   }
+
+  @Test
+  void historyIsBoundedInMemoryAndInTheStore() {
+    try (JobsHarness h = new JobsHarness(dir, T0)) {
+      h.outcome = job -> new JobsHarness.Outcome(Duration.ofSeconds(5), 0);
+      h.startService(b -> b.historyLimit(3));
+      h.post(job("often", "\"schedule\":\"R/2026-01-01T00:01:00Z/PT1M\""));
+      h.advance(Duration.ofMinutes(7).plusSeconds(30));
+      assertThat(h.scheduled("often", State.SUCCESS)).containsExactly(Instant.parse("2026-01-01T00:05:00Z"),
+          Instant.parse("2026-01-01T00:06:00Z"), Instant.parse("2026-01-01T00:07:00Z"));
+      assertThat(h.store.keys(JobsEngine.RUNS + "often/")).hasSize(3);
+      assertThat(h.call("GET", "/v1/scheduler/jobs", "").body()).contains("\"successCount\":7");
+    }
+  }
+
+  @Test
+  void percentilesAreNearestRankOverTheDurations() {
+    List<Double> d = java.util.stream.IntStream.rangeClosed(1, 100).mapToObj(i -> (double) i).toList();
+    assertThat(JobsApi.quantile(d, 0.5)).isEqualTo(50.0);
+    assertThat(JobsApi.quantile(d, 0.75)).isEqualTo(75.0);
+    assertThat(JobsApi.quantile(d, 0.95)).isEqualTo(95.0);
+    assertThat(JobsApi.quantile(d, 0.99)).isEqualTo(99.0);
+    assertThat(JobsApi.quantile(List.of(1.0, 2.0, 10.0), 0.5)).isEqualTo(2.0);
+    assertThat(JobsApi.quantile(List.of(1.0, 2.0, 10.0), 0.99)).isEqualTo(10.0);
+  }
 }
