@@ -432,6 +432,12 @@ public final class AppParser {
       for (int i = 0; i < n.size(); i++) {
         JsonNode h = n.get(i);
         String path = "/healthChecks(" + i + ")";
+        if (i > 0) {
+          ignored.add(path); // validated and echoed; the agent runs the first check only (Mesos' TaskInfo holds one)
+        }
+        if (h.path("ignoreHttp1xx").asBoolean(false)) {
+          ignored.add(path + "/ignoreHttp1xx");
+        }
         String proto = h.path("protocol").asText("HTTP");
         HealthCheck.Protocol protocol = HealthCheck.Protocol.HTTP;
         try {

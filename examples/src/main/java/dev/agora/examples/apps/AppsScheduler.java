@@ -274,8 +274,41 @@ final class AppsScheduler implements Scheduler {
     Map<String, String> labels = new TreeMap<>(def.labels());
     labels.put("MARATHON_APP_ID", def.id());
     labels.put("MARATHON_APP_VERSION", def.version());
-    return new TaskInfo(inst.taskId, def.id().substring(1).replace('/', '.'), inst.agentId, resources, command, labels,
-        def.taskKillGracePeriodSeconds().map(s -> Duration.ofMillis(Math.round(s * 1000))));
+    TaskInfo task = new TaskInfo(inst.taskId, def.id().substring(1).replace('/', '.'), inst.agentId, resources,
+        command, labels, def.taskKillGracePeriodSeconds().map(s -> Duration.ofMillis(Math.round(s * 1000))));
+    return healthCheck(def, inst.ports).map(task::withHealthCheck).orElse(task);
+  }
+
+  /**
+   * The app's first health check as the agent runs it (Mesos' TaskInfo holds one): its portIndex
+   * resolved to the instance's host port; Marathon's seconds as durations.
+   */
+  static Optional<dev.agora.core.model.HealthCheck> healthCheck(AppDefinition def, List<Long> ports) {
+    if (def.healthChecks().isEmpty()) {
+      return Optional.empty();
+    }
+    AppDefinition.HealthCheck h = def.healthChecks().get(0);
+    dev.agora.core.model.HealthCheck.Type type = switch (h.protocol()) {
+      case HTTP, MESOS_HTTP -> dev.agora.core.model.HealthCheck.Type.HTTP;
+      case HTTPS, MESOS_HTTPS -> dev.agora.core.model.HealthCheck.Type.HTTPS;
+      case TCP, MESOS_TCP -> dev.agora.core.model.HealthCheck.Type.TCP;
+      case COMMAND -> dev.agora.core.model.HealthCheck.Type.COMMAND;
+    };
+    int port = 0;
+    if (type != dev.agora.core.model.HealthCheck.Type.COMMAND) {
+      if (h.port().isPresent()) {
+        port = h.port().get();
+      } else {
+        int index = h.portIndex().orElse(0);
+        if (index >= ports.size()) {
+          return Optional.empty(); // validated at parse time; an instance without its ports is not checked
+        }
+        port = (int) (long) ports.get(index);
+      }
+    }
+    return Optional.of(new dev.agora.core.model.HealthCheck(type, port, h.path().orElse("/"), h.command(),
+        Duration.ofSeconds(h.delaySeconds()), Duration.ofSeconds(h.intervalSeconds()),
+        Duration.ofSeconds(h.timeoutSeconds()), h.maxConsecutiveFailures(), Duration.ofSeconds(h.gracePeriodSeconds())));
   }
 
   @Override
@@ -317,6 +350,13 @@ final class AppsScheduler implements Scheduler {
       ObjectNode e = event("health_status_changed_event");
       e.put("appId", inst.appId).put("instanceId", inst.taskId.value()).put("version", inst.version)
           .put("alive", inst.healthy.get());
+      publish(e);
+    }
+    if (status.state() == TaskState.KILLED
+        && status.reason().equals(Optional.of(TaskStatus.Reason.REASON_TASK_HEALTH_CHECK_STATUS_UPDATED))) {
+      ObjectNode e = event("unhealthy_instance_kill_event");
+      e.put("appId", inst.appId).put("taskId", inst.taskId.value()).put("version", inst.version)
+          .put("reason", status.message().orElse("health check failed")).put("host", inst.hostname);
       publish(e);
     }
     if (status.state().isTerminal()) {
@@ -405,14 +445,16 @@ final class AppsScheduler implements Scheduler {
   /** How many instances the app waits to launch now. */
   int toLaunch(AppState app) {
     AppDefinition def = app.def;
-    long alive = app.instances.values().stream().filter(i -> counts(app, i)).count();
+    long alive = app.instances.values().stream().filter(i -> serving(app, i)).count();
     if (app.deployment.isEmpty() || app.deployment.get().action.equals("ScaleApplication")) {
-      return (int) Math.max(0, def.instances() - alive);
+      long replacing = app.instances.values().stream().filter(i -> counts(app, i) && replacing(app, i)).count();
+      long room = replacing == 0 ? Long.MAX_VALUE : def.instances() + overCapacity(def) - alive - replacing;
+      return (int) Math.max(0, Math.min(def.instances() - alive, room));
     }
     // rolling replace
     int n = def.instances();
     int maxTotal = n + (int) Math.floor(n * def.upgradeStrategy().maximumOverCapacity() + 1e-9);
-    long current = app.instances.values().stream().filter(i -> counts(app, i) && i.version.equals(app.configVersion)).count();
+    long current = app.instances.values().stream().filter(i -> serving(app, i) && i.version.equals(app.configVersion)).count();
     long total = app.instances.values().stream().filter(i -> !i.state.isTerminal()).count();
     return (int) Math.max(0, Math.min(n - current, maxTotal - total));
   }
@@ -444,39 +486,30 @@ final class AppsScheduler implements Scheduler {
   final List<Consumer<AppsScheduler>> observers = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   /**
-   * Kills instances the agent reports unhealthy, at most {@link #healthKillBudget} at a time per app
-   * (a safety valve: a check that fails everywhere at once must not take the whole app down).
+   * Whether an instance is being replaced for failing its health check: the agent reported it
+   * unhealthy and will kill it after maxConsecutiveFailures (Mesos semantics; the agent rate-limits
+   * its health kills). Replace-before-kill: such an instance does not count toward the app's
+   * target, so its replacement is launched at the first failure, before the kill; if it recovers it
+   * counts again and the surplus is scaled down.
    */
-  private void killUnhealthy(AppState app) {
-    if (!app.hasHealthChecks() || app.def.healthChecks().stream().allMatch(h -> h.maxConsecutiveFailures() == 0)) {
-      return;
-    }
-    long inFlight = app.instances.values().stream().filter(i -> i.killing && i.killedForHealth).count();
-    for (Instance inst : List.copyOf(app.instances.values())) {
-      if (inFlight >= healthKillBudget(app)) {
-        return;
-      }
-      if (inst.running() && !inst.killing && inst.healthy.equals(Optional.of(false))) {
-        ObjectNode e = event("unhealthy_instance_kill_event");
-        e.put("appId", inst.appId).put("taskId", inst.taskId.value()).put("version", inst.version)
-            .put("reason", "health check failed").put("host", inst.hostname);
-        publish(e);
-        inst.killedForHealth = true;
-        kill(inst);
-        inFlight++;
-      }
-    }
+  static boolean replacing(AppState app, Instance i) {
+    return i.running() && i.healthy.equals(Optional.of(false)) && !app.def.healthChecks().isEmpty()
+        && app.def.healthChecks().get(0).maxConsecutiveFailures() > 0;
   }
 
-  /** How many health kills may be in flight for an app: 10% of its instances, at least 1. */
-  static long healthKillBudget(AppState app) {
-    return Math.max(1, app.def.instances() / 10);
+  /** Instances that count toward the app's target: {@link #counts} and not {@link #replacing}. */
+  private boolean serving(AppState app, Instance i) {
+    return counts(app, i) && !replacing(app, i);
+  }
+
+  /** Room over the target for replacements and rolling upgrades: maximumOverCapacity, at least 1. */
+  private static int overCapacity(AppDefinition def) {
+    return Math.max(1, (int) Math.floor(def.instances() * def.upgradeStrategy().maximumOverCapacity() + 1e-9));
   }
 
   private void converge(AppState app) {
     AppDefinition def = app.def;
     boolean hc = app.hasHealthChecks();
-    killUnhealthy(app);
     if (toLaunch(app) == 0) {
       app.waitingSince = now();
       app.lastRejections = Map.of();
@@ -520,7 +553,8 @@ final class AppsScheduler implements Scheduler {
     } else {
       List<Instance> alive = app.instances.values().stream().filter(i -> counts(app, i))
           .sorted(killOrder(def, hc)).toList();
-      for (int k = 0; k < alive.size() - def.instances(); k++) {
+      long surplus = alive.stream().filter(i -> !replacing(app, i)).count() - def.instances();
+      for (int k = 0; k < surplus; k++) {
         kill(alive.get(k));
       }
     }

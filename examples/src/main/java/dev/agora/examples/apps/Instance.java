@@ -48,11 +48,11 @@ final class Instance {
   }
 
   /**
-   * Running, not being killed, reachable, and not reported unhealthy. Health gates only when the
-   * agent reports it (TaskStatus.healthy present): until agents run health checks, an app with
-   * health checks but no reports is treated as healthy when RUNNING.
+   * Running, not being killed, reachable, and, for an app with health checks, reported healthy by
+   * its agent (TaskStatus.healthy): as in Marathon, an instance is not healthy before its first
+   * passing check.
    */
   boolean healthy(boolean hasHealthChecks) {
-    return running() && !killing && unreachableSinceNanos.isEmpty() && (!hasHealthChecks || healthy.orElse(true));
+    return running() && !killing && unreachableSinceNanos.isEmpty() && (!hasHealthChecks || healthy.orElse(false));
   }
 }

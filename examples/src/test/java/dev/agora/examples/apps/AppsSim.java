@@ -109,6 +109,12 @@ final class AppsSim implements AutoCloseable {
     return false;
   }
 
+  /** Makes a task's health checks pass or fail on its (simulated) agent. */
+  void health(String taskId, boolean healthy) {
+    containers.forEach(c -> c.health(TaskId.of(taskId), healthy ? java.util.Optional.empty()
+        : java.util.Optional.of("simulated failure")));
+  }
+
   void advanceUntil(java.util.function.BooleanSupplier condition, Duration limit) {
     if (!sim.advanceUntil(condition, limit)) {
       throw new AssertionError("condition not met within " + limit + " of virtual time");
