@@ -491,6 +491,13 @@ public final class AppParser {
       for (int i = 0; i < n.size(); i++) {
         JsonNode r = n.get(i);
         String path = "/readinessChecks(" + i + ")";
+        if (i > 0) {
+          fail("/readinessChecks", "Only one readinessCheck is supported at the moment");
+        }
+        String rproto = r.path("protocol").asText("HTTP");
+        if (!rproto.equals("HTTP") && !rproto.equals("HTTPS")) {
+          fail(path + "/protocol", "'" + rproto + "' is not one of [HTTP, HTTPS]");
+        }
         String portName = r.path("portName").asText("http-api");
         if (!portNames.contains(portName)) {
           fail(path + "/portName", "no port definition is named '" + portName + "'");

@@ -431,6 +431,15 @@ public final class AppsApi {
         .put("tasksUnhealthy", unhealthy);
     ArrayNode deps = o.putArray("deployments");
     app.deployment.ifPresent(d -> deps.addObject().put("id", d.id));
+    if (!app.def.readinessChecks().isEmpty() && app.deployment.isPresent()) {
+      ArrayNode results = o.putArray("readinessCheckResults");
+      String name = app.def.readinessChecks().get(0).name();
+      app.instances.values().stream().filter(i -> i.readinessPolling || i.lastReadinessStatus.isPresent())
+          .forEach(i -> {
+            ObjectNode r = results.addObject().put("name", name).put("taskId", i.taskId.value()).put("ready", i.ready);
+            i.lastReadinessStatus.ifPresent(code -> r.putObject("lastResponse").put("status", code));
+          });
+    }
     if (embed.contains("apps.tasks") || embed.contains("app.tasks")) {
       ArrayNode tasks = o.putArray("tasks");
       app.instances.values().forEach(i -> tasks.add(task(app, i)));

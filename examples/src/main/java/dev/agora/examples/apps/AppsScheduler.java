@@ -34,6 +34,7 @@ import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -94,6 +95,7 @@ final class AppsScheduler implements Scheduler {
   private final Set<Integer> servicePorts = new HashSet<>();
   private final Consumer<AppsScheduler> onChange;
   private SchedulerDriver driver;
+  private ReadinessProbe readiness = (uri, timeout) -> CompletableFuture.completedFuture(200);
   private Optional<FrameworkId> frameworkId = Optional.empty();
   private boolean suppressed;
   private long launchSequence;
@@ -106,6 +108,10 @@ final class AppsScheduler implements Scheduler {
     this.events = events;
     this.random = random;
     this.onChange = onChange;
+  }
+
+  void readinessProbe(ReadinessProbe probe) {
+    this.readiness = probe;
   }
 
   Optional<SchedulerDriver> driver() {
@@ -225,8 +231,11 @@ final class AppsScheduler implements Scheduler {
     AppDefinition def = app.def;
     String prefix = def.id().substring(1).replace('/', '_');
     TaskId id = TaskId.of(prefix + "." + new UUID(random.nextLong(), random.nextLong()));
-    return new Instance(id, def.id(), app.configVersion, offer.agentId(), offer.hostname(), offer.attributes(), ports,
-        now(), launchSequence++);
+    Instance inst = new Instance(id, def.id(), app.configVersion, offer.agentId(), offer.hostname(), offer.attributes(),
+        ports, now(), launchSequence++);
+    // readiness gates deployments only (as in Marathon): replacements outside one start ready
+    inst.ready = def.readinessChecks().isEmpty() || app.deployment.isEmpty();
+    return inst;
   }
 
   static Demand demand(AppDefinition def) {
@@ -335,6 +344,10 @@ final class AppsScheduler implements Scheduler {
     if (status.state() == TaskState.RUNNING && inst.startedAt.isEmpty()) {
       inst.startedAt = Optional.of(status.timestamp());
     }
+    if (status.state() == TaskState.RUNNING && !inst.ready && !inst.readinessPolling && app != null) {
+      inst.readinessPolling = true;
+      loop.execute(() -> probeReadiness(inst));
+    }
     if (status.state() == TaskState.UNREACHABLE) {
       if (inst.unreachableSinceNanos.isEmpty()) {
         inst.unreachableSinceNanos = Optional.of(nanos());
@@ -400,6 +413,66 @@ final class AppsScheduler implements Scheduler {
     byTask.put(inst.taskId, inst);
     LOG.info("adopted task {} of {}", inst.taskId, app.def.id());
     return inst;
+  }
+
+  /**
+   * One probe of the instance's readiness check (Marathon supports one per app); again every
+   * intervalSeconds until a code in httpStatusCodesForReady answers or the instance is gone.
+   */
+  private void probeReadiness(Instance inst) {
+    AppState app = apps.get(inst.appId);
+    if (app == null || byTask.get(inst.taskId) != inst || inst.killing || inst.ready
+        || app.def.readinessChecks().isEmpty()) {
+      inst.readinessPolling = false;
+      return;
+    }
+    AppDefinition.ReadinessCheck check = app.def.readinessChecks().get(0);
+    int index = 0;
+    for (int i = 0; i < app.def.portDefinitions().size(); i++) {
+      if (app.def.portDefinitions().get(i).name().equals(Optional.of(check.portName()))) {
+        index = i;
+      }
+    }
+    if (index >= inst.ports.size()) {
+      inst.ready = true; // no port to probe: do not hold the deployment forever
+      convergeAll();
+      return;
+    }
+    java.net.URI uri = java.net.URI.create(check.protocol().toLowerCase(java.util.Locale.ROOT) + "://" + inst.hostname
+        + ":" + inst.ports.get(index) + (check.path().startsWith("/") ? check.path() : "/" + check.path()));
+    Duration timeout = Duration.ofSeconds(check.timeoutSeconds());
+    CompletableFuture<Integer> f;
+    try {
+      f = readiness.get(uri, timeout);
+    } catch (RuntimeException e) {
+      f = CompletableFuture.failedFuture(e);
+    }
+    CompletableFuture<Integer> probe = f;
+    boolean[] done = {false};
+    Cancellable timer = loop.schedule(timeout, () -> {
+      if (!done[0]) {
+        done[0] = true;
+        probe.cancel(true);
+        loop.schedule(Duration.ofSeconds(check.intervalSeconds()), () -> probeReadiness(inst));
+      }
+    });
+    probe.whenComplete((code, error) -> loop.execute(() -> {
+      if (done[0]) {
+        return;
+      }
+      done[0] = true;
+      timer.cancel();
+      if (error == null) {
+        inst.lastReadinessStatus = Optional.of(code);
+      }
+      if (error == null && check.httpStatusCodesForReady().contains(code)) {
+        inst.ready = true;
+        inst.readinessPolling = false;
+        convergeAll();
+      } else {
+        loop.schedule(Duration.ofSeconds(check.intervalSeconds()), () -> probeReadiness(inst));
+      }
+    }));
   }
 
   private void growBackoff(AppState app) {
@@ -521,7 +594,7 @@ final class AppsScheduler implements Scheduler {
       int maxTotal = n + (int) Math.floor(n * def.upgradeStrategy().maximumOverCapacity() + 1e-9);
       List<Instance> old = app.instances.values().stream()
           .filter(i -> !i.version.equals(app.configVersion) && counts(app, i)).sorted(killOrder(def, hc)).toList();
-      long healthy = app.instances.values().stream().filter(i -> counts(app, i) && i.healthy(hc)).count();
+      long healthy = app.instances.values().stream().filter(i -> counts(app, i) && i.healthy(hc) && i.ready).count();
       long newAlive = app.instances.values().stream()
           .filter(i -> i.version.equals(app.configVersion) && counts(app, i)).count();
       long total = app.instances.values().stream().filter(i -> !i.state.isTerminal()).count();
@@ -547,7 +620,7 @@ final class AppsScheduler implements Scheduler {
       if (idx < old.size() && total >= maxTotal && newAlive + (old.size() - idx) <= n
           && app.instances.values().stream().noneMatch(i -> i.killing)
           && app.instances.values().stream().filter(i -> i.version.equals(app.configVersion) && counts(app, i))
-              .allMatch(i -> i.healthy(hc))) {
+              .allMatch(i -> i.healthy(hc) && i.ready)) {
         kill(old.get(idx));
       }
     } else {
@@ -560,7 +633,7 @@ final class AppsScheduler implements Scheduler {
     }
     if (dep.isPresent()) {
       long current = app.instances.values().stream()
-          .filter(i -> i.version.equals(app.configVersion) && counts(app, i) && i.healthy(hc)).count();
+          .filter(i -> i.version.equals(app.configVersion) && counts(app, i) && i.healthy(hc) && i.ready).count();
       boolean oldGone = app.instances.values().stream().noneMatch(i -> !i.version.equals(app.configVersion)
           && !i.state.isTerminal() && dep.get().action.equals("RestartApplication"));
       long total = app.instances.values().stream().filter(i -> !i.state.isTerminal()).count();

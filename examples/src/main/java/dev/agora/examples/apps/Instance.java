@@ -28,7 +28,10 @@ final class Instance {
   Optional<Instant> startedAt = Optional.empty();
   Optional<Long> unreachableSinceNanos = Optional.empty();
   boolean killing;
-  boolean killedForHealth;
+  /** False while a deployment waits for this instance's readiness check to pass. */
+  boolean ready = true;
+  boolean readinessPolling;
+  Optional<Integer> lastReadinessStatus = Optional.empty();
 
   Instance(TaskId taskId, String appId, String version, AgentId agentId, String hostname,
       Map<String, AttributeValue> attributes, List<Long> ports, Instant stagedAt, long launchSequence) {

@@ -201,6 +201,56 @@ class AppsSimulationTest {
     }
   }
 
+  @Test
+  void readinessChecksGateDeploymentsUntilANewInstanceAnswersAReadyCode() {
+    try (AppsSim s = cluster(2)) {
+      String def = "\"cpus\":0.1,\"mem\":16,\"instances\":2,\"portDefinitions\":[{\"port\":0,\"name\":\"http-api\"}],"
+          + "\"readinessChecks\":[{\"name\":\"ready\",\"path\":\"/ready\",\"portName\":\"http-api\","
+          + "\"intervalSeconds\":5,\"timeoutSeconds\":2,\"httpStatusCodesForReady\":[200,204]}],"
+          + "\"upgradeStrategy\":{\"minimumHealthCapacity\":1,\"maximumOverCapacity\":0.5}}";
+      s.call("POST", "/v2/apps", "{\"id\":\"/r\",\"cmd\":\"sleep 1000\"," + def);
+      s.advanceUntil(() -> s.running("/r") == 2, Duration.ofSeconds(30));
+      s.sim.advance(Duration.ofSeconds(30));
+      // running but not ready: the deployment waits, and says why
+      assertThat(s.json("GET", "/v2/deployments", "")).hasSize(1);
+      JsonNode results = s.app("/r").get("readinessCheckResults");
+      assertThat(results).hasSize(2);
+      results.forEach(r -> {
+        assertThat(r.get("ready").asBoolean()).isFalse();
+        assertThat(r.get("lastResponse").get("status").asInt()).isEqualTo(503);
+      });
+      readyAll(s, "/r", 204);
+      s.advanceUntil(() -> s.json("GET", "/v2/deployments", "").isEmpty(), Duration.ofSeconds(30));
+
+      // a rolling upgrade: the new instance is running but not ready, so no old instance goes
+      List<String> old = new ArrayList<>(s.tasks("/r").keySet());
+      s.call("PUT", "/v2/apps/r", "{\"cmd\":\"sleep 2000\"," + def);
+      s.advanceUntil(() -> s.running("/r") == 3, Duration.ofSeconds(30));
+      s.sim.advance(Duration.ofSeconds(60));
+      assertThat(s.tasks("/r").keySet()).containsAll(old).hasSize(3);
+      assertThat(s.json("GET", "/v2/deployments", "")).hasSize(1);
+      // ready: the upgrade proceeds one instance at a time (each new one must pass first)
+      s.advanceUntil(() -> {
+        readyAll(s, "/r", 200);
+        return s.json("GET", "/v2/deployments", "").isEmpty();
+      }, Duration.ofSeconds(120));
+      assertThat(s.tasks("/r").keySet()).hasSize(2).doesNotContainAnyElementsOf(old);
+
+      // self-healing outside a deployment is not gated (as in Marathon)
+      s.readiness.clear();
+      String victim = s.tasks("/r").keySet().iterator().next();
+      s.finish(victim, 1);
+      s.advanceUntil(() -> s.running("/r") == 2 && !s.tasks("/r").containsKey(victim), Duration.ofSeconds(30));
+      assertThat(s.json("GET", "/v2/deployments", "")).isEmpty();
+    }
+  }
+
+  /** Makes every current instance of an app answer its readiness probe with {@code code}. */
+  static void readyAll(AppsSim s, String appId, int code) {
+    s.json("GET", "/v2/apps" + appId + "/tasks", "").get("tasks").forEach(t ->
+        s.readiness.put(t.get("host").asText() + ":" + t.get("ports").get(0).asInt(), code));
+  }
+
   /** Injects a health report as an agent sends it (TASK_RUNNING with healthy set). */
   static void health(AppsSim s, String taskId, boolean healthy) {
     AppsScheduler sch = s.apps.scheduler();
