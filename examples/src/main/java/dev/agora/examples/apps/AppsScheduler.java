@@ -515,9 +515,37 @@ final class AppsScheduler implements Scheduler {
     return true;
   }
 
+  /**
+   * Whether an app's deployment may proceed: each of its dependencies (an app id, or a group id
+   * standing for every app under it) has no deployment in progress and all its instances healthy.
+   * Unknown ids are no obstacle. Stopping is never held.
+   */
+  boolean dependenciesReady(AppState app) {
+    if (app.def.dependencies().isEmpty() || app.deployment.isEmpty()
+        || app.deployment.get().action.equals("StopApplication")) {
+      return true;
+    }
+    for (String dep : app.def.dependencies()) {
+      for (AppState other : apps.values()) {
+        String id = other.def.id();
+        if (other != app && (id.equals(dep) || id.startsWith(dep.endsWith("/") ? dep : dep + "/"))) {
+          boolean hc = other.hasHealthChecks();
+          long healthy = other.instances.values().stream().filter(i -> counts(other, i) && i.healthy(hc)).count();
+          if (other.deployment.isPresent() || healthy < other.def.instances()) {
+            return false;
+          }
+        }
+      }
+    }
+    return true;
+  }
+
   /** How many instances the app waits to launch now. */
   int toLaunch(AppState app) {
     AppDefinition def = app.def;
+    if (!dependenciesReady(app)) {
+      return 0;
+    }
     long alive = app.instances.values().stream().filter(i -> serving(app, i)).count();
     if (app.deployment.isEmpty() || app.deployment.get().action.equals("ScaleApplication")) {
       long replacing = app.instances.values().stream().filter(i -> counts(app, i) && replacing(app, i)).count();
@@ -588,6 +616,9 @@ final class AppsScheduler implements Scheduler {
       app.lastRejections = Map.of();
     }
     Optional<Deployment> dep = app.deployment;
+    if (!dependenciesReady(app)) {
+      return; // waits for its dependencies, touching nothing
+    }
     if (dep.isPresent() && dep.get().action.equals("RestartApplication")) {
       int n = def.instances();
       int minHealthy = (int) Math.ceil(n * def.upgradeStrategy().minimumHealthCapacity() - 1e-9);

@@ -153,6 +153,7 @@ public final class AppsService implements AutoCloseable {
         }
       });
     }
+    api.groups().restore();
     FrameworkInfo.Builder info = FrameworkInfo.builder(config.frameworkName).failoverTimeout(Duration.ofDays(7))
         .role(config.role).capability(FrameworkInfo.Capability.PARTITION_AWARE);
     config.store.get(FRAMEWORK_ID_KEY).ifPresent(v -> {
