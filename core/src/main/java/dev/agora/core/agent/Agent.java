@@ -36,7 +36,7 @@ public final class Agent implements AutoCloseable {
     this.ownsLoop = b.loop == null;
     this.loop = ownsLoop ? ThreadEventLoop.start("agora-" + b.address.value()) : b.loop;
     AgentActor.Settings settings = new AgentActor.Settings(b.initialUpdateBackoff, b.maxUpdateBackoff,
-        b.defaultKillGrace, Duration.ofSeconds(1), b.strictRecovery);
+        b.defaultKillGrace, Duration.ofSeconds(1), b.strictRecovery, b.healthKills, b.healthKillsPer);
     this.actor = new AgentActor(loop, b.transport, b.address, b.detector, b.info, b.containerizer, b.workDir,
         settings, b.random != null ? b.random : new Random());
   }
@@ -106,6 +106,8 @@ public final class Agent implements AutoCloseable {
     private Duration maxUpdateBackoff = Duration.ofMinutes(10);
     private Duration defaultKillGrace = Duration.ofSeconds(3);
     private boolean strictRecovery = true;
+    private int healthKills = 10;
+    private Duration healthKillsPer = Duration.ofMinutes(1);
     private final Set<String> set = new HashSet<>();
 
     private Builder() {}
@@ -206,6 +208,22 @@ public final class Agent implements AutoCloseable {
     public Builder strictRecovery(boolean value) {
       once("strictRecovery");
       strictRecovery = value;
+      return this;
+    }
+
+    /**
+     * The safety valve on health kills: at most {@code kills} tasks killed for failing their health
+     * checks per {@code per} on this agent; a kill over the limit waits for the task's next failed
+     * check. Default 10 per minute.
+     */
+    public Builder healthKillRate(int kills, Duration per) {
+      once("healthKillRate");
+      if (kills < 1 || per.isNegative() || per.isZero()) {
+        throw new IllegalArgumentException("health kill rate must be >= 1 per positive duration but was " + kills
+            + " per " + per);
+      }
+      healthKills = kills;
+      healthKillsPer = per;
       return this;
     }
 

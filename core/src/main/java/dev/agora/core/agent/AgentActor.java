@@ -65,7 +65,7 @@ final class AgentActor implements MessageHandler {
   static final int MAX_PING_MISSES = 5;
 
   record Settings(Duration initialUpdateBackoff, Duration maxUpdateBackoff, Duration defaultKillGrace,
-      Duration registrationBackoff, boolean strictRecovery) {}
+      Duration registrationBackoff, boolean strictRecovery, int healthKills, Duration healthKillsPer) {}
 
   private final EventLoop loop;
   private final Transport transport;
@@ -81,6 +81,7 @@ final class AgentActor implements MessageHandler {
   /** Ended tasks of checkpointing frameworks whose updates are not all acknowledged. */
   private final Map<TaskId, Running> ended = new LinkedHashMap<>();
   private final CheckpointStore store;
+  private final TaskHealthChecks health;
   private Endpoint endpoint;
   private Optional<AgentId> agentId = Optional.empty();
   private Address master;
@@ -108,6 +109,29 @@ final class AgentActor implements MessageHandler {
             endpoint.send(master, new AgentMessage.StatusUpdate(frameworkId, status));
           }
         }, this::pendingChanged);
+    this.health = new TaskHealthChecks(loop, containerizer, settings.healthKills(), settings.healthKillsPer(),
+        new HealthListener());
+  }
+
+  /** Health check results of running tasks: a RUNNING update on each change; a kill after too many failures. */
+  private final class HealthListener implements TaskHealthChecks.Listener {
+    @Override
+    public void healthChanged(TaskId taskId, boolean healthy, String message) {
+      Running r = tasks.get(taskId);
+      if (r != null && r.state == TaskState.RUNNING && !r.killRequested) {
+        r.healthy = Optional.of(healthy);
+        report(r, TaskState.RUNNING, Reason.REASON_TASK_HEALTH_CHECK_STATUS_UPDATED, message);
+      }
+    }
+
+    @Override
+    public void kill(TaskId taskId, String message) {
+      Running r = tasks.get(taskId);
+      if (r != null && !r.killRequested) {
+        r.healthKill = Optional.of(message);
+        killTask(r.frameworkId, taskId, Optional.empty());
+      }
+    }
   }
 
   /** Reads the checkpoint; on the caller's thread, before start. */
@@ -130,6 +154,8 @@ final class AgentActor implements MessageHandler {
     boolean launched;
     boolean killRequested;
     Optional<Duration> killGrace = Optional.empty();
+    Optional<Boolean> healthy = Optional.empty();
+    Optional<String> healthKill = Optional.empty();
 
     Running(FrameworkId frameworkId, FrameworkInfo framework, TaskInfo task, ContainerId containerId, Path sandbox) {
       this.frameworkId = frameworkId;
@@ -196,6 +222,9 @@ final class AgentActor implements MessageHandler {
       }
       if (found.contains(r.containerId)) {
         r.launched = true;
+        if (rec.checkpoint()) {
+          checkHealth(r);
+        }
         containerizer.termination(r.containerId)
             .whenComplete((termination, e) -> loop.execute(() -> terminated(r, termination, e)));
         if (rec.checkpoint()) {
@@ -223,6 +252,7 @@ final class AgentActor implements MessageHandler {
     TaskId id = r.task.taskId();
     if (tasks.get(id) == r) {
       tasks.remove(id);
+      health.stop(id);
     }
     if (!updates.pending(id).isEmpty()) {
       ended.put(id, r);
@@ -272,6 +302,7 @@ final class AgentActor implements MessageHandler {
       pingTimer.cancel();
     }
     updates.pause();
+    health.stopAll();
     if (endpoint != null) {
       endpoint.close();
     }
@@ -459,7 +490,12 @@ final class AgentActor implements MessageHandler {
       destroy(r);
     } else {
       report(r, TaskState.RUNNING, null, null);
+      checkHealth(r);
     }
+  }
+
+  private void checkHealth(Running r) {
+    r.task.healthCheck().ifPresent(check -> health.start(r.task.taskId(), r.config, check));
   }
 
   private void killTask(FrameworkId frameworkId, TaskId taskId, Optional<Duration> grace) {
@@ -476,6 +512,7 @@ final class AgentActor implements MessageHandler {
       return;
     }
     r.killRequested = true;
+    health.stop(taskId);
     r.killGrace = grace.or(() -> r.task.killGracePeriod());
     if (r.framework.has(Capability.TASK_KILLING_STATE) && r.state.canTransitionTo(TaskState.KILLING)) {
       report(r, TaskState.KILLING, null, null);
@@ -501,6 +538,8 @@ final class AgentActor implements MessageHandler {
       ContainerTermination.Limitation l = t.limitation().get();
       Reason reason = "mem".equals(l.resource()) ? Reason.REASON_CONTAINER_LIMITATION_MEMORY : Reason.REASON_CONTAINER_LIMITATION;
       report(r, TaskState.FAILED, reason, limitationMessage(l));
+    } else if (r.healthKill.isPresent()) {
+      report(r, TaskState.KILLED, Reason.REASON_TASK_HEALTH_CHECK_STATUS_UPDATED, r.healthKill.get());
     } else if (t.destroyed() || r.killRequested) {
       report(r, TaskState.KILLED, null, t.message());
     } else if (t.succeeded()) {
@@ -526,7 +565,8 @@ final class AgentActor implements MessageHandler {
 
   private void report(Running r, TaskState state, Reason reason, String message) {
     r.state = state;
-    updates.add(r.frameworkId, status(r.task.taskId(), state, reason, message));
+    TaskStatus s = status(r.task.taskId(), state, reason, message);
+    updates.add(r.frameworkId, r.healthy.isPresent() ? s.withHealthy(r.healthy.get()) : s);
   }
 
   private TaskStatus status(TaskId taskId, TaskState state, Reason reason, String message) {

@@ -139,6 +139,7 @@ final class CheckpointCodec {
     cmd.user().ifPresent(u -> c.put("user", u));
     n.set("labels", map(t.labels()));
     t.killGracePeriod().ifPresent(g -> n.put("killGracePeriod", g.toString()));
+    t.healthCheck().ifPresent(h -> n.set("healthCheck", dev.agora.core.codec.MesosJson.healthCheck(h)));
     return n;
   }
 
@@ -150,7 +151,8 @@ final class CheckpointCodec {
         map(req(c, "environment")), optText(c, "user"));
     return new TaskInfo(TaskId.of(text(n, "taskId")), text(n, "name"), AgentId.of(text(n, "agentId")),
         Resources.parse(text(n, "resources")), cmd, map(req(n, "labels")),
-        optText(n, "killGracePeriod").map(Duration::parse));
+        optText(n, "killGracePeriod").map(Duration::parse), Map.of(),
+        Optional.ofNullable(n.get("healthCheck")).map(dev.agora.core.codec.MesosJson::decodeHealthCheck));
   }
 
   static ObjectNode status(TaskStatus s) {

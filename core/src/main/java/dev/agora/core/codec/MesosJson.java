@@ -23,6 +23,7 @@ import dev.agora.core.model.Ranges;
 import dev.agora.core.model.Resource;
 import dev.agora.core.model.Resources;
 import dev.agora.core.model.TaskId;
+import dev.agora.core.model.HealthCheck;
 import dev.agora.core.model.TaskInfo;
 import dev.agora.core.model.TaskState;
 import dev.agora.core.model.TaskStatus;
@@ -815,7 +816,76 @@ public final class MesosJson {
       });
     }
     t.killGracePeriod().ifPresent(g -> o.putObject("kill_policy").set("grace_period", durationInfo(g)));
+    t.healthCheck().ifPresent(h -> o.set("health_check", healthCheck(h)));
     return o;
+  }
+
+  /**
+   * A {@code mesos.v1.HealthCheck}: HTTPS is Mesos' HTTP type with scheme {@code https}; a COMMAND
+   * check's command is a shell {@code CommandInfo}.
+   */
+  public static ObjectNode healthCheck(HealthCheck h) {
+    ObjectNode o = F.objectNode();
+    o.put("type", h.type() == HealthCheck.Type.HTTPS ? "HTTP" : h.type().name());
+    o.put("delay_seconds", seconds(h.delay()));
+    o.put("interval_seconds", seconds(h.interval()));
+    o.put("timeout_seconds", seconds(h.timeout()));
+    o.put("consecutive_failures", h.consecutiveFailures());
+    o.put("grace_period_seconds", seconds(h.gracePeriod()));
+    switch (h.type()) {
+      case HTTP, HTTPS -> o.putObject("http").put("scheme", h.type() == HealthCheck.Type.HTTPS ? "https" : "http")
+          .put("port", h.port()).put("path", h.path());
+      case TCP -> o.putObject("tcp").put("port", h.port());
+      case COMMAND -> o.putObject("command").put("shell", true).put("value", h.command().orElseThrow());
+      default -> throw new AssertionError(h.type());
+    }
+    return o;
+  }
+
+  private static Duration seconds(Node n, String field, double otherwise) {
+    double s = n.optNumber(field).orElse(otherwise);
+    if (s < 0 || s > 1e9) {
+      throw new CodecException("field '" + (n.path.isEmpty() ? field : n.path + "." + field)
+          + "' must be in 0..1e9 seconds but was " + s);
+    }
+    return Duration.ofNanos(Math.round(s * 1e9));
+  }
+
+  static HealthCheck healthCheck(Node n) {
+    String type = n.string("type");
+    Duration delay = seconds(n, "delay_seconds", 15);
+    Duration interval = seconds(n, "interval_seconds", 10);
+    Duration timeout = seconds(n, "timeout_seconds", 20);
+    Duration grace = seconds(n, "grace_period_seconds", 10);
+    long failures = n.optInt64("consecutive_failures").orElse(3L);
+    if (failures < 0 || failures > Integer.MAX_VALUE) {
+      throw new CodecException("field '" + n.path + ".consecutive_failures' is out of range: " + failures);
+    }
+    return switch (type) {
+      case "HTTP" -> {
+        Node http = n.object("http");
+        String scheme = http.optString("scheme").orElse("http");
+        if (!scheme.equals("http") && !scheme.equals("https")) {
+          throw new CodecException("field '" + http.path + ".scheme' must be http or https but was '"
+              + clip(scheme) + "'");
+        }
+        yield n.build(() -> new HealthCheck(scheme.equals("https") ? HealthCheck.Type.HTTPS : HealthCheck.Type.HTTP,
+            (int) Math.max(-1, Math.min(Integer.MAX_VALUE, http.int64("port"))), http.optString("path").orElse("/"),
+            Optional.empty(), delay, interval, timeout, (int) failures, grace));
+      }
+      case "TCP" -> n.build(() -> new HealthCheck(HealthCheck.Type.TCP,
+          (int) Math.max(-1, Math.min(Integer.MAX_VALUE, n.object("tcp").int64("port"))), "/", Optional.empty(), delay,
+          interval, timeout, (int) failures, grace));
+      case "COMMAND" -> n.build(() -> new HealthCheck(HealthCheck.Type.COMMAND, 0, "/",
+          Optional.of(n.object("command").string("value")), delay, interval, timeout, (int) failures, grace));
+      default -> throw new CodecException("field '" + (n.path.isEmpty() ? "type" : n.path + ".type")
+          + "' has unsupported health check type '" + clip(type) + "' (Agora supports HTTP, TCP, COMMAND)");
+    };
+  }
+
+  /** Decodes a {@code mesos.v1.HealthCheck} (see {@link #healthCheck(HealthCheck)}). */
+  public static HealthCheck decodeHealthCheck(JsonNode json) {
+    return healthCheck(new Node(json, ""));
   }
 
   static TaskInfo taskInfo(Node n) {
@@ -829,8 +899,9 @@ public final class MesosJson {
     }));
     Optional<Duration> grace = n.optObject("kill_policy").flatMap(p -> p.optObject("grace_period"))
         .map(MesosJson::durationInfo);
+    Optional<HealthCheck> check = n.optObject("health_check").map(MesosJson::healthCheck);
     return n.build(() -> new TaskInfo(taskId(n.object("task_id")), n.string("name"), agentId(n.object("agent_id")),
-        resources(n, "resources"), command(n.object("command")), labels, grace));
+        resources(n, "resources"), command(n.object("command")), labels, grace, Map.of(), check));
   }
 
   private static ObjectNode operation(Operation op) {

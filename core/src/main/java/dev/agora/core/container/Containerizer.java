@@ -73,6 +73,26 @@ public interface Containerizer extends AutoCloseable {
     return java.util.concurrent.CompletableFuture.completedFuture(Set.of());
   }
 
+  /**
+   * Runs one probe of a task's health check against its running container. Called from the agent's
+   * loop while the task runs; must not block. The agent times the probe out after
+   * {@code check.timeout()} on its own clock and then cancels the returned future, which should
+   * stop the probe (close its socket, kill its process). A probe that throws or completes
+   * exceptionally counts as a failed probe.
+   *
+   * <p>The default probes on the host's network ({@code 127.0.0.1:port}: HTTP, HTTPS without
+   * certificate checks, TCP) and runs a COMMAND check as a child process of the agent in the
+   * task's sandbox with its environment, which suits containerizers whose tasks share the host's
+   * network. A containerizer that gives tasks their own network or mount namespace overrides it
+   * to probe inside the container.
+   *
+   * @return empty when healthy, else a description of the failure
+   */
+  default java.util.concurrent.CompletableFuture<java.util.Optional<String>> probe(ContainerConfig config,
+      dev.agora.core.model.HealthCheck check) {
+    return HealthProbes.probe(config, check);
+  }
+
   /** The containers that have not ended. */
   Set<ContainerId> containers();
 

@@ -108,6 +108,38 @@ public final class SimulatedContainerizer implements Containerizer {
         OptionalInt.empty(), false, Optional.empty(), "Command exited with status " + exitCode));
   }
 
+  private final Map<TaskId, String> unhealthy = new java.util.HashMap<>();
+
+  /**
+   * Makes the health checks of {@code taskId}'s container pass (the default) or fail with
+   * {@code failure}.
+   *
+   * @param failure empty to pass, else the failure the probe reports
+   */
+  public synchronized void health(TaskId taskId, Optional<String> failure) {
+    if (failure.isPresent()) {
+      unhealthy.put(taskId, failure.get());
+    } else {
+      unhealthy.remove(taskId);
+    }
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>A simulated probe answers at once: healthy unless {@link #health} made the task fail, or
+   * its container is not running.
+   */
+  @Override
+  public synchronized CompletableFuture<Optional<String>> probe(ContainerConfig config,
+      dev.agora.core.model.HealthCheck check) {
+    Sim s = containers.get(config.containerId());
+    if (s == null || s.termination.isDone()) {
+      return CompletableFuture.completedFuture(Optional.of("container " + config.containerId() + " is not running"));
+    }
+    return CompletableFuture.completedFuture(Optional.ofNullable(unhealthy.get(s.taskId)));
+  }
+
   /** The tasks whose containers run now. */
   public synchronized Set<TaskId> running() {
     Set<TaskId> out = new java.util.LinkedHashSet<>();

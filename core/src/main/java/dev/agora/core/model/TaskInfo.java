@@ -21,6 +21,7 @@ import java.util.Optional;
  *     {@code mem} (MB), each at least the request, {@link Double#POSITIVE_INFINITY} for none; a
  *     containerizer that isolates holds the task to these instead of its request (the request
  *     still decides placement and cpu shares). Empty: limited to the request.
+ * @param healthCheck the check the agent runs next to the task, if any (see {@link HealthCheck})
  */
 public record TaskInfo(
     TaskId taskId,
@@ -30,7 +31,8 @@ public record TaskInfo(
     CommandInfo command,
     Map<String, String> labels,
     Optional<Duration> killGracePeriod,
-    Map<String, Double> limits) {
+    Map<String, Double> limits,
+    Optional<HealthCheck> healthCheck) {
   /** The resources that may have a limit. */
   public static final java.util.Set<String> LIMITABLE = java.util.Set.of("cpus", "mem");
 
@@ -66,12 +68,21 @@ public record TaskInfo(
       }
     }
     limits = Map.copyOf(limits);
+    if (healthCheck == null) {
+      throw new IllegalArgumentException("task '" + taskId + "' health check must not be null (use empty)");
+    }
+  }
+
+  /** A task without a health check. */
+  public TaskInfo(TaskId taskId, String name, AgentId agentId, Resources resources, CommandInfo command,
+      Map<String, String> labels, Optional<Duration> killGracePeriod, Map<String, Double> limits) {
+    this(taskId, name, agentId, resources, command, labels, killGracePeriod, limits, Optional.empty());
   }
 
   /** A task without limits above its request (the form before limits existed). */
   public TaskInfo(TaskId taskId, String name, AgentId agentId, Resources resources, CommandInfo command,
       Map<String, String> labels, Optional<Duration> killGracePeriod) {
-    this(taskId, name, agentId, resources, command, labels, killGracePeriod, Map.of());
+    this(taskId, name, agentId, resources, command, labels, killGracePeriod, Map.of(), Optional.empty());
   }
 
   /**
@@ -80,7 +91,13 @@ public record TaskInfo(
    * @throws IllegalArgumentException if a limit names another resource or is below the request
    */
   public TaskInfo withLimits(Map<String, Double> limits) {
-    return new TaskInfo(taskId, name, agentId, resources, command, labels, killGracePeriod, limits);
+    return new TaskInfo(taskId, name, agentId, resources, command, labels, killGracePeriod, limits, healthCheck);
+  }
+
+  /** A copy with the given health check, which the agent runs next to the task. */
+  public TaskInfo withHealthCheck(HealthCheck check) {
+    return new TaskInfo(taskId, name, agentId, resources, command, labels, killGracePeriod, limits,
+        Optional.of(java.util.Objects.requireNonNull(check, "check")));
   }
 
   /** The limit of {@code resource} ({@code cpus} or {@code mem}), if it has one above its request. */
@@ -96,6 +113,6 @@ public record TaskInfo(
 
   /** A copy with the given kill grace period. */
   public TaskInfo withKillGracePeriod(Duration grace) {
-    return new TaskInfo(taskId, name, agentId, resources, command, labels, Optional.of(grace), limits);
+    return new TaskInfo(taskId, name, agentId, resources, command, labels, Optional.of(grace), limits, healthCheck);
   }
 }

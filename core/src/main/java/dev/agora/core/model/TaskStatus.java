@@ -82,6 +82,11 @@ public record TaskStatus(
     return new TaskStatus(taskId, state, reason, message, source, agentId, Optional.of(id), healthy, timestamp);
   }
 
+  /** A copy carrying the result of the task's health check. */
+  public TaskStatus withHealthy(boolean value) {
+    return new TaskStatus(taskId, state, reason, message, source, agentId, uuid, Optional.of(value), timestamp);
+  }
+
   /** A copy without uuid (the master's answers need no acknowledgement). */
   public TaskStatus withoutUuid() {
     return new TaskStatus(taskId, state, reason, message, source, agentId, Optional.empty(), healthy, timestamp);

@@ -74,4 +74,22 @@ class MesosJsonDecodingTest {
     assertThatThrownBy(() -> MesosJson.parse("{} {}".getBytes(StandardCharsets.UTF_8)))
         .isInstanceOf(CodecException.class);
   }
+
+  @Test
+  void readsAMesosHealthCheckWithDefaultsAndHttpsScheme() {
+    dev.agora.core.model.HealthCheck h = MesosJson.decodeHealthCheck(MesosJson.parse(("{\"type\":\"HTTP\","
+        + "\"http\":{\"scheme\":\"https\",\"port\":31000,\"path\":\"/health\"},\"interval_seconds\":2.5}")
+        .getBytes(StandardCharsets.UTF_8)));
+    assertThat(h.type()).isEqualTo(dev.agora.core.model.HealthCheck.Type.HTTPS);
+    assertThat(h.port()).isEqualTo(31000);
+    assertThat(h.interval()).isEqualTo(Duration.ofMillis(2500));
+    assertThat(h.delay()).isEqualTo(Duration.ofSeconds(15));
+    assertThat(h.timeout()).isEqualTo(Duration.ofSeconds(20));
+    assertThat(h.consecutiveFailures()).isEqualTo(3);
+    assertThat(h.gracePeriod()).isEqualTo(Duration.ofSeconds(10));
+    assertThatThrownBy(() -> MesosJson.decodeHealthCheck(MesosJson.parse("{\"type\":\"TCP\",\"tcp\":{\"port\":0}}"
+        .getBytes(StandardCharsets.UTF_8)))).isInstanceOf(CodecException.class).hasMessageContaining("port");
+    assertThatThrownBy(() -> MesosJson.decodeHealthCheck(MesosJson.parse("{\"type\":\"GRPC\"}"
+        .getBytes(StandardCharsets.UTF_8)))).isInstanceOf(CodecException.class).hasMessageContaining("GRPC");
+  }
 }

@@ -10,6 +10,7 @@ import dev.agora.core.model.CommandInfo;
 import dev.agora.core.model.Filters;
 import dev.agora.core.model.FrameworkId;
 import dev.agora.core.model.FrameworkInfo;
+import dev.agora.core.model.HealthCheck;
 import dev.agora.core.model.Offer;
 import dev.agora.core.model.OfferId;
 import dev.agora.core.model.Operation;
@@ -142,7 +143,21 @@ class MesosJsonRoundTripTest {
   static Arbitrary<TaskInfo> tasks() {
     return Combinators.combine(taskIds(), text(), agentIds(), resources(), commands(),
         Arbitraries.maps(names(), Arbitraries.strings().ofMaxLength(8)).ofMaxSize(2), durations().optional())
-        .as(TaskInfo::new);
+        .as(TaskInfo::new)
+        .flatMap(t -> healthChecks().optional().map(h -> h.map(t::withHealthCheck).orElse(t)));
+  }
+
+  static Arbitrary<HealthCheck> healthChecks() {
+    Arbitrary<Duration> seconds = Arbitraries.longs().between(0, 3_600_000).map(Duration::ofMillis);
+    Arbitrary<Duration> positive = Arbitraries.longs().between(1, 3_600_000).map(Duration::ofMillis);
+    return Combinators.combine(Arbitraries.of(HealthCheck.Type.class), Arbitraries.integers().between(1, 65535),
+        Arbitraries.of("/", "/health", "/v1/ping?x=1"), seconds, positive, positive,
+        Arbitraries.integers().between(0, 10), seconds)
+        .as((type, port, path, delay, interval, timeout, failures, grace) -> new HealthCheck(type,
+            type == HealthCheck.Type.COMMAND ? 0 : port, type == HealthCheck.Type.HTTP
+                || type == HealthCheck.Type.HTTPS ? path : "/",
+            type == HealthCheck.Type.COMMAND ? java.util.Optional.of("test -f ready") : java.util.Optional.empty(),
+            delay, interval, timeout, failures, grace));
   }
 
   static Arbitrary<Instant> instants() {

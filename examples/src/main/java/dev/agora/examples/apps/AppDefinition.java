@@ -25,7 +25,7 @@ import java.util.Optional;
  * @param portDefinitions host ports (default one port 0 named "default")
  * @param requirePorts whether the port numbers are host ports to take exactly
  * @param healthChecks health checks
- * @param readinessChecks readiness checks (parsed; not gated on yet)
+ * @param readinessChecks readiness checks: during a deployment, a new instance counts once one passes
  * @param dependencies app ids this app depends on
  * @param upgradeStrategy rolling upgrade bounds
  * @param backoffSeconds launch backoff start (default 1)
@@ -117,7 +117,7 @@ public record AppDefinition(
     }
   }
 
-  /** A readiness check (parsed and echoed; deployments are not gated on it yet). */
+  /** A readiness check: run by the apps service during deployments (see {@link ReadinessProbe}). */
   public record ReadinessCheck(String name, String protocol, String path, String portName, int intervalSeconds,
       int timeoutSeconds, List<Integer> httpStatusCodesForReady, boolean preserveLastResponse) {
     public ReadinessCheck {

@@ -432,6 +432,12 @@ public final class AppParser {
       for (int i = 0; i < n.size(); i++) {
         JsonNode h = n.get(i);
         String path = "/healthChecks(" + i + ")";
+        if (i > 0) {
+          ignored.add(path); // validated and echoed; the agent runs the first check only (Mesos' TaskInfo holds one)
+        }
+        if (h.path("ignoreHttp1xx").asBoolean(false)) {
+          ignored.add(path + "/ignoreHttp1xx");
+        }
         String proto = h.path("protocol").asText("HTTP");
         HealthCheck.Protocol protocol = HealthCheck.Protocol.HTTP;
         try {
@@ -485,6 +491,13 @@ public final class AppParser {
       for (int i = 0; i < n.size(); i++) {
         JsonNode r = n.get(i);
         String path = "/readinessChecks(" + i + ")";
+        if (i > 0) {
+          fail("/readinessChecks", "Only one readinessCheck is supported at the moment");
+        }
+        String rproto = r.path("protocol").asText("HTTP");
+        if (!rproto.equals("HTTP") && !rproto.equals("HTTPS")) {
+          fail(path + "/protocol", "'" + rproto + "' is not one of [HTTP, HTTPS]");
+        }
         String portName = r.path("portName").asText("http-api");
         if (!portNames.contains(portName)) {
           fail(path + "/portName", "no port definition is named '" + portName + "'");

@@ -43,12 +43,47 @@ public final class AppsApi {
   private final StateStore store;
   private final Supplier<Boolean> leading;
   private final String leaderAddress;
+  private final GroupsApi groups;
 
   AppsApi(AppsScheduler scheduler, StateStore store, Supplier<Boolean> leading, String leaderAddress) {
     this.scheduler = scheduler;
     this.store = store;
     this.leading = leading;
     this.leaderAddress = leaderAddress;
+    this.groups = new GroupsApi(scheduler, store, this);
+  }
+
+  GroupsApi groups() {
+    return groups;
+  }
+
+  static JsonNode parse(String json) {
+    try {
+      return MAPPER.readTree(json);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("not JSON: " + json, e);
+    }
+  }
+
+  /** Stops an app (its instances killed, its definition unstored); the stop deployment's id. */
+  String stop(AppsScheduler.AppState app) {
+    app.deployment = Optional.empty();
+    Deployment d = scheduler.stop(app);
+    unpersist(app.def.id());
+    return d.id;
+  }
+
+  /** Scales an app to {@code n} instances (a new version); the deployment's id. */
+  String scale(AppsScheduler.AppState app, int n) {
+    AppDefinition next = app.def.withInstances(n).withVersion(scheduler.nextVersion());
+    persist(next);
+    app.deployment = Optional.empty();
+    return scheduler.deploy(next, "ScaleApplication").id;
+  }
+
+  /** An app as GET /v2/apps/{id} renders it. */
+  ObjectNode render(AppsScheduler.AppState app) {
+    return app(app, List.of());
   }
 
   /**
@@ -122,6 +157,9 @@ public final class AppsApi {
     }
     if (path.startsWith("/v2/apps/")) {
       return appRoute(method, path.substring("/v2/apps".length()), q, body);
+    }
+    if (path.equals("/v2/groups") || path.startsWith("/v2/groups/")) {
+      return groups.route(method, path.substring("/v2/groups".length()), q, body);
     }
     if (path.equals("/v2/tasks") && method.equals("GET")) {
       ObjectNode out = MAPPER.createObjectNode();
@@ -266,7 +304,7 @@ public final class AppsApi {
 
   // ------------------------------------------------------------------ create / update
 
-  private Response createOrUpdate(JsonNode body, Optional<String> pathId, boolean force, boolean partial) {
+  Response createOrUpdate(JsonNode body, Optional<String> pathId, boolean force, boolean partial) {
     if (body == null) {
       return invalid(List.of(new AppParser.Violation("/", "a JSON body is required")));
     }
@@ -431,6 +469,15 @@ public final class AppsApi {
         .put("tasksUnhealthy", unhealthy);
     ArrayNode deps = o.putArray("deployments");
     app.deployment.ifPresent(d -> deps.addObject().put("id", d.id));
+    if (!app.def.readinessChecks().isEmpty() && app.deployment.isPresent()) {
+      ArrayNode results = o.putArray("readinessCheckResults");
+      String name = app.def.readinessChecks().get(0).name();
+      app.instances.values().stream().filter(i -> i.readinessPolling || i.lastReadinessStatus.isPresent())
+          .forEach(i -> {
+            ObjectNode r = results.addObject().put("name", name).put("taskId", i.taskId.value()).put("ready", i.ready);
+            i.lastReadinessStatus.ifPresent(code -> r.putObject("lastResponse").put("status", code));
+          });
+    }
     if (embed.contains("apps.tasks") || embed.contains("app.tasks")) {
       ArrayNode tasks = o.putArray("tasks");
       app.instances.values().forEach(i -> tasks.add(task(app, i)));

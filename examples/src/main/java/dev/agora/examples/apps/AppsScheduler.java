@@ -34,6 +34,7 @@ import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -94,6 +95,7 @@ final class AppsScheduler implements Scheduler {
   private final Set<Integer> servicePorts = new HashSet<>();
   private final Consumer<AppsScheduler> onChange;
   private SchedulerDriver driver;
+  private ReadinessProbe readiness = (uri, timeout) -> CompletableFuture.completedFuture(200);
   private Optional<FrameworkId> frameworkId = Optional.empty();
   private boolean suppressed;
   private long launchSequence;
@@ -106,6 +108,10 @@ final class AppsScheduler implements Scheduler {
     this.events = events;
     this.random = random;
     this.onChange = onChange;
+  }
+
+  void readinessProbe(ReadinessProbe probe) {
+    this.readiness = probe;
   }
 
   Optional<SchedulerDriver> driver() {
@@ -225,8 +231,11 @@ final class AppsScheduler implements Scheduler {
     AppDefinition def = app.def;
     String prefix = def.id().substring(1).replace('/', '_');
     TaskId id = TaskId.of(prefix + "." + new UUID(random.nextLong(), random.nextLong()));
-    return new Instance(id, def.id(), app.configVersion, offer.agentId(), offer.hostname(), offer.attributes(), ports,
-        now(), launchSequence++);
+    Instance inst = new Instance(id, def.id(), app.configVersion, offer.agentId(), offer.hostname(), offer.attributes(),
+        ports, now(), launchSequence++);
+    // readiness gates deployments only (as in Marathon): replacements outside one start ready
+    inst.ready = def.readinessChecks().isEmpty() || app.deployment.isEmpty();
+    return inst;
   }
 
   static Demand demand(AppDefinition def) {
@@ -274,8 +283,41 @@ final class AppsScheduler implements Scheduler {
     Map<String, String> labels = new TreeMap<>(def.labels());
     labels.put("MARATHON_APP_ID", def.id());
     labels.put("MARATHON_APP_VERSION", def.version());
-    return new TaskInfo(inst.taskId, def.id().substring(1).replace('/', '.'), inst.agentId, resources, command, labels,
-        def.taskKillGracePeriodSeconds().map(s -> Duration.ofMillis(Math.round(s * 1000))));
+    TaskInfo task = new TaskInfo(inst.taskId, def.id().substring(1).replace('/', '.'), inst.agentId, resources,
+        command, labels, def.taskKillGracePeriodSeconds().map(s -> Duration.ofMillis(Math.round(s * 1000))));
+    return healthCheck(def, inst.ports).map(task::withHealthCheck).orElse(task);
+  }
+
+  /**
+   * The app's first health check as the agent runs it (Mesos' TaskInfo holds one): its portIndex
+   * resolved to the instance's host port; Marathon's seconds as durations.
+   */
+  static Optional<dev.agora.core.model.HealthCheck> healthCheck(AppDefinition def, List<Long> ports) {
+    if (def.healthChecks().isEmpty()) {
+      return Optional.empty();
+    }
+    AppDefinition.HealthCheck h = def.healthChecks().get(0);
+    dev.agora.core.model.HealthCheck.Type type = switch (h.protocol()) {
+      case HTTP, MESOS_HTTP -> dev.agora.core.model.HealthCheck.Type.HTTP;
+      case HTTPS, MESOS_HTTPS -> dev.agora.core.model.HealthCheck.Type.HTTPS;
+      case TCP, MESOS_TCP -> dev.agora.core.model.HealthCheck.Type.TCP;
+      case COMMAND -> dev.agora.core.model.HealthCheck.Type.COMMAND;
+    };
+    int port = 0;
+    if (type != dev.agora.core.model.HealthCheck.Type.COMMAND) {
+      if (h.port().isPresent()) {
+        port = h.port().get();
+      } else {
+        int index = h.portIndex().orElse(0);
+        if (index >= ports.size()) {
+          return Optional.empty(); // validated at parse time; an instance without its ports is not checked
+        }
+        port = (int) (long) ports.get(index);
+      }
+    }
+    return Optional.of(new dev.agora.core.model.HealthCheck(type, port, h.path().orElse("/"), h.command(),
+        Duration.ofSeconds(h.delaySeconds()), Duration.ofSeconds(h.intervalSeconds()),
+        Duration.ofSeconds(h.timeoutSeconds()), h.maxConsecutiveFailures(), Duration.ofSeconds(h.gracePeriodSeconds())));
   }
 
   @Override
@@ -302,6 +344,10 @@ final class AppsScheduler implements Scheduler {
     if (status.state() == TaskState.RUNNING && inst.startedAt.isEmpty()) {
       inst.startedAt = Optional.of(status.timestamp());
     }
+    if (status.state() == TaskState.RUNNING && !inst.ready && !inst.readinessPolling && app != null) {
+      inst.readinessPolling = true;
+      loop.execute(() -> probeReadiness(inst));
+    }
     if (status.state() == TaskState.UNREACHABLE) {
       if (inst.unreachableSinceNanos.isEmpty()) {
         inst.unreachableSinceNanos = Optional.of(nanos());
@@ -317,6 +363,13 @@ final class AppsScheduler implements Scheduler {
       ObjectNode e = event("health_status_changed_event");
       e.put("appId", inst.appId).put("instanceId", inst.taskId.value()).put("version", inst.version)
           .put("alive", inst.healthy.get());
+      publish(e);
+    }
+    if (status.state() == TaskState.KILLED
+        && status.reason().equals(Optional.of(TaskStatus.Reason.REASON_TASK_HEALTH_CHECK_STATUS_UPDATED))) {
+      ObjectNode e = event("unhealthy_instance_kill_event");
+      e.put("appId", inst.appId).put("taskId", inst.taskId.value()).put("version", inst.version)
+          .put("reason", status.message().orElse("health check failed")).put("host", inst.hostname);
       publish(e);
     }
     if (status.state().isTerminal()) {
@@ -362,6 +415,66 @@ final class AppsScheduler implements Scheduler {
     return inst;
   }
 
+  /**
+   * One probe of the instance's readiness check (Marathon supports one per app); again every
+   * intervalSeconds until a code in httpStatusCodesForReady answers or the instance is gone.
+   */
+  private void probeReadiness(Instance inst) {
+    AppState app = apps.get(inst.appId);
+    if (app == null || byTask.get(inst.taskId) != inst || inst.killing || inst.ready
+        || app.def.readinessChecks().isEmpty()) {
+      inst.readinessPolling = false;
+      return;
+    }
+    AppDefinition.ReadinessCheck check = app.def.readinessChecks().get(0);
+    int index = 0;
+    for (int i = 0; i < app.def.portDefinitions().size(); i++) {
+      if (app.def.portDefinitions().get(i).name().equals(Optional.of(check.portName()))) {
+        index = i;
+      }
+    }
+    if (index >= inst.ports.size()) {
+      inst.ready = true; // no port to probe: do not hold the deployment forever
+      convergeAll();
+      return;
+    }
+    java.net.URI uri = java.net.URI.create(check.protocol().toLowerCase(java.util.Locale.ROOT) + "://" + inst.hostname
+        + ":" + inst.ports.get(index) + (check.path().startsWith("/") ? check.path() : "/" + check.path()));
+    Duration timeout = Duration.ofSeconds(check.timeoutSeconds());
+    CompletableFuture<Integer> f;
+    try {
+      f = readiness.get(uri, timeout);
+    } catch (RuntimeException e) {
+      f = CompletableFuture.failedFuture(e);
+    }
+    CompletableFuture<Integer> probe = f;
+    boolean[] done = {false};
+    Cancellable timer = loop.schedule(timeout, () -> {
+      if (!done[0]) {
+        done[0] = true;
+        probe.cancel(true);
+        loop.schedule(Duration.ofSeconds(check.intervalSeconds()), () -> probeReadiness(inst));
+      }
+    });
+    probe.whenComplete((code, error) -> loop.execute(() -> {
+      if (done[0]) {
+        return;
+      }
+      done[0] = true;
+      timer.cancel();
+      if (error == null) {
+        inst.lastReadinessStatus = Optional.of(code);
+      }
+      if (error == null && check.httpStatusCodesForReady().contains(code)) {
+        inst.ready = true;
+        inst.readinessPolling = false;
+        convergeAll();
+      } else {
+        loop.schedule(Duration.ofSeconds(check.intervalSeconds()), () -> probeReadiness(inst));
+      }
+    }));
+  }
+
   private void growBackoff(AppState app) {
     AppDefinition def = app.def;
     app.delaySeconds = app.delaySeconds == 0 ? def.backoffSeconds()
@@ -402,17 +515,47 @@ final class AppsScheduler implements Scheduler {
     return true;
   }
 
+  /**
+   * Whether an app's deployment may proceed: each of its dependencies (an app id, or a group id
+   * standing for every app under it) has no deployment in progress and all its instances healthy.
+   * Unknown ids are no obstacle. Stopping is never held.
+   */
+  boolean dependenciesReady(AppState app) {
+    if (app.def.dependencies().isEmpty() || app.deployment.isEmpty()
+        || app.deployment.get().action.equals("StopApplication")) {
+      return true;
+    }
+    for (String dep : app.def.dependencies()) {
+      for (AppState other : apps.values()) {
+        String id = other.def.id();
+        if (other != app && (id.equals(dep) || id.startsWith(dep.endsWith("/") ? dep : dep + "/"))) {
+          boolean hc = other.hasHealthChecks();
+          long healthy = other.instances.values().stream().filter(i -> counts(other, i) && i.healthy(hc)).count();
+          if (other.deployment.isPresent() || healthy < other.def.instances()) {
+            return false;
+          }
+        }
+      }
+    }
+    return true;
+  }
+
   /** How many instances the app waits to launch now. */
   int toLaunch(AppState app) {
     AppDefinition def = app.def;
-    long alive = app.instances.values().stream().filter(i -> counts(app, i)).count();
+    if (!dependenciesReady(app)) {
+      return 0;
+    }
+    long alive = app.instances.values().stream().filter(i -> serving(app, i)).count();
     if (app.deployment.isEmpty() || app.deployment.get().action.equals("ScaleApplication")) {
-      return (int) Math.max(0, def.instances() - alive);
+      long replacing = app.instances.values().stream().filter(i -> counts(app, i) && replacing(app, i)).count();
+      long room = replacing == 0 ? Long.MAX_VALUE : def.instances() + overCapacity(def) - alive - replacing;
+      return (int) Math.max(0, Math.min(def.instances() - alive, room));
     }
     // rolling replace
     int n = def.instances();
     int maxTotal = n + (int) Math.floor(n * def.upgradeStrategy().maximumOverCapacity() + 1e-9);
-    long current = app.instances.values().stream().filter(i -> counts(app, i) && i.version.equals(app.configVersion)).count();
+    long current = app.instances.values().stream().filter(i -> serving(app, i) && i.version.equals(app.configVersion)).count();
     long total = app.instances.values().stream().filter(i -> !i.state.isTerminal()).count();
     return (int) Math.max(0, Math.min(n - current, maxTotal - total));
   }
@@ -444,51 +587,45 @@ final class AppsScheduler implements Scheduler {
   final List<Consumer<AppsScheduler>> observers = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   /**
-   * Kills instances the agent reports unhealthy, at most {@link #healthKillBudget} at a time per app
-   * (a safety valve: a check that fails everywhere at once must not take the whole app down).
+   * Whether an instance is being replaced for failing its health check: the agent reported it
+   * unhealthy and will kill it after maxConsecutiveFailures (Mesos semantics; the agent rate-limits
+   * its health kills). Replace-before-kill: such an instance does not count toward the app's
+   * target, so its replacement is launched at the first failure, before the kill; if it recovers it
+   * counts again and the surplus is scaled down.
    */
-  private void killUnhealthy(AppState app) {
-    if (!app.hasHealthChecks() || app.def.healthChecks().stream().allMatch(h -> h.maxConsecutiveFailures() == 0)) {
-      return;
-    }
-    long inFlight = app.instances.values().stream().filter(i -> i.killing && i.killedForHealth).count();
-    for (Instance inst : List.copyOf(app.instances.values())) {
-      if (inFlight >= healthKillBudget(app)) {
-        return;
-      }
-      if (inst.running() && !inst.killing && inst.healthy.equals(Optional.of(false))) {
-        ObjectNode e = event("unhealthy_instance_kill_event");
-        e.put("appId", inst.appId).put("taskId", inst.taskId.value()).put("version", inst.version)
-            .put("reason", "health check failed").put("host", inst.hostname);
-        publish(e);
-        inst.killedForHealth = true;
-        kill(inst);
-        inFlight++;
-      }
-    }
+  static boolean replacing(AppState app, Instance i) {
+    return i.running() && i.healthy.equals(Optional.of(false)) && !app.def.healthChecks().isEmpty()
+        && app.def.healthChecks().get(0).maxConsecutiveFailures() > 0;
   }
 
-  /** How many health kills may be in flight for an app: 10% of its instances, at least 1. */
-  static long healthKillBudget(AppState app) {
-    return Math.max(1, app.def.instances() / 10);
+  /** Instances that count toward the app's target: {@link #counts} and not {@link #replacing}. */
+  private boolean serving(AppState app, Instance i) {
+    return counts(app, i) && !replacing(app, i);
+  }
+
+  /** Room over the target for replacements and rolling upgrades: maximumOverCapacity, at least 1. */
+  private static int overCapacity(AppDefinition def) {
+    return Math.max(1, (int) Math.floor(def.instances() * def.upgradeStrategy().maximumOverCapacity() + 1e-9));
   }
 
   private void converge(AppState app) {
     AppDefinition def = app.def;
     boolean hc = app.hasHealthChecks();
-    killUnhealthy(app);
     if (toLaunch(app) == 0) {
       app.waitingSince = now();
       app.lastRejections = Map.of();
     }
     Optional<Deployment> dep = app.deployment;
+    if (!dependenciesReady(app)) {
+      return; // waits for its dependencies, touching nothing
+    }
     if (dep.isPresent() && dep.get().action.equals("RestartApplication")) {
       int n = def.instances();
       int minHealthy = (int) Math.ceil(n * def.upgradeStrategy().minimumHealthCapacity() - 1e-9);
       int maxTotal = n + (int) Math.floor(n * def.upgradeStrategy().maximumOverCapacity() + 1e-9);
       List<Instance> old = app.instances.values().stream()
           .filter(i -> !i.version.equals(app.configVersion) && counts(app, i)).sorted(killOrder(def, hc)).toList();
-      long healthy = app.instances.values().stream().filter(i -> counts(app, i) && i.healthy(hc)).count();
+      long healthy = app.instances.values().stream().filter(i -> counts(app, i) && i.healthy(hc) && i.ready).count();
       long newAlive = app.instances.values().stream()
           .filter(i -> i.version.equals(app.configVersion) && counts(app, i)).count();
       long total = app.instances.values().stream().filter(i -> !i.state.isTerminal()).count();
@@ -514,19 +651,20 @@ final class AppsScheduler implements Scheduler {
       if (idx < old.size() && total >= maxTotal && newAlive + (old.size() - idx) <= n
           && app.instances.values().stream().noneMatch(i -> i.killing)
           && app.instances.values().stream().filter(i -> i.version.equals(app.configVersion) && counts(app, i))
-              .allMatch(i -> i.healthy(hc))) {
+              .allMatch(i -> i.healthy(hc) && i.ready)) {
         kill(old.get(idx));
       }
     } else {
       List<Instance> alive = app.instances.values().stream().filter(i -> counts(app, i))
           .sorted(killOrder(def, hc)).toList();
-      for (int k = 0; k < alive.size() - def.instances(); k++) {
+      long surplus = alive.stream().filter(i -> !replacing(app, i)).count() - def.instances();
+      for (int k = 0; k < surplus; k++) {
         kill(alive.get(k));
       }
     }
     if (dep.isPresent()) {
       long current = app.instances.values().stream()
-          .filter(i -> i.version.equals(app.configVersion) && counts(app, i) && i.healthy(hc)).count();
+          .filter(i -> i.version.equals(app.configVersion) && counts(app, i) && i.healthy(hc) && i.ready).count();
       boolean oldGone = app.instances.values().stream().noneMatch(i -> !i.version.equals(app.configVersion)
           && !i.state.isTerminal() && dep.get().action.equals("RestartApplication"));
       long total = app.instances.values().stream().filter(i -> !i.state.isTerminal()).count();

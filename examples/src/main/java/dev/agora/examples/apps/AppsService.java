@@ -69,6 +69,7 @@ public final class AppsService implements AutoCloseable {
     this.ownsLoop = b.loop == null;
     this.loop = b.loop != null ? b.loop : ThreadEventLoop.start("apps");
     this.scheduler = new AppsScheduler(loop, b.placement, events, b.random, this::changed);
+    scheduler.readinessProbe(b.readiness != null ? b.readiness : ReadinessProbe.http());
     this.api = new AppsApi(scheduler, b.store, () -> leading, b.address.value());
   }
 
@@ -152,6 +153,7 @@ public final class AppsService implements AutoCloseable {
         }
       });
     }
+    api.groups().restore();
     FrameworkInfo.Builder info = FrameworkInfo.builder(config.frameworkName).failoverTimeout(Duration.ofDays(7))
         .role(config.role).capability(FrameworkInfo.Capability.PARTITION_AWARE);
     config.store.get(FRAMEWORK_ID_KEY).ifPresent(v -> {
@@ -226,6 +228,7 @@ public final class AppsService implements AutoCloseable {
     private String frameworkName = "marathon";
     private String role = "*";
     private Placement placement = Placement.standard();
+    private ReadinessProbe readiness;
     private final Set<String> set = new HashSet<>();
 
     private Builder() {}
@@ -334,6 +337,13 @@ public final class AppsService implements AutoCloseable {
     public Builder placement(Placement value) {
       once("placement");
       placement = Objects.requireNonNull(value, "placement");
+      return this;
+    }
+
+    /** How readiness checks probe instances; default real HTTP ({@link ReadinessProbe#http()}). */
+    public Builder readinessProbe(ReadinessProbe value) {
+      once("readinessProbe");
+      readiness = Objects.requireNonNull(value, "readinessProbe");
       return this;
     }
 

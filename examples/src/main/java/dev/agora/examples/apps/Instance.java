@@ -28,7 +28,10 @@ final class Instance {
   Optional<Instant> startedAt = Optional.empty();
   Optional<Long> unreachableSinceNanos = Optional.empty();
   boolean killing;
-  boolean killedForHealth;
+  /** False while a deployment waits for this instance's readiness check to pass. */
+  boolean ready = true;
+  boolean readinessPolling;
+  Optional<Integer> lastReadinessStatus = Optional.empty();
 
   Instance(TaskId taskId, String appId, String version, AgentId agentId, String hostname,
       Map<String, AttributeValue> attributes, List<Long> ports, Instant stagedAt, long launchSequence) {
@@ -48,11 +51,11 @@ final class Instance {
   }
 
   /**
-   * Running, not being killed, reachable, and not reported unhealthy. Health gates only when the
-   * agent reports it (TaskStatus.healthy present): until agents run health checks, an app with
-   * health checks but no reports is treated as healthy when RUNNING.
+   * Running, not being killed, reachable, and, for an app with health checks, reported healthy by
+   * its agent (TaskStatus.healthy): as in Marathon, an instance is not healthy before its first
+   * passing check.
    */
   boolean healthy(boolean hasHealthChecks) {
-    return running() && !killing && unreachableSinceNanos.isEmpty() && (!hasHealthChecks || healthy.orElse(true));
+    return running() && !killing && unreachableSinceNanos.isEmpty() && (!hasHealthChecks || healthy.orElse(false));
   }
 }

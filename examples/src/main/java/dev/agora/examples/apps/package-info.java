@@ -3,7 +3,8 @@
  *
  * <p>{@link dev.agora.examples.apps.AppsService} is the entry point (builder, start, close);
  * {@link dev.agora.examples.apps.AppsApi} is Marathon's {@code /v2} REST API independent of the
- * HTTP server; {@link dev.agora.examples.apps.AppParser} reads and validates Marathon app JSON;
- * {@link dev.agora.examples.apps.HealthChecker} runs one task's health check, for an agent to host.
+ * HTTP server; {@link dev.agora.examples.apps.AppParser} reads and validates Marathon app JSON.
+ * Health checks run on the agents ({@code TaskInfo.healthCheck}); the service reads
+ * {@code TaskStatus.healthy}.
  */
 package dev.agora.examples.apps;

@@ -92,4 +92,43 @@ class AppsProcessEndToEndTest {
       await().atMost(Duration.ofSeconds(30)).until(() -> send(port, "GET", "/v2/apps/e2e", null).statusCode() == 404);
     }
   }
+
+  /**
+   * An HTTP health check against a real server the task starts on $PORT0, run by the agent: the
+   * instances turn healthy; one whose health file is removed (404) is replaced and killed.
+   */
+  @Test
+  void agentsRunHttpHealthChecksAgainstRealServersAndAnUnhealthyOneIsReplaced() throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeTrue(new ProcessBuilder("python3", "--version").start().waitFor() == 0,
+        "needs python3 for the task's HTTP server");
+    Path sandboxes = Files.createDirectories(dir.resolve("sandboxes"));
+    try (LocalCluster cluster = new LocalCluster(2, Resources.parse("cpus:4;mem:2048;ports:[31000-31999]"), "",
+        dir.resolve("work"));
+        AppsService apps = AppsService.builder().transport(cluster.transport()).master(cluster.masterAddress())
+            .httpPort(0).httpHost("127.0.0.1").build().start()) {
+      int port = apps.httpPort().orElseThrow();
+      String cmd = "echo ok > health; echo $MESOS_SANDBOX > " + sandboxes + "/$MESOS_TASK_ID;"
+          + " exec python3 -m http.server $PORT0 --bind 127.0.0.1";
+      HttpResponse<String> created = send(port, "POST", "/v2/apps",
+          "{\"id\":\"/e2e\",\"cmd\":\"" + cmd + "\",\"cpus\":0.1,\"mem\":32,\"instances\":2,"
+              + "\"taskKillGracePeriodSeconds\":1,\"healthChecks\":[{\"protocol\":\"HTTP\",\"path\":\"/health\","
+              + "\"portIndex\":0,\"delaySeconds\":0,\"intervalSeconds\":1,\"timeoutSeconds\":2,"
+              + "\"gracePeriodSeconds\":30,\"maxConsecutiveFailures\":2}]}");
+      assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+      await().atMost(Duration.ofSeconds(60)).until(() -> healthy(port) == 2);
+      String victim = running(port).get(0).get("id").asText();
+      Path sandbox = Path.of(Files.readString(sandboxes.resolve(victim)).trim());
+      Files.delete(sandbox.resolve("health"));
+      await().atMost(Duration.ofSeconds(60)).until(() -> {
+        List<JsonNode> now = running(port);
+        return now.size() == 2 && healthy(port) == 2 && now.stream().noneMatch(t -> t.get("id").asText().equals(victim));
+      });
+      assertThat(send(port, "DELETE", "/v2/apps/e2e", null).statusCode()).isEqualTo(200);
+      await().atMost(Duration.ofSeconds(30)).until(() -> send(port, "GET", "/v2/apps/e2e", null).statusCode() == 404);
+    }
+  }
+
+  int healthy(int port) throws IOException, InterruptedException {
+    return mapper.readTree(send(port, "GET", "/v2/apps/e2e", null).body()).get("app").get("tasksHealthy").asInt();
+  }
 }

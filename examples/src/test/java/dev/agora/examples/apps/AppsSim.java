@@ -30,6 +30,8 @@ final class AppsSim implements AutoCloseable {
   final List<Agent> agents = new ArrayList<>();
   final List<SimulatedContainerizer> containers = new ArrayList<>();
   final AppsService apps;
+  /** host:port -> status code the readiness probe answers (default 503: not ready). */
+  final Map<String, Integer> readiness = new java.util.concurrent.ConcurrentHashMap<>();
   private final Path workDir;
 
   AppsSim(long seed, Path workDir) {
@@ -43,7 +45,10 @@ final class AppsSim implements AutoCloseable {
         .loop(sim.newLoop("master")).id("sim").build().start();
     sim.runUntilIdle();
     this.apps = AppsService.builder().transport(transport).master(master.address()).loop(sim.newLoop("apps"))
-        .random(sim.random()).stateStore(store).build();
+        .random(sim.random()).stateStore(store)
+        .readinessProbe((uri, timeout) -> java.util.concurrent.CompletableFuture.completedFuture(
+            readiness.getOrDefault(uri.getHost() + ":" + uri.getPort(), 503)))
+        .build();
   }
 
   AppsSim addAgent(String resources, String attributes) {
@@ -107,6 +112,12 @@ final class AppsSim implements AutoCloseable {
       }
     }
     return false;
+  }
+
+  /** Makes a task's health checks pass or fail on its (simulated) agent. */
+  void health(String taskId, boolean healthy) {
+    containers.forEach(c -> c.health(TaskId.of(taskId), healthy ? java.util.Optional.empty()
+        : java.util.Optional.of("simulated failure")));
   }
 
   void advanceUntil(java.util.function.BooleanSupplier condition, Duration limit) {

@@ -152,51 +152,106 @@ class AppsSimulationTest {
   }
 
   @Test
-  void unhealthyInstancesAreKilledOneAtATimeAndHealthGatesTheRollingUpgrade() {
+  void agentsRunTheHealthChecksAndUnhealthyInstancesAreReplacedBeforeTheAgentKillsThem() {
     try (AppsSim s = cluster(2)) {
       s.call("POST", "/v2/apps", "{\"id\":\"/h\",\"cmd\":\"sleep 1000\",\"cpus\":0.1,\"mem\":16,\"instances\":2,"
-          + "\"healthChecks\":[{\"protocol\":\"TCP\",\"portIndex\":0}],"
+          + "\"healthChecks\":[{\"protocol\":\"TCP\",\"portIndex\":0,\"delaySeconds\":5,\"intervalSeconds\":10,"
+          + "\"timeoutSeconds\":5,\"gracePeriodSeconds\":0,\"maxConsecutiveFailures\":3}],"
           + "\"upgradeStrategy\":{\"minimumHealthCapacity\":1,\"maximumOverCapacity\":0.5}}");
-      s.advanceUntil(() -> s.running("/h") == 2, Duration.ofSeconds(30));
+      // no health report is injected: the agents probe (simulated containers pass by default)
+      s.advanceUntil(() -> s.app("/h").get("tasksHealthy").asInt() == 2, Duration.ofSeconds(60));
       AppsScheduler sch = s.apps.scheduler();
       List<String> first = new ArrayList<>(s.tasks("/h").keySet());
-      first.forEach(id -> health(s, id, true));
-      assertThat(s.app("/h").get("tasksHealthy").asInt()).isEqualTo(2);
-      // both turn unhealthy: the safety valve kills one at a time (budget max(1, 10%)), each replaced
-      long[] maxHealthKills = {0};
-      sch.observers.add(x -> maxHealthKills[0] = Math.max(maxHealthKills[0], x.apps.get("/h").instances.values()
-          .stream().filter(i -> i.killing && i.killedForHealth).count()));
-      health(s, first.get(0), false);
-      health(s, first.get(1), false);
-      s.advanceUntil(() -> s.running("/h") == 2 && s.tasks("/h").keySet().stream().noneMatch(first::contains),
-          Duration.ofSeconds(30));
-      assertThat(maxHealthKills[0]).isEqualTo(1);
-      assertThat(sch.apps.get("/h").lastTaskFailure).isEmpty();
-
-      // a rolling upgrade whose new instances start unhealthy (as an agent's checker would report
-      // during start-up, with kills off): no old instance may be killed until they turn healthy
-      List<String> ids = new ArrayList<>(s.tasks("/h").keySet());
-      ids.forEach(id -> health(s, id, true));
-      sch.observers.add(x -> x.apps.get("/h").instances.values().forEach(i -> {
-        if (!ids.contains(i.taskId.value()) && i.healthy.isEmpty()) {
-          i.healthy = java.util.Optional.of(false);
-        }
-      }));
-      s.call("PUT", "/v2/apps/h", "{\"cmd\":\"sleep 2000\",\"healthChecks\":[{\"protocol\":\"TCP\",\"portIndex\":0,"
-          + "\"maxConsecutiveFailures\":0}]}");
+      String sick = first.get(0);
+      s.health(sick, false);
+      long sickAt = s.sim.elapsed().toSeconds();
+      // replace-before-kill: a replacement starts while the unhealthy instance still runs
       s.advanceUntil(() -> s.tasks("/h").size() == 3, Duration.ofSeconds(30));
-      s.sim.advance(Duration.ofSeconds(5));
-      assertThat(s.tasks("/h").keySet()).containsAll(ids);
+      assertThat(s.tasks("/h")).containsEntry(sick, "TASK_RUNNING");
+      assertThat(s.app("/h").get("tasksUnhealthy").asInt()).isEqualTo(1);
+      // the agent kills it after 3 failures in a row (>= 20 s after the first failure)
+      s.advanceUntil(() -> !s.tasks("/h").containsKey(sick), Duration.ofSeconds(60));
+      assertThat(s.sim.elapsed().toSeconds() - sickAt).isGreaterThanOrEqualTo(20);
+      s.advanceUntil(() -> s.app("/h").get("tasksHealthy").asInt() == 2 && s.tasks("/h").size() == 2,
+          Duration.ofSeconds(60));
+      assertThat(s.tasks("/h")).containsKey(first.get(1));
+      assertThat(sch.apps.get("/h").lastTaskFailure).as("a health kill is KILLED: no backoff").isEmpty();
+
+      // an instance that recovers before its kill counts again; its replacement is the surplus scaled down
+      String flaky = first.get(1);
+      s.health(flaky, false);
+      s.advanceUntil(() -> s.tasks("/h").size() == 3, Duration.ofSeconds(30));
+      s.health(flaky, true);
+      s.advanceUntil(() -> s.tasks("/h").size() == 2 && s.app("/h").get("tasksHealthy").asInt() == 2,
+          Duration.ofSeconds(60));
+      assertThat(s.tasks("/h")).containsKey(flaky);
+
+      // a rolling upgrade is gated on the new instances' first passing check (delaySeconds 40):
+      // with minimumHealthCapacity 1 no old instance goes before a new one is healthy
+      List<String> old = new ArrayList<>(s.tasks("/h").keySet());
+      s.call("PUT", "/v2/apps/h", "{\"cmd\":\"sleep 2000\",\"healthChecks\":[{\"protocol\":\"TCP\",\"portIndex\":0,"
+          + "\"delaySeconds\":40,\"intervalSeconds\":10,\"gracePeriodSeconds\":0}]}");
+      s.advanceUntil(() -> s.tasks("/h").size() == 3, Duration.ofSeconds(30));
+      s.sim.advance(Duration.ofSeconds(30));
+      assertThat(s.tasks("/h").keySet()).containsAll(old);
       assertThat(s.json("GET", "/v2/deployments", "")).hasSize(1);
-      s.tasks("/h").keySet().stream().filter(id -> !ids.contains(id)).forEach(id -> health(s, id, true));
-      s.sim.advance(Duration.ofSeconds(3));
-      s.tasks("/h").keySet().stream().filter(id -> !ids.contains(id)).forEach(id -> health(s, id, true));
-      s.advanceUntil(() -> s.json("GET", "/v2/deployments", "").isEmpty(), Duration.ofSeconds(60));
-      assertThat(s.tasks("/h").keySet()).hasSize(2).doesNotContainAnyElementsOf(ids);
+      s.advanceUntil(() -> s.json("GET", "/v2/deployments", "").isEmpty(), Duration.ofSeconds(300));
+      assertThat(s.tasks("/h").keySet()).hasSize(2).doesNotContainAnyElementsOf(old);
+      assertThat(s.app("/h").get("tasksHealthy").asInt()).isEqualTo(2);
     }
   }
 
-  /** Injects the health report an agent-hosted HealthChecker would send. */
+  @Test
+  void readinessChecksGateDeploymentsUntilANewInstanceAnswersAReadyCode() {
+    try (AppsSim s = cluster(2)) {
+      String def = "\"cpus\":0.1,\"mem\":16,\"instances\":2,\"portDefinitions\":[{\"port\":0,\"name\":\"http-api\"}],"
+          + "\"readinessChecks\":[{\"name\":\"ready\",\"path\":\"/ready\",\"portName\":\"http-api\","
+          + "\"intervalSeconds\":5,\"timeoutSeconds\":2,\"httpStatusCodesForReady\":[200,204]}],"
+          + "\"upgradeStrategy\":{\"minimumHealthCapacity\":1,\"maximumOverCapacity\":0.5}}";
+      s.call("POST", "/v2/apps", "{\"id\":\"/r\",\"cmd\":\"sleep 1000\"," + def);
+      s.advanceUntil(() -> s.running("/r") == 2, Duration.ofSeconds(30));
+      s.sim.advance(Duration.ofSeconds(30));
+      // running but not ready: the deployment waits, and says why
+      assertThat(s.json("GET", "/v2/deployments", "")).hasSize(1);
+      JsonNode results = s.app("/r").get("readinessCheckResults");
+      assertThat(results).hasSize(2);
+      results.forEach(r -> {
+        assertThat(r.get("ready").asBoolean()).isFalse();
+        assertThat(r.get("lastResponse").get("status").asInt()).isEqualTo(503);
+      });
+      readyAll(s, "/r", 204);
+      s.advanceUntil(() -> s.json("GET", "/v2/deployments", "").isEmpty(), Duration.ofSeconds(30));
+
+      // a rolling upgrade: the new instance is running but not ready, so no old instance goes
+      List<String> old = new ArrayList<>(s.tasks("/r").keySet());
+      s.call("PUT", "/v2/apps/r", "{\"cmd\":\"sleep 2000\"," + def);
+      s.advanceUntil(() -> s.running("/r") == 3, Duration.ofSeconds(30));
+      s.sim.advance(Duration.ofSeconds(60));
+      assertThat(s.tasks("/r").keySet()).containsAll(old).hasSize(3);
+      assertThat(s.json("GET", "/v2/deployments", "")).hasSize(1);
+      // ready: the upgrade proceeds one instance at a time (each new one must pass first)
+      s.advanceUntil(() -> {
+        readyAll(s, "/r", 200);
+        return s.json("GET", "/v2/deployments", "").isEmpty();
+      }, Duration.ofSeconds(120));
+      assertThat(s.tasks("/r").keySet()).hasSize(2).doesNotContainAnyElementsOf(old);
+
+      // self-healing outside a deployment is not gated (as in Marathon)
+      s.readiness.clear();
+      String victim = s.tasks("/r").keySet().iterator().next();
+      s.finish(victim, 1);
+      s.advanceUntil(() -> s.running("/r") == 2 && !s.tasks("/r").containsKey(victim), Duration.ofSeconds(30));
+      assertThat(s.json("GET", "/v2/deployments", "")).isEmpty();
+    }
+  }
+
+  /** Makes every current instance of an app answer its readiness probe with {@code code}. */
+  static void readyAll(AppsSim s, String appId, int code) {
+    s.json("GET", "/v2/apps" + appId + "/tasks", "").get("tasks").forEach(t ->
+        s.readiness.put(t.get("host").asText() + ":" + t.get("ports").get(0).asInt(), code));
+  }
+
+  /** Injects a health report as an agent sends it (TASK_RUNNING with healthy set). */
   static void health(AppsSim s, String taskId, boolean healthy) {
     AppsScheduler sch = s.apps.scheduler();
     sch.loop().execute(() -> sch.update(sch.driver().orElseThrow(), new dev.agora.core.model.TaskStatus(
