@@ -323,6 +323,7 @@ final class MasterActor implements MessageHandler {
     }
     registry.frameworks.remove(f.id);
     registry.removedFrameworks.add(f.id);
+    partitions.frameworkRemoved(f.id);
     allocator.removeFramework(f.id);
     requestAllocation();
   }
@@ -367,7 +368,7 @@ final class MasterActor implements MessageHandler {
     Map<FrameworkId, Resources> used = new HashMap<>();
     for (AgentMessage.AgentTask t : r.tasks()) {
       if (t.state().isTerminal()) {
-        if (wasUnreachable) {
+        if (wasUnreachable || partitions.wasReportedLost(t.frameworkId(), t.task().taskId())) {
           partitions.endedWhileAway(a, t);
         }
         continue;
@@ -381,7 +382,8 @@ final class MasterActor implements MessageHandler {
       }
       if (f != null) {
         used.merge(f.id, t.task().resources(), Resources::add);
-        if (wasUnreachable && !partitions.admitReturning(f, a, t)) {
+        boolean toldLost = wasUnreachable || partitions.wasReportedLost(f.id, t.task().taskId());
+        if (toldLost && !partitions.admitReturning(f, a, t)) {
           continue;
         }
         TaskEntry adopted = tasks.adopt(f, a, t.task(), t.state());
