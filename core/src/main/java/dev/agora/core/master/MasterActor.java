@@ -367,10 +367,10 @@ final class MasterActor implements MessageHandler {
     registry.agents.put(a.id, a);
     Map<FrameworkId, Resources> used = new HashMap<>();
     for (AgentMessage.AgentTask t : r.tasks()) {
-      if (t.state().isTerminal()) {
-        if (wasUnreachable || partitions.wasReportedLost(t.frameworkId(), t.task().taskId())) {
-          partitions.endedWhileAway(a, t);
-        }
+      FrameworkEntry known = registry.frameworks.get(t.frameworkId());
+      if (t.state().isTerminal() && (known == null || !known.info.has(FrameworkInfo.Capability.PARTITION_AWARE))
+          && (wasUnreachable || partitions.wasReportedLost(t.frameworkId(), t.task().taskId()))) {
+        partitions.endedWhileAway(a, t); // told LOST already: its end is swallowed
         continue;
       }
       FrameworkEntry f = registry.frameworks.get(t.frameworkId());
@@ -379,6 +379,12 @@ final class MasterActor implements MessageHandler {
         f.connected = false;
         registry.frameworks.put(f.id, f);
         allocator.addFramework(f.id, f.info, Map.of(), false);
+      }
+      if (f != null && t.state().isTerminal()) {
+        // Ended, its update not yet acknowledged: kept (holding no resources) until it is, so that
+        // reconciliation answers the end rather than "unknown" while the agent resends it.
+        tasks.adopt(f, a, t.task(), t.state());
+        continue;
       }
       if (f != null) {
         used.merge(f.id, t.task().resources(), Resources::add);

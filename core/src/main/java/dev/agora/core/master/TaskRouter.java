@@ -263,6 +263,8 @@ final class TaskRouter {
           master.allocator().recoverResources(f.id, a.id, t.info.resources(), Optional.empty());
           master.requestAllocation();
         }
+      } else if (t.state() == status.state() && status.state().isTerminal() && t.status.uuid().isEmpty()) {
+        t.status = status; // the agent's own copy of an end the master adopted: its ack forgets the task
       } else if (t.state() != status.state()) {
         LOG.debug("task {} update {} after {} ignored for state (forwarded)", status.taskId(), status.state(), t.state());
       }
