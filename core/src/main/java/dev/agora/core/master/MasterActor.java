@@ -323,6 +323,7 @@ final class MasterActor implements MessageHandler {
     }
     registry.frameworks.remove(f.id);
     registry.removedFrameworks.add(f.id);
+    partitions.frameworkRemoved(f.id);
     allocator.removeFramework(f.id);
     requestAllocation();
   }
@@ -366,10 +367,10 @@ final class MasterActor implements MessageHandler {
     registry.agents.put(a.id, a);
     Map<FrameworkId, Resources> used = new HashMap<>();
     for (AgentMessage.AgentTask t : r.tasks()) {
-      if (t.state().isTerminal()) {
-        if (wasUnreachable) {
-          partitions.endedWhileAway(a, t);
-        }
+      FrameworkEntry known = registry.frameworks.get(t.frameworkId());
+      if (t.state().isTerminal() && (known == null || !known.info.has(FrameworkInfo.Capability.PARTITION_AWARE))
+          && (wasUnreachable || partitions.wasReportedLost(t.frameworkId(), t.task().taskId()))) {
+        partitions.endedWhileAway(a, t); // told LOST already: its end is swallowed
         continue;
       }
       FrameworkEntry f = registry.frameworks.get(t.frameworkId());
@@ -379,9 +380,16 @@ final class MasterActor implements MessageHandler {
         registry.frameworks.put(f.id, f);
         allocator.addFramework(f.id, f.info, Map.of(), false);
       }
+      if (f != null && t.state().isTerminal()) {
+        // Ended, its update not yet acknowledged: kept (holding no resources) until it is, so that
+        // reconciliation answers the end rather than "unknown" while the agent resends it.
+        tasks.adopt(f, a, t.task(), t.state());
+        continue;
+      }
       if (f != null) {
         used.merge(f.id, t.task().resources(), Resources::add);
-        if (wasUnreachable && !partitions.admitReturning(f, a, t)) {
+        boolean toldLost = wasUnreachable || partitions.wasReportedLost(f.id, t.task().taskId());
+        if (toldLost && !partitions.admitReturning(f, a, t)) {
           continue;
         }
         TaskEntry adopted = tasks.adopt(f, a, t.task(), t.state());

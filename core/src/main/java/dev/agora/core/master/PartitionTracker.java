@@ -39,6 +39,15 @@ import org.slf4j.LoggerFactory;
  * {@code registry_max_agent_age} and {@code registry_max_agent_count}); a collected agent that
  * comes back is treated like one the master never knew (admitted with its tasks).
  *
+ * <p>Terminal states stay absorbing as a framework that is not partition-aware sees them: the
+ * tasks this master reported TASK_LOST to such a framework (agent lost or marked gone, or unknown
+ * to its re-registering agent) are remembered ({@link #MAX_REPORTED_LOST} at most, oldest
+ * forgotten first, and until the framework launches a task with the same id). Any later update
+ * about such a task that the master does not track (a retried TASK_KILLED whose acknowledgement
+ * was lost, after the agent came back and the task was killed there) is acknowledged here and
+ * never forwarded, and such a task reported by a re-registering agent is killed, not adopted, even
+ * if the agent is no longer marked unreachable.
+ *
  * <p>Concurrency: confined to the master's loop. Invariants: an agent id is in at most one of
  * {@code registry.agents}, {@code unreachable} and {@code gone}; {@code registry.unreachableAgents}
  * holds exactly the keys of {@code unreachable}; a task killed on return holds its resources in
@@ -50,6 +59,8 @@ final class PartitionTracker {
   /** Mesos defaults: two weeks, 102,400 agents. */
   static final Duration DEFAULT_MAX_AGE = Duration.ofDays(14);
   static final int DEFAULT_MAX_COUNT = 102_400;
+  /** How many tasks reported LOST to frameworks that are not partition-aware are remembered. */
+  static final int MAX_REPORTED_LOST = 100_000;
 
   private final MasterActor master;
   private final Registry registry;
@@ -57,6 +68,7 @@ final class PartitionTracker {
   private final Map<AgentId, Unreachable> unreachable = new LinkedHashMap<>();
   private final Set<AgentId> gone = new LinkedHashSet<>();
   private final Map<TaskKey, Killing> killingOnReturn = new LinkedHashMap<>();
+  private final Set<TaskKey> reportedLost = new LinkedHashSet<>();
   private Duration maxAge = DEFAULT_MAX_AGE;
   private int maxCount = DEFAULT_MAX_COUNT;
 
@@ -130,6 +142,39 @@ final class PartitionTracker {
   }
 
   /**
+   * Remembers that the framework, if not partition-aware, was told the task is LOST while the task
+   * may still run somewhere (its agent was lost, or did not report it).
+   */
+  void reportedLost(FrameworkEntry f, TaskId taskId) {
+    if (f.info.has(Capability.PARTITION_AWARE)) {
+      return;
+    }
+    TaskKey key = new TaskKey(f.id, taskId);
+    reportedLost.remove(key);
+    reportedLost.add(key);
+    if (reportedLost.size() > MAX_REPORTED_LOST) {
+      Iterator<TaskKey> oldest = reportedLost.iterator();
+      oldest.next();
+      oldest.remove();
+    }
+  }
+
+  /** Whether the master told the framework (not partition-aware) that this task is LOST. */
+  boolean wasReportedLost(FrameworkId frameworkId, TaskId taskId) {
+    return reportedLost.contains(new TaskKey(frameworkId, taskId));
+  }
+
+  /** The framework launches a task with this id: a new task, whatever an old one was. */
+  void launched(FrameworkId frameworkId, TaskId taskId) {
+    reportedLost.remove(new TaskKey(frameworkId, taskId));
+  }
+
+  /** The framework is removed: forgets what it was told. */
+  void frameworkRemoved(FrameworkId frameworkId) {
+    reportedLost.removeIf(k -> k.frameworkId().equals(frameworkId));
+  }
+
+  /**
    * Decides what becomes of a task a returning unreachable agent reports.
    *
    * @return true if the master takes the task back (partition-aware framework); false if the task
@@ -190,6 +235,16 @@ final class PartitionTracker {
     TaskKey key = new TaskKey(u.frameworkId(), status.taskId());
     Killing k = killingOnReturn.get(key);
     if (k == null || !k.agentId.equals(a.id)) {
+      FrameworkEntry f = registry.frameworks.get(u.frameworkId());
+      if (f != null && reportedLost.contains(key) && !f.tasks.containsKey(status.taskId())) {
+        // Already terminal (LOST) as the framework sees it: e.g. the agent retries a KILLED update
+        // we swallowed before, whose acknowledgement was lost. Acknowledge, do not forward.
+        LOG.debug("update {} of task {} reported LOST before: acknowledged, not forwarded", status.state(),
+            status.taskId());
+        status.uuid().ifPresent(uuid -> master.send(from,
+            new AgentMessage.StatusUpdateAcknowledgement(a.id, u.frameworkId(), status.taskId(), uuid)));
+        return true;
+      }
       return false;
     }
     status.uuid().ifPresent(uuid -> master.send(from,
@@ -273,6 +328,9 @@ final class PartitionTracker {
           boolean aware = f.info.has(Capability.PARTITION_AWARE);
           master.send(f.address, new SchedulerEvent.Update(master.masterStatus(t.info.taskId(),
               aware ? TaskState.GONE_BY_OPERATOR : TaskState.LOST, id, Reason.REASON_AGENT_REMOVED, why)));
+        }
+        if (f != null && !t.state().isTerminal()) {
+          reportedLost(f, t.info.taskId());
         }
         tasks.forget(t);
       }

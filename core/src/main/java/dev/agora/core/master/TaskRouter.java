@@ -98,6 +98,7 @@ final class TaskRouter {
         }
         available = available.subtract(task.resources());
         launchedNow.add(task.taskId());
+        partitions.launched(f.id, task.taskId());
         TaskEntry t = new TaskEntry(f.id, task,
             master.masterStatus(task.taskId(), TaskState.STAGING, agentId, null, null));
         f.tasks.put(task.taskId(), t);
@@ -262,6 +263,8 @@ final class TaskRouter {
           master.allocator().recoverResources(f.id, a.id, t.info.resources(), Optional.empty());
           master.requestAllocation();
         }
+      } else if (t.state() == status.state() && status.state().isTerminal() && t.status.uuid().isEmpty()) {
+        t.status = status; // the agent's own copy of an end the master adopted: its ack forgets the task
       } else if (t.state() != status.state()) {
         LOG.debug("task {} update {} after {} ignored for state (forwarded)", status.taskId(), status.state(), t.state());
       }
@@ -282,6 +285,7 @@ final class TaskRouter {
       if (!t.state().isTerminal()) {
         update(f, master.masterStatus(t.info.taskId(), aware ? TaskState.UNREACHABLE : TaskState.LOST, a.id,
             Reason.REASON_AGENT_REMOVED, why));
+        partitions.reportedLost(f, t.info.taskId());
       }
       forget(t);
     }
@@ -308,6 +312,7 @@ final class TaskRouter {
         boolean aware = f.info.has(Capability.PARTITION_AWARE);
         update(f, master.masterStatus(t.info.taskId(), aware ? TaskState.GONE : TaskState.LOST, a.id,
             Reason.REASON_AGENT_RESTARTED, "Task is unknown to agent " + a.id + " after it re-registered"));
+        partitions.reportedLost(f, t.info.taskId());
       }
       LOG.info("task {} of framework {} is unknown to re-registered agent {}; forgotten", t.info.taskId(),
           t.frameworkId, a.id);

@@ -24,7 +24,7 @@ import java.util.UUID;
  *
  * <p>Concurrency: synchronized; schedulers call it from their loops, tests read it.
  */
-final class TaskStateChecker {
+public final class TaskStateChecker {
   private final Map<TaskId, TaskState> latest = new LinkedHashMap<>();
   private final Map<TaskId, TaskState> terminal = new LinkedHashMap<>();
   private final Set<UUID> uuids = new HashSet<>();
@@ -42,7 +42,7 @@ final class TaskStateChecker {
   }
 
   /** Records one update as the framework received it. */
-  synchronized void observe(TaskStatus status) {
+  public synchronized void observe(TaskStatus status) {
     received++;
     status.uuid().ifPresent(uuids::add);
     TaskId id = status.taskId();
@@ -71,7 +71,7 @@ final class TaskStateChecker {
     }
   }
 
-  synchronized List<String> violations() {
+  public synchronized List<String> violations() {
     return List.copyOf(violations);
   }
 
@@ -79,17 +79,17 @@ final class TaskStateChecker {
     return Optional.ofNullable(latest.get(id));
   }
 
-  synchronized Map<TaskId, TaskState> latest() {
+  public synchronized Map<TaskId, TaskState> latest() {
     return Map.copyOf(latest);
   }
 
   /** How many tasks reached a terminal state. */
-  synchronized int terminalCount() {
+  public synchronized int terminalCount() {
     return terminal.size();
   }
 
   /** How many updates arrived, duplicates included. */
-  synchronized long received() {
+  public synchronized long received() {
     return received;
   }
 

@@ -24,6 +24,7 @@ final class AgoraProcesses implements AutoCloseable {
   private final Path work;
   private final List<Process> processes = new ArrayList<>();
   private final List<ProcessHandle> leftovers = new ArrayList<>();
+  private final java.util.Map<Process, String> names = new java.util.IdentityHashMap<>();
 
   AgoraProcesses(Path work) {
     this.work = work;
@@ -45,7 +46,13 @@ final class AgoraProcesses implements AutoCloseable {
     pb.environment().put("AGORA_LOG_LEVEL", "INFO");
     Process p = pb.start();
     processes.add(p);
+    names.put(p, name);
     return p;
+  }
+
+  /** The name {@code p} was spawned with (its log is {@code <work>/<name>.log}). */
+  String nameOf(Process p) {
+    return names.get(p);
   }
 
   /** Waits until the process logs the URL it listens on, failing if it exits first. */
