@@ -110,7 +110,7 @@ public final class HierarchicalAllocator implements Allocator {
   private HierarchicalAllocator(Builder b) {
     this.minAllocatable = b.minAllocatable != null ? b.minAllocatable : MinAllocatable.DEFAULT;
     this.sorterFactory = b.sorterFactory != null ? b.sorterFactory : DrfSorter::new;
-    this.roleSorter = newSorter();
+    this.roleSorter = new RoleTreeSorter(this::newSorter);
   }
 
   /** A builder; by default weighted DRF sorters and Mesos's minimum of {@code cpus:0.01} or {@code mem:32}. */
@@ -735,6 +735,7 @@ public final class HierarchicalAllocator implements Allocator {
 
   /** Checks the invariants in the class comment; throws {@link IllegalStateException} if broken. */
   void checkInvariants() {
+    ((RoleTreeSorter) roleSorter).checkInvariants();
     Map<AgentId, Resources> sums = new HashMap<>();
     Map<String, Resources> roleSums = new HashMap<>();
     for (FrameworkState fw : frameworks.values()) {
