@@ -25,6 +25,16 @@ final class AgentState {
    * agent without filters.
    */
   final Map<String, List<OfferFilter>> filters = new HashMap<>();
+  /** False while an operator deactivated the agent (or it drains): it offers nothing. */
+  boolean active = true;
+  /**
+   * The allocator's candidate version at which a cycle last visited this agent and could give
+   * nothing away; -1 once its free resources changed since. A cycle skips a clean agent whose
+   * filters have not expired since (batched allocation: only touched agents are looked at).
+   */
+  long cleanVersion = -1;
+  /** When the earliest of {@link #filters} expires (meaningful only while there are filters). */
+  private long nextExpiry;
 
   AgentState(AgentId id, Resources total) {
     this.id = id;
@@ -45,6 +55,7 @@ final class AgentState {
   void allocate(Resources resources) {
     // Identity fast path: a cycle usually hands out all that is free, as the very object.
     free = resources == free ? Resources.EMPTY : free.subtract(resources);
+    cleanVersion = -1;
   }
 
   /**
@@ -54,6 +65,7 @@ final class AgentState {
    */
   void release(Resources resources) {
     free = free.isEmpty() ? resources : free.add(resources);
+    cleanVersion = -1;
   }
 
   /**
@@ -65,9 +77,40 @@ final class AgentState {
     if (isFree) {
       free = free.subtract(from).add(to);
     }
+    cleanVersion = -1;
+  }
+
+  /** Whether a cycle at {@code version} and {@code nowNanos} would give nothing away here, as the last one did. */
+  boolean clean(long version, long nowNanos) {
+    return cleanVersion == version && (filters.isEmpty() || nextExpiry - nowNanos > 0);
+  }
+
+  /** Records that a cycle at {@code version} gave nothing away here; drops expired filters. */
+  void markClean(long version, long nowNanos) {
+    if (!filters.isEmpty() && nextExpiry - nowNanos <= 0) {
+      boolean first = true;
+      for (Iterator<List<OfferFilter>> lists = filters.values().iterator(); lists.hasNext(); ) {
+        List<OfferFilter> list = lists.next();
+        list.removeIf(f -> !f.activeAt(nowNanos));
+        if (list.isEmpty()) {
+          lists.remove();
+          continue;
+        }
+        for (OfferFilter f : list) {
+          if (first || f.expiresAtNanos() - nextExpiry < 0) {
+            nextExpiry = f.expiresAtNanos();
+            first = false;
+          }
+        }
+      }
+    }
+    cleanVersion = version;
   }
 
   void addFilter(String client, OfferFilter filter) {
+    if (filters.isEmpty() || filter.expiresAtNanos() - nextExpiry < 0) {
+      nextExpiry = filter.expiresAtNanos();
+    }
     filters.computeIfAbsent(client, c -> new ArrayList<>(1)).add(filter);
   }
 

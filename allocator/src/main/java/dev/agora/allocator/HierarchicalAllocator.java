@@ -105,12 +105,23 @@ public final class HierarchicalAllocator implements Allocator {
   private Resources cycleFree = Resources.EMPTY;
   /** During {@link #allocate()}: roles deactivated in the role sorter for being at their limit. */
   private final List<String> saturated = new ArrayList<>();
+  /**
+   * Bumped by every event that may let a cycle give away what it could not before without the
+   * agent's free resources changing (a framework added, activated, revived or updated; with
+   * quota, anything that loosens a limit or the headroom). An agent clean at the current version
+   * is skipped by cycles.
+   */
+  private long version;
+  /** The agents the current cycle visits (reused, so that a cycle allocates no list). */
+  private final List<AgentState> visit = new ArrayList<>();
+  /** How many agents the last cycle visited (not skipped as clean, inactive or without free resources). */
+  private int lastCycleVisited;
   private Clock clock;
 
   private HierarchicalAllocator(Builder b) {
     this.minAllocatable = b.minAllocatable != null ? b.minAllocatable : MinAllocatable.DEFAULT;
     this.sorterFactory = b.sorterFactory != null ? b.sorterFactory : DrfSorter::new;
-    this.roleSorter = newSorter();
+    this.roleSorter = new RoleTreeSorter(this::newSorter);
   }
 
   /** A builder; by default weighted DRF sorters and Mesos's minimum of {@code cpus:0.01} or {@code mem:32}. */
@@ -163,6 +174,7 @@ public final class HierarchicalAllocator implements Allocator {
       attribute(fw, agent, clampToFree(agent, id, e.getValue()), true);
     }
     refreshActivation(fw);
+    version++;
     assert checkAgents();
   }
 
@@ -197,6 +209,7 @@ public final class HierarchicalAllocator implements Allocator {
     if (fw != null) {
       fw.active = true;
       refreshActivation(fw);
+      version++;
     }
   }
 
@@ -232,6 +245,7 @@ public final class HierarchicalAllocator implements Allocator {
       }
     }
     refreshActivation(fw);
+    version++;
   }
 
   @Override
@@ -254,6 +268,7 @@ public final class HierarchicalAllocator implements Allocator {
       clearFilters(fw);
       fw.suppressed.removeAll(subscribed(fw, roles));
       refreshActivation(fw);
+      version++;
     }
   }
 
@@ -274,6 +289,9 @@ public final class HierarchicalAllocator implements Allocator {
     Resources quantities = DrfSorter.quantities(total);
     clusterTotal = clusterTotal.add(quantities);
     roleSorter.addTotal(quantities);
+    if (!quota.isEmpty()) {
+      version++; // more free resources loosen the headroom kept for guarantees
+    }
     for (Map.Entry<FrameworkId, Resources> e : new TreeMap<>(used).entrySet()) {
       Resources r = clampToFree(agent, e.getKey(), e.getValue());
       if (r.isEmpty()) {
@@ -401,6 +419,7 @@ public final class HierarchicalAllocator implements Allocator {
       byRole.put(r, roleSorter.allocation(r));
     }
     quota.set(role, newQuota, byRole);
+    version++;
   }
 
   @Override
@@ -457,6 +476,9 @@ public final class HierarchicalAllocator implements Allocator {
           + ": only " + agent.free() + " is free there");
     }
     agent.convert(from, to, true);
+    if (!quota.isEmpty()) {
+      version++; // the cluster's unreserved free resources changed
+    }
   }
 
   @Override
@@ -527,6 +549,9 @@ public final class HierarchicalAllocator implements Allocator {
     if (fw.suppressed.contains(role)) {
       return Explanation.Reason.SUPPRESSED;
     }
+    if (!agent.active) {
+      return Explanation.Reason.AGENT_INACTIVE;
+    }
     Resources available = agent.free().allocatableTo(role);
     if (available.isEmpty()) {
       return Explanation.Reason.NOTHING_FREE;
@@ -580,11 +605,61 @@ public final class HierarchicalAllocator implements Allocator {
   @Override
   public List<Allocation> allocate() {
     requireInitialized();
-    List<Allocation> result = new ArrayList<>();
     long now = clock.nanoTime();
+    visit.clear();
+    for (AgentState agent : agents.values()) {
+      if (wantsVisit(agent, now)) {
+        visit.add(agent);
+      }
+    }
+    return allocateVisits(now);
+  }
+
+  @Override
+  public List<Allocation> allocate(Set<AgentId> touched) {
+    requireInitialized();
+    Objects.requireNonNull(touched, "touched");
+    long now = clock.nanoTime();
+    visit.clear();
+    for (AgentId id : touched) {
+      AgentState agent = agents.get(id);
+      if (agent != null && wantsVisit(agent, now)) {
+        visit.add(agent);
+      }
+    }
+    visit.sort((x, y) -> x.id.compareTo(y.id)); // the same order as a full cycle
+    return allocateVisits(now);
+  }
+
+  /** Whether a cycle should look at the agent: active, something free, and not clean. */
+  private boolean wantsVisit(AgentState agent, long now) {
+    return agent.active && !agent.free().isEmpty() && !agent.clean(version, now);
+  }
+
+  /** Forgets that agents are clean, so that the next cycle looks at every agent (tests compare both ways). */
+  void touchAll() {
+    agents.values().forEach(a -> a.cleanVersion = -1);
+  }
+
+  /** How many agents the last cycle looked at; the others were skipped (clean, inactive or full). */
+  int lastCycleVisited() {
+    return lastCycleVisited;
+  }
+
+  /** The cycle over {@link #visit}. */
+  private List<Allocation> allocateVisits(long now) {
+    lastCycleVisited = visit.size();
+    List<Allocation> result = new ArrayList<>();
+    if (visit.isEmpty()) {
+      return result;
+    }
     boolean quotas = !quota.isEmpty();
     Set<String> unmetOrder = Set.of();
     if (quotas && !anyAllocatable()) {
+      for (AgentState agent : visit) {
+        agent.markClean(version, now);
+      }
+      visit.clear();
       return result; // nothing worth offering: skip the per-cycle quota preparation
     }
     if (quotas) {
@@ -602,7 +677,8 @@ public final class HierarchicalAllocator implements Allocator {
       }
     }
     try {
-      for (AgentState agent : agents.values()) {
+      for (AgentState agent : visit) {
+        int before = result.size();
         // Stage 1: roles still short of their guarantee, in the role order at the cycle's start
         // (a guarantee once met stays met within the cycle).
         for (Iterator<String> it = unmetOrder.iterator(); it.hasNext() && !agent.free().isEmpty(); ) {
@@ -619,6 +695,9 @@ public final class HierarchicalAllocator implements Allocator {
         while (!agent.free().isEmpty() && roleSorter.visit(role -> allocateRole(agent, role, now, result))) {
           // next pass
         }
+        if (result.size() == before) {
+          agent.markClean(version, now); // nobody could take anything: skip it until touched
+        }
       }
     } finally {
       for (String role : saturated) {
@@ -628,21 +707,45 @@ public final class HierarchicalAllocator implements Allocator {
       }
       saturated.clear();
       cycleFree = Resources.EMPTY;
+      visit.clear();
     }
     if (LOG.isDebugEnabled()) {
-      LOG.debug("allocation cycle handed out {} offers over {} agents", result.size(), agents.size());
+      LOG.debug("allocation cycle handed out {} offers over {} of {} agents", result.size(), lastCycleVisited,
+          agents.size());
     }
     return result;
   }
 
-  /** Whether some agent's free resources reach the minimum allocatable (else no role could be offered anything). */
+  /** Whether some visited agent's free resources reach the minimum allocatable (else no role could be offered anything). */
   private boolean anyAllocatable() {
-    for (AgentState agent : agents.values()) {
-      if (!agent.free().isEmpty() && minAllocatable.allows(agent.free())) {
+    for (AgentState agent : visit) {
+      if (minAllocatable.allows(agent.free())) {
         return true;
       }
     }
     return false;
+  }
+
+  @Override
+  public void deactivateAgent(AgentId id) {
+    requireInitialized();
+    AgentState agent = agents.get(Objects.requireNonNull(id, "id"));
+    if (agent != null) {
+      agent.active = false;
+    }
+  }
+
+  @Override
+  public void activateAgent(AgentId id) {
+    requireInitialized();
+    AgentState agent = agents.get(Objects.requireNonNull(id, "id"));
+    if (agent != null && !agent.active) {
+      agent.active = true;
+      agent.cleanVersion = -1;
+      if (!quota.isEmpty()) {
+        version++;
+      }
+    }
   }
 
   /**
@@ -735,6 +838,7 @@ public final class HierarchicalAllocator implements Allocator {
 
   /** Checks the invariants in the class comment; throws {@link IllegalStateException} if broken. */
   void checkInvariants() {
+    ((RoleTreeSorter) roleSorter).checkInvariants();
     Map<AgentId, Resources> sums = new HashMap<>();
     Map<String, Resources> roleSums = new HashMap<>();
     for (FrameworkState fw : frameworks.values()) {
@@ -872,6 +976,9 @@ public final class HierarchicalAllocator implements Allocator {
     roleSorter.unallocated(role, q);
     frameworkSorters.get(role).unallocated(fw.client, q);
     quota.unallocated(role, q);
+    if (!quota.isEmpty()) {
+      version++; // room under a limit, or headroom, may open on other agents
+    }
   }
 
   /**

@@ -91,6 +91,30 @@ public interface Allocator {
    */
   List<Allocation> allocate();
 
+  /**
+   * Runs a batched allocation cycle over only {@code agents} (Mesos's allocation candidates): the
+   * agents touched by events since the last cycle (added, resources recovered, reservations
+   * changed). Unknown agents are ignored. The default runs a full {@link #allocate()}, which is
+   * always correct, only slower.
+   */
+  default List<Allocation> allocate(Set<AgentId> agents) {
+    return allocate();
+  }
+
+  /**
+   * The agent's resources are offered to no framework until {@link #activateAgent} (Mesos's
+   * {@code deactivateSlave}: an operator deactivated or is draining the agent). What frameworks
+   * already hold there stays allocated. Idempotent; an unknown agent is ignored.
+   */
+  default void deactivateAgent(AgentId id) {
+    throw new UnsupportedOperationException(name() + " does not support deactivating agents");
+  }
+
+  /** The agent's resources are offered again. Idempotent; an unknown agent is ignored. */
+  default void activateAgent(AgentId id) {
+    throw new UnsupportedOperationException(name() + " does not support deactivating agents");
+  }
+
   // ------------------------------------------------------------------ optional operations
   // An allocator that does not support one throws UnsupportedOperationException (the default).
 

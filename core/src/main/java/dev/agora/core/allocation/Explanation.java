@@ -26,6 +26,8 @@ public record Explanation(FrameworkId frameworkId, boolean known, List<RoleExpla
     FRAMEWORK_INACTIVE,
     /** The framework suppressed offers for the role. */
     SUPPRESSED,
+    /** The agent is deactivated (by an operator, or draining for maintenance): it offers nothing. */
+    AGENT_INACTIVE,
     /** The agent has nothing free that the role may use (all allocated, or reserved to other roles). */
     NOTHING_FREE,
     /** What is free is below the minimum allocatable resources. */
