@@ -53,6 +53,10 @@ import org.slf4j.LoggerFactory;
  * whose container is gone as FAILED, kills non-checkpointing frameworks' tasks (FAILED, reason
  * AGENT_RESTARTED), and only then registers, under its old id if it had one.
  *
+ * <p>Fencing: the agent remembers the highest leader epoch stamped on a master's message
+ * ({@link AgentMessage.Stamped}) and drops, without effect, any message stamped with a lower one, or
+ * not stamped once it has seen a stamp: a deposed master cannot launch, kill or acknowledge.
+ *
  * <p>Concurrency: every method runs on {@code loop}; containerizer stages complete elsewhere and
  * hop back with {@code loop.execute}. Invariants: a task is in {@code tasks} from RunTask until its
  * terminal update is queued, then in {@code ended} until its updates are all acknowledged (both are
@@ -90,6 +94,8 @@ final class AgentActor implements MessageHandler {
   private Cancellable pingTimer;
   private Duration pingInterval;
   private boolean stopped;
+  /** The highest leader epoch stamped on a master's message so far; 0 if none was. */
+  private long highestEpoch;
 
   AgentActor(EventLoop loop, Transport transport, Address address, MasterDetector detector, AgentInfo info,
       Containerizer containerizer, Path workDir, Settings settings, Random random) {
@@ -363,7 +369,21 @@ final class AgentActor implements MessageHandler {
 
   @Override
   public void onMessage(Address from, Message message) {
-    if (stopped || !(message instanceof AgentMessage m)) {
+    if (stopped || !(message instanceof AgentMessage received)) {
+      return;
+    }
+    AgentMessage m = received;
+    if (received instanceof AgentMessage.Stamped stamped) {
+      if (stamped.epoch() < highestEpoch) {
+        LOG.warn("agent {} refuses {} from {}: epoch {} is older than {}", address,
+            stamped.message().getClass().getSimpleName(), from, stamped.epoch(), highestEpoch);
+        return;
+      }
+      highestEpoch = stamped.epoch();
+      m = stamped.message();
+    } else if (highestEpoch > 0) {
+      LOG.warn("agent {} refuses unstamped {} from {}: it has seen epoch {}", address,
+          received.getClass().getSimpleName(), from, highestEpoch);
       return;
     }
     if (m instanceof AgentMessage.AgentRegistered r) {

@@ -369,6 +369,12 @@ public final class MesosJson {
 
   /** Encodes a master/agent message as {@code {"type": ..., "<type in lower case>": {...}}}. */
   public static ObjectNode encodeAgentMessage(AgentMessage m) {
+    if (m instanceof AgentMessage.Stamped stamped) {
+      // The command's own encoding, plus the sender's epoch beside its type.
+      ObjectNode o = encodeAgentMessage(stamped.message());
+      o.put("master_epoch", stamped.epoch());
+      return o;
+    }
     ObjectNode o = F.objectNode();
     String type = agentType(m);
     o.put("type", type);
@@ -433,6 +439,17 @@ public final class MesosJson {
   /** Decodes a master/agent message. */
   public static AgentMessage decodeAgentMessage(JsonNode json) {
     Node n = Node.root(json, "an agent message");
+    Optional<Long> epoch = n.optInt64("master_epoch");
+    if (epoch.isPresent()) {
+      if (epoch.get() < 1) {
+        throw new CodecException("field 'master_epoch' must be >= 1 but was " + epoch.get());
+      }
+      return new AgentMessage.Stamped(epoch.get(), decodeUnstamped(n));
+    }
+    return decodeUnstamped(n);
+  }
+
+  private static AgentMessage decodeUnstamped(Node n) {
     String type = n.string("type");
     String field = type.toLowerCase(Locale.ROOT);
     switch (type) {

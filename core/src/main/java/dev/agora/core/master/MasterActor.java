@@ -67,6 +67,8 @@ final class MasterActor implements MessageHandler {
   private final ResourceOperations resourceOperations;
   private Endpoint endpoint;
   private boolean leading;
+  /** The epoch of our current (or last) term; stamped on every message to agents. 0 before the first. */
+  private long epoch;
   private boolean allocationPending;
   private boolean stopping;
   private final List<Cancellable> timers = new ArrayList<>();
@@ -127,6 +129,7 @@ final class MasterActor implements MessageHandler {
     }
     LOG.info("master {} at {} leads (epoch {})", settings.id(), address, epoch);
     leading = true;
+    this.epoch = epoch;
     allocator.initialize(loop.clock());
     timers.add(every(settings.allocationInterval(), this::allocate));
     timers.add(every(settings.agentPingInterval(), this::pingAgents));
@@ -521,9 +524,10 @@ final class MasterActor implements MessageHandler {
 
   // ------------------------------------------------------------------ helpers
 
+  /** Sends {@code message}; one to an agent carries our epoch (agents refuse a deposed leader's). */
   void send(Address to, Message message) {
     if (to != null && endpoint != null) {
-      endpoint.send(to, message);
+      endpoint.send(to, message instanceof AgentMessage m && epoch > 0 ? new AgentMessage.Stamped(epoch, m) : message);
     }
   }
 

@@ -56,4 +56,25 @@ public sealed interface AgentMessage extends Message {
 
   /** Master to agent: you are not (or no longer) part of the cluster; stop your tasks. */
   record ShutdownAgent(String reason) implements AgentMessage {}
+
+  /**
+   * Master to agent: {@code message} (a command such as {@link RunTask} or {@link KillTask}) sent by
+   * the leader of {@code epoch}. An agent remembers the highest epoch it has seen and refuses
+   * (drops, without effect) anything stamped with a lower one, or not stamped at all once it has
+   * seen a stamp: a deposed leader that still sends cannot act through the agents.
+   *
+   * @param epoch the sender's leadership epoch, {@code >= 1}
+   * @param message the command; never itself stamped
+   */
+  record Stamped(long epoch, AgentMessage message) implements AgentMessage {
+    public Stamped {
+      if (epoch < 1) {
+        throw new IllegalArgumentException("epoch must be >= 1 but was " + epoch);
+      }
+      java.util.Objects.requireNonNull(message, "message");
+      if (message instanceof Stamped) {
+        throw new IllegalArgumentException("a stamped message must not be stamped again: " + message);
+      }
+    }
+  }
 }

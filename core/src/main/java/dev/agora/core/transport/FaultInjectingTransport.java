@@ -117,14 +117,19 @@ public final class FaultInjectingTransport implements Transport {
       return (from, to, m) -> matches(from, to, m) || other.matches(from, to, m);
     }
 
-    /** Every message of the given type. */
+    /** Every message of the given type (a master's stamped command matches as its command). */
     static MessageMatcher ofType(Class<? extends Message> type) {
-      return (from, to, m) -> type.isInstance(m);
+      return (from, to, m) -> type.isInstance(m) || type.isInstance(unstamped(m));
     }
 
-    /** Messages of the given type satisfying {@code test}. */
+    /** Messages of the given type satisfying {@code test} (stamped commands as their command). */
     static <M extends Message> MessageMatcher ofType(Class<M> type, Predicate<M> test) {
-      return (from, to, m) -> type.isInstance(m) && test.test(type.cast(m));
+      return (from, to, m) -> type.isInstance(m) ? test.test(type.cast(m))
+          : type.isInstance(unstamped(m)) && test.test(type.cast(unstamped(m)));
+    }
+
+    private static Message unstamped(Message m) {
+      return m instanceof dev.agora.core.protocol.AgentMessage.Stamped s ? s.message() : m;
     }
   }
 

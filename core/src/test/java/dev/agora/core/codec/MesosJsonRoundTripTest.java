@@ -222,7 +222,7 @@ class MesosJsonRoundTripTest {
     Arbitrary<AgentInfo> infos = Combinators.combine(names(), resources(), attributes()).as(AgentInfo::new);
     Arbitrary<AgentMessage.AgentTask> agentTasks = Combinators.combine(frameworkIds(), frameworks(), tasks(),
         Arbitraries.of(TaskState.class)).as(AgentMessage.AgentTask::new);
-    return Arbitraries.oneOf(
+    Arbitrary<AgentMessage> unstamped = Arbitraries.oneOf(
         infos.map(AgentMessage.RegisterAgent::new),
         Combinators.combine(agentIds(), infos, agentTasks.list().ofMaxSize(2)).as(AgentMessage.ReregisterAgent::new),
         Combinators.combine(agentIds(), Arbitraries.longs().between(1, 100_000).map(Duration::ofMillis))
@@ -236,5 +236,7 @@ class MesosJsonRoundTripTest {
         agentIds().map(AgentMessage.Ping::new),
         agentIds().map(AgentMessage.Pong::new),
         text().map(AgentMessage.ShutdownAgent::new));
+    return Arbitraries.oneOf(unstamped,
+        Combinators.combine(Arbitraries.longs().between(1, Long.MAX_VALUE), unstamped).as(AgentMessage.Stamped::new));
   }
 }
