@@ -21,6 +21,8 @@ import java.util.Optional;
  *     {@code mem} (MB), each at least the request, {@link Double#POSITIVE_INFINITY} for none; a
  *     containerizer that isolates holds the task to these instead of its request (the request
  *     still decides placement and cpu shares). Empty: limited to the request.
+ * @param executor the framework's executor that runs this task; empty for the agent's built-in
+ *     command executor (which runs {@code command})
  */
 public record TaskInfo(
     TaskId taskId,
@@ -30,7 +32,8 @@ public record TaskInfo(
     CommandInfo command,
     Map<String, String> labels,
     Optional<Duration> killGracePeriod,
-    Map<String, Double> limits) {
+    Map<String, Double> limits,
+    Optional<ExecutorInfo> executor) {
   /** The resources that may have a limit. */
   public static final java.util.Set<String> LIMITABLE = java.util.Set.of("cpus", "mem");
 
@@ -66,12 +69,21 @@ public record TaskInfo(
       }
     }
     limits = Map.copyOf(limits);
+    if (executor == null) {
+      throw new IllegalArgumentException("task '" + taskId + "' executor must not be null (use Optional.empty())");
+    }
+  }
+
+  /** A task run by the command executor, with the given limits. */
+  public TaskInfo(TaskId taskId, String name, AgentId agentId, Resources resources, CommandInfo command,
+      Map<String, String> labels, Optional<Duration> killGracePeriod, Map<String, Double> limits) {
+    this(taskId, name, agentId, resources, command, labels, killGracePeriod, limits, Optional.empty());
   }
 
   /** A task without limits above its request (the form before limits existed). */
   public TaskInfo(TaskId taskId, String name, AgentId agentId, Resources resources, CommandInfo command,
       Map<String, String> labels, Optional<Duration> killGracePeriod) {
-    this(taskId, name, agentId, resources, command, labels, killGracePeriod, Map.of());
+    this(taskId, name, agentId, resources, command, labels, killGracePeriod, Map.of(), Optional.empty());
   }
 
   /**
@@ -80,7 +92,7 @@ public record TaskInfo(
    * @throws IllegalArgumentException if a limit names another resource or is below the request
    */
   public TaskInfo withLimits(Map<String, Double> limits) {
-    return new TaskInfo(taskId, name, agentId, resources, command, labels, killGracePeriod, limits);
+    return new TaskInfo(taskId, name, agentId, resources, command, labels, killGracePeriod, limits, executor);
   }
 
   /** The limit of {@code resource} ({@code cpus} or {@code mem}), if it has one above its request. */
@@ -96,6 +108,18 @@ public record TaskInfo(
 
   /** A copy with the given kill grace period. */
   public TaskInfo withKillGracePeriod(Duration grace) {
-    return new TaskInfo(taskId, name, agentId, resources, command, labels, Optional.of(grace), limits);
+    return new TaskInfo(taskId, name, agentId, resources, command, labels, Optional.of(grace), limits, executor);
+  }
+
+  /**
+   * A copy run by {@code value}, the framework's executor, instead of the command executor (the
+   * task's {@code command} is then the executor's business; Mesos requires one of the two, Agora
+   * keeps the command for display).
+   */
+  public TaskInfo withExecutor(ExecutorInfo value) {
+    if (value == null) {
+      throw new IllegalArgumentException("task '" + taskId + "' executor must not be null");
+    }
+    return new TaskInfo(taskId, name, agentId, resources, command, labels, killGracePeriod, limits, Optional.of(value));
   }
 }

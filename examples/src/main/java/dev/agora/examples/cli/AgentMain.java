@@ -136,6 +136,7 @@ public final class AgentMain implements Callable<Integer> {
     Agent agent = Agent.builder().transport(transport).address(transport.address("agent")).masterDetector(detector)
         .info(info).containerizer(Containerizers.create(containerizer, hierarchy())).workDir(workDir).build();
     dev.agora.core.transport.http.SandboxFileBrowser.serve(transport, workDir);
+    transport.serveExecutorApi(transport.address("agent"));
     transport.start();
     agent.start();
     CountDownLatch closed = new CountDownLatch(1);

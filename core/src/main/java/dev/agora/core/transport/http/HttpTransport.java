@@ -63,6 +63,7 @@ public final class HttpTransport implements Transport, AutoCloseable {
   /** The header carrying the sender's address on internal messages. */
   public static final String FROM_HEADER = "Agora-From";
   static final String STREAM_PREFIX = "stream:";
+  static final String EXECUTOR_PREFIX = "executor:";
 
   private final HttpServer server;
   private final String base;
@@ -76,6 +77,7 @@ public final class HttpTransport implements Transport, AutoCloseable {
   private final ConcurrentHashMap<Address, Outbox> outboxes = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<Address, Set<Local>> watchers = new ConcurrentHashMap<>();
   final ConcurrentHashMap<String, SchedulerStream> streams = new ConcurrentHashMap<>();
+  final ConcurrentHashMap<String, SchedulerStream> executorStreams = new ConcurrentHashMap<>();
   private final AtomicBoolean started = new AtomicBoolean();
   private final AtomicBoolean closed = new AtomicBoolean();
 
@@ -198,6 +200,16 @@ public final class HttpTransport implements Transport, AutoCloseable {
       stream.onClose(bridge::close);
       return call -> bridge.send(master, call);
     }));
+  }
+
+  /**
+   * Serves the Mesos v1 executor API at {@code /api/v1/executor} for the agent bound at
+   * {@code agent} on this transport: the executors the agent starts subscribe here (they find it
+   * through {@code MESOS_AGENT_ENDPOINT}).
+   */
+  public void serveExecutorApi(Address agent) {
+    Objects.requireNonNull(agent, "agent");
+    addHandler("/api/v1/executor", new ExecutorApiHandler(this, agent));
   }
 
   /** The endpoint bound at {@code address} on this transport, if any. */
@@ -337,6 +349,15 @@ public final class HttpTransport implements Transport, AutoCloseable {
         }
         return;
       }
+      if (v.startsWith(EXECUTOR_PREFIX)) {
+        SchedulerStream stream = executorStreams.get(v.substring(EXECUTOR_PREFIX.length()));
+        if (stream != null && message instanceof dev.agora.core.protocol.ExecutorEvent event) {
+          stream.enqueue(event);
+        } else {
+          LOG.debug("dropping {} to closed executor stream {}", message.getClass().getSimpleName(), to);
+        }
+        return;
+      }
       if (!(message instanceof AgentMessage m)) {
         LOG.warn("dropping {} to {}: only agent messages travel between processes",
             message.getClass().getSimpleName(), to);
@@ -355,7 +376,8 @@ public final class HttpTransport implements Transport, AutoCloseable {
     public void link(Address peer) {
       watchers.computeIfAbsent(peer, p -> ConcurrentHashMap.newKeySet()).add(this);
       String v = peer.value();
-      if (v.startsWith(STREAM_PREFIX) && !streams.containsKey(v.substring(STREAM_PREFIX.length()))) {
+      if (v.startsWith(STREAM_PREFIX) && !streams.containsKey(v.substring(STREAM_PREFIX.length()))
+          || v.startsWith(EXECUTOR_PREFIX) && !executorStreams.containsKey(v.substring(EXECUTOR_PREFIX.length()))) {
         peerExited(peer);
       }
     }
@@ -371,6 +393,11 @@ public final class HttpTransport implements Transport, AutoCloseable {
         locals.remove(path, this);
       }
       for (SchedulerStream s : streams.values()) {
+        if (s.target.equals(address)) {
+          s.close();
+        }
+      }
+      for (SchedulerStream s : executorStreams.values()) {
         if (s.target.equals(address)) {
           s.close();
         }
@@ -460,6 +487,9 @@ public final class HttpTransport implements Transport, AutoCloseable {
       return;
     }
     for (SchedulerStream s : streams.values()) {
+      s.close();
+    }
+    for (SchedulerStream s : executorStreams.values()) {
       s.close();
     }
     if (started.get()) {
