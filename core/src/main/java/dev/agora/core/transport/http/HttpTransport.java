@@ -78,6 +78,7 @@ public final class HttpTransport implements Transport, AutoCloseable {
   private final ConcurrentHashMap<Address, Set<Local>> watchers = new ConcurrentHashMap<>();
   final ConcurrentHashMap<String, SchedulerStream> streams = new ConcurrentHashMap<>();
   final ConcurrentHashMap<String, SchedulerStream> executorStreams = new ConcurrentHashMap<>();
+  private volatile LeaderGate leaderGate;
   private final AtomicBoolean started = new AtomicBoolean();
   private final AtomicBoolean closed = new AtomicBoolean();
 
@@ -158,6 +159,18 @@ public final class HttpTransport implements Transport, AutoCloseable {
       throw new IllegalArgumentException("actor name must be [A-Za-z0-9._-]+ but was '" + name + "'");
     }
     return Address.of(base + "/" + name);
+  }
+
+  /**
+   * Answers calls to the leader's APIs with a redirect to the leader (or 503) while the master
+   * this transport serves does not lead; see {@link LeaderGate}. Set once.
+   */
+  public void leaderGate(LeaderGate gate) {
+    Objects.requireNonNull(gate, "gate");
+    if (leaderGate != null) {
+      throw new IllegalStateException("leader gate was already set");
+    }
+    leaderGate = gate;
   }
 
   /** Serves {@code handler} under {@code path} (e.g. {@code /api/v1}). */
@@ -271,7 +284,7 @@ public final class HttpTransport implements Transport, AutoCloseable {
   }
 
   /** Wraps a handler so that an {@link Exchanges.HttpError} or a bug becomes an answer. */
-  private static final class Guarded implements HttpHandler {
+  private final class Guarded implements HttpHandler {
     private final HttpHandler inner;
 
     Guarded(HttpHandler inner) {
@@ -281,6 +294,10 @@ public final class HttpTransport implements Transport, AutoCloseable {
     @Override
     public void handle(HttpExchange exchange) throws IOException {
       try {
+        LeaderGate gate = leaderGate;
+        if (gate != null && gate.intercept(exchange)) {
+          return;
+        }
         inner.handle(exchange);
       } catch (Exchanges.HttpError e) {
         Exchanges.sendError(exchange, e);
