@@ -86,6 +86,7 @@ final class AgentActor implements MessageHandler {
   private final Map<TaskId, Running> ended = new LinkedHashMap<>();
   private final CheckpointStore store;
   private final TaskHealthChecks health;
+  private final ExecutorManager executors;
   private Endpoint endpoint;
   private Optional<AgentId> agentId = Optional.empty();
   private Address master;
@@ -117,6 +118,8 @@ final class AgentActor implements MessageHandler {
         }, this::pendingChanged);
     this.health = new TaskHealthChecks(loop, containerizer, settings.healthKills(), settings.healthKillsPer(),
         new HealthListener());
+    this.executors = new ExecutorManager(loop, containerizer, workDir, address, random, EXECUTOR_REGISTRATION_TIMEOUT,
+        settings.defaultKillGrace().plusSeconds(2), new ExecutorHost());
   }
 
   /** Health check results of running tasks: a RUNNING update on each change; a kill after too many failures. */
@@ -137,6 +140,44 @@ final class AgentActor implements MessageHandler {
         r.healthKill = Optional.of(message);
         killTask(r.frameworkId, taskId, Optional.empty());
       }
+    }
+  }
+
+  /** How long a framework executor has to subscribe after its start (Mesos: 1 min). */
+  static final Duration EXECUTOR_REGISTRATION_TIMEOUT = Duration.ofMinutes(1);
+
+  /** The agent as the executor manager sees it. */
+  private final class ExecutorHost implements ExecutorManager.Host {
+    @Override
+    public Optional<AgentId> agentId() {
+      return agentId;
+    }
+
+    @Override
+    public void toExecutor(Address executor, dev.agora.core.protocol.ExecutorEvent event) {
+      endpoint.send(executor, event);
+    }
+
+    @Override
+    public void toMaster(AgentMessage message) {
+      if (registered) {
+        endpoint.send(master, message);
+      }
+    }
+
+    @Override
+    public void link(Address executor) {
+      endpoint.link(executor);
+    }
+
+    @Override
+    public void update(FrameworkId frameworkId, TaskStatus status) {
+      updates.add(frameworkId, status);
+    }
+
+    @Override
+    public Optional<TaskStatus> oldestPending(TaskId taskId) {
+      return updates.pending(taskId).stream().findFirst();
     }
   }
 
@@ -307,6 +348,7 @@ final class AgentActor implements MessageHandler {
     if (pingTimer != null) {
       pingTimer.cancel();
     }
+    executors.stop();
     updates.pause();
     health.stopAll();
     if (endpoint != null) {
@@ -348,6 +390,7 @@ final class AgentActor implements MessageHandler {
         TaskState told = pending.isEmpty() ? r.state : pending.get(0).state();
         reported.add(new AgentMessage.AgentTask(r.frameworkId, r.framework, r.task, told));
       }
+      reported.addAll(executors.reported());
       endpoint.send(master, new AgentMessage.ReregisterAgent(agentId.get(), info, reported));
     } else {
       endpoint.send(master, new AgentMessage.RegisterAgent(info));
@@ -359,6 +402,9 @@ final class AgentActor implements MessageHandler {
 
   @Override
   public void onExited(Address peer) {
+    if (!peer.equals(master)) {
+      executors.disconnected(peer);
+    }
     if (peer.equals(master) && !stopped) {
       LOG.warn("agent {} lost its master {}; re-registering", address, master);
       registered = false;
@@ -369,6 +415,10 @@ final class AgentActor implements MessageHandler {
 
   @Override
   public void onMessage(Address from, Message message) {
+    if (!stopped && message instanceof dev.agora.core.protocol.ExecutorCall call) {
+      executors.onCall(from, call);
+      return;
+    }
     if (stopped || !(message instanceof AgentMessage received)) {
       return;
     }
@@ -399,6 +449,10 @@ final class AgentActor implements MessageHandler {
       agentId.ifPresent(id -> endpoint.send(master, new AgentMessage.Pong(id)));
     } else if (m instanceof AgentMessage.RunTask run) {
       runTask(run);
+    } else if (m instanceof AgentMessage.RunTaskGroup group) {
+      executors.run(group.frameworkId(), group.framework(), group.executor(), group.tasks(), true);
+    } else if (m instanceof AgentMessage.FrameworkToExecutor fm) {
+      executors.message(fm.frameworkId(), fm.executorId(), fm.base64Data());
     } else if (m instanceof AgentMessage.KillTask kill) {
       killTask(kill.frameworkId(), kill.taskId(), kill.gracePeriod());
     } else if (m instanceof AgentMessage.ShutdownFramework s) {
@@ -407,8 +461,11 @@ final class AgentActor implements MessageHandler {
           killTask(r.frameworkId, r.task.taskId(), Optional.empty());
         }
       }
+      executors.shutdownFramework(s.frameworkId());
     } else if (m instanceof AgentMessage.StatusUpdateAcknowledgement ack) {
-      updates.acknowledge(ack.taskId(), ack.uuid());
+      if (updates.acknowledge(ack.taskId(), ack.uuid())) {
+        executors.acknowledged(ack.taskId(), ack.uuid());
+      }
     } else if (m instanceof AgentMessage.ShutdownAgent s) {
       // As in Mesos, an agent the master does not accept stops; its tasks must not outlive it.
       LOG.error("agent {} told to shut down by {}: {}", address, from, s.reason());
@@ -468,6 +525,10 @@ final class AgentActor implements MessageHandler {
       LOG.warn("agent {} already runs task {}; ignoring a second launch", address, task.taskId());
       return;
     }
+    if (task.executor().isPresent()) {
+      executors.run(run.frameworkId(), run.framework(), task.executor().get(), List.of(task), false);
+      return;
+    }
     // Unique across restarts of the agent (a restarted agent may re-adopt the old containers).
     ContainerId containerId = new ContainerId(task.taskId().value() + "." + Long.toUnsignedString(random.nextLong(), 36));
     Path sandbox = workDir.resolve("frameworks").resolve(run.frameworkId().value())
@@ -519,6 +580,10 @@ final class AgentActor implements MessageHandler {
   }
 
   private void killTask(FrameworkId frameworkId, TaskId taskId, Optional<Duration> grace) {
+    if (executors.owns(taskId)) {
+      executors.kill(frameworkId, taskId, grace);
+      return;
+    }
     Running r = tasks.get(taskId);
     if (r == null && updates.terminated(taskId)) {
       return; // it ended already; its terminal update is (or was) on its way
@@ -599,6 +664,7 @@ final class AgentActor implements MessageHandler {
     for (Running r : tasks.values()) {
       views.add(new AgentSnapshot.TaskView(r.frameworkId, r.task.taskId(), r.state, r.pid, r.sandbox, r.containerId));
     }
+    views.addAll(executors.views());
     return new AgentSnapshot(agentId, registered, views, updates.pendingCount());
   }
 }

@@ -152,7 +152,8 @@ final class CheckpointCodec {
     return new TaskInfo(TaskId.of(text(n, "taskId")), text(n, "name"), AgentId.of(text(n, "agentId")),
         Resources.parse(text(n, "resources")), cmd, map(req(n, "labels")),
         optText(n, "killGracePeriod").map(Duration::parse), Map.of(),
-        Optional.ofNullable(n.get("healthCheck")).map(dev.agora.core.codec.MesosJson::decodeHealthCheck));
+        Optional.ofNullable(n.get("healthCheck")).map(dev.agora.core.codec.MesosJson::decodeHealthCheck),
+        Optional.empty());
   }
 
   static ObjectNode status(TaskStatus s) {

@@ -13,6 +13,8 @@ import dev.agora.core.model.AgentId;
 import dev.agora.core.model.AgentInfo;
 import dev.agora.core.model.AttributeValue;
 import dev.agora.core.model.CommandInfo;
+import dev.agora.core.model.ExecutorId;
+import dev.agora.core.model.ExecutorInfo;
 import dev.agora.core.model.Filters;
 import dev.agora.core.model.FrameworkId;
 import dev.agora.core.model.FrameworkInfo;
@@ -189,6 +191,12 @@ public final class MesosJson {
       b.set("agent_id", id(a.agentId().value()));
       b.set("task_id", id(a.taskId().value()));
       b.put("uuid", uuid(a.uuid()));
+    } else if (call instanceof SchedulerCall.FrameworkMessage m) {
+      o.put("type", "MESSAGE");
+      ObjectNode b = o.putObject("message");
+      b.set("agent_id", id(m.agentId().value()));
+      b.set("executor_id", id(m.executorId().value()));
+      b.put("data", Base64.getEncoder().encodeToString(m.data()));
     } else if (call instanceof SchedulerCall.Reconcile r) {
       o.put("type", "RECONCILE");
       ArrayNode tasks = o.putObject("reconcile").putArray("tasks");
@@ -276,6 +284,11 @@ public final class MesosJson {
             .orElse(List.of());
         return new SchedulerCall.Reconcile(fid, tasks);
       }
+      case "MESSAGE": {
+        Node b = n.object("message");
+        return new SchedulerCall.FrameworkMessage(fid, agentId(b.object("agent_id")),
+            executorId(b.object("executor_id")), base64(b, "data"));
+      }
       default:
         throw new UnsupportedCallException(type);
     }
@@ -324,6 +337,12 @@ public final class MesosJson {
     } else if (event instanceof SchedulerEvent.Failure f) {
       o.put("type", "FAILURE");
       o.putObject("failure").set("agent_id", id(f.agentId().value()));
+    } else if (event instanceof SchedulerEvent.FrameworkMessage m) {
+      o.put("type", "MESSAGE");
+      ObjectNode b = o.putObject("message");
+      b.set("agent_id", id(m.agentId().value()));
+      b.set("executor_id", id(m.executorId().value()));
+      b.put("data", Base64.getEncoder().encodeToString(m.data()));
     } else if (event instanceof SchedulerEvent.Error e) {
       o.put("type", "ERROR");
       o.putObject("error").put("message", e.message());
@@ -358,6 +377,11 @@ public final class MesosJson {
       }
       case "ERROR":
         return Optional.of(new SchedulerEvent.Error(n.object("error").string("message")));
+      case "MESSAGE": {
+        Node b = n.object("message");
+        return Optional.of(new SchedulerEvent.FrameworkMessage(agentId(b.object("agent_id")),
+            executorId(b.object("executor_id")), base64(b, "data")));
+      }
       case "HEARTBEAT":
         return Optional.of(new SchedulerEvent.Heartbeat());
       default:
@@ -399,6 +423,21 @@ public final class MesosJson {
       b.set("framework_id", id(r.frameworkId().value()));
       b.set("framework_info", frameworkInfo(r.framework()));
       b.set("task_info", taskInfo(r.task()));
+    } else if (m instanceof AgentMessage.RunTaskGroup r) {
+      b.set("framework_id", id(r.frameworkId().value()));
+      b.set("framework_info", frameworkInfo(r.framework()));
+      b.set("executor_info", executorInfo(r.executor()));
+      ArrayNode tasks = b.putObject("task_group").putArray("tasks");
+      r.tasks().forEach(t -> tasks.add(taskInfo(t)));
+    } else if (m instanceof AgentMessage.FrameworkToExecutor f) {
+      b.set("framework_id", id(f.frameworkId().value()));
+      b.set("executor_id", id(f.executorId().value()));
+      b.put("data", f.base64Data());
+    } else if (m instanceof AgentMessage.ExecutorToFramework f) {
+      b.set("agent_id", id(f.agentId().value()));
+      b.set("framework_id", id(f.frameworkId().value()));
+      b.set("executor_id", id(f.executorId().value()));
+      b.put("data", f.base64Data());
     } else if (m instanceof AgentMessage.KillTask k) {
       b.set("framework_id", id(k.frameworkId().value()));
       b.set("task_id", id(k.taskId().value()));
@@ -476,6 +515,24 @@ public final class MesosJson {
         return new AgentMessage.RunTask(frameworkId(b.object("framework_id")),
             frameworkInfo(b.object("framework_info")), taskInfo(b.object("task_info")));
       }
+      case "RUN_TASK_GROUP": {
+        Node b = n.object(field);
+        return new AgentMessage.RunTaskGroup(frameworkId(b.object("framework_id")),
+            frameworkInfo(b.object("framework_info")), executorInfo(b.object("executor_info")),
+            b.object("task_group").list("tasks", MesosJson::taskInfo));
+      }
+      case "FRAMEWORK_TO_EXECUTOR": {
+        Node b = n.object(field);
+        base64(b, "data");
+        return new AgentMessage.FrameworkToExecutor(frameworkId(b.object("framework_id")),
+            executorId(b.object("executor_id")), b.string("data"));
+      }
+      case "EXECUTOR_TO_FRAMEWORK": {
+        Node b = n.object(field);
+        base64(b, "data");
+        return new AgentMessage.ExecutorToFramework(agentId(b.object("agent_id")),
+            frameworkId(b.object("framework_id")), executorId(b.object("executor_id")), b.string("data"));
+      }
       case "KILL_TASK": {
         Node b = n.object(field);
         return new AgentMessage.KillTask(frameworkId(b.object("framework_id")), taskId(b.object("task_id")),
@@ -533,6 +590,21 @@ public final class MesosJson {
     return n.build(() -> TaskId.of(n.string("value")));
   }
 
+  static ExecutorId executorId(Node n) {
+    return n.build(() -> ExecutorId.of(n.string("value")));
+  }
+
+  /** The base64 ({@code bytes} in protobuf JSON) field {@code field}, decoded. */
+  static byte[] base64(Node n, String field) {
+    String text = n.string(field);
+    try {
+      return Base64.getDecoder().decode(text);
+    } catch (IllegalArgumentException e) {
+      throw new CodecException("field '" + (n.path.isEmpty() ? field : n.path + "." + field)
+          + "' must be base64 but was '" + clip(text) + "'");
+    }
+  }
+
   private static double seconds(Duration d) {
     return d.getSeconds() + d.getNano() / 1e9;
   }
@@ -544,13 +616,13 @@ public final class MesosJson {
     return Duration.ofNanos(0).plusMillis(Math.round(seconds * 1000));
   }
 
-  private static ObjectNode durationInfo(Duration d) {
+  static ObjectNode durationInfo(Duration d) {
     ObjectNode o = F.objectNode();
     o.put("nanoseconds", d.toNanos());
     return o;
   }
 
-  private static Duration durationInfo(Node n) {
+  static Duration durationInfo(Node n) {
     long ns = n.int64("nanoseconds");
     if (ns < 0) {
       throw new CodecException("field '" + n.path + ".nanoseconds' must be >= 0 but was " + ns);
@@ -558,13 +630,13 @@ public final class MesosJson {
     return Duration.ofNanos(ns);
   }
 
-  private static String uuid(UUID u) {
+  static String uuid(UUID u) {
     ByteBuffer b = ByteBuffer.allocate(16);
     b.putLong(u.getMostSignificantBits()).putLong(u.getLeastSignificantBits());
     return Base64.getEncoder().encodeToString(b.array());
   }
 
-  private static UUID uuid(Node n, String field) {
+  static UUID uuid(Node n, String field) {
     String text = n.string(field);
     byte[] raw;
     try {
@@ -786,7 +858,7 @@ public final class MesosJson {
         agentId(n.object("agent_id")), n.string("hostname"), resources(n, "resources"), role, attributes(n)));
   }
 
-  private static ObjectNode command(CommandInfo c) {
+  static ObjectNode command(CommandInfo c) {
     ObjectNode o = F.objectNode();
     o.put("shell", c.shell());
     o.put("value", c.value());
@@ -803,7 +875,7 @@ public final class MesosJson {
     return o;
   }
 
-  private static CommandInfo command(Node n) {
+  static CommandInfo command(Node n) {
     boolean shell = n.optBoolean("shell").orElse(true);
     Map<String, String> env = new HashMap<>();
     n.optObject("environment").ifPresent(e -> e.list("variables", v -> {
@@ -834,6 +906,7 @@ public final class MesosJson {
     }
     t.killGracePeriod().ifPresent(g -> o.putObject("kill_policy").set("grace_period", durationInfo(g)));
     t.healthCheck().ifPresent(h -> o.set("health_check", healthCheck(h)));
+    t.executor().ifPresent(e -> o.set("executor", executorInfo(e)));
     return o;
   }
 
@@ -905,6 +978,29 @@ public final class MesosJson {
     return healthCheck(new Node(json, ""));
   }
 
+  /** A {@code mesos.v1.ExecutorInfo} of type CUSTOM. */
+  public static ObjectNode executorInfo(ExecutorInfo e) {
+    ObjectNode o = F.objectNode();
+    o.put("type", "CUSTOM");
+    o.set("executor_id", id(e.executorId().value()));
+    o.put("name", e.name());
+    o.set("command", command(e.command()));
+    o.set("resources", resources(e.resources()));
+    return o;
+  }
+
+  static ExecutorInfo executorInfo(Node n) {
+    String type = n.optString("type").orElse("CUSTOM");
+    if (!type.equals("CUSTOM")) {
+      throw new CodecException("field '" + n.path + ".type' is '" + clip(type)
+          + "'; Agora runs CUSTOM executors only (with a command)");
+    }
+    ExecutorId id = n.build(() -> ExecutorId.of(n.object("executor_id").string("value")));
+    String name = n.optString("name").orElse(id.value());
+    return n.build(() -> new ExecutorInfo(id, name.isBlank() ? id.value() : name, command(n.object("command")),
+        resources(n, "resources")));
+  }
+
   static TaskInfo taskInfo(Node n) {
     Map<String, String> labels = new HashMap<>();
     n.optObject("labels").ifPresent(l -> l.list("labels", x -> {
@@ -917,8 +1013,11 @@ public final class MesosJson {
     Optional<Duration> grace = n.optObject("kill_policy").flatMap(p -> p.optObject("grace_period"))
         .map(MesosJson::durationInfo);
     Optional<HealthCheck> check = n.optObject("health_check").map(MesosJson::healthCheck);
+    Optional<ExecutorInfo> executor = n.optObject("executor").map(MesosJson::executorInfo);
+    CommandInfo command = n.has("command") || executor.isEmpty() ? command(n.object("command"))
+        : executor.get().command();
     return n.build(() -> new TaskInfo(taskId(n.object("task_id")), n.string("name"), agentId(n.object("agent_id")),
-        resources(n, "resources"), command(n.object("command")), labels, grace, Map.of(), check));
+        resources(n, "resources"), command, labels, grace, Map.of(), check, executor));
   }
 
   private static ObjectNode operation(Operation op) {
@@ -927,6 +1026,11 @@ public final class MesosJson {
     if (op instanceof Operation.Launch l) {
       ArrayNode tasks = o.putObject("launch").putArray("task_infos");
       l.tasks().forEach(t -> tasks.add(taskInfo(t)));
+    } else if (op instanceof Operation.LaunchGroup g) {
+      ObjectNode b = o.putObject("launch_group");
+      b.set("executor", executorInfo(g.executor()));
+      ArrayNode tasks = b.putObject("task_group").putArray("tasks");
+      g.tasks().forEach(t -> tasks.add(taskInfo(t)));
     } else if (op instanceof Operation.Reserve r) {
       o.putObject("reserve").set("resources", resources(r.resources()));
     } else if (op instanceof Operation.Unreserve u) {
@@ -939,10 +1043,16 @@ public final class MesosJson {
     String type = n.string("type");
     return switch (type) {
       case "LAUNCH" -> new Operation.Launch(n.object("launch").list("task_infos", MesosJson::taskInfo));
+      case "LAUNCH_GROUP" -> {
+        Node b = n.object("launch_group");
+        ExecutorInfo executor = executorInfo(b.object("executor"));
+        List<TaskInfo> tasks = b.object("task_group").list("tasks", MesosJson::taskInfo);
+        yield b.build(() -> new Operation.LaunchGroup(executor, tasks));
+      }
       case "RESERVE" -> new Operation.Reserve(resources(n.object("reserve"), "resources"));
       case "UNRESERVE" -> new Operation.Unreserve(resources(n.object("unreserve"), "resources"));
       default -> throw new CodecException("field '" + n.path + ".type' has unsupported operation type '"
-          + clip(type) + "' (Agora supports LAUNCH, RESERVE, UNRESERVE)");
+          + clip(type) + "' (Agora supports LAUNCH, LAUNCH_GROUP, RESERVE, UNRESERVE)");
     };
   }
 

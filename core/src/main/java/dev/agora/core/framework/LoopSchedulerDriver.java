@@ -122,6 +122,8 @@ final class LoopSchedulerDriver implements SchedulerDriver, MessageHandler {
       }
     } else if (event instanceof SchedulerEvent.Failure f) {
       scheduler.failure(this, f.agentId());
+    } else if (event instanceof SchedulerEvent.FrameworkMessage m) {
+      scheduler.frameworkMessage(this, m.executorId(), m.agentId(), m.data());
     } else if (event instanceof SchedulerEvent.Error e) {
       LOG.error("master refused framework {}: {}", frameworkId, e.message());
       stopped = true;
@@ -190,6 +192,12 @@ final class LoopSchedulerDriver implements SchedulerDriver, MessageHandler {
   @Override
   public void kill(TaskId taskId, Optional<AgentId> agentId, Optional<Duration> gracePeriod) {
     call(id -> new SchedulerCall.Kill(id, taskId, agentId, gracePeriod));
+  }
+
+  @Override
+  public void sendFrameworkMessage(dev.agora.core.model.ExecutorId executorId, AgentId agentId, byte[] data) {
+    byte[] copy = data.clone();
+    call(id -> new SchedulerCall.FrameworkMessage(id, agentId, executorId, copy));
   }
 
   @Override

@@ -36,6 +36,13 @@ public interface Scheduler {
    */
   default void update(SchedulerDriver driver, TaskStatus status) {}
 
+  /**
+   * A message from the framework's executor {@code executorId} on agent {@code agentId}
+   * ({@code data} is the callee's to keep).
+   */
+  default void frameworkMessage(SchedulerDriver driver, dev.agora.core.model.ExecutorId executorId, AgentId agentId,
+      byte[] data) {}
+
   /** An agent was lost. */
   default void failure(SchedulerDriver driver, AgentId agentId) {}
 

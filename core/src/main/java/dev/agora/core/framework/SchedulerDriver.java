@@ -56,6 +56,15 @@ public interface SchedulerDriver extends AutoCloseable {
   /** Kills a task (TERM, then KILL after the grace period, if given, or the task's). */
   void kill(TaskId taskId, Optional<AgentId> agentId, Optional<Duration> gracePeriod);
 
+  /**
+   * Sends {@code data} to the framework's executor {@code executorId} on agent {@code agentId}
+   * (Mesos {@code MESSAGE}); best effort: it is dropped if the executor is not running. The default
+   * throws {@link UnsupportedOperationException}.
+   */
+  default void sendFrameworkMessage(dev.agora.core.model.ExecutorId executorId, AgentId agentId, byte[] data) {
+    throw new UnsupportedOperationException("this driver cannot send framework messages");
+  }
+
   /** Acknowledges an update; needed only with implicit acknowledgements off. No-op without uuid. */
   void acknowledge(TaskStatus status);
 

@@ -27,6 +27,8 @@ final class FrameworkEntry {
   Cancellable failoverTimer;
   final Map<TaskId, TaskEntry> tasks = new LinkedHashMap<>();
   final Set<OfferEntry> offers = new LinkedHashSet<>();
+  /** Agents it started executors of its own on: they hear of its removal even with no task left. */
+  final Set<AgentId> executorAgents = new LinkedHashSet<>();
 
   FrameworkEntry(FrameworkId id, FrameworkInfo info, Address address) {
     this.id = id;

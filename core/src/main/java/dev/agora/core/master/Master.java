@@ -38,6 +38,7 @@ public final class Master implements AutoCloseable {
   private final EventLoop loop;
   private final boolean ownsLoop;
   private final LeaderElector elector;
+  private volatile boolean leading;
   private final AtomicBoolean started = new AtomicBoolean();
   private final AtomicBoolean closed = new AtomicBoolean();
 
@@ -74,15 +75,25 @@ public final class Master implements AutoCloseable {
     elector.start(new LeaderElector.Listener() {
       @Override
       public void isLeader(long epoch) {
+        leading = true;
         actor.elected(epoch);
       }
 
       @Override
       public void notLeader() {
+        leading = false;
         actor.deposed();
       }
     }, loop);
     return this;
+  }
+
+  /**
+   * Whether this master was elected and not deposed since, as its elector last said (the actor
+   * learns it on its loop a moment later). Thread-safe and cheap: for HTTP gates.
+   */
+  public boolean isLeading() {
+    return leading;
   }
 
   /** Where agents and frameworks reach this master. */

@@ -231,6 +231,8 @@ final class MasterActor implements MessageHandler {
       tasks.acknowledge(f, a);
     } else if (call instanceof SchedulerCall.Reconcile r) {
       tasks.reconcile(f, r);
+    } else if (call instanceof SchedulerCall.FrameworkMessage m) {
+      ExecutorMessageRouter.toExecutor(this, registry, f, m);
     }
   }
 
@@ -247,6 +249,8 @@ final class MasterActor implements MessageHandler {
       }
     } else if (message instanceof AgentMessage.StatusUpdate u) {
       tasks.statusUpdate(from, u);
+    } else if (message instanceof AgentMessage.ExecutorToFramework m) {
+      ExecutorMessageRouter.toFramework(this, registry, from, m);
     } else {
       LOG.warn("unexpected {} from agent {}", message.getClass().getSimpleName(), from);
     }
@@ -313,7 +317,7 @@ final class MasterActor implements MessageHandler {
       f.failoverTimer.cancel();
     }
     rescindOffers(f);
-    Set<AgentId> agents = new LinkedHashSet<>();
+    Set<AgentId> agents = new LinkedHashSet<>(f.executorAgents);
     for (TaskEntry t : new ArrayList<>(f.tasks.values())) {
       agents.add(t.agentId);
       tasks.forget(t);

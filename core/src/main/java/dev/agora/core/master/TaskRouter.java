@@ -52,6 +52,8 @@ final class TaskRouter {
     for (Operation op : call.operations()) {
       if (op instanceof Operation.Launch l) {
         launches.addAll(l.tasks());
+      } else if (op instanceof Operation.LaunchGroup g) {
+        launches.addAll(g.tasks());
       }
     }
     List<OfferEntry> offers = new ArrayList<>();
@@ -85,6 +87,10 @@ final class TaskRouter {
         }
         continue;
       }
+      if (op instanceof Operation.LaunchGroup group) {
+        available = launchGroup(f, agent, group, available, launchedNow);
+        continue;
+      }
       if (!(op instanceof Operation.Launch launch)) {
         LOG.warn("framework {}: {} operations are not supported yet; ignored", f.id, op.type());
         continue;
@@ -103,12 +109,59 @@ final class TaskRouter {
             master.masterStatus(task.taskId(), TaskState.STAGING, agentId, null, null));
         f.tasks.put(task.taskId(), t);
         agent.tasks.put(t.key(), t);
+        if (task.executor().isPresent()) {
+          f.executorAgents.add(agentId);
+        }
         master.send(agent.address, new AgentMessage.RunTask(f.id, f.info, task));
       }
     }
     if (!available.isEmpty()) {
       master.allocator().recoverResources(f.id, agentId, available, Optional.of(call.filters()));
     }
+  }
+
+  /**
+   * Launches a task group, all or nothing (Mesos LAUNCH_GROUP): if any task is invalid, every task
+   * of the group gets TASK_ERROR naming it. The tasks go to the agent in one message, run by the
+   * group's executor.
+   *
+   * @return what is left of {@code available}
+   */
+  private Resources launchGroup(FrameworkEntry f, AgentEntry agent, Operation.LaunchGroup group, Resources available,
+      Set<TaskId> launchedNow) {
+    Resources left = available;
+    Set<TaskId> inGroup = new HashSet<>(launchedNow);
+    Optional<String> error = Optional.empty();
+    for (TaskInfo task : group.tasks()) {
+      error = validateTask(f, task, agent.id, left, inGroup);
+      if (error.isPresent()) {
+        error = Optional.of("Task group refused: task " + task.taskId() + ": " + error.get());
+        break;
+      }
+      left = left.subtract(task.resources());
+      inGroup.add(task.taskId());
+    }
+    if (error.isPresent()) {
+      LOG.info("framework {} {}", f.id, error.get());
+      for (TaskInfo task : group.tasks()) {
+        update(f, master.masterStatus(task.taskId(), TaskState.ERROR, task.agentId(), Reason.REASON_TASK_GROUP_INVALID,
+            error.get()));
+      }
+      return available;
+    }
+    List<TaskInfo> tasks = new ArrayList<>();
+    for (TaskInfo task : group.tasks()) {
+      TaskInfo withExecutor = task.withExecutor(group.executor());
+      tasks.add(withExecutor);
+      launchedNow.add(task.taskId());
+      TaskEntry t = new TaskEntry(f.id, withExecutor,
+          master.masterStatus(task.taskId(), TaskState.STAGING, agent.id, null, null));
+      f.tasks.put(task.taskId(), t);
+      agent.tasks.put(t.key(), t);
+    }
+    f.executorAgents.add(agent.id);
+    master.send(agent.address, new AgentMessage.RunTaskGroup(f.id, f.info, group.executor(), tasks));
+    return left;
   }
 
   private Optional<String> validateOffers(FrameworkEntry f, List<OfferId> ids, List<OfferEntry> valid) {

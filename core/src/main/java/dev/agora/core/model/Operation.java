@@ -15,6 +15,20 @@ public sealed interface Operation {
     }
   }
 
+  /**
+   * Launch a task group (Mesos {@code LAUNCH_GROUP}): the tasks start together under one
+   * {@code executor} and are all accepted or all refused.
+   */
+  record LaunchGroup(ExecutorInfo executor, List<TaskInfo> tasks) implements Operation {
+    public LaunchGroup {
+      if (executor == null || tasks == null || tasks.isEmpty()) {
+        throw new IllegalArgumentException("a task group needs an executor and at least one task but had "
+            + executor + " / " + tasks);
+      }
+      tasks = List.copyOf(tasks);
+    }
+  }
+
   /** Dynamically reserve offered resources (the resources carry their new role). */
   record Reserve(Resources resources) implements Operation {}
 
@@ -25,6 +39,9 @@ public sealed interface Operation {
   default String type() {
     if (this instanceof Launch) {
       return "LAUNCH";
+    }
+    if (this instanceof LaunchGroup) {
+      return "LAUNCH_GROUP";
     }
     return this instanceof Reserve ? "RESERVE" : "UNRESERVE";
   }

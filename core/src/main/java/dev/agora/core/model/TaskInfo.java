@@ -22,6 +22,8 @@ import java.util.Optional;
  *     containerizer that isolates holds the task to these instead of its request (the request
  *     still decides placement and cpu shares). Empty: limited to the request.
  * @param healthCheck the check the agent runs next to the task, if any (see {@link HealthCheck})
+ * @param executor the framework's executor that runs this task; empty for the agent's built-in
+ *     command executor (which runs {@code command})
  */
 public record TaskInfo(
     TaskId taskId,
@@ -32,7 +34,8 @@ public record TaskInfo(
     Map<String, String> labels,
     Optional<Duration> killGracePeriod,
     Map<String, Double> limits,
-    Optional<HealthCheck> healthCheck) {
+    Optional<HealthCheck> healthCheck,
+    Optional<ExecutorInfo> executor) {
   /** The resources that may have a limit. */
   public static final java.util.Set<String> LIMITABLE = java.util.Set.of("cpus", "mem");
 
@@ -71,18 +74,22 @@ public record TaskInfo(
     if (healthCheck == null) {
       throw new IllegalArgumentException("task '" + taskId + "' health check must not be null (use empty)");
     }
+    if (executor == null) {
+      throw new IllegalArgumentException("task '" + taskId + "' executor must not be null (use Optional.empty())");
+    }
   }
 
-  /** A task without a health check. */
+  /** A task run by the command executor, without a health check, with the given limits. */
   public TaskInfo(TaskId taskId, String name, AgentId agentId, Resources resources, CommandInfo command,
       Map<String, String> labels, Optional<Duration> killGracePeriod, Map<String, Double> limits) {
-    this(taskId, name, agentId, resources, command, labels, killGracePeriod, limits, Optional.empty());
+    this(taskId, name, agentId, resources, command, labels, killGracePeriod, limits, Optional.empty(), Optional.empty());
   }
 
   /** A task without limits above its request (the form before limits existed). */
   public TaskInfo(TaskId taskId, String name, AgentId agentId, Resources resources, CommandInfo command,
       Map<String, String> labels, Optional<Duration> killGracePeriod) {
-    this(taskId, name, agentId, resources, command, labels, killGracePeriod, Map.of(), Optional.empty());
+    this(taskId, name, agentId, resources, command, labels, killGracePeriod, Map.of(), Optional.empty(),
+        Optional.empty());
   }
 
   /**
@@ -91,13 +98,14 @@ public record TaskInfo(
    * @throws IllegalArgumentException if a limit names another resource or is below the request
    */
   public TaskInfo withLimits(Map<String, Double> limits) {
-    return new TaskInfo(taskId, name, agentId, resources, command, labels, killGracePeriod, limits, healthCheck);
+    return new TaskInfo(taskId, name, agentId, resources, command, labels, killGracePeriod, limits, healthCheck,
+        executor);
   }
 
   /** A copy with the given health check, which the agent runs next to the task. */
   public TaskInfo withHealthCheck(HealthCheck check) {
     return new TaskInfo(taskId, name, agentId, resources, command, labels, killGracePeriod, limits,
-        Optional.of(java.util.Objects.requireNonNull(check, "check")));
+        Optional.of(java.util.Objects.requireNonNull(check, "check")), executor);
   }
 
   /** The limit of {@code resource} ({@code cpus} or {@code mem}), if it has one above its request. */
@@ -113,6 +121,20 @@ public record TaskInfo(
 
   /** A copy with the given kill grace period. */
   public TaskInfo withKillGracePeriod(Duration grace) {
-    return new TaskInfo(taskId, name, agentId, resources, command, labels, Optional.of(grace), limits, healthCheck);
+    return new TaskInfo(taskId, name, agentId, resources, command, labels, Optional.of(grace), limits, healthCheck,
+        executor);
+  }
+
+  /**
+   * A copy run by {@code value}, the framework's executor, instead of the command executor (the
+   * task's {@code command} is then the executor's business; Mesos requires one of the two, Agora
+   * keeps the command for display).
+   */
+  public TaskInfo withExecutor(ExecutorInfo value) {
+    if (value == null) {
+      throw new IllegalArgumentException("task '" + taskId + "' executor must not be null");
+    }
+    return new TaskInfo(taskId, name, agentId, resources, command, labels, killGracePeriod, limits, healthCheck,
+        Optional.of(value));
   }
 }

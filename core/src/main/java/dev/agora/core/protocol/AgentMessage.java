@@ -2,6 +2,8 @@ package dev.agora.core.protocol;
 
 import dev.agora.core.model.AgentId;
 import dev.agora.core.model.AgentInfo;
+import dev.agora.core.model.ExecutorId;
+import dev.agora.core.model.ExecutorInfo;
 import dev.agora.core.model.FrameworkId;
 import dev.agora.core.model.FrameworkInfo;
 import dev.agora.core.model.TaskId;
@@ -34,6 +36,22 @@ public sealed interface AgentMessage extends Message {
 
   /** Master to agent: run a task. */
   record RunTask(FrameworkId frameworkId, FrameworkInfo framework, TaskInfo task) implements AgentMessage {}
+
+  /** Master to agent: run a task group under one executor of the framework's (Mesos LAUNCH_GROUP). */
+  record RunTaskGroup(FrameworkId frameworkId, FrameworkInfo framework, ExecutorInfo executor, List<TaskInfo> tasks)
+      implements AgentMessage {
+    public RunTaskGroup {
+      tasks = List.copyOf(tasks);
+    }
+  }
+
+  /** Master to agent: a framework message for one of the framework's executors. */
+  record FrameworkToExecutor(FrameworkId frameworkId, ExecutorId executorId, String base64Data)
+      implements AgentMessage {}
+
+  /** Agent to master: a message from an executor for its framework's scheduler. */
+  record ExecutorToFramework(AgentId agentId, FrameworkId frameworkId, ExecutorId executorId, String base64Data)
+      implements AgentMessage {}
 
   /** Master to agent: kill a task (TERM, then KILL after the grace period). */
   record KillTask(FrameworkId frameworkId, TaskId taskId, Optional<Duration> gracePeriod) implements AgentMessage {}

@@ -5,4 +5,4 @@ package dev.agora.core.protocol;
  * and agents. One model for every transport: the in-process transport passes these records as
  * they are, and a network transport encodes them.
  */
-public sealed interface Message permits SchedulerCall, SchedulerEvent, AgentMessage {}
+public sealed interface Message permits SchedulerCall, SchedulerEvent, AgentMessage, ExecutorCall, ExecutorEvent {}

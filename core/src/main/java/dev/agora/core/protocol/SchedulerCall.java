@@ -1,6 +1,7 @@
 package dev.agora.core.protocol;
 
 import dev.agora.core.model.AgentId;
+import dev.agora.core.model.ExecutorId;
 import dev.agora.core.model.Filters;
 import dev.agora.core.model.FrameworkId;
 import dev.agora.core.model.FrameworkInfo;
@@ -69,6 +70,41 @@ public sealed interface SchedulerCall extends Message {
   /** One task to reconcile, with the agent the framework believes it is on. */
   record ReconcileTask(TaskId taskId, Optional<AgentId> agentId) {}
 
+  /**
+   * Sends {@code data} to the framework's executor {@code executorId} on agent {@code agentId}
+   * (Mesos {@code MESSAGE}); best effort: a message to an executor that is not running is dropped.
+   */
+  record FrameworkMessage(FrameworkId frameworkId, AgentId agentId, ExecutorId executorId, byte[] data)
+      implements SchedulerCall {
+    public FrameworkMessage {
+      if (frameworkId == null || agentId == null || executorId == null || data == null) {
+        throw new IllegalArgumentException("a framework message needs framework, agent, executor and data");
+      }
+      data = data.clone();
+    }
+
+    @Override
+    public byte[] data() {
+      return data.clone();
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof FrameworkMessage m && frameworkId.equals(m.frameworkId) && agentId.equals(m.agentId)
+          && executorId.equals(m.executorId) && java.util.Arrays.equals(data, m.data);
+    }
+
+    @Override
+    public int hashCode() {
+      return java.util.Objects.hash(frameworkId, agentId, executorId, java.util.Arrays.hashCode(data));
+    }
+
+    @Override
+    public String toString() {
+      return "FrameworkMessage[" + frameworkId + " -> " + agentId + "/" + executorId + ", " + data.length + " bytes]";
+    }
+  }
+
   /** The framework the call is from, or empty for a first subscription. */
   default Optional<FrameworkId> caller() {
     if (this instanceof Subscribe s) {
@@ -93,6 +129,9 @@ public sealed interface SchedulerCall extends Message {
       return Optional.of(c.frameworkId());
     }
     if (this instanceof Acknowledge c) {
+      return Optional.of(c.frameworkId());
+    }
+    if (this instanceof FrameworkMessage c) {
       return Optional.of(c.frameworkId());
     }
     return Optional.of(((Reconcile) this).frameworkId());

@@ -1,6 +1,7 @@
 package dev.agora.core.protocol;
 
 import dev.agora.core.model.AgentId;
+import dev.agora.core.model.ExecutorId;
 import dev.agora.core.model.FrameworkId;
 import dev.agora.core.model.Offer;
 import dev.agora.core.model.OfferId;
@@ -32,6 +33,37 @@ public sealed interface SchedulerEvent extends Message {
 
   /** The master refuses the framework (removed, invalid call): the scheduler must stop. */
   record Error(String message) implements SchedulerEvent {}
+
+  /** A message from the framework's executor {@code executorId} on agent {@code agentId} (Mesos {@code MESSAGE}). */
+  record FrameworkMessage(AgentId agentId, ExecutorId executorId, byte[] data) implements SchedulerEvent {
+    public FrameworkMessage {
+      if (agentId == null || executorId == null || data == null) {
+        throw new IllegalArgumentException("a framework message needs agent, executor and data");
+      }
+      data = data.clone();
+    }
+
+    @Override
+    public byte[] data() {
+      return data.clone();
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof FrameworkMessage m && agentId.equals(m.agentId) && executorId.equals(m.executorId)
+          && java.util.Arrays.equals(data, m.data);
+    }
+
+    @Override
+    public int hashCode() {
+      return java.util.Objects.hash(agentId, executorId, java.util.Arrays.hashCode(data));
+    }
+
+    @Override
+    public String toString() {
+      return "FrameworkMessage[" + agentId + "/" + executorId + ", " + data.length + " bytes]";
+    }
+  }
 
   /** The master is alive. */
   record Heartbeat() implements SchedulerEvent {}

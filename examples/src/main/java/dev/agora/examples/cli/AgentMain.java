@@ -139,6 +139,7 @@ public final class AgentMain implements Callable<Integer> {
         .info(info).containerizer(tasks).workDir(workDir).build();
     dev.agora.core.transport.http.SandboxFileBrowser.serve(transport, workDir);
     dev.agora.core.transport.http.AgentApi.serve(transport, agent, tasks);
+    transport.serveExecutorApi(transport.address("agent"));
     transport.start();
     agent.start();
     CountDownLatch closed = new CountDownLatch(1);

@@ -129,6 +129,11 @@ public final class MasterMain implements Callable<Integer> {
         "authenticate", String.valueOf(authenticate), "agent_ping_interval", agentPingInterval.toString(),
         "max_agent_ping_misses", String.valueOf(maxAgentPingMisses), "heartbeat_interval",
         heartbeatInterval.toString(), "allocation_interval", allocationInterval.toString(), "zk", zk != null ? zk : ""));
+    if (coordination != null) {
+      // A follower answers the scheduler and operator APIs with 307 to the leader (503 if none).
+      transport.leaderGate(dev.agora.core.transport.http.LeaderGate.of(master::isLeading,
+          ZooKeeperOptions.httpMasters(coordination.masterDetector()), master.address()));
+    }
     master.start();
     transport.start();
     CountDownLatch closed = new CountDownLatch(1);

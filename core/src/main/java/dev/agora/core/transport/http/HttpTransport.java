@@ -63,6 +63,7 @@ public final class HttpTransport implements Transport, AutoCloseable {
   /** The header carrying the sender's address on internal messages. */
   public static final String FROM_HEADER = "Agora-From";
   static final String STREAM_PREFIX = "stream:";
+  static final String EXECUTOR_PREFIX = "executor:";
 
   private final HttpServer server;
   private final String base;
@@ -76,6 +77,8 @@ public final class HttpTransport implements Transport, AutoCloseable {
   private final ConcurrentHashMap<Address, Outbox> outboxes = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<Address, Set<Local>> watchers = new ConcurrentHashMap<>();
   final ConcurrentHashMap<String, SchedulerStream> streams = new ConcurrentHashMap<>();
+  final ConcurrentHashMap<String, SchedulerStream> executorStreams = new ConcurrentHashMap<>();
+  private volatile LeaderGate leaderGate;
   private final AtomicBoolean started = new AtomicBoolean();
   private final AtomicBoolean closed = new AtomicBoolean();
 
@@ -158,6 +161,18 @@ public final class HttpTransport implements Transport, AutoCloseable {
     return Address.of(base + "/" + name);
   }
 
+  /**
+   * Answers calls to the leader's APIs with a redirect to the leader (or 503) while the master
+   * this transport serves does not lead; see {@link LeaderGate}. Set once.
+   */
+  public void leaderGate(LeaderGate gate) {
+    Objects.requireNonNull(gate, "gate");
+    if (leaderGate != null) {
+      throw new IllegalStateException("leader gate was already set");
+    }
+    leaderGate = gate;
+  }
+
   /** Serves {@code handler} under {@code path} (e.g. {@code /api/v1}). */
   public void addHandler(String path, HttpHandler handler) {
     com.sun.net.httpserver.HttpContext context = server.createContext(path, new Guarded(handler));
@@ -198,6 +213,16 @@ public final class HttpTransport implements Transport, AutoCloseable {
       stream.onClose(bridge::close);
       return call -> bridge.send(master, call);
     }));
+  }
+
+  /**
+   * Serves the Mesos v1 executor API at {@code /api/v1/executor} for the agent bound at
+   * {@code agent} on this transport: the executors the agent starts subscribe here (they find it
+   * through {@code MESOS_AGENT_ENDPOINT}).
+   */
+  public void serveExecutorApi(Address agent) {
+    Objects.requireNonNull(agent, "agent");
+    addHandler("/api/v1/executor", new ExecutorApiHandler(this, agent));
   }
 
   /** The endpoint bound at {@code address} on this transport, if any. */
@@ -259,7 +284,7 @@ public final class HttpTransport implements Transport, AutoCloseable {
   }
 
   /** Wraps a handler so that an {@link Exchanges.HttpError} or a bug becomes an answer. */
-  private static final class Guarded implements HttpHandler {
+  private final class Guarded implements HttpHandler {
     private final HttpHandler inner;
 
     Guarded(HttpHandler inner) {
@@ -269,6 +294,10 @@ public final class HttpTransport implements Transport, AutoCloseable {
     @Override
     public void handle(HttpExchange exchange) throws IOException {
       try {
+        LeaderGate gate = leaderGate;
+        if (gate != null && gate.intercept(exchange)) {
+          return;
+        }
         inner.handle(exchange);
       } catch (Exchanges.HttpError e) {
         Exchanges.sendError(exchange, e);
@@ -337,6 +366,15 @@ public final class HttpTransport implements Transport, AutoCloseable {
         }
         return;
       }
+      if (v.startsWith(EXECUTOR_PREFIX)) {
+        SchedulerStream stream = executorStreams.get(v.substring(EXECUTOR_PREFIX.length()));
+        if (stream != null && message instanceof dev.agora.core.protocol.ExecutorEvent event) {
+          stream.enqueue(event);
+        } else {
+          LOG.debug("dropping {} to closed executor stream {}", message.getClass().getSimpleName(), to);
+        }
+        return;
+      }
       if (!(message instanceof AgentMessage m)) {
         LOG.warn("dropping {} to {}: only agent messages travel between processes",
             message.getClass().getSimpleName(), to);
@@ -355,7 +393,8 @@ public final class HttpTransport implements Transport, AutoCloseable {
     public void link(Address peer) {
       watchers.computeIfAbsent(peer, p -> ConcurrentHashMap.newKeySet()).add(this);
       String v = peer.value();
-      if (v.startsWith(STREAM_PREFIX) && !streams.containsKey(v.substring(STREAM_PREFIX.length()))) {
+      if (v.startsWith(STREAM_PREFIX) && !streams.containsKey(v.substring(STREAM_PREFIX.length()))
+          || v.startsWith(EXECUTOR_PREFIX) && !executorStreams.containsKey(v.substring(EXECUTOR_PREFIX.length()))) {
         peerExited(peer);
       }
     }
@@ -371,6 +410,11 @@ public final class HttpTransport implements Transport, AutoCloseable {
         locals.remove(path, this);
       }
       for (SchedulerStream s : streams.values()) {
+        if (s.target.equals(address)) {
+          s.close();
+        }
+      }
+      for (SchedulerStream s : executorStreams.values()) {
         if (s.target.equals(address)) {
           s.close();
         }
@@ -460,6 +504,9 @@ public final class HttpTransport implements Transport, AutoCloseable {
       return;
     }
     for (SchedulerStream s : streams.values()) {
+      s.close();
+    }
+    for (SchedulerStream s : executorStreams.values()) {
       s.close();
     }
     if (started.get()) {

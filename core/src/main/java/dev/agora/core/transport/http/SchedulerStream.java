@@ -33,17 +33,44 @@ final class SchedulerStream {
   final Address target;
   private final HttpTransport transport;
   private final HttpExchange exchange;
+  private final java.util.Map<String, SchedulerStream> registry;
   private final LinkedBlockingQueue<byte[]> queue = new LinkedBlockingQueue<>();
   private final java.util.List<Runnable> onClose = new java.util.concurrent.CopyOnWriteArrayList<>();
   private volatile FrameworkId frameworkId;
   private volatile boolean closed;
 
   SchedulerStream(HttpTransport transport, String id, Address target, HttpExchange exchange) {
+    this(transport, id, target, exchange, HttpTransport.STREAM_PREFIX, transport.streams);
+  }
+
+  /**
+   * A stream at address {@code prefix + id}, listed in {@code registry} while open (the executor
+   * API's streams use {@code executor:} and a map of their own).
+   */
+  SchedulerStream(HttpTransport transport, String id, Address target, HttpExchange exchange, String prefix,
+      java.util.Map<String, SchedulerStream> registry) {
     this.transport = transport;
     this.id = id;
-    this.address = Address.of(HttpTransport.STREAM_PREFIX + id);
+    this.address = Address.of(prefix + id);
     this.target = target;
     this.exchange = exchange;
+    this.registry = registry;
+  }
+
+  /** Queues an executor API event; after an ERROR the stream closes, as after a scheduler ERROR. */
+  void enqueue(dev.agora.core.protocol.ExecutorEvent event) {
+    if (closed) {
+      return;
+    }
+    if (queue.size() >= MAX_QUEUED) {
+      LOG.warn("executor stream {} is not read: closing it", id);
+      close();
+      return;
+    }
+    queue.add(RecordIo.frame(MesosJson.bytes(dev.agora.core.codec.ExecutorJson.encodeEvent(event))));
+    if (event instanceof dev.agora.core.protocol.ExecutorEvent.Error) {
+      queue.add(CLOSE);
+    }
   }
 
   /** The framework this stream was subscribed as, or null until SUBSCRIBED was sent. */
@@ -106,7 +133,7 @@ final class SchedulerStream {
     }
     closed = true;
     queue.add(CLOSE);
-    if (transport.streams.remove(id, this)) {
+    if (registry.remove(id, this)) {
       exchange.close();
       transport.peerExited(address);
       for (Runnable r : onClose) {

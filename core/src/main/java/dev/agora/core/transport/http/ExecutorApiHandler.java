@@ -1,0 +1,74 @@
+package dev.agora.core.transport.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
+import dev.agora.core.codec.ExecutorJson;
+import dev.agora.core.protocol.ExecutorCall;
+import dev.agora.core.transport.Address;
+import java.io.IOException;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * {@code POST /api/v1/executor}: the Mesos v1 executor API on an agent. SUBSCRIBE opens a chunked
+ * RecordIO stream of events (SUBSCRIBED, LAUNCH, LAUNCH_GROUP, KILL, ACKNOWLEDGED, MESSAGE,
+ * SHUTDOWN, ERROR) and hands the call to the agent as from {@code executor:<id>}; UPDATE and
+ * MESSAGE are answered 202 once handed to the agent, as from the executor's open stream (Mesos
+ * executor calls carry no stream id: the framework and executor ids name it).
+ *
+ * <p>Concurrency: called on the transport's request threads; the map of open streams is
+ * concurrent. Each open stream holds one request thread.
+ */
+final class ExecutorApiHandler implements HttpHandler {
+  private final HttpTransport transport;
+  private final Address agent;
+  /** "frameworkId/executorId" to the id of that executor's latest stream. */
+  private final ConcurrentHashMap<String, String> byExecutor = new ConcurrentHashMap<>();
+
+  ExecutorApiHandler(HttpTransport transport, Address agent) {
+    this.transport = transport;
+    this.agent = agent;
+  }
+
+  @Override
+  public void handle(HttpExchange exchange) throws IOException {
+    if (!exchange.getRequestURI().getPath().equals("/api/v1/executor")) {
+      throw new Exchanges.HttpError(404, "no such endpoint " + exchange.getRequestURI().getPath());
+    }
+    if (!exchange.getRequestMethod().equals("POST")) {
+      throw new Exchanges.HttpError(405, "use POST for executor calls");
+    }
+    JsonNode json = Exchanges.json(exchange);
+    ExecutorCall call;
+    try {
+      call = ExecutorJson.decodeCall(json);
+    } catch (IllegalArgumentException e) { // a CodecException, or a record refusing a value
+      throw new Exchanges.HttpError(400, e.getMessage());
+    }
+    HttpTransport.Local target = transport.local(agent)
+        .orElseThrow(() -> new Exchanges.HttpError(503, "the agent is not running"));
+    String key = call.frameworkId().value() + "/" + call.executorId().value();
+    if (call instanceof ExecutorCall.Subscribe) {
+      String id = UUID.randomUUID().toString();
+      SchedulerStream stream = new SchedulerStream(transport, id, agent, exchange, HttpTransport.EXECUTOR_PREFIX,
+          transport.executorStreams);
+      transport.executorStreams.put(id, stream);
+      byExecutor.put(key, id);
+      stream.onClose(() -> byExecutor.remove(key, id));
+      exchange.getResponseHeaders().set("Content-Type", "application/json");
+      exchange.getResponseHeaders().set("Cache-Control", "no-cache");
+      exchange.sendResponseHeaders(200, 0);
+      target.deliver(stream.address, call);
+      stream.pump();
+      return;
+    }
+    String streamId = byExecutor.get(key);
+    if (streamId == null || !transport.executorStreams.containsKey(streamId)) {
+      throw new Exchanges.HttpError(400, "executor " + Exchanges.MesosJsonClip.clip(key)
+          + " has no open subscription; SUBSCRIBE first");
+    }
+    target.deliver(Address.of(HttpTransport.EXECUTOR_PREFIX + streamId), call);
+    Exchanges.sendEmpty(exchange, 202);
+  }
+}
