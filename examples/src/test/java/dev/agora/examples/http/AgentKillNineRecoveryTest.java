@@ -278,7 +278,7 @@ class AgentKillNineRecoveryTest {
   /** The acceptance run: 200 tasks. */
   @Test
   @Tag("slow")
-  @Timeout(value = 15, unit = TimeUnit.MINUTES)
+  @Timeout(value = 30, unit = TimeUnit.MINUTES)
   void twoHundredCheckpointedTasksSurviveKillNineOfTheAgentJvm() throws Exception {
     checkpointedTasksSurviveKillNine(200);
   }
@@ -327,10 +327,13 @@ class AgentKillNineRecoveryTest {
     driver.kill(TaskId.of(victim), Optional.of(id), Optional.of(Duration.ofMillis(200)));
     await().atMost(Duration.ofSeconds(60)).until(() -> f.checker.latest().get(TaskId.of(victim)) == TaskState.KILLED);
     await().atMost(Duration.ofSeconds(30)).until(() -> !alive(before.get(victim)));
-    // And stopping it (SIGTERM) ends the rest.
+    // And stopping it (SIGTERM) ends the rest (slow: over two minutes for 200 tasks at load 25).
+    long t1 = System.nanoTime();
     restarted.destroy();
-    assertThat(restarted.waitFor(120, TimeUnit.SECONDS)).isTrue();
-    await().atMost(Duration.ofSeconds(60)).until(() -> before.values().stream().noneMatch(AgentKillNineRecoveryTest::alive));
+    assertThat(restarted.waitFor(n * 3L, TimeUnit.SECONDS)).as("the agent stops, killing its tasks").isTrue();
+    await().atMost(Duration.ofSeconds(120)).until(() -> before.values().stream().noneMatch(AgentKillNineRecoveryTest::alive));
+    System.err.printf("stopping the restarted agent (killing %d adopted tasks) took %d ms%n", n - 1,
+        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t1));
   }
 
   /** Whether the restarted agent's log says it registered with the master as {@code id}. */
