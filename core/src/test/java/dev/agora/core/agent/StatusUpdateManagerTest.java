@@ -46,6 +46,29 @@ class StatusUpdateManagerTest {
   }
 
   @Test
+  void theBackoffDoublesUpToTenMinutesByTheClock() {
+    m.resume();
+    m.add(fw, status(TaskState.RUNNING));
+    List<Duration> sentAt = new ArrayList<>();
+    java.time.Instant start = sim.instant();
+    int seen = 0;
+    for (int second = 0; second <= 60 * 60; second++) {
+      if (sent.size() > seen) {
+        seen = sent.size();
+        sentAt.add(Duration.between(start, sim.instant()));
+      }
+      sim.advance(Duration.ofSeconds(1));
+    }
+    List<Long> gaps = new ArrayList<>();
+    for (int i = 1; i < sentAt.size(); i++) {
+      gaps.add(sentAt.get(i).minus(sentAt.get(i - 1)).toSeconds());
+    }
+    // 10, 20, 40, 80, 160, 320 s, then capped at 600 s.
+    assertThat(gaps.subList(0, 8)).containsExactly(10L, 20L, 40L, 80L, 160L, 320L, 600L, 600L);
+    assertThat(gaps).allSatisfy(g -> assertThat(g).isLessThanOrEqualTo(600L));
+  }
+
+  @Test
   void staleAndDuplicateAcknowledgementsChangeNothing() {
     m.resume();
     TaskStatus starting = status(TaskState.STARTING);

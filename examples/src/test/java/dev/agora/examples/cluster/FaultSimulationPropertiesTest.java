@@ -102,7 +102,15 @@ class FaultSimulationPropertiesTest {
    * Plays one scenario; a failure names the call that replays it. Each sample's scenario depends
    * only on {@code seed} and {@code steps}.
    */
+  private static final java.util.concurrent.atomic.AtomicLong SCENARIOS = new java.util.concurrent.atomic.AtomicLong();
+  private static final long STARTED = System.nanoTime();
+
   static void run(long seed, List<Integer> steps) throws Exception {
+    long n = SCENARIOS.incrementAndGet();
+    if (n % 500 == 0) {
+      System.err.printf("fault scenarios played: %d in %d s%n", n,
+          java.util.concurrent.TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - STARTED));
+    }
     Path work = Files.createTempDirectory("agora-faults");
     try (SimCluster cluster = new SimCluster(seed, work)) {
       new Scenario(cluster, new Random(seed)).play(steps);

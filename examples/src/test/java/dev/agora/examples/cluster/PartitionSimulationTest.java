@@ -126,6 +126,30 @@ class PartitionSimulationTest {
     assertThat(s.checker.violations()).isEmpty();
   }
 
+  /**
+   * Regression (found by FaultSimulationPropertiesTest): the master swallowed the TASK_KILLED of a
+   * task it killed on the agent's return, but its acknowledgement was lost, so the agent resent the
+   * update after the master had forgotten the kill, and the master forwarded it: LOST then KILLED.
+   */
+  @Test
+  void aResentKilledUpdateOfATaskReportedLostNeverReachesTheFramework() {
+    cluster = new SimCluster(13, work);
+    cluster.addAgent("cpus:4;mem:1024");
+    CheckingScheduler s = start(plain("plain"), 2);
+    partition(0);
+    cluster.sim.advance(UNREACHABLE_AFTER.plusSeconds(1));
+    assertThat(s.checker.latest()).hasSize(2).allSatisfy((id, state) -> assertThat(state).isEqualTo(TaskState.LOST));
+    long before = s.checker.received();
+
+    cluster.transport.heal();
+    cluster.transport.dropNext(MessageMatcher.ofType(dev.agora.core.protocol.AgentMessage.StatusUpdateAcknowledgement.class), 2);
+    cluster.sim.advance(Duration.ofMinutes(10));
+    assertThat(cluster.containerizers.get(0).running()).as("killed on return").isEmpty();
+    assertThat(cluster.agentSnapshot(0).pendingStatusUpdates()).as("the resent updates were acknowledged").isZero();
+    assertThat(s.checker.received()).as("the framework hears nothing after LOST").isEqualTo(before);
+    assertThat(s.checker.violations()).isEmpty();
+  }
+
   @Test
   void anAgentMarkedGoneEndsItsTasksGoneByOperatorAndIsShutDownWhenItReturns() {
     cluster = new SimCluster(13, work);

@@ -90,11 +90,13 @@ class AgentKillNineRecoveryTest {
     final TaskStateChecker checker = new TaskStateChecker();
     final List<TaskStatus> all = new ArrayList<>();
     final int tasks;
+    final Resources perTask;
     int launched;
     FrameworkId id;
 
-    Framework(int tasks) {
+    Framework(int tasks, Resources perTask) {
       this.tasks = tasks;
+      this.perTask = perTask;
     }
 
     @Override
@@ -104,7 +106,6 @@ class AgentKillNineRecoveryTest {
 
     @Override
     public synchronized void offers(SchedulerDriver driver, List<Offer> offers) {
-      Resources perTask = Resources.parse("cpus:0.01;mem:1");
       for (Offer offer : offers) {
         List<TaskInfo> launch = new ArrayList<>();
         Resources left = offer.resources();
@@ -136,12 +137,52 @@ class AgentKillNineRecoveryTest {
     }
   }
 
+  /** {@code process}, or {@code linux} with {@link #hierarchy} as its cgroup hierarchy. */
+  private String containerizer = "process";
+  private final String hierarchy = "agora-kill9-" + java.util.UUID.randomUUID().toString().substring(0, 8);
+  private static final List<String> CONTROLLERS = List.of("cpu", "cpuacct", "memory", "pids", "freezer");
+
   private Process startAgent(int tasks) throws IOException {
-    Process p = jvms.spawn("agent-" + System.nanoTime(), "agent", "--master",
+    List<String> args = new ArrayList<>(List.of("agent", "--master",
         masterTransport.baseUrl().replaceFirst("^http://", ""), "--port", "0", "--hostname", "agent-0",
-        "--resources", "cpus:" + tasks + ";mem:" + (tasks * 2), "--containerizer", "process",
-        "--work-dir", work.resolve("agent").toString());
-    return p;
+        "--resources", "cpus:" + tasks + ";mem:" + (tasks * 64), "--containerizer", containerizer,
+        "--work-dir", work.resolve("agent").toString()));
+    if (containerizer.equals("linux")) {
+      args.addAll(List.of("--cgroups-hierarchy", hierarchy));
+    }
+    return jvms.spawn("agent-" + System.nanoTime(), args.toArray(String[]::new));
+  }
+
+  /** The containers' cgroups (directories under the agent's hierarchy), in every controller. */
+  private List<Path> cgroups() throws IOException {
+    List<Path> out = new ArrayList<>();
+    for (String c : CONTROLLERS) {
+      Path root = Path.of("/sys/fs/cgroup", c, hierarchy);
+      if (Files.isDirectory(root)) {
+        try (var dirs = Files.list(root)) {
+          dirs.filter(Files::isDirectory).forEach(out::add);
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Every pid in the containers' cgroups (pids controller). */
+  private List<Long> cgroupPids() throws IOException {
+    List<Long> out = new ArrayList<>();
+    Path root = Path.of("/sys/fs/cgroup", "pids", hierarchy);
+    if (Files.isDirectory(root)) {
+      try (var dirs = Files.list(root)) {
+        for (Path d : dirs.filter(Files::isDirectory).toList()) {
+          for (String line : Files.readAllLines(d.resolve("cgroup.procs"))) {
+            if (!line.isBlank()) {
+              out.add(Long.parseLong(line.trim()));
+            }
+          }
+        }
+      }
+    }
+    return out;
   }
 
   private Framework start(FrameworkInfo info, int tasks) throws IOException {
@@ -156,7 +197,7 @@ class AgentKillNineRecoveryTest {
     jvms = new AgoraProcesses(work);
     Process agent = startAgent(tasks);
     jvms.awaitUrl(nameOf(agent), agent);
-    Framework f = new Framework(tasks);
+    Framework f = new Framework(tasks, Resources.parse(containerizer.equals("linux") ? "cpus:0.01;mem:32" : "cpus:0.01;mem:1"));
     schedulerTransport = HttpSchedulerTransport.create();
     driver = SchedulerDriver.builder().transport(schedulerTransport).address(Address.of(info.name()))
         .master(master.address()).framework(info).scheduler(f).start();
@@ -237,7 +278,7 @@ class AgentKillNineRecoveryTest {
   /** The acceptance run: 200 tasks. */
   @Test
   @Tag("slow")
-  @Timeout(value = 15, unit = TimeUnit.MINUTES)
+  @Timeout(value = 30, unit = TimeUnit.MINUTES)
   void twoHundredCheckpointedTasksSurviveKillNineOfTheAgentJvm() throws Exception {
     checkpointedTasksSurviveKillNine(200);
   }
@@ -286,15 +327,61 @@ class AgentKillNineRecoveryTest {
     driver.kill(TaskId.of(victim), Optional.of(id), Optional.of(Duration.ofMillis(200)));
     await().atMost(Duration.ofSeconds(60)).until(() -> f.checker.latest().get(TaskId.of(victim)) == TaskState.KILLED);
     await().atMost(Duration.ofSeconds(30)).until(() -> !alive(before.get(victim)));
-    // And stopping it (SIGTERM) ends the rest.
+    // And stopping it (SIGTERM) ends the rest (slow: over two minutes for 200 tasks at load 25).
+    long t1 = System.nanoTime();
     restarted.destroy();
-    assertThat(restarted.waitFor(120, TimeUnit.SECONDS)).isTrue();
-    await().atMost(Duration.ofSeconds(60)).until(() -> before.values().stream().noneMatch(AgentKillNineRecoveryTest::alive));
+    assertThat(restarted.waitFor(n * 3L, TimeUnit.SECONDS)).as("the agent stops, killing its tasks").isTrue();
+    await().atMost(Duration.ofSeconds(120)).until(() -> before.values().stream().noneMatch(AgentKillNineRecoveryTest::alive));
+    System.err.printf("stopping the restarted agent (killing %d adopted tasks) took %d ms%n", n - 1,
+        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t1));
   }
 
   /** Whether the restarted agent's log says it registered with the master as {@code id}. */
   private boolean reregistered(Process agent, AgentId id) throws IOException {
     return Files.readString(work.resolve(nameOf(agent) + ".log")).contains("registered as " + id.value());
+  }
+
+  /**
+   * As {@link #tasksOfANonCheckpointingFrameworkEndLostOrFailedAndNoProcessIsLeftAfterKillNine} with
+   * the Linux containerizer (cgroups v1): no task process and no container cgroup is left.
+   */
+  @Test
+  @Timeout(value = 5, unit = TimeUnit.MINUTES)
+  void withLinuxContainersNoProcessNorCgroupIsLeftAfterKillNine() throws Exception {
+    Optional<String> why = dev.agora.containers.LinuxContainerizer.unavailableBecause();
+    org.junit.jupiter.api.Assumptions.assumeTrue(why.isEmpty(), () -> "skipped: " + why.orElse(""));
+    containerizer = "linux";
+    try {
+      int n = 10;
+      Framework f = start(FrameworkInfo.builder("plain").user("root").build(), n);
+      List<Long> pids = cgroupPids();
+      assertThat(pids).as("the tasks' processes, by cgroup").hasSizeGreaterThanOrEqualTo(n);
+      assertThat(cgroups()).isNotEmpty();
+      killNineAndRestart(n);
+      await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(200)).until(() -> {
+        synchronized (f) {
+          return f.checker.terminalCount() == n;
+        }
+      });
+      assertThat(f.checker.latest().values()).allSatisfy(st -> assertThat(st).isIn(TaskState.LOST, TaskState.FAILED));
+      await().atMost(Duration.ofSeconds(60)).until(() -> pids.stream().noneMatch(AgentKillNineRecoveryTest::alive));
+      await().atMost(Duration.ofSeconds(60)).until(() -> cgroups().isEmpty());
+      assertThat(f.checker.violations()).isEmpty();
+    } finally {
+      jvms.close();
+      jvms = null;
+      for (String c : CONTROLLERS) {
+        Path root = Path.of("/sys/fs/cgroup", c, hierarchy);
+        if (Files.isDirectory(root)) {
+          try (var dirs = Files.list(root)) {
+            for (Path d : dirs.filter(Files::isDirectory).toList()) {
+              Files.deleteIfExists(d);
+            }
+          }
+          Files.deleteIfExists(root);
+        }
+      }
+    }
   }
 
   @Test
