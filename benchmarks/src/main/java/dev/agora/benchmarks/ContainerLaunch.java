@@ -40,6 +40,10 @@ import org.openjdk.jmh.annotations.Warmup;
  * termination completes (the whole life of a trivial container). Serial launches per second are
  * 1 / mean. The Linux containerizer needs root and writable cgroup v1 controllers.
  *
+ * <p>The forked JVM starts processes through vfork, as {@code agora agent} does; add
+ * {@code -jvmArgsAppend -Djdk.lang.Process.launchMechanism=POSIX_SPAWN} for the JDK's default.
+ * {@link LaunchThroughput} measures launches with several in flight and the CPU each costs.
+ *
  * <p>Run: {@code java -jar benchmarks/target/benchmarks.jar ContainerLaunch -p containerizer=linux}.
  */
 @State(Scope.Benchmark)
@@ -47,7 +51,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 2, time = 3)
 @Measurement(iterations = 3, time = 5)
-@Fork(1)
+@Fork(value = 1, jvmArgsAppend = "-Djdk.lang.Process.launchMechanism=VFORK") // as the agent starts tasks
 public class ContainerLaunch {
   @Param({"process", "linux"})
   public String containerizer;

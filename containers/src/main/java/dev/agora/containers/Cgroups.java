@@ -57,7 +57,7 @@ interface Cgroups {
     /** The pids in the cgroup now (zombies may linger; callers treat them as gone). */
     List<Long> pids();
 
-    /** Freezes the cgroup, SIGKILLs every process in it, thaws it: nothing forks meanwhile. */
+    /** Freezes the cgroup, SIGKILLs every process in it, thaws it: nothing forks meanwhile. Does nothing if no live process is left. */
     void killAll();
 
     /** A limit the container has hit: an OOM kill, or a fork refused at the pids limit. */

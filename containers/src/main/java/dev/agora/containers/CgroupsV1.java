@@ -177,6 +177,9 @@ final class CgroupsV1 implements Cgroups {
 
     @Override
     public void killAll() {
+      if (pids().stream().allMatch(NamespaceInit::zombie)) {
+        return; // nothing alive can fork: no freeze needed (a v1 freezer write costs milliseconds)
+      }
       Path state = freezer.resolve(name).resolve("freezer.state");
       boolean frozen = false;
       try {

@@ -154,6 +154,9 @@ final class CgroupsV2 implements Cgroups {
 
     @Override
     public void killAll() {
+      if (pids().stream().allMatch(NamespaceInit::zombie)) {
+        return; // nothing alive can fork
+      }
       if (Files.exists(dir.resolve("cgroup.kill"))) {
         try {
           CgroupFiles.write(dir.resolve("cgroup.kill"), "1");
