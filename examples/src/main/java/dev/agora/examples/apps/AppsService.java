@@ -70,6 +70,7 @@ public final class AppsService implements AutoCloseable {
     this.loop = b.loop != null ? b.loop : ThreadEventLoop.start("apps");
     this.scheduler = new AppsScheduler(loop, b.placement, events, b.random, this::changed);
     scheduler.readinessProbe(b.readiness != null ? b.readiness : ReadinessProbe.http());
+    scheduler.records(new StoredRecords());
     this.api = new AppsApi(scheduler, b.store, () -> leading, b.address.value());
   }
 
@@ -153,6 +154,7 @@ public final class AppsService implements AutoCloseable {
         }
       });
     }
+    restoreStates();
     api.groups().restore();
     FrameworkInfo.Builder info = FrameworkInfo.builder(config.frameworkName).failoverTimeout(Duration.ofDays(7))
         .role(config.role).capability(FrameworkInfo.Capability.PARTITION_AWARE);
@@ -180,6 +182,75 @@ public final class AppsService implements AutoCloseable {
   }
 
   static final String FRAMEWORK_ID_KEY = "framework/apps";
+  static final String STATE_PREFIX = "appstate/";
+
+  /**
+   * Each app's config version and in-flight deployment, one small record per app under
+   * {@code appstate/}: written when a deployment starts or ends, read by the next leader.
+   */
+  private final class StoredRecords implements AppsScheduler.Records {
+    @Override
+    public void save(AppsScheduler.AppState app) {
+      com.fasterxml.jackson.databind.node.ObjectNode n = AppJson.MAPPER.createObjectNode();
+      n.put("appId", app.def.id()).put("configVersion", app.configVersion);
+      app.deployment.ifPresent(d -> {
+        com.fasterxml.jackson.databind.node.ObjectNode o = n.putObject("deployment");
+        o.put("id", d.id).put("action", d.action).put("startedAt", d.startedAt.toString())
+            .put("fromConfigVersion", d.fromConfigVersion);
+        d.from.ifPresent(f -> o.put("fromVersion", f.version()));
+      });
+      write(STATE_PREFIX + appKey(app.def.id()).substring("apps/".length()), n.toString());
+    }
+
+    @Override
+    public void remove(String appId) {
+      String key = STATE_PREFIX + appKey(appId).substring("apps/".length());
+      config.store.get(key).ifPresent(v -> config.store.delete(key, v.version()));
+    }
+
+    private void write(String key, String value) {
+      long version = config.store.get(key).map(StateStore.Versioned::version).orElse(-1L);
+      config.store.compareAndSet(key, value.getBytes(StandardCharsets.UTF_8), version);
+    }
+  }
+
+  private void restoreStates() {
+    for (String key : config.store.keys(STATE_PREFIX)) {
+      config.store.get(key).ifPresent(v -> {
+        try {
+          JsonNode n = AppJson.MAPPER.readTree(new String(v.value(), StandardCharsets.UTF_8));
+          String appId = n.path("appId").asText();
+          AppsScheduler.AppState app = scheduler.apps.get(appId);
+          if (app == null) {
+            return;
+          }
+          Optional<Deployment> deployment = Optional.empty();
+          JsonNode d = n.get("deployment");
+          if (d != null && !d.path("action").asText().equals("StopApplication")) {
+            Optional<AppDefinition> from = Optional.empty();
+            if (d.hasNonNull("fromVersion")) {
+              from = config.store.get(appKey(appId) + "/versions/" + d.get("fromVersion").asText()).flatMap(fv -> {
+                try {
+                  JsonNode fj = AppJson.MAPPER.readTree(new String(fv.value(), StandardCharsets.UTF_8));
+                  return AppParser.parse(fj, Optional.empty(), fj.path("version").asText()).app();
+                } catch (IOException e) {
+                  return Optional.empty();
+                }
+              });
+            }
+            Deployment dep = new Deployment(d.path("id").asText(), appId, from, app.def, d.path("action").asText(),
+                java.time.Instant.parse(d.path("startedAt").asText()));
+            dep.fromConfigVersion = d.path("fromConfigVersion").asText("");
+            deployment = Optional.of(dep);
+            LOG.info("resuming deployment {} ({}) of {}", dep.id, dep.action, appId);
+          }
+          scheduler.restoreState(appId, n.path("configVersion").asText(app.configVersion), deployment);
+        } catch (IOException | RuntimeException e) {
+          LOG.error("cannot read stored app state {}", key, e);
+        }
+      });
+    }
+  }
 
   private void changed(AppsScheduler s) {
     if (!frameworkIdStored && s.frameworkId().isPresent()) {
