@@ -62,6 +62,7 @@ public final class AppsService implements AutoCloseable {
   private volatile boolean leading;
   private SchedulerDriver driver;
   private AppsHttpServer http;
+  private volatile LeaderProxy proxy;
   private boolean frameworkIdStored;
 
   private AppsService(Builder b) {
@@ -92,6 +93,11 @@ public final class AppsService implements AutoCloseable {
     if (config.httpPort >= 0) {
       try {
         http = new AppsHttpServer(new InetSocketAddress(config.httpHost, config.httpPort), api, events);
+        String url = config.advertisedUrl != null ? config.advertisedUrl
+            : "http://" + advertisedHost(config.httpHost) + ":" + http.port();
+        proxy = new LeaderProxy(config.store, url);
+        http.proxy(proxy);
+        api.leaderUrl = () -> leading ? Optional.of(proxy.self()) : proxy.leader();
       } catch (IOException e) {
         state.set(State.TERMINATED);
         throw new UncheckedIOException("cannot bind the apps API on port " + config.httpPort, e);
@@ -166,6 +172,9 @@ public final class AppsService implements AutoCloseable {
         .masterDetector(config.detector).framework(info.build()).scheduler(scheduler).loop(loop);
     driver = db.start();
     leading = true;
+    if (proxy != null) {
+      proxy.publish();
+    }
   }
 
   private void loseLeadership() {
@@ -182,6 +191,17 @@ public final class AppsService implements AutoCloseable {
   }
 
   static final String FRAMEWORK_ID_KEY = "framework/apps";
+
+  private static String advertisedHost(String bound) {
+    if (!bound.equals("0.0.0.0") && !bound.equals("::")) {
+      return bound;
+    }
+    try {
+      return java.net.InetAddress.getLocalHost().getHostAddress();
+    } catch (java.net.UnknownHostException e) {
+      return "127.0.0.1";
+    }
+  }
   static final String STATE_PREFIX = "appstate/";
 
   /**
@@ -300,6 +320,7 @@ public final class AppsService implements AutoCloseable {
     private String role = "*";
     private Placement placement = Placement.standard();
     private ReadinessProbe readiness;
+    private String advertisedUrl;
     private final Set<String> set = new HashSet<>();
 
     private Builder() {}
@@ -408,6 +429,19 @@ public final class AppsService implements AutoCloseable {
     public Builder placement(Placement value) {
       once("placement");
       placement = Objects.requireNonNull(value, "placement");
+      return this;
+    }
+
+    /**
+     * The URL other instances reach this one's API on, published while it leads so that followers
+     * proxy to it; default {@code http://<httpHost or this host's address>:<bound port>}.
+     */
+    public Builder advertisedUrl(String value) {
+      once("advertisedUrl");
+      if (value == null || !value.matches("https?://[^/]+")) {
+        throw new IllegalArgumentException("advertisedUrl must be http(s)://host:port but was '" + value + "'");
+      }
+      advertisedUrl = value;
       return this;
     }
 
