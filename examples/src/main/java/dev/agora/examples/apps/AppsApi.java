@@ -53,6 +53,13 @@ public final class AppsApi {
     this.groups = new GroupsApi(scheduler, store, this);
   }
 
+  boolean leading() {
+    return leading.get();
+  }
+
+  /** Where followers find the leader's URL for /v2/leader; set by the service. */
+  volatile java.util.function.Supplier<Optional<String>> leaderUrl = Optional::empty;
+
   GroupsApi groups() {
     return groups;
   }
@@ -146,7 +153,12 @@ public final class AppsApi {
       if (!method.equals("GET")) {
         return message(405, "abdication is not supported by this leader elector");
       }
-      return Response.json(200, MAPPER.createObjectNode().put("leader", leaderAddress));
+      String leader = leading.get() ? leaderUrl.get().orElse(leaderAddress)
+          : leaderUrl.get().orElse("");
+      if (leader.isEmpty()) {
+        return message(404, "There is no leader");
+      }
+      return Response.json(200, MAPPER.createObjectNode().put("leader", leader.replaceFirst("^https?://", "")));
     }
     if (path.equals("/v2/apps") || path.equals("/v2/apps/")) {
       return switch (method) {

@@ -34,6 +34,7 @@ final class AppsHttpServer implements AutoCloseable {
   private final AppsApi api;
   private final EventBus events;
   private volatile boolean closed;
+  private volatile LeaderProxy proxy;
 
   AppsHttpServer(InetSocketAddress address, AppsApi api, EventBus events) throws IOException {
     this.api = api;
@@ -49,6 +50,11 @@ final class AppsHttpServer implements AutoCloseable {
     server.start();
   }
 
+  /** Forwards calls to the leader while this instance does not lead. */
+  void proxy(LeaderProxy value) {
+    this.proxy = value;
+  }
+
   int port() {
     return server.getAddress().getPort();
   }
@@ -57,13 +63,18 @@ final class AppsHttpServer implements AutoCloseable {
     try (ex) {
       String path = ex.getRequestURI().getPath();
       Map<String, List<String>> query = query(ex.getRequestURI().getRawQuery());
-      if (path.equals("/v2/events") && ex.getRequestMethod().equals("GET")) {
+      LeaderProxy p = proxy;
+      boolean follower = p != null && !api.leading() && !path.equals("/ping") && !path.equals("/v2/leader");
+      if (path.equals("/v2/events") && ex.getRequestMethod().equals("GET") && !follower) {
         stream(ex, query);
         return;
       }
       byte[] body;
       try (InputStream in = ex.getRequestBody()) {
         body = in.readNBytes(MAX_BODY + 1);
+      }
+      if (follower && body.length <= MAX_BODY && p.forward(ex, body)) {
+        return;
       }
       AppsApi.Response r;
       if (body.length > MAX_BODY) {

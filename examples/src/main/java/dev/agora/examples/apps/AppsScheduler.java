@@ -101,6 +101,31 @@ final class AppsScheduler implements Scheduler {
   private long launchSequence;
   private Cancellable tick;
   long launched;
+  /** No launches before this (a new leader first hears the tasks its predecessors launched). */
+  private long holdLaunchesUntilNanos = Long.MIN_VALUE;
+  /** How long a new leader waits for reconciliation before it launches. */
+  static final Duration RECONCILIATION_GRACE = Duration.ofSeconds(3);
+
+  /** Where an app's config version and deployment are recorded (the state store). */
+  interface Records {
+    /** The app's config version or deployment changed. */
+    void save(AppState app);
+
+    /** The app is gone. */
+    void remove(String appId);
+  }
+
+  private Records records = new Records() {
+    @Override
+    public void save(AppState app) {}
+
+    @Override
+    public void remove(String appId) {}
+  };
+
+  void records(Records r) {
+    this.records = r;
+  }
 
   AppsScheduler(EventLoop loop, Placement placement, EventBus events, Random random, Consumer<AppsScheduler> onChange) {
     this.loop = loop;
@@ -154,6 +179,11 @@ final class AppsScheduler implements Scheduler {
     this.frameworkId = Optional.of(id);
     LOG.info("apps service subscribed as {}", id);
     d.reconcile(List.of());
+    if (!apps.isEmpty()) {
+      // apps restored from the store may have tasks running: hear of them before launching more
+      holdLaunchesUntilNanos = nanos() + RECONCILIATION_GRACE.toNanos();
+      loop.schedule(RECONCILIATION_GRACE, this::reviveIfWaiting);
+    }
     suppressed = false;
     d.revive(Set.of());
     if (tick == null) {
@@ -179,6 +209,10 @@ final class AppsScheduler implements Scheduler {
   @Override
   public void offers(SchedulerDriver d, List<Offer> offers) {
     this.driver = d;
+    if (nanos() < holdLaunchesUntilNanos) {
+      offers.forEach(o -> d.decline(List.of(o.id()), Filters.refuseSeconds(1)));
+      return;
+    }
     List<Candidate> candidates = new ArrayList<>();
     offers.forEach(o -> candidates.add(Candidate.of(o)));
     Map<Integer, List<TaskInfo>> launches = new TreeMap<>();
@@ -230,7 +264,7 @@ final class AppsScheduler implements Scheduler {
   private Instance newInstance(AppState app, Offer offer, List<Long> ports) {
     AppDefinition def = app.def;
     String prefix = def.id().substring(1).replace('/', '_');
-    TaskId id = TaskId.of(prefix + "." + new UUID(random.nextLong(), random.nextLong()));
+    TaskId id = TaskId.of(prefix + "." + versionToken(app.configVersion) + new UUID(random.nextLong(), random.nextLong()));
     Instance inst = new Instance(id, def.id(), app.configVersion, offer.agentId(), offer.hostname(), offer.attributes(),
         ports, now(), launchSequence++);
     // readiness gates deployments only (as in Marathon): replacements outside one start ready
@@ -396,6 +430,19 @@ final class AppsScheduler implements Scheduler {
     convergeAll();
   }
 
+  /**
+   * The config version as carried in task ids ({@code <app>.<version>.<uuid>}): epoch millis in
+   * base 36 and a dot, so that a new leader knows which version a task it adopts runs; empty if
+   * the version is no instant.
+   */
+  static String versionToken(String configVersion) {
+    try {
+      return Long.toString(Instant.parse(configVersion).toEpochMilli(), 36) + ".";
+    } catch (java.time.format.DateTimeParseException e) {
+      return "";
+    }
+  }
+
   /** A task of a known app that this leader did not launch (a previous leader did): keep it. */
   private Instance adopt(TaskStatus status) {
     String id = status.taskId().value();
@@ -403,11 +450,23 @@ final class AppsScheduler implements Scheduler {
     if (dot <= 0) {
       return null;
     }
-    AppState app = apps.get("/" + id.substring(0, dot).replace('_', '/'));
+    String head = id.substring(0, dot);
+    String version = null;
+    AppState app = apps.get("/" + head.replace('_', '/'));
+    int second = head.lastIndexOf('.');
+    if (app == null && second > 0) {
+      app = apps.get("/" + head.substring(0, second).replace('_', '/'));
+      try {
+        version = Instant.ofEpochMilli(Long.parseLong(head.substring(second + 1), 36)).toString();
+      } catch (NumberFormatException e) {
+        app = null;
+      }
+    }
     if (app == null) {
       return null;
     }
-    Instance inst = new Instance(status.taskId(), app.def.id(), app.configVersion, status.agentId().get(),
+    Instance inst = new Instance(status.taskId(), app.def.id(), version != null ? version : app.configVersion,
+        status.agentId().get(),
         status.agentId().get().value(), Map.of(), List.of(), status.timestamp(), launchSequence++);
     app.instances.put(inst.taskId, inst);
     byTask.put(inst.taskId, inst);
@@ -706,6 +765,9 @@ final class AppsScheduler implements Scheduler {
     if (d.action.equals("StopApplication")) {
       apps.remove(app.def.id());
       app.def.portDefinitions().forEach(p -> servicePorts.remove(p.port()));
+      records.remove(app.def.id());
+    } else {
+      records.save(app);
     }
   }
 
@@ -738,6 +800,7 @@ final class AppsScheduler implements Scheduler {
         action, now());
     d.fromConfigVersion = fromConfig;
     app.deployment = Optional.of(d);
+    records.save(app);
     ObjectNode e = event("deployment_info");
     e.putObject("plan").put("id", d.id).put("version", def.version());
     e.putObject("currentStep").putArray("actions").addObject().put("action", action).put("app", def.id());
@@ -795,6 +858,7 @@ final class AppsScheduler implements Scheduler {
     Deployment d = new Deployment(new UUID(random.nextLong(), random.nextLong()).toString(), zero.id(),
         Optional.of(before), zero, "StopApplication", now());
     app.deployment = Optional.of(d);
+    records.save(app);
     app.instances.values().forEach(this::kill);
     convergeAll();
     if (app.instances.isEmpty() && app.deployment.isPresent()) {
@@ -884,6 +948,20 @@ final class AppsScheduler implements Scheduler {
     if (app != null) {
       app.instances.keySet().forEach(byTask::remove);
     }
+  }
+
+  /**
+   * Restores an app's recorded config version and in-flight deployment after a leadership change:
+   * the deployment goes on from where the instances are (adopted at reconciliation), so nothing
+   * healthy is killed early and nothing is relaunched.
+   */
+  void restoreState(String appId, String configVersion, Optional<Deployment> deployment) {
+    AppState app = apps.get(appId);
+    if (app == null) {
+      return;
+    }
+    app.configVersion = configVersion;
+    deployment.ifPresent(d -> app.deployment = Optional.of(d));
   }
 
   /** Restores a stored app after a leadership change, without a deployment; its tasks are adopted at reconciliation. */

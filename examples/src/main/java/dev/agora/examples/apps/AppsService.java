@@ -62,6 +62,7 @@ public final class AppsService implements AutoCloseable {
   private volatile boolean leading;
   private SchedulerDriver driver;
   private AppsHttpServer http;
+  private volatile LeaderProxy proxy;
   private boolean frameworkIdStored;
 
   private AppsService(Builder b) {
@@ -70,6 +71,7 @@ public final class AppsService implements AutoCloseable {
     this.loop = b.loop != null ? b.loop : ThreadEventLoop.start("apps");
     this.scheduler = new AppsScheduler(loop, b.placement, events, b.random, this::changed);
     scheduler.readinessProbe(b.readiness != null ? b.readiness : ReadinessProbe.http());
+    scheduler.records(new StoredRecords());
     this.api = new AppsApi(scheduler, b.store, () -> leading, b.address.value());
   }
 
@@ -91,6 +93,11 @@ public final class AppsService implements AutoCloseable {
     if (config.httpPort >= 0) {
       try {
         http = new AppsHttpServer(new InetSocketAddress(config.httpHost, config.httpPort), api, events);
+        String url = config.advertisedUrl != null ? config.advertisedUrl
+            : "http://" + advertisedHost(config.httpHost) + ":" + http.port();
+        proxy = new LeaderProxy(config.store, url);
+        http.proxy(proxy);
+        api.leaderUrl = () -> leading ? Optional.of(proxy.self()) : proxy.leader();
       } catch (IOException e) {
         state.set(State.TERMINATED);
         throw new UncheckedIOException("cannot bind the apps API on port " + config.httpPort, e);
@@ -153,6 +160,7 @@ public final class AppsService implements AutoCloseable {
         }
       });
     }
+    restoreStates();
     api.groups().restore();
     FrameworkInfo.Builder info = FrameworkInfo.builder(config.frameworkName).failoverTimeout(Duration.ofDays(7))
         .role(config.role).capability(FrameworkInfo.Capability.PARTITION_AWARE);
@@ -164,6 +172,9 @@ public final class AppsService implements AutoCloseable {
         .masterDetector(config.detector).framework(info.build()).scheduler(scheduler).loop(loop);
     driver = db.start();
     leading = true;
+    if (proxy != null) {
+      proxy.publish();
+    }
   }
 
   private void loseLeadership() {
@@ -180,6 +191,86 @@ public final class AppsService implements AutoCloseable {
   }
 
   static final String FRAMEWORK_ID_KEY = "framework/apps";
+
+  private static String advertisedHost(String bound) {
+    if (!bound.equals("0.0.0.0") && !bound.equals("::")) {
+      return bound;
+    }
+    try {
+      return java.net.InetAddress.getLocalHost().getHostAddress();
+    } catch (java.net.UnknownHostException e) {
+      return "127.0.0.1";
+    }
+  }
+  static final String STATE_PREFIX = "appstate/";
+
+  /**
+   * Each app's config version and in-flight deployment, one small record per app under
+   * {@code appstate/}: written when a deployment starts or ends, read by the next leader.
+   */
+  private final class StoredRecords implements AppsScheduler.Records {
+    @Override
+    public void save(AppsScheduler.AppState app) {
+      com.fasterxml.jackson.databind.node.ObjectNode n = AppJson.MAPPER.createObjectNode();
+      n.put("appId", app.def.id()).put("configVersion", app.configVersion);
+      app.deployment.ifPresent(d -> {
+        com.fasterxml.jackson.databind.node.ObjectNode o = n.putObject("deployment");
+        o.put("id", d.id).put("action", d.action).put("startedAt", d.startedAt.toString())
+            .put("fromConfigVersion", d.fromConfigVersion);
+        d.from.ifPresent(f -> o.put("fromVersion", f.version()));
+      });
+      write(STATE_PREFIX + appKey(app.def.id()).substring("apps/".length()), n.toString());
+    }
+
+    @Override
+    public void remove(String appId) {
+      String key = STATE_PREFIX + appKey(appId).substring("apps/".length());
+      config.store.get(key).ifPresent(v -> config.store.delete(key, v.version()));
+    }
+
+    private void write(String key, String value) {
+      long version = config.store.get(key).map(StateStore.Versioned::version).orElse(-1L);
+      config.store.compareAndSet(key, value.getBytes(StandardCharsets.UTF_8), version);
+    }
+  }
+
+  private void restoreStates() {
+    for (String key : config.store.keys(STATE_PREFIX)) {
+      config.store.get(key).ifPresent(v -> {
+        try {
+          JsonNode n = AppJson.MAPPER.readTree(new String(v.value(), StandardCharsets.UTF_8));
+          String appId = n.path("appId").asText();
+          AppsScheduler.AppState app = scheduler.apps.get(appId);
+          if (app == null) {
+            return;
+          }
+          Optional<Deployment> deployment = Optional.empty();
+          JsonNode d = n.get("deployment");
+          if (d != null && !d.path("action").asText().equals("StopApplication")) {
+            Optional<AppDefinition> from = Optional.empty();
+            if (d.hasNonNull("fromVersion")) {
+              from = config.store.get(appKey(appId) + "/versions/" + d.get("fromVersion").asText()).flatMap(fv -> {
+                try {
+                  JsonNode fj = AppJson.MAPPER.readTree(new String(fv.value(), StandardCharsets.UTF_8));
+                  return AppParser.parse(fj, Optional.empty(), fj.path("version").asText()).app();
+                } catch (IOException e) {
+                  return Optional.empty();
+                }
+              });
+            }
+            Deployment dep = new Deployment(d.path("id").asText(), appId, from, app.def, d.path("action").asText(),
+                java.time.Instant.parse(d.path("startedAt").asText()));
+            dep.fromConfigVersion = d.path("fromConfigVersion").asText("");
+            deployment = Optional.of(dep);
+            LOG.info("resuming deployment {} ({}) of {}", dep.id, dep.action, appId);
+          }
+          scheduler.restoreState(appId, n.path("configVersion").asText(app.configVersion), deployment);
+        } catch (IOException | RuntimeException e) {
+          LOG.error("cannot read stored app state {}", key, e);
+        }
+      });
+    }
+  }
 
   private void changed(AppsScheduler s) {
     if (!frameworkIdStored && s.frameworkId().isPresent()) {
@@ -229,6 +320,7 @@ public final class AppsService implements AutoCloseable {
     private String role = "*";
     private Placement placement = Placement.standard();
     private ReadinessProbe readiness;
+    private String advertisedUrl;
     private final Set<String> set = new HashSet<>();
 
     private Builder() {}
@@ -337,6 +429,19 @@ public final class AppsService implements AutoCloseable {
     public Builder placement(Placement value) {
       once("placement");
       placement = Objects.requireNonNull(value, "placement");
+      return this;
+    }
+
+    /**
+     * The URL other instances reach this one's API on, published while it leads so that followers
+     * proxy to it; default {@code http://<httpHost or this host's address>:<bound port>}.
+     */
+    public Builder advertisedUrl(String value) {
+      once("advertisedUrl");
+      if (value == null || !value.matches("https?://[^/]+")) {
+        throw new IllegalArgumentException("advertisedUrl must be http(s)://host:port but was '" + value + "'");
+      }
+      advertisedUrl = value;
       return this;
     }
 

@@ -9,7 +9,7 @@ import picocli.CommandLine;
 
 class AppsCommandTest {
   @Test
-  void runsForAWhileAndRefusesRemoteMasterForNow() {
+  void runsForAWhileAndChecksItsRemoteOptions() {
     StringWriter out = new StringWriter();
     CommandLine cli = new CommandLine(new AgoraCli());
     cli.setOut(new PrintWriter(out));
@@ -17,7 +17,9 @@ class AppsCommandTest {
     assertThat(out.toString()).contains("apps service on http://localhost:");
     StringWriter err = new StringWriter();
     cli.setErr(new PrintWriter(err));
-    assertThat(cli.execute("apps", "--master", "m:5050")).isEqualTo(2);
-    assertThat(err.toString()).contains("--master/--zk need the HTTP transport");
+    assertThat(cli.execute("apps", "--zk", "zk://h:2181/agora")).isEqualTo(2);
+    assertThat(err.toString()).contains("--zk needs --master");
+    assertThat(cli.execute("apps", "--master", "zk://nopath")).isEqualTo(2);
+    assertThat(err.toString()).contains("has no path");
   }
 }
