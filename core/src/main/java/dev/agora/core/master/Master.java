@@ -115,6 +115,12 @@ public final class Master implements AutoCloseable {
     return call(() -> actor.teardown(frameworkId));
   }
 
+  /** The principal of a known framework, if it has one (for authorizing an operator's teardown). */
+  public CompletableFuture<java.util.Optional<String>> frameworkPrincipal(dev.agora.core.model.FrameworkId frameworkId) {
+    java.util.Objects.requireNonNull(frameworkId, "frameworkId");
+    return call(() -> actor.frameworkPrincipal(frameworkId));
+  }
+
   /**
    * The operator's MARK_AGENT_GONE: the agent (registered or unreachable) will not come back. Its
    * live tasks end TASK_GONE_BY_OPERATOR for partition-aware frameworks (TASK_LOST for others), a

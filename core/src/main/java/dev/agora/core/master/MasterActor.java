@@ -528,6 +528,12 @@ final class MasterActor implements MessageHandler {
         loop.clock().instant());
   }
 
+  /** The principal of a known framework, if it has one. On the loop. */
+  Optional<String> frameworkPrincipal(FrameworkId id) {
+    FrameworkEntry f = registry.frameworks.get(id);
+    return f == null ? Optional.empty() : f.info.principal();
+  }
+
   /** Operator teardown: whether the framework was known (and is now removed). On the loop. */
   boolean teardown(FrameworkId id) {
     FrameworkEntry f = registry.frameworks.get(id);

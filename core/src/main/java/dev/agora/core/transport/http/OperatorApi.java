@@ -44,15 +44,25 @@ public final class OperatorApi implements HttpHandler {
   private final Master master;
   private final String baseUrl;
   private final Map<String, String> flags;
+  private final dev.agora.core.security.Acls acls;
+  /** The calls that read the cluster's state, authorized as {@code view_state}. */
+  static final Set<String> VIEW_CALLS = Set.of("GET_STATE", "GET_AGENTS", "GET_FRAMEWORKS", "GET_TASKS", "GET_ROLES",
+      "GET_WEIGHTS", "GET_QUOTA", "SUBSCRIBE");
 
   /**
    * An operator API for {@code master}, served at {@code baseUrl}, reporting {@code flags} (the
    * process's settings, with no secret in them) from GET_FLAGS.
    */
   public OperatorApi(Master master, String baseUrl, Map<String, String> flags) {
+    this(master, baseUrl, flags, dev.agora.core.security.Acls.permitAll());
+  }
+
+  /** As {@link #OperatorApi(Master, String, Map)}, authorizing calls with {@code acls}. */
+  public OperatorApi(Master master, String baseUrl, Map<String, String> flags, dev.agora.core.security.Acls acls) {
     this.master = master;
     this.baseUrl = baseUrl;
     this.flags = Map.copyOf(flags);
+    this.acls = java.util.Objects.requireNonNull(acls, "acls");
   }
 
   /** Serves {@code /api/v1}, {@code /health}, {@code /state} and {@code /metrics} on {@code transport}. */
@@ -62,7 +72,7 @@ public final class OperatorApi implements HttpHandler {
 
   /** As {@link #serve(HttpTransport, Master)}, reporting {@code flags} from GET_FLAGS. */
   public static void serve(HttpTransport transport, Master master, Map<String, String> flags) {
-    OperatorApi api = new OperatorApi(master, transport.baseUrl(), flags);
+    OperatorApi api = new OperatorApi(master, transport.baseUrl(), flags, transport.acls);
     for (String path : new String[] {"/api/v1", "/health", "/state", "/metrics"}) {
       transport.addHandler(path, api);
     }
@@ -99,6 +109,8 @@ public final class OperatorApi implements HttpHandler {
       }
       case "/state" -> {
         requireGet(method);
+        AclChecks.require(acls, AclChecks.principal(exchange), dev.agora.core.security.Acls.Action.VIEW_STATE,
+            java.util.Optional.empty());
         Exchanges.sendJson(exchange, 200, state(snapshot()));
       }
       case "/metrics" -> {
@@ -139,6 +151,10 @@ public final class OperatorApi implements HttpHandler {
     if (!CALL_TYPES.contains(type)) {
       throw new Exchanges.HttpError(400, "field 'type' has unknown operator call type '"
           + Exchanges.MesosJsonClip.clip(type) + "'");
+    }
+    java.util.Optional<String> principal = AclChecks.principal(exchange);
+    if (VIEW_CALLS.contains(type)) {
+      AclChecks.require(acls, principal, dev.agora.core.security.Acls.Action.VIEW_STATE, java.util.Optional.empty());
     }
     ObjectNode out = MesosJson.mapper().createObjectNode();
     out.put("type", type);
@@ -190,6 +206,8 @@ public final class OperatorApi implements HttpHandler {
         } catch (IllegalArgumentException e) {
           throw new Exchanges.HttpError(400, "field 'teardown.framework_id.value': " + e.getMessage());
         }
+        AclChecks.require(acls, principal, dev.agora.core.security.Acls.Action.TEARDOWN_FRAMEWORKS,
+            await(master.frameworkPrincipal(fid)));
         boolean known;
         try {
           known = master.teardown(fid).get(5, TimeUnit.SECONDS);
@@ -229,6 +247,10 @@ public final class OperatorApi implements HttpHandler {
           }
           weights.put(role.textValue(), weight.doubleValue());
         }
+        for (String role : weights.keySet()) {
+          AclChecks.require(acls, principal, dev.agora.core.security.Acls.Action.UPDATE_WEIGHTS,
+              java.util.Optional.of(role));
+        }
         await(master.updateWeights(weights));
         Exchanges.sendEmpty(exchange, 200);
         return;
@@ -256,6 +278,12 @@ public final class OperatorApi implements HttpHandler {
         if (!configs.isArray()) {
           throw new Exchanges.HttpError(400, "field 'update_quota.quota_configs' is required and must be an array");
         }
+        for (JsonNode c : configs) { // every role authorized before any quota changes
+          if (c.path("role").isTextual()) {
+            AclChecks.require(acls, principal, dev.agora.core.security.Acls.Action.UPDATE_QUOTAS,
+                java.util.Optional.of(c.path("role").textValue()));
+          }
+        }
         for (int i = 0; i < configs.size(); i++) {
           JsonNode c = configs.get(i);
           String path = "update_quota.quota_configs[" + i + "]";
@@ -277,6 +305,9 @@ public final class OperatorApi implements HttpHandler {
         } catch (RuntimeException e) {
           throw new Exchanges.HttpError(400, e.getMessage());
         }
+        AclChecks.roles(acls, principal, type.equals("RESERVE_RESOURCES")
+            ? dev.agora.core.security.Acls.Action.RESERVE_RESOURCES
+            : dev.agora.core.security.Acls.Action.UNRESERVE_RESOURCES, resources);
         await(type.equals("RESERVE_RESOURCES") ? master.reserve(agent, resources) : master.unreserve(agent, resources));
         Exchanges.sendEmpty(exchange, 202);
         return;
