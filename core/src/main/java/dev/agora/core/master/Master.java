@@ -96,6 +96,11 @@ public final class Master implements AutoCloseable {
     return leading;
   }
 
+  /** The master's work counters and its event queue depth now. Thread-safe; does not go through the loop. */
+  public MasterMetrics metrics() {
+    return actor.metrics.read(loop.pendingTasks());
+  }
+
   /** Where agents and frameworks reach this master. */
   public Address address() {
     return actor.address();

@@ -65,6 +65,7 @@ final class MasterActor implements MessageHandler {
   private final TaskRouter tasks;
   private final PartitionTracker partitions;
   private final ResourceOperations resourceOperations;
+  final MasterMetrics.Counters metrics = new MasterMetrics.Counters();
   private Endpoint endpoint;
   private boolean leading;
   private boolean allocationPending;
@@ -451,6 +452,7 @@ final class MasterActor implements MessageHandler {
     if (!leading) {
       return;
     }
+    long started = loop.clock().nanoTime();
     Map<FrameworkId, List<Offer>> byFramework = new LinkedHashMap<>();
     for (Allocation alloc : allocator.allocate()) {
       FrameworkEntry f = registry.frameworks.get(alloc.frameworkId());
@@ -475,6 +477,7 @@ final class MasterActor implements MessageHandler {
       byFramework.computeIfAbsent(f.id, k -> new ArrayList<>()).add(offer);
     }
     byFramework.forEach((id, offers) -> send(registry.frameworks.get(id).address, new SchedulerEvent.Offers(offers)));
+    metrics.allocated(loop.clock().nanoTime() - started, byFramework.values().stream().mapToInt(List::size).sum());
   }
 
   /** Takes an offer out of the books; with {@code notify}, tells its framework it is rescinded. */

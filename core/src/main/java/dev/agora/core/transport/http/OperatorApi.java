@@ -116,7 +116,8 @@ public final class OperatorApi implements HttpHandler {
       case "/metrics" -> {
         requireGet(method);
         exchange.getResponseHeaders().set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
-        byte[] body = prometheus(snapshot()).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] body = (prometheus(snapshot()) + prometheus(master.metrics()))
+            .getBytes(java.nio.charset.StandardCharsets.UTF_8);
         exchange.sendResponseHeaders(200, method.equals("HEAD") ? -1 : body.length);
         if (!method.equals("HEAD")) {
           exchange.getResponseBody().write(body);
@@ -175,7 +176,13 @@ public final class OperatorApi implements HttpHandler {
       }
       case "GET_METRICS" -> {
         ArrayNode a = out.putObject(field).putArray("metrics");
-        metrics(snapshot()).forEach((k, v) -> {
+        Map<String, Double> values = metrics(snapshot());
+        dev.agora.core.master.MasterMetrics work = master.metrics();
+        values.put("master/allocation_runs", (double) work.allocationRuns());
+        values.put("master/allocation_seconds_total", work.allocationSecondsSum());
+        values.put("master/offers_sent", (double) work.offersSent());
+        values.put("master/event_queue_size", (double) work.eventQueueDepth());
+        values.forEach((k, v) -> {
           ObjectNode m = a.addObject();
           m.put("name", k);
           m.put("value", v);
@@ -403,6 +410,23 @@ public final class OperatorApi implements HttpHandler {
       m.put("master/tasks_" + st.name().toLowerCase(java.util.Locale.ROOT), (double) byState.getOrDefault(st, 0));
     }
     return m;
+  }
+
+  /** The master's work counters in Prometheus text format. */
+  static String prometheus(dev.agora.core.master.MasterMetrics m) {
+    return "# HELP agora_master_allocation_seconds Duration of allocation cycles.\n"
+        + "# TYPE agora_master_allocation_seconds summary\n"
+        + "agora_master_allocation_seconds_count " + m.allocationRuns() + "\n"
+        + "agora_master_allocation_seconds_sum " + m.allocationSecondsSum() + "\n"
+        + "# HELP agora_master_allocation_last_seconds Duration of the latest allocation cycle.\n"
+        + "# TYPE agora_master_allocation_last_seconds gauge\n"
+        + "agora_master_allocation_last_seconds " + m.allocationSecondsLast() + "\n"
+        + "# HELP agora_master_offers_sent_total Offers made to frameworks.\n"
+        + "# TYPE agora_master_offers_sent_total counter\n"
+        + "agora_master_offers_sent_total " + m.offersSent() + "\n"
+        + "# HELP agora_master_event_queue_depth Events waiting in the master's loop.\n"
+        + "# TYPE agora_master_event_queue_depth gauge\n"
+        + "agora_master_event_queue_depth " + m.eventQueueDepth() + "\n";
   }
 
   static String prometheus(MasterSnapshot s) {
