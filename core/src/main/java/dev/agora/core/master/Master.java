@@ -96,6 +96,11 @@ public final class Master implements AutoCloseable {
     return leading;
   }
 
+  /** The master's work counters and its event queue depth now. Thread-safe; does not go through the loop. */
+  public MasterMetrics metrics() {
+    return actor.metrics.read(loop.pendingTasks());
+  }
+
   /** Where agents and frameworks reach this master. */
   public Address address() {
     return actor.address();
@@ -113,6 +118,12 @@ public final class Master implements AutoCloseable {
   public CompletableFuture<Boolean> teardown(dev.agora.core.model.FrameworkId frameworkId) {
     java.util.Objects.requireNonNull(frameworkId, "frameworkId");
     return call(() -> actor.teardown(frameworkId));
+  }
+
+  /** The principal of a known framework, if it has one (for authorizing an operator's teardown). */
+  public CompletableFuture<java.util.Optional<String>> frameworkPrincipal(dev.agora.core.model.FrameworkId frameworkId) {
+    java.util.Objects.requireNonNull(frameworkId, "frameworkId");
+    return call(() -> actor.frameworkPrincipal(frameworkId));
   }
 
   /**

@@ -65,6 +65,7 @@ final class MasterActor implements MessageHandler {
   private final TaskRouter tasks;
   private final PartitionTracker partitions;
   private final ResourceOperations resourceOperations;
+  final MasterMetrics.Counters metrics = new MasterMetrics.Counters();
   private Endpoint endpoint;
   private boolean leading;
   /** The epoch of our current (or last) term; stamped on every message to agents. 0 before the first. */
@@ -462,6 +463,7 @@ final class MasterActor implements MessageHandler {
     if (!leading) {
       return;
     }
+    long started = loop.clock().nanoTime();
     Map<FrameworkId, List<Offer>> byFramework = new LinkedHashMap<>();
     for (Allocation alloc : allocator.allocate()) {
       FrameworkEntry f = registry.frameworks.get(alloc.frameworkId());
@@ -486,6 +488,7 @@ final class MasterActor implements MessageHandler {
       byFramework.computeIfAbsent(f.id, k -> new ArrayList<>()).add(offer);
     }
     byFramework.forEach((id, offers) -> send(registry.frameworks.get(id).address, new SchedulerEvent.Offers(offers)));
+    metrics.allocated(loop.clock().nanoTime() - started, byFramework.values().stream().mapToInt(List::size).sum());
   }
 
   /** Takes an offer out of the books; with {@code notify}, tells its framework it is rescinded. */
@@ -538,6 +541,12 @@ final class MasterActor implements MessageHandler {
   TaskStatus masterStatus(TaskId taskId, TaskState state, AgentId agentId, Reason reason, String message) {
     return TaskStatus.of(taskId, state, TaskStatus.Source.SOURCE_MASTER, agentId, reason, message,
         loop.clock().instant());
+  }
+
+  /** The principal of a known framework, if it has one. On the loop. */
+  Optional<String> frameworkPrincipal(FrameworkId id) {
+    FrameworkEntry f = registry.frameworks.get(id);
+    return f == null ? Optional.empty() : f.info.principal();
   }
 
   /** Operator teardown: whether the framework was known (and is now removed). On the loop. */

@@ -26,6 +26,14 @@ public interface EventLoop extends java.util.concurrent.Executor {
   /** Runs {@code task} on the loop once {@code delay} has passed on the loop's clock. */
   Cancellable schedule(Duration delay, Runnable task);
 
+  /**
+   * Tasks posted and not yet run (a queue depth for metrics; approximate while others post).
+   * Callable from any thread. The default, for loops that do not count, is 0.
+   */
+  default int pendingTasks() {
+    return 0;
+  }
+
   /** Whether the caller is running on this loop. */
   boolean inLoop();
 

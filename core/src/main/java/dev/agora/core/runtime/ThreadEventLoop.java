@@ -58,6 +58,11 @@ public final class ThreadEventLoop implements EventLoop {
   }
 
   @Override
+  public int pendingTasks() {
+    return mailbox.size();
+  }
+
+  @Override
   public String name() {
     return name;
   }

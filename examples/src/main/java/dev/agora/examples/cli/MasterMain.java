@@ -73,6 +73,11 @@ public final class MasterMain implements Callable<Integer> {
       + " but /health, against --credentials.")
   boolean authenticate;
 
+  @Option(names = "--acls", paramLabel = "FILE", description = "Mesos-style local ACLs (JSON: permissive,"
+      + " register_frameworks, run_tasks, teardown_frameworks, reserve_resources, unreserve_resources,"
+      + " update_quotas, update_weights, view_state); a denied call is answered 403. Default: all allowed.")
+  java.nio.file.Path acls;
+
   @Option(names = "--credentials", description = "JSON credentials file: {\"credentials\": [{\"principal\": ..., "
       + "\"secret_hash\": ...}], \"tokens\": [{\"principal\": ..., \"token_sha256\": ...}]}"
       + " (make hashes with 'agora hash-secret').")
@@ -105,6 +110,9 @@ public final class MasterMain implements Callable<Integer> {
       }
       Security.configure(spec, tb, authenticate, credentials, credential);
       Security.tls(spec, tb, tlsKeystore, tlsKeystorePassword, tlsTruststore, tlsTruststorePassword);
+      if (acls != null) {
+        tb.acls(dev.agora.core.security.Acls.fromFile(acls));
+      }
       transport = tb.build();
       Address address = transport.address("master");
       Master.Builder mb = Master.builder().transport(transport).address(address)
@@ -126,7 +134,7 @@ public final class MasterMain implements Callable<Integer> {
       throw e;
     }
     MasterApis.serve(transport, master, java.util.Map.of("ip", ip, "port", String.valueOf(port),
-        "authenticate", String.valueOf(authenticate), "agent_ping_interval", agentPingInterval.toString(),
+        "authenticate", String.valueOf(authenticate), "acls", acls != null ? acls.toString() : "", "agent_ping_interval", agentPingInterval.toString(),
         "max_agent_ping_misses", String.valueOf(maxAgentPingMisses), "heartbeat_interval",
         heartbeatInterval.toString(), "allocation_interval", allocationInterval.toString(), "zk", zk != null ? zk : ""));
     if (coordination != null) {

@@ -79,6 +79,8 @@ public final class HttpTransport implements Transport, AutoCloseable {
   final ConcurrentHashMap<String, SchedulerStream> streams = new ConcurrentHashMap<>();
   final ConcurrentHashMap<String, SchedulerStream> executorStreams = new ConcurrentHashMap<>();
   private volatile LeaderGate leaderGate;
+  /** Who may do what on the APIs this transport serves; permits all unless set. */
+  final dev.agora.core.security.Acls acls;
   private final AtomicBoolean started = new AtomicBoolean();
   private final AtomicBoolean closed = new AtomicBoolean();
 
@@ -105,6 +107,7 @@ public final class HttpTransport implements Transport, AutoCloseable {
     this.requestTimeout = b.requestTimeout;
     this.authenticator = b.authenticator;
     this.authorization = b.clientAuthorization;
+    this.acls = b.acls != null ? b.acls : dev.agora.core.security.Acls.permitAll();
     com.sun.net.httpserver.HttpContext root = server.createContext("/", this::serveMessage);
     if (authenticator != null) {
       root.setAuthenticator(authenticator);
@@ -536,6 +539,7 @@ public final class HttpTransport implements Transport, AutoCloseable {
     private Duration requestTimeout = Duration.ofSeconds(10);
     private com.sun.net.httpserver.Authenticator authenticator;
     private String clientAuthorization;
+    private dev.agora.core.security.Acls acls;
     private final Set<String> set = new java.util.HashSet<>();
 
     private Builder() {}
@@ -597,6 +601,17 @@ public final class HttpTransport implements Transport, AutoCloseable {
     public Builder authenticator(com.sun.net.httpserver.Authenticator value) {
       once("authenticator");
       authenticator = Objects.requireNonNull(value, "authenticator");
+      return this;
+    }
+
+    /**
+     * Authorizes the scheduler and operator APIs served on this transport with {@code value}
+     * (Mesos-style local ACLs): a denied call is answered 403 and has no effect. Default: all
+     * allowed.
+     */
+    public Builder acls(dev.agora.core.security.Acls value) {
+      once("acls");
+      acls = Objects.requireNonNull(value, "acls");
       return this;
     }
 

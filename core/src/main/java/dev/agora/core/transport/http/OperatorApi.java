@@ -44,15 +44,25 @@ public final class OperatorApi implements HttpHandler {
   private final Master master;
   private final String baseUrl;
   private final Map<String, String> flags;
+  private final dev.agora.core.security.Acls acls;
+  /** The calls that read the cluster's state, authorized as {@code view_state}. */
+  static final Set<String> VIEW_CALLS = Set.of("GET_STATE", "GET_AGENTS", "GET_FRAMEWORKS", "GET_TASKS", "GET_ROLES",
+      "GET_WEIGHTS", "GET_QUOTA", "SUBSCRIBE");
 
   /**
    * An operator API for {@code master}, served at {@code baseUrl}, reporting {@code flags} (the
    * process's settings, with no secret in them) from GET_FLAGS.
    */
   public OperatorApi(Master master, String baseUrl, Map<String, String> flags) {
+    this(master, baseUrl, flags, dev.agora.core.security.Acls.permitAll());
+  }
+
+  /** As {@link #OperatorApi(Master, String, Map)}, authorizing calls with {@code acls}. */
+  public OperatorApi(Master master, String baseUrl, Map<String, String> flags, dev.agora.core.security.Acls acls) {
     this.master = master;
     this.baseUrl = baseUrl;
     this.flags = Map.copyOf(flags);
+    this.acls = java.util.Objects.requireNonNull(acls, "acls");
   }
 
   /** Serves {@code /api/v1}, {@code /health}, {@code /state} and {@code /metrics} on {@code transport}. */
@@ -62,7 +72,7 @@ public final class OperatorApi implements HttpHandler {
 
   /** As {@link #serve(HttpTransport, Master)}, reporting {@code flags} from GET_FLAGS. */
   public static void serve(HttpTransport transport, Master master, Map<String, String> flags) {
-    OperatorApi api = new OperatorApi(master, transport.baseUrl(), flags);
+    OperatorApi api = new OperatorApi(master, transport.baseUrl(), flags, transport.acls);
     for (String path : new String[] {"/api/v1", "/health", "/state", "/metrics"}) {
       transport.addHandler(path, api);
     }
@@ -99,12 +109,15 @@ public final class OperatorApi implements HttpHandler {
       }
       case "/state" -> {
         requireGet(method);
+        AclChecks.require(acls, AclChecks.principal(exchange), dev.agora.core.security.Acls.Action.VIEW_STATE,
+            java.util.Optional.empty());
         Exchanges.sendJson(exchange, 200, state(snapshot()));
       }
       case "/metrics" -> {
         requireGet(method);
         exchange.getResponseHeaders().set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
-        byte[] body = prometheus(snapshot()).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] body = (prometheus(snapshot()) + prometheus(master.metrics()))
+            .getBytes(java.nio.charset.StandardCharsets.UTF_8);
         exchange.sendResponseHeaders(200, method.equals("HEAD") ? -1 : body.length);
         if (!method.equals("HEAD")) {
           exchange.getResponseBody().write(body);
@@ -140,6 +153,10 @@ public final class OperatorApi implements HttpHandler {
       throw new Exchanges.HttpError(400, "field 'type' has unknown operator call type '"
           + Exchanges.MesosJsonClip.clip(type) + "'");
     }
+    java.util.Optional<String> principal = AclChecks.principal(exchange);
+    if (VIEW_CALLS.contains(type)) {
+      AclChecks.require(acls, principal, dev.agora.core.security.Acls.Action.VIEW_STATE, java.util.Optional.empty());
+    }
     ObjectNode out = MesosJson.mapper().createObjectNode();
     out.put("type", type);
     String field = type.toLowerCase(java.util.Locale.ROOT);
@@ -159,7 +176,13 @@ public final class OperatorApi implements HttpHandler {
       }
       case "GET_METRICS" -> {
         ArrayNode a = out.putObject(field).putArray("metrics");
-        metrics(snapshot()).forEach((k, v) -> {
+        Map<String, Double> values = metrics(snapshot());
+        dev.agora.core.master.MasterMetrics work = master.metrics();
+        values.put("master/allocation_runs", (double) work.allocationRuns());
+        values.put("master/allocation_seconds_total", work.allocationSecondsSum());
+        values.put("master/offers_sent", (double) work.offersSent());
+        values.put("master/event_queue_size", (double) work.eventQueueDepth());
+        values.forEach((k, v) -> {
           ObjectNode m = a.addObject();
           m.put("name", k);
           m.put("value", v);
@@ -190,6 +213,8 @@ public final class OperatorApi implements HttpHandler {
         } catch (IllegalArgumentException e) {
           throw new Exchanges.HttpError(400, "field 'teardown.framework_id.value': " + e.getMessage());
         }
+        AclChecks.require(acls, principal, dev.agora.core.security.Acls.Action.TEARDOWN_FRAMEWORKS,
+            await(master.frameworkPrincipal(fid)));
         boolean known;
         try {
           known = master.teardown(fid).get(5, TimeUnit.SECONDS);
@@ -229,6 +254,10 @@ public final class OperatorApi implements HttpHandler {
           }
           weights.put(role.textValue(), weight.doubleValue());
         }
+        for (String role : weights.keySet()) {
+          AclChecks.require(acls, principal, dev.agora.core.security.Acls.Action.UPDATE_WEIGHTS,
+              java.util.Optional.of(role));
+        }
         await(master.updateWeights(weights));
         Exchanges.sendEmpty(exchange, 200);
         return;
@@ -256,6 +285,12 @@ public final class OperatorApi implements HttpHandler {
         if (!configs.isArray()) {
           throw new Exchanges.HttpError(400, "field 'update_quota.quota_configs' is required and must be an array");
         }
+        for (JsonNode c : configs) { // every role authorized before any quota changes
+          if (c.path("role").isTextual()) {
+            AclChecks.require(acls, principal, dev.agora.core.security.Acls.Action.UPDATE_QUOTAS,
+                java.util.Optional.of(c.path("role").textValue()));
+          }
+        }
         for (int i = 0; i < configs.size(); i++) {
           JsonNode c = configs.get(i);
           String path = "update_quota.quota_configs[" + i + "]";
@@ -277,6 +312,9 @@ public final class OperatorApi implements HttpHandler {
         } catch (RuntimeException e) {
           throw new Exchanges.HttpError(400, e.getMessage());
         }
+        AclChecks.roles(acls, principal, type.equals("RESERVE_RESOURCES")
+            ? dev.agora.core.security.Acls.Action.RESERVE_RESOURCES
+            : dev.agora.core.security.Acls.Action.UNRESERVE_RESOURCES, resources);
         await(type.equals("RESERVE_RESOURCES") ? master.reserve(agent, resources) : master.unreserve(agent, resources));
         Exchanges.sendEmpty(exchange, 202);
         return;
@@ -372,6 +410,23 @@ public final class OperatorApi implements HttpHandler {
       m.put("master/tasks_" + st.name().toLowerCase(java.util.Locale.ROOT), (double) byState.getOrDefault(st, 0));
     }
     return m;
+  }
+
+  /** The master's work counters in Prometheus text format. */
+  static String prometheus(dev.agora.core.master.MasterMetrics m) {
+    return "# HELP agora_master_allocation_seconds Duration of allocation cycles.\n"
+        + "# TYPE agora_master_allocation_seconds summary\n"
+        + "agora_master_allocation_seconds_count " + m.allocationRuns() + "\n"
+        + "agora_master_allocation_seconds_sum " + m.allocationSecondsSum() + "\n"
+        + "# HELP agora_master_allocation_last_seconds Duration of the latest allocation cycle.\n"
+        + "# TYPE agora_master_allocation_last_seconds gauge\n"
+        + "agora_master_allocation_last_seconds " + m.allocationSecondsLast() + "\n"
+        + "# HELP agora_master_offers_sent_total Offers made to frameworks.\n"
+        + "# TYPE agora_master_offers_sent_total counter\n"
+        + "agora_master_offers_sent_total " + m.offersSent() + "\n"
+        + "# HELP agora_master_event_queue_depth Events waiting in the master's loop.\n"
+        + "# TYPE agora_master_event_queue_depth gauge\n"
+        + "agora_master_event_queue_depth " + m.eventQueueDepth() + "\n";
   }
 
   static String prometheus(MasterSnapshot s) {

@@ -39,6 +39,9 @@ final class SchedulerApiHandler implements HttpHandler {
   private final Gateway gateway;
   private final java.util.concurrent.ConcurrentHashMap<String, java.util.function.Consumer<SchedulerCall>> sinks =
       new java.util.concurrent.ConcurrentHashMap<>();
+  /** The framework each open stream subscribed as, for authorization of its later calls. */
+  private final java.util.concurrent.ConcurrentHashMap<String, dev.agora.core.model.FrameworkInfo> subscribedAs =
+      new java.util.concurrent.ConcurrentHashMap<>();
 
   SchedulerApiHandler(HttpTransport transport, Address master, Gateway gateway) {
     this.transport = transport;
@@ -88,7 +91,8 @@ final class SchedulerApiHandler implements HttpHandler {
             + Exchanges.MesosJsonClip.clip(sub.info().principal().get())
             + "' is not the authenticated principal '" + who.getUsername() + "'");
       }
-      subscribe(exchange, call);
+      AclChecks.subscribe(transport.acls, principalOf(exchange, sub.info()), sub.info());
+      subscribe(exchange, call, sub.info());
       return;
     }
     String streamId = exchange.getRequestHeaders().getFirst(STREAM_ID);
@@ -116,16 +120,30 @@ final class SchedulerApiHandler implements HttpHandler {
       throw new Exchanges.HttpError(400, STREAM_ID + " '" + Exchanges.MesosJsonClip.clip(streamId)
           + "' is not an open subscription (stale or unknown); subscribe again");
     }
+    dev.agora.core.model.FrameworkInfo info = subscribedAs.get(streamId);
+    if (info != null && call instanceof SchedulerCall.Accept acceptCall) {
+      AclChecks.accept(transport.acls, principalOf(exchange, info), info.user(), acceptCall.operations());
+    }
     sink.accept(call);
     Exchanges.sendEmpty(exchange, 202);
   }
 
-  private void subscribe(HttpExchange exchange, SchedulerCall call) throws IOException {
+  /** The authenticated principal, else (no authentication) the one the framework claims. */
+  private static Optional<String> principalOf(HttpExchange exchange, dev.agora.core.model.FrameworkInfo info) {
+    return AclChecks.principal(exchange).or(info::principal);
+  }
+
+  private void subscribe(HttpExchange exchange, SchedulerCall call, dev.agora.core.model.FrameworkInfo info)
+      throws IOException {
     String id = UUID.randomUUID().toString();
     SchedulerStream stream = new SchedulerStream(transport, id, master, exchange);
     java.util.function.Consumer<SchedulerCall> sink = gateway.connect(stream);
     sinks.put(id, sink);
-    stream.onClose(() -> sinks.remove(id));
+    subscribedAs.put(id, info);
+    stream.onClose(() -> {
+      sinks.remove(id);
+      subscribedAs.remove(id);
+    });
     transport.streams.put(id, stream);
     exchange.getResponseHeaders().set("Content-Type", "application/json");
     exchange.getResponseHeaders().set(STREAM_ID, id);
