@@ -260,7 +260,7 @@ final class TaskRouter {
         t.status = status;
         if (status.state().isTerminal()) {
           master.allocator().recoverResources(f.id, a.id, t.info.resources(), Optional.empty());
-          master.requestAllocation();
+          master.requestAllocation(a.id);
         }
       } else if (t.state() != status.state()) {
         LOG.debug("task {} update {} after {} ignored for state (forwarded)", status.taskId(), status.state(), t.state());
