@@ -29,6 +29,12 @@ final class FrameworkState {
   final Map<String, Map<AgentId, Resources>> allocations = new TreeMap<>();
   /** The agents whose {@link AgentState#filters} hold filters of this framework (maybe expired). */
   final Set<AgentId> filteredAgents = new HashSet<>();
+  /** The full cycle in which it was last offered something (starvation accounting). */
+  long offeredCycle = -1;
+  /** Full cycles in a row it wanted offers but got none while others did. */
+  int hungryCycles;
+  /** Whether its last give-back carried a decline filter (and it has not revived since). */
+  boolean declining;
 
   FrameworkState(FrameworkId id, FrameworkInfo info, boolean active) {
     this.id = id;
@@ -44,6 +50,19 @@ final class FrameworkState {
   /** Whether the framework should appear in the sorter of {@code role}. */
   boolean wantsOffers(String role) {
     return active && subscribes(role) && !suppressed.contains(role);
+  }
+
+  /** Whether it should appear in the sorter of at least one role. */
+  boolean wantsAnyOffers() {
+    if (!active) {
+      return false;
+    }
+    for (String role : info.roles()) {
+      if (!suppressed.contains(role)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   Resources allocation(String role, AgentId agent) {

@@ -80,6 +80,9 @@ public final class HierarchicalAllocator implements Allocator {
   private static final Logger LOG = LoggerFactory.getLogger(HierarchicalAllocator.class);
 
   /** Filters longer than this (about a century) are cut to it, so that clock arithmetic cannot wrap. */
+  /** Hungry full cycles after which a framework passed over for decliners is offered first. */
+  public static final int DEFAULT_STARVATION_CYCLES = 3;
+
   private static final long MAX_FILTER_NANOS = Duration.ofDays(36_500).toNanos();
 
   private final MinAllocatable minAllocatable;
@@ -116,11 +119,19 @@ public final class HierarchicalAllocator implements Allocator {
   private final List<AgentState> visit = new ArrayList<>();
   /** How many agents the last cycle visited (not skipped as clean, inactive or without free resources). */
   private int lastCycleVisited;
+  /** Full cycles run so far (starvation accounting). */
+  private long cycle;
+  /** Offers made since the last full cycle ended. */
+  private int offersInCycle;
+  /** Frameworks starved by decliners, oldest first: offered first on every agent until served. */
+  private final LinkedHashSet<FrameworkState> starving = new LinkedHashSet<>();
+  private final int starvationCycles;
   private Clock clock;
 
   private HierarchicalAllocator(Builder b) {
     this.minAllocatable = b.minAllocatable != null ? b.minAllocatable : MinAllocatable.DEFAULT;
     this.sorterFactory = b.sorterFactory != null ? b.sorterFactory : DrfSorter::new;
+    this.starvationCycles = b.starvationCycles > 0 ? b.starvationCycles : DEFAULT_STARVATION_CYCLES;
     this.roleSorter = new RoleTreeSorter(this::newSorter);
   }
 
@@ -190,6 +201,7 @@ public final class HierarchicalAllocator implements Allocator {
       return;
     }
     byClient.remove(fw.client);
+    starving.remove(fw);
     clearFilters(fw);
     for (String role : new ArrayList<>(fw.allocations.keySet())) {
       for (Map.Entry<AgentId, Resources> e : new ArrayList<>(fw.allocations.get(role).entrySet())) {
@@ -266,6 +278,7 @@ public final class HierarchicalAllocator implements Allocator {
     FrameworkState fw = frameworks.get(id);
     if (fw != null) {
       clearFilters(fw);
+      fw.declining = false;
       fw.suppressed.removeAll(subscribed(fw, roles));
       refreshActivation(fw);
       version++;
@@ -376,6 +389,9 @@ public final class HierarchicalAllocator implements Allocator {
           : filters.get().refuse().toNanos();
       agent.addFilter(fw.client, new OfferFilter(recovered, clock.nanoTime() + nanos));
       fw.addFilteredAgent(agentId);
+      fw.declining = true;
+    } else if (!recovered.isEmpty()) {
+      fw.declining = false; // a task ended or an offer was rescinded: not a refusal
     }
     assert agent.consistent();
   }
@@ -612,7 +628,9 @@ public final class HierarchicalAllocator implements Allocator {
         visit.add(agent);
       }
     }
-    return allocateVisits(now);
+    List<Allocation> result = allocateVisits(now);
+    endFullCycle();
+    return result;
   }
 
   @Override
@@ -689,6 +707,9 @@ public final class HierarchicalAllocator implements Allocator {
             allocateRole(agent, role, now, result);
           }
         }
+        if (!starving.isEmpty() && !agent.free().isEmpty()) {
+          allocateStarving(agent, now, result);
+        }
         // Stage 2: every role. Each pass gives one role what it may take of the agent; a role's
         // allocation reorders the role sorter, so the next pass starts over. Passes end when
         // nothing is left or taken.
@@ -762,35 +783,99 @@ public final class HierarchicalAllocator implements Allocator {
 
   /** Offers what {@code role} may take of the agent to its first framework that wants it; whether one took it. */
   private boolean allocateRole(AgentState agent, String role, long now, List<Allocation> result) {
-    Resources free = agent.free().allocatableTo(role);
-    if (free.isEmpty()) {
+    Resources offered = offerable(agent, role);
+    if (offered == null) {
       return false;
     }
-    Resources available = free;
-    if (!quota.isEmpty()) {
-      available = Caps.cap(Caps.cap(free, quota.limitHeadroom(role)), headroomCaps(role, cycleFree));
-      if (available.isEmpty()) {
-        return false;
-      }
-    }
-    if (!minAllocatable.allows(available)) {
-      return false;
-    }
-    Resources offered = available;
     Sorter sorter = frameworkSorter(role);
     return sorter.visit(client -> {
       if (agent.isFiltered(client, offered, now)) {
         return false;
       }
-      FrameworkState fw = byClient.get(client);
-      allocate(fw, role, agent, offered);
-      if (!quota.isEmpty()) {
-        cycleFree = cycleFree.subtractUpTo(DrfSorter.quantities(offered.unreserved()));
-        saturateIfAtLimit(role); // allowed: the role visitor returns true right after
-      }
-      result.add(new Allocation(fw.id, role, agent.id, offered));
+      give(byClient.get(client), role, agent, offered, result); // allowed: the visitor returns true
       return true;
     });
+  }
+
+  /** What of the agent may be offered to {@code role} now (quota caps applied), or null if nothing worth offering. */
+  private Resources offerable(AgentState agent, String role) {
+    Resources free = agent.free().allocatableTo(role);
+    if (free.isEmpty()) {
+      return null;
+    }
+    Resources available = free;
+    if (!quota.isEmpty()) {
+      available = Caps.cap(Caps.cap(free, quota.limitHeadroom(role)), headroomCaps(role, cycleFree));
+      if (available.isEmpty()) {
+        return null;
+      }
+    }
+    return minAllocatable.allows(available) ? available : null;
+  }
+
+  /** Hands {@code offered} out to the framework in {@code role}: the books, the quota cycle state, the result. */
+  private void give(FrameworkState fw, String role, AgentState agent, Resources offered, List<Allocation> result) {
+    allocate(fw, role, agent, offered);
+    if (!quota.isEmpty()) {
+      cycleFree = cycleFree.subtractUpTo(DrfSorter.quantities(offered.unreserved()));
+      saturateIfAtLimit(role);
+    }
+    fw.offeredCycle = cycle;
+    offersInCycle++;
+    if (!starving.isEmpty()) {
+      starving.remove(fw);
+    }
+    result.add(new Allocation(fw.id, role, agent.id, offered));
+  }
+
+  /**
+   * Stage 0 of an agent's visit: frameworks starved by decliners (see {@link #endFullCycle})
+   * are offered the agent first, oldest first, in the first of their roles that may take it.
+   */
+  private void allocateStarving(AgentState agent, long now, List<Allocation> result) {
+    for (Iterator<FrameworkState> it = starving.iterator(); it.hasNext() && !agent.free().isEmpty(); ) {
+      FrameworkState fw = it.next();
+      for (String role : fw.info.roles()) {
+        if (!fw.wantsOffers(role) || !roleSorter.contains(role)) {
+          continue;
+        }
+        Resources offered = offerable(agent, role);
+        if (offered != null && !agent.isFiltered(fw.client, offered, now)) {
+          it.remove();
+          give(fw, role, agent, offered, result);
+          break;
+        }
+      }
+    }
+  }
+
+  /**
+   * Starvation accounting at the end of a full cycle. A framework that wants offers, does not
+   * decline them (its last give-back had no filter, or it revived since), but got none since the
+   * last full cycle while others did is hungry; after {@code starvationCycles} hungry
+   * cycles in a row it is starving and is offered first (stage 0) until it receives an offer. So
+   * frameworks ahead of it in DRF order that keep declining (with short or long filters) delay a
+   * framework with unmet demand by at most {@code starvationCycles} full cycles; the DRF order
+   * decides everything else.
+   */
+  private void endFullCycle() {
+    boolean passedOver = offersInCycle > 0;
+    for (FrameworkState fw : frameworks.values()) {
+      if (fw.offeredCycle == cycle || !fw.wantsAnyOffers()) {
+        fw.hungryCycles = 0;
+        if (!starving.isEmpty()) {
+          starving.remove(fw);
+        }
+      } else if (fw.declining) {
+        fw.hungryCycles = 0; // no sign of unmet demand: it declines what it is offered
+        starving.remove(fw);
+      } else if (passedOver && ++fw.hungryCycles >= starvationCycles && !starving.contains(fw)) {
+        starving.add(fw);
+        version++; // a new candidate for agents that looked clean
+      }
+    }
+    offersInCycle = 0;
+    cycle++;
   }
 
   /** The framework sorter of a tracked role, its pool brought up to the cluster total first. */
@@ -1085,8 +1170,29 @@ public final class HierarchicalAllocator implements Allocator {
   public static final class Builder {
     private MinAllocatable minAllocatable;
     private Supplier<? extends Sorter> sorterFactory;
+    private int starvationCycles;
 
     private Builder() {}
+
+    /**
+     * The starvation bound: a framework that wants offers but is passed over for frameworks that
+     * decline (with any filter) for this many full cycles in a row is offered first, so it
+     * receives an offer within {@code cycles + 1} full cycles whenever some agent has resources it
+     * may take. Default {@value HierarchicalAllocator#DEFAULT_STARVATION_CYCLES}.
+     *
+     * @throws IllegalArgumentException if {@code cycles < 1}
+     * @throws IllegalStateException if already set
+     */
+    public Builder starvationCycles(int cycles) {
+      if (cycles < 1) {
+        throw new IllegalArgumentException("starvationCycles must be >= 1 but was " + cycles);
+      }
+      if (starvationCycles != 0) {
+        throw new IllegalStateException("starvationCycles was already set to " + starvationCycles);
+      }
+      starvationCycles = cycles;
+      return this;
+    }
 
     /**
      * The smallest offers worth making: resources are offered only if they hold every scalar

@@ -18,6 +18,11 @@ import dev.agora.core.model.ExecutorInfo;
 import dev.agora.core.model.Filters;
 import dev.agora.core.model.FrameworkId;
 import dev.agora.core.model.FrameworkInfo;
+import dev.agora.core.model.InverseOffer;
+import dev.agora.core.model.MachineId;
+import dev.agora.core.model.MaintenanceSchedule;
+import dev.agora.core.model.MaintenanceStatus;
+import dev.agora.core.model.MaintenanceWindow;
 import dev.agora.core.model.Offer;
 import dev.agora.core.model.OfferId;
 import dev.agora.core.model.Operation;
@@ -171,6 +176,16 @@ public final class MesosJson {
       ObjectNode b = o.putObject("decline");
       b.set("offer_ids", ids(d.offerIds().stream().map(OfferId::value).toList()));
       b.set("filters", filters(d.filters()));
+    } else if (call instanceof SchedulerCall.AcceptInverseOffers a) {
+      o.put("type", "ACCEPT_INVERSE_OFFERS");
+      ObjectNode b = o.putObject("accept_inverse_offers");
+      b.set("inverse_offer_ids", ids(a.inverseOfferIds().stream().map(OfferId::value).toList()));
+      b.set("filters", filters(a.filters()));
+    } else if (call instanceof SchedulerCall.DeclineInverseOffers d) {
+      o.put("type", "DECLINE_INVERSE_OFFERS");
+      ObjectNode b = o.putObject("decline_inverse_offers");
+      b.set("inverse_offer_ids", ids(d.inverseOfferIds().stream().map(OfferId::value).toList()));
+      b.set("filters", filters(d.filters()));
     } else if (call instanceof SchedulerCall.Revive r) {
       o.put("type", "REVIVE");
       ArrayNode roles = o.putObject("revive").putArray("roles");
@@ -261,6 +276,16 @@ public final class MesosJson {
         return new SchedulerCall.Decline(fid, b.list("offer_ids", MesosJson::offerId),
             b.optObject("filters").map(MesosJson::filters).orElse(Filters.DEFAULT));
       }
+      case "ACCEPT_INVERSE_OFFERS": {
+        Node b = n.object("accept_inverse_offers");
+        return new SchedulerCall.AcceptInverseOffers(fid, b.list("inverse_offer_ids", MesosJson::offerId),
+            b.optObject("filters").map(MesosJson::filters).orElse(Filters.DEFAULT));
+      }
+      case "DECLINE_INVERSE_OFFERS": {
+        Node b = n.object("decline_inverse_offers");
+        return new SchedulerCall.DeclineInverseOffers(fid, b.list("inverse_offer_ids", MesosJson::offerId),
+            b.optObject("filters").map(MesosJson::filters).orElse(Filters.DEFAULT));
+      }
       case "REVIVE":
         return new SchedulerCall.Revive(fid, roles(n.optObject("revive")));
       case "SUPPRESS":
@@ -328,6 +353,13 @@ public final class MesosJson {
       o.put("type", "OFFERS");
       ArrayNode a = o.putObject("offers").putArray("offers");
       offers.offers().forEach(x -> a.add(offer(x)));
+    } else if (event instanceof SchedulerEvent.InverseOffers offers) {
+      o.put("type", "INVERSE_OFFERS");
+      ArrayNode a = o.putObject("inverse_offers").putArray("inverse_offers");
+      offers.inverseOffers().forEach(x -> a.add(inverseOffer(x)));
+    } else if (event instanceof SchedulerEvent.RescindInverseOffer r) {
+      o.put("type", "RESCIND_INVERSE_OFFER");
+      o.putObject("rescind_inverse_offer").set("inverse_offer_id", id(r.inverseOfferId().value()));
     } else if (event instanceof SchedulerEvent.Rescind r) {
       o.put("type", "RESCIND");
       o.putObject("rescind").set("offer_id", id(r.offerId().value()));
@@ -369,6 +401,12 @@ public final class MesosJson {
         return Optional.of(new SchedulerEvent.Offers(n.object("offers").list("offers", MesosJson::offer)));
       case "RESCIND":
         return Optional.of(new SchedulerEvent.Rescind(offerId(n.object("rescind").object("offer_id"))));
+      case "INVERSE_OFFERS":
+        return Optional.of(new SchedulerEvent.InverseOffers(
+            n.object("inverse_offers").list("inverse_offers", MesosJson::inverseOffer)));
+      case "RESCIND_INVERSE_OFFER":
+        return Optional.of(new SchedulerEvent.RescindInverseOffer(
+            offerId(n.object("rescind_inverse_offer").object("inverse_offer_id"))));
       case "UPDATE":
         return Optional.of(new SchedulerEvent.Update(taskStatus(n.object("update").object("status"))));
       case "FAILURE": {
@@ -654,6 +692,129 @@ public final class MesosJson {
       throw new CodecException("field '" + (n.path.isEmpty() ? field : n.path + "." + field)
           + "' must be 16 base64-encoded bytes or a UUID but was '" + clip(text) + "'");
     }
+  }
+
+  // ================================================================== maintenance
+
+  /** A {@code mesos.v1.InverseOffer}; the hostname travels as {@code url.address.hostname}. */
+  public static ObjectNode inverseOffer(InverseOffer o) {
+    ObjectNode n = F.objectNode();
+    n.set("id", id(o.id().value()));
+    n.set("framework_id", id(o.frameworkId().value()));
+    n.set("agent_id", id(o.agentId().value()));
+    ObjectNode url = n.putObject("url");
+    url.put("scheme", "http");
+    url.putObject("address").put("hostname", o.hostname()).put("port", 5051);
+    n.set("unavailability", unavailability(o.start(), o.duration()));
+    n.putArray("resources");
+    return n;
+  }
+
+  static InverseOffer inverseOffer(Node n) {
+    Node u = n.object("unavailability");
+    String host = n.optObject("url").flatMap(url -> url.optObject("address"))
+        .flatMap(a -> a.optString("hostname")).orElse("");
+    return n.build(() -> new InverseOffer(offerId(n.object("id")), frameworkId(n.object("framework_id")),
+        agentId(n.object("agent_id")), host, timeInfo(u.object("start")),
+        u.optObject("duration").map(MesosJson::durationInfo).orElse(Duration.ZERO)));
+  }
+
+  private static ObjectNode unavailability(Instant start, Duration duration) {
+    ObjectNode u = F.objectNode();
+    u.set("start", timeInfo(start));
+    u.set("duration", durationInfo(duration));
+    return u;
+  }
+
+  private static ObjectNode timeInfo(Instant t) {
+    ObjectNode o = F.objectNode();
+    o.put("nanoseconds", t.getEpochSecond() * 1_000_000_000L + t.getNano());
+    return o;
+  }
+
+  private static Instant timeInfo(Node n) {
+    long ns = n.int64("nanoseconds");
+    return Instant.ofEpochSecond(Math.floorDiv(ns, 1_000_000_000L), Math.floorMod(ns, 1_000_000_000L));
+  }
+
+  /** A {@code mesos.v1.MachineID}. */
+  public static ObjectNode machineId(MachineId m) {
+    ObjectNode o = F.objectNode();
+    if (!m.hostname().isEmpty()) {
+      o.put("hostname", m.hostname());
+    }
+    if (!m.ip().isEmpty()) {
+      o.put("ip", m.ip());
+    }
+    return o;
+  }
+
+  static MachineId machineId(Node n) {
+    return n.build(() -> new MachineId(n.optString("hostname").orElse(""), n.optString("ip").orElse("")));
+  }
+
+  /**
+   * Decodes the {@code machines} array of an object (START_MAINTENANCE, STOP_MAINTENANCE).
+   *
+   * @throws CodecException naming the field if it is malformed
+   */
+  public static List<MachineId> decodeMachines(JsonNode parent, String what) {
+    return Node.root(parent, what).list("machines", MesosJson::machineId);
+  }
+
+  /** A {@code mesos.v1.maintenance.Schedule}. */
+  public static ObjectNode maintenanceSchedule(MaintenanceSchedule schedule) {
+    ObjectNode o = F.objectNode();
+    ArrayNode windows = o.putArray("windows");
+    for (MaintenanceWindow w : schedule.windows()) {
+      ObjectNode wn = windows.addObject();
+      ArrayNode ms = wn.putArray("machine_ids");
+      w.machines().forEach(m -> ms.add(machineId(m)));
+      wn.set("unavailability", unavailability(w.start(), w.duration()));
+    }
+    return o;
+  }
+
+  /**
+   * Decodes a {@code mesos.v1.maintenance.Schedule}.
+   *
+   * @throws CodecException naming the field if it is malformed or invalid (a machine in two windows)
+   */
+  public static MaintenanceSchedule decodeMaintenanceSchedule(JsonNode json, String what) {
+    Node n = Node.root(json, what);
+    List<MaintenanceWindow> windows = n.list("windows", w -> {
+      Node u = w.object("unavailability");
+      return w.build(() -> new MaintenanceWindow(w.list("machine_ids", MesosJson::machineId), timeInfo(u.object("start")),
+          u.optObject("duration").map(MesosJson::durationInfo).orElse(Duration.ZERO)));
+    });
+    return n.build(() -> new MaintenanceSchedule(windows));
+  }
+
+  /** A {@code mesos.v1.maintenance.ClusterStatus}, with Agora's draining and deactivated agents added. */
+  public static ObjectNode maintenanceStatus(MaintenanceStatus status) {
+    ObjectNode o = F.objectNode();
+    ArrayNode draining = o.putArray("draining_machines");
+    for (MaintenanceStatus.DrainingMachine m : status.drainingMachines()) {
+      ObjectNode dm = draining.addObject();
+      dm.set("id", machineId(m.id()));
+      ArrayNode statuses = dm.putArray("statuses");
+      for (MaintenanceStatus.InverseOfferStatus s : m.statuses()) {
+        ObjectNode sn = statuses.addObject();
+        sn.put("status", s.answer().name());
+        sn.set("framework_id", id(s.frameworkId().value()));
+        sn.set("timestamp", timeInfo(s.timestamp()));
+      }
+    }
+    ArrayNode down = o.putArray("down_machines");
+    status.downMachines().forEach(m -> down.add(machineId(m)));
+    ArrayNode agents = o.putArray("draining_agents");
+    for (MaintenanceStatus.DrainingAgent a : status.drainingAgents()) {
+      agents.addObject().<ObjectNode>set("agent_id", id(a.agentId().value()))
+          .put("state", a.drained() ? "DRAINED" : "DRAINING");
+    }
+    ArrayNode deactivated = o.putArray("deactivated_agents");
+    status.deactivatedAgents().forEach(a -> deactivated.add(id(a.value())));
+    return o;
   }
 
   static ObjectNode filters(Filters f) {

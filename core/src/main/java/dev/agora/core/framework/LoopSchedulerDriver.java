@@ -114,6 +114,10 @@ final class LoopSchedulerDriver implements SchedulerDriver, MessageHandler {
       scheduler.offers(this, o.offers());
     } else if (event instanceof SchedulerEvent.Rescind r) {
       scheduler.rescind(this, r.offerId());
+    } else if (event instanceof SchedulerEvent.InverseOffers o) {
+      scheduler.inverseOffers(this, o.inverseOffers());
+    } else if (event instanceof SchedulerEvent.RescindInverseOffer r) {
+      scheduler.inverseOfferRescinded(this, r.inverseOfferId());
     } else if (event instanceof SchedulerEvent.Update u) {
       LOG.debug("framework {} got update {} {}", frameworkId, u.status().taskId(), u.status().state());
       scheduler.update(this, u.status());
@@ -177,6 +181,16 @@ final class LoopSchedulerDriver implements SchedulerDriver, MessageHandler {
   @Override
   public void decline(List<OfferId> offerIds, Filters filters) {
     call(id -> new SchedulerCall.Decline(id, offerIds, filters));
+  }
+
+  @Override
+  public void acceptInverseOffers(List<OfferId> inverseOfferIds, Filters filters) {
+    call(id -> new SchedulerCall.AcceptInverseOffers(id, inverseOfferIds, filters));
+  }
+
+  @Override
+  public void declineInverseOffers(List<OfferId> inverseOfferIds, Filters filters) {
+    call(id -> new SchedulerCall.DeclineInverseOffers(id, inverseOfferIds, filters));
   }
 
   @Override

@@ -31,6 +31,16 @@ public interface Scheduler {
   default void rescind(SchedulerDriver driver, OfferId offerId) {}
 
   /**
+   * The master asks the framework to vacate agents scheduled for maintenance. Answer with
+   * {@link SchedulerDriver#acceptInverseOffers} or {@link SchedulerDriver#declineInverseOffers};
+   * the default ignores them (the master records no answer and asks again later).
+   */
+  default void inverseOffers(SchedulerDriver driver, List<dev.agora.core.model.InverseOffer> inverseOffers) {}
+
+  /** An inverse offer was withdrawn (its maintenance was unscheduled or has started). */
+  default void inverseOfferRescinded(SchedulerDriver driver, OfferId inverseOfferId) {}
+
+  /**
    * A task's status changed. With implicit acknowledgements (the default) the driver acknowledges
    * the update after this returns.
    */

@@ -50,6 +50,16 @@ public interface SchedulerDriver extends AutoCloseable {
   /** Clears filters and asks for offers in {@code roles} (all if empty). */
   void revive(Set<String> roles);
 
+  /** The framework will leave the agents of these inverse offers before their maintenance starts. */
+  default void acceptInverseOffers(List<OfferId> inverseOfferIds, Filters filters) {
+    throw new UnsupportedOperationException("this driver does not answer inverse offers");
+  }
+
+  /** The framework will not leave these agents; the master asks again after {@code filters.refuse()}. */
+  default void declineInverseOffers(List<OfferId> inverseOfferIds, Filters filters) {
+    throw new UnsupportedOperationException("this driver does not answer inverse offers");
+  }
+
   /** Asks for no offers in {@code roles} (all if empty). */
   void suppress(Set<String> roles);
 

@@ -210,6 +210,92 @@ public final class Master implements AutoCloseable {
     return call(() -> actor.resourceOperations().explain(frameworkId));
   }
 
+  // ---------------------------------------------------------------- maintenance (Mesos operator API)
+
+  /** The maintenance schedule (Mesos {@code GET_MAINTENANCE_SCHEDULE}). */
+  public CompletableFuture<dev.agora.core.model.MaintenanceSchedule> maintenanceSchedule() {
+    return call(() -> leading(actor.maintenance()).schedule());
+  }
+
+  /**
+   * Replaces the maintenance schedule (Mesos {@code UPDATE_MAINTENANCE_SCHEDULE}): the frameworks
+   * using agents of newly scheduled machines get inverse offers. Fails with
+   * IllegalArgumentException if the schedule leaves out a machine that is down.
+   */
+  public CompletableFuture<Void> updateMaintenanceSchedule(dev.agora.core.model.MaintenanceSchedule schedule) {
+    Objects.requireNonNull(schedule, "schedule");
+    return call(() -> {
+      leading(actor.maintenance()).updateSchedule(schedule);
+      return null;
+    });
+  }
+
+  /** Scheduled machines, frameworks' answers, down machines, drained and deactivated agents (Mesos {@code GET_MAINTENANCE_STATUS}). */
+  public CompletableFuture<dev.agora.core.model.MaintenanceStatus> maintenanceStatus() {
+    return call(() -> leading(actor.maintenance()).status());
+  }
+
+  /**
+   * Takes scheduled machines down (Mesos {@code START_MAINTENANCE}): their agents are removed and
+   * shut down, and may not register until {@link #stopMaintenance}. Fails with
+   * IllegalArgumentException naming a machine not scheduled or already down.
+   */
+  public CompletableFuture<Void> startMaintenance(List<dev.agora.core.model.MachineId> machines) {
+    List<dev.agora.core.model.MachineId> copy = List.copyOf(machines);
+    return call(() -> {
+      leading(actor.maintenance()).startMaintenance(copy);
+      return null;
+    });
+  }
+
+  /** Brings down machines up and out of the schedule (Mesos {@code STOP_MAINTENANCE}). */
+  public CompletableFuture<Void> stopMaintenance(List<dev.agora.core.model.MachineId> machines) {
+    List<dev.agora.core.model.MachineId> copy = List.copyOf(machines);
+    return call(() -> {
+      leading(actor.maintenance()).stopMaintenance(copy);
+      return null;
+    });
+  }
+
+  /**
+   * Drains an agent (Mesos {@code DRAIN_AGENT}): no more offers, its tasks are killed (with at most
+   * {@code maxGracePeriod} if given), and once none is left it is drained and, if
+   * {@code markGone}, marked gone. Fails with IllegalArgumentException for an unknown agent.
+   */
+  public CompletableFuture<Void> drainAgent(AgentId agentId, Optional<Duration> maxGracePeriod, boolean markGone) {
+    Objects.requireNonNull(agentId, "agentId");
+    Objects.requireNonNull(maxGracePeriod, "maxGracePeriod");
+    return call(() -> {
+      leading(actor.maintenance()).drainAgent(agentId, maxGracePeriod, markGone);
+      return null;
+    });
+  }
+
+  /** Stops offering an agent's resources; its tasks keep running (Mesos {@code DEACTIVATE_AGENT}). */
+  public CompletableFuture<Void> deactivateAgent(AgentId agentId) {
+    Objects.requireNonNull(agentId, "agentId");
+    return call(() -> {
+      leading(actor.maintenance()).deactivateAgent(agentId);
+      return null;
+    });
+  }
+
+  /** Offers a deactivated or drained agent again (Mesos {@code REACTIVATE_AGENT}). */
+  public CompletableFuture<Void> reactivateAgent(AgentId agentId) {
+    Objects.requireNonNull(agentId, "agentId");
+    return call(() -> {
+      leading(actor.maintenance()).reactivateAgent(agentId);
+      return null;
+    });
+  }
+
+  private <T> T leading(T value) {
+    if (!actor.isLeading()) {
+      throw new IllegalStateException("this master does not lead");
+    }
+    return value;
+  }
+
   /**
    * Runs {@code body} on the master's loop; the future completes with its result, or fails with
    * what it threw (so a caller never waits on a future nobody will complete).

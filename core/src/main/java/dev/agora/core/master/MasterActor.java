@@ -66,11 +66,15 @@ final class MasterActor implements MessageHandler {
   private final PartitionTracker partitions;
   private final ResourceOperations resourceOperations;
   final MasterMetrics.Counters metrics = new MasterMetrics.Counters();
+  private final Maintenance maintenance;
   private Endpoint endpoint;
   private boolean leading;
   /** The epoch of our current (or last) term; stamped on every message to agents. 0 before the first. */
   private long epoch;
   private boolean allocationPending;
+  /** Whether the pending cycle looks at every agent; else only at {@code touchedAgents}. */
+  private boolean fullAllocationPending;
+  private final Set<AgentId> touchedAgents = new java.util.HashSet<>();
   private boolean stopping;
   private final List<Cancellable> timers = new ArrayList<>();
   private long nextFramework;
@@ -87,6 +91,19 @@ final class MasterActor implements MessageHandler {
     this.partitions = new PartitionTracker(this, registry, tasks);
     tasks.partitions(partitions);
     this.resourceOperations = new ResourceOperations(this, registry);
+    this.maintenance = new Maintenance(this, registry);
+  }
+
+  Maintenance maintenance() {
+    return maintenance;
+  }
+
+  TaskRouter tasks() {
+    return tasks;
+  }
+
+  String id() {
+    return settings.id();
   }
 
   Address address() {
@@ -132,7 +149,11 @@ final class MasterActor implements MessageHandler {
     leading = true;
     this.epoch = epoch;
     allocator.initialize(loop.clock());
-    timers.add(every(settings.allocationInterval(), this::allocate));
+    timers.add(every(settings.allocationInterval(), () -> {
+      maintenance.tick();
+      fullAllocationPending = true;
+      allocate();
+    }));
     timers.add(every(settings.agentPingInterval(), this::pingAgents));
     timers.add(every(settings.frameworkHeartbeatInterval(), this::heartbeatFrameworks));
   }
@@ -210,17 +231,27 @@ final class MasterActor implements MessageHandler {
     if (call instanceof SchedulerCall.Teardown) {
       removeFramework(f, "teardown");
     } else if (call instanceof SchedulerCall.Accept a) {
+      List<AgentId> agents = new ArrayList<>();
+      for (OfferId offerId : a.offerIds()) {
+        OfferEntry o = registry.offers.get(offerId);
+        if (o != null) {
+          agents.add(o.offer.agentId());
+        }
+      }
       tasks.accept(f, a);
-      requestAllocation();
+      agents.forEach(this::requestAllocation);
     } else if (call instanceof SchedulerCall.Decline d) {
       for (OfferId offerId : d.offerIds()) {
         OfferEntry o = registry.offers.get(offerId);
         if (o != null && o.offer.frameworkId().equals(id)) {
           removeOffer(o, false);
           allocator.recoverResources(id, o.offer.agentId(), o.offer.resources(), Optional.of(d.filters()));
+          requestAllocation(o.offer.agentId());
         }
       }
-      requestAllocation();
+    } else if (call instanceof SchedulerCall.AcceptInverseOffers
+        || call instanceof SchedulerCall.DeclineInverseOffers) {
+      maintenance.respond(f, call);
     } else if (call instanceof SchedulerCall.Revive r) {
       allocator.reviveOffers(id, r.roles());
       requestAllocation();
@@ -339,6 +370,10 @@ final class MasterActor implements MessageHandler {
   // ------------------------------------------------------------------ agents
 
   private void registerAgent(Address from, AgentInfo info) {
+    if (maintenance.isDown(info.hostname())) {
+      send(from, new AgentMessage.ShutdownAgent("machine " + info.hostname() + " is down for maintenance"));
+      return;
+    }
     for (AgentEntry a : registry.agents.values()) {
       if (a.address.equals(from)) {
         send(from, new AgentMessage.AgentRegistered(a.id, settings.agentPingInterval()));
@@ -349,12 +384,17 @@ final class MasterActor implements MessageHandler {
     AgentEntry a = new AgentEntry(id, info, from);
     registry.agents.put(id, a);
     allocator.addAgent(id, info, info.resources(), Map.of());
+    maintenance.agentAdded(a);
     LOG.info("agent {} ({}) registered from {} with {}", id, info.hostname(), from, info.resources());
     send(from, new AgentMessage.AgentRegistered(id, settings.agentPingInterval()));
-    requestAllocation();
+    requestAllocation(id);
   }
 
   private void reregisterAgent(Address from, AgentMessage.ReregisterAgent r) {
+    if (maintenance.isDown(r.info().hostname())) {
+      send(from, new AgentMessage.ShutdownAgent("machine " + r.info().hostname() + " is down for maintenance"));
+      return;
+    }
     if (partitions.isGone(r.agentId())) {
       send(from, new AgentMessage.ShutdownAgent("Agent " + r.agentId() + " was marked gone"));
       return;
@@ -407,9 +447,10 @@ final class MasterActor implements MessageHandler {
       }
     }
     allocator.addAgent(a.id, r.info(), r.info().resources(), used);
+    maintenance.agentAdded(a);
     LOG.info("agent {} re-registered from {} with {} tasks", a.id, from, r.tasks().size());
     send(from, new AgentMessage.AgentRegistered(a.id, settings.agentPingInterval()));
-    requestAllocation();
+    requestAllocation(a.id);
   }
 
   private void pingAgents() {
@@ -451,7 +492,23 @@ final class MasterActor implements MessageHandler {
 
   // ------------------------------------------------------------------ offers and allocation
 
+  /** Asks for a cycle over every agent soon (a framework came, revived or left; weights or quota changed). */
   void requestAllocation() {
+    fullAllocationPending = true;
+    scheduleAllocation();
+  }
+
+  /**
+   * Marks an agent touched (added, resources recovered or converted there) and asks for a batched
+   * cycle soon: events between two cycles are batched, and that cycle looks only at the touched
+   * agents (the periodic cycle looks at all).
+   */
+  void requestAllocation(AgentId agentId) {
+    touchedAgents.add(agentId);
+    scheduleAllocation();
+  }
+
+  private void scheduleAllocation() {
     if (!allocationPending) {
       allocationPending = true;
       loop.execute(this::allocate);
@@ -464,8 +521,18 @@ final class MasterActor implements MessageHandler {
       return;
     }
     long started = loop.clock().nanoTime();
+    List<Allocation> allocations;
+    if (fullAllocationPending) {
+      allocations = allocator.allocate();
+    } else if (!touchedAgents.isEmpty()) {
+      allocations = allocator.allocate(Set.copyOf(touchedAgents));
+    } else {
+      return;
+    }
+    fullAllocationPending = false;
+    touchedAgents.clear();
     Map<FrameworkId, List<Offer>> byFramework = new LinkedHashMap<>();
-    for (Allocation alloc : allocator.allocate()) {
+    for (Allocation alloc : allocations) {
       FrameworkEntry f = registry.frameworks.get(alloc.frameworkId());
       AgentEntry a = registry.agents.get(alloc.agentId());
       if (f == null || a == null || !f.connected) {
@@ -482,7 +549,7 @@ final class MasterActor implements MessageHandler {
         if (registry.offers.get(offer.id()) == o) {
           LOG.info("offer {} timed out", offer.id());
           rescind(o);
-          requestAllocation();
+          requestAllocation(offer.agentId());
         }
       }));
       byFramework.computeIfAbsent(f.id, k -> new ArrayList<>()).add(offer);

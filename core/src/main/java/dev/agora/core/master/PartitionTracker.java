@@ -253,7 +253,7 @@ final class PartitionTracker {
       killingOnReturn.remove(key);
       if (!k.resources.isEmpty()) {
         master.allocator().recoverResources(u.frameworkId(), a.id, k.resources, Optional.empty());
-        master.requestAllocation();
+        master.requestAllocation(a.id);
       }
     }
     return true;

@@ -109,7 +109,7 @@ final class ResourceOperations {
       allocator.updateAvailable(agent.id, from, to);
     }
     LOG.info("agent {}: {} is now {}", agent.id, from, to);
-    master.requestAllocation();
+    master.requestAllocation(agent.id);
   }
 
   private AgentEntry requireAgent(AgentId agentId) {

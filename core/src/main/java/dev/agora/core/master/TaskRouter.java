@@ -314,7 +314,7 @@ final class TaskRouter {
         t.status = status;
         if (status.state().isTerminal()) {
           master.allocator().recoverResources(f.id, a.id, t.info.resources(), Optional.empty());
-          master.requestAllocation();
+          master.requestAllocation(a.id);
         }
       } else if (t.state() == status.state() && status.state().isTerminal() && t.status.uuid().isEmpty()) {
         t.status = status; // the agent's own copy of an end the master adopted: its ack forgets the task

@@ -39,6 +39,22 @@ public sealed interface SchedulerCall extends Message {
     }
   }
 
+  /** The framework will vacate the agents of these inverse offers in time. */
+  record AcceptInverseOffers(FrameworkId frameworkId, List<OfferId> inverseOfferIds, Filters filters)
+      implements SchedulerCall {
+    public AcceptInverseOffers {
+      inverseOfferIds = List.copyOf(inverseOfferIds);
+    }
+  }
+
+  /** The framework will not vacate these agents; it is asked again after {@code filters.refuse()}. */
+  record DeclineInverseOffers(FrameworkId frameworkId, List<OfferId> inverseOfferIds, Filters filters)
+      implements SchedulerCall {
+    public DeclineInverseOffers {
+      inverseOfferIds = List.copyOf(inverseOfferIds);
+    }
+  }
+
   /** Clears filters and asks for offers again in {@code roles} (all roles if empty). */
   record Revive(FrameworkId frameworkId, Set<String> roles) implements SchedulerCall {
     public Revive {
@@ -132,6 +148,12 @@ public sealed interface SchedulerCall extends Message {
       return Optional.of(c.frameworkId());
     }
     if (this instanceof FrameworkMessage c) {
+      return Optional.of(c.frameworkId());
+    }
+    if (this instanceof AcceptInverseOffers c) {
+      return Optional.of(c.frameworkId());
+    }
+    if (this instanceof DeclineInverseOffers c) {
       return Optional.of(c.frameworkId());
     }
     return Optional.of(((Reconcile) this).frameworkId());

@@ -3,6 +3,7 @@ package dev.agora.core.protocol;
 import dev.agora.core.model.AgentId;
 import dev.agora.core.model.ExecutorId;
 import dev.agora.core.model.FrameworkId;
+import dev.agora.core.model.InverseOffer;
 import dev.agora.core.model.Offer;
 import dev.agora.core.model.OfferId;
 import dev.agora.core.model.TaskStatus;
@@ -21,6 +22,16 @@ public sealed interface SchedulerEvent extends Message {
       offers = List.copyOf(offers);
     }
   }
+
+  /** The master asks the framework to vacate agents scheduled for maintenance; answer each. */
+  record InverseOffers(List<InverseOffer> inverseOffers) implements SchedulerEvent {
+    public InverseOffers {
+      inverseOffers = List.copyOf(inverseOffers);
+    }
+  }
+
+  /** An inverse offer is withdrawn (the maintenance was unscheduled or has started). */
+  record RescindInverseOffer(OfferId inverseOfferId) implements SchedulerEvent {}
 
   /** An offer is no longer valid. */
   record Rescind(OfferId offerId) implements SchedulerEvent {}

@@ -196,6 +196,8 @@ class MesosJsonRoundTripTest {
         Combinators.combine(f, offerIds().list().ofMaxSize(3), operations().list().ofMaxSize(2), filtersArb())
             .as(SchedulerCall.Accept::new),
         Combinators.combine(f, offerIds().list().ofMaxSize(3), filtersArb()).as(SchedulerCall.Decline::new),
+        Combinators.combine(f, offerIds().list().ofMaxSize(3), filtersArb()).as(SchedulerCall.AcceptInverseOffers::new),
+        Combinators.combine(f, offerIds().list().ofMaxSize(3), filtersArb()).as(SchedulerCall.DeclineInverseOffers::new),
         Combinators.combine(f, roles().set().ofMaxSize(2)).as(SchedulerCall.Revive::new),
         Combinators.combine(f, roles().set().ofMaxSize(2)).as(SchedulerCall.Suppress::new),
         Combinators.combine(f, taskIds(), agentIds().optional(), durations().optional()).as(SchedulerCall.Kill::new),
@@ -211,6 +213,11 @@ class MesosJsonRoundTripTest {
         Combinators.combine(frameworkIds(), durations()).as(SchedulerEvent.Subscribed::new),
         offers().list().ofMaxSize(3).map(SchedulerEvent.Offers::new),
         offerIds().map(SchedulerEvent.Rescind::new),
+        Combinators.combine(offerIds(), frameworkIds(), agentIds(), names(),
+                Arbitraries.longs().between(0, 4_000_000_000_000_000_000L).map(ns -> java.time.Instant.ofEpochSecond(
+                    ns / 1_000_000_000L, ns % 1_000_000_000L)), durations())
+            .as(dev.agora.core.model.InverseOffer::new).list().ofMaxSize(3).map(SchedulerEvent.InverseOffers::new),
+        offerIds().map(SchedulerEvent.RescindInverseOffer::new),
         statuses().map(SchedulerEvent.Update::new),
         agentIds().map(SchedulerEvent.Failure::new),
         text().map(SchedulerEvent.Error::new),

@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Wraps an allocator and keeps its own books of what is allocated per agent and framework, from
@@ -21,6 +22,8 @@ import java.util.Map;
  */
 final class AccountingAllocator {
   final List<String> violations = new ArrayList<>();
+  /** Each allocation cycle the master ran: the agents it was given, or "all" for a full cycle. */
+  final List<Object> cycles = new java.util.concurrent.CopyOnWriteArrayList<>();
   private final Map<AgentId, Resources> totals = new HashMap<>();
   private final Map<AgentId, Map<FrameworkId, Resources>> allocated = new HashMap<>();
 
@@ -95,6 +98,7 @@ final class AccountingAllocator {
   @SuppressWarnings("unchecked")
   private synchronized void after(String name, Object[] args, Object result) {
     if (name.equals("allocate")) {
+      cycles.add(args == null || args.length == 0 ? "all" : Set.copyOf((Set<?>) args[0]));
       for (Allocation a : (List<Allocation>) result) {
         Map<FrameworkId, Resources> m = allocated.get(a.agentId());
         if (m == null) {

@@ -26,6 +26,8 @@ final class RecordingScheduler implements Scheduler {
   final List<TaskStatus> updates = new CopyOnWriteArrayList<>();
   final List<AgentId> failures = new CopyOnWriteArrayList<>();
   final List<String> errors = new CopyOnWriteArrayList<>();
+  final List<dev.agora.core.model.InverseOffer> inverseOffers = new CopyOnWriteArrayList<>();
+  final List<OfferId> inverseRescinded = new CopyOnWriteArrayList<>();
   private volatile BiConsumer<SchedulerDriver, List<Offer>> policy = (d, o) -> {};
 
   RecordingScheduler onOffers(BiConsumer<SchedulerDriver, List<Offer>> p) {
@@ -42,6 +44,16 @@ final class RecordingScheduler implements Scheduler {
   public void offers(SchedulerDriver driver, List<Offer> offers) {
     offersReceived.addAll(offers);
     policy.accept(driver, offers);
+  }
+
+  @Override
+  public void inverseOffers(SchedulerDriver driver, List<dev.agora.core.model.InverseOffer> offers) {
+    inverseOffers.addAll(offers);
+  }
+
+  @Override
+  public void inverseOfferRescinded(SchedulerDriver driver, OfferId id) {
+    inverseRescinded.add(id);
   }
 
   @Override

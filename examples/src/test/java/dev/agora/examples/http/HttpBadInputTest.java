@@ -217,9 +217,9 @@ class HttpBadInputTest {
 
   @Test
   void unimplementedOperatorCallsAre501NamingTheCall() throws Exception {
-    Answer a = post("/api/v1", "{\"type\":\"UPDATE_MAINTENANCE_SCHEDULE\"}");
+    Answer a = post("/api/v1", "{\"type\":\"GROW_VOLUME\"}");
     assertThat(a.status()).isEqualTo(501);
-    assertThat(a.body()).contains("UPDATE_MAINTENANCE_SCHEDULE").contains("not implemented");
+    assertThat(a.body()).contains("GROW_VOLUME").contains("not implemented");
   }
 
   @Test

@@ -12,6 +12,7 @@ import dev.agora.core.model.TaskState;
 import java.io.IOException;
 import java.net.URI;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
@@ -24,7 +25,9 @@ import java.util.concurrent.TimeoutException;
  *   <li>{@code POST /api/v1}: the Mesos v1 operator API ({@code master::Call}): GET_HEALTH,
  *       GET_VERSION, GET_FLAGS, GET_METRICS, GET_STATE, GET_AGENTS, GET_FRAMEWORKS, GET_TASKS,
  *       GET_MASTER, GET_WEIGHTS, UPDATE_WEIGHTS, GET_ROLES, GET_QUOTA, UPDATE_QUOTA, RESERVE_RESOURCES,
- *       UNRESERVE_RESOURCES, MARK_AGENT_GONE; the other Mesos operator calls (maintenance) answer 501.
+ *       UNRESERVE_RESOURCES, MARK_AGENT_GONE, and the maintenance calls GET_MAINTENANCE_SCHEDULE,
+ *       UPDATE_MAINTENANCE_SCHEDULE, GET_MAINTENANCE_STATUS, START_MAINTENANCE, STOP_MAINTENANCE,
+ *       DRAIN_AGENT, DEACTIVATE_AGENT, REACTIVATE_AGENT; the other Mesos operator calls answer 501.
  *   <li>{@code GET /health} (200 when the master leads, 503 otherwise), {@code GET /state} (a JSON
  *       snapshot) and {@code GET /metrics} (Prometheus text format).
  * </ul>
@@ -325,6 +328,67 @@ public final class OperatorApi implements HttpHandler {
         if (!await(master.markAgentGone(agent))) {
           throw new Exchanges.HttpError(404, "agent '" + agent + "' is not known to the master or already gone");
         }
+        Exchanges.sendEmpty(exchange, 200);
+        return;
+      }
+      case "GET_MAINTENANCE_SCHEDULE" ->
+          out.putObject(field).set("schedule", MesosJson.maintenanceSchedule(await(master.maintenanceSchedule())));
+      case "GET_MAINTENANCE_STATUS" ->
+          out.putObject(field).set("status", MesosJson.maintenanceStatus(await(master.maintenanceStatus())));
+      case "UPDATE_MAINTENANCE_SCHEDULE" -> {
+        JsonNode schedule = json.path(field).path("schedule");
+        if (!schedule.isObject()) {
+          throw new Exchanges.HttpError(400, "field '" + field + ".schedule' is required and must be an object");
+        }
+        dev.agora.core.model.MaintenanceSchedule decoded;
+        try {
+          decoded = MesosJson.decodeMaintenanceSchedule(schedule, field + ".schedule");
+        } catch (RuntimeException e) {
+          throw new Exchanges.HttpError(400, e.getMessage());
+        }
+        await(master.updateMaintenanceSchedule(decoded));
+        Exchanges.sendEmpty(exchange, 200);
+        return;
+      }
+      case "START_MAINTENANCE", "STOP_MAINTENANCE" -> {
+        JsonNode body = json.path(field);
+        if (!body.path("machines").isArray()) {
+          throw new Exchanges.HttpError(400, "field '" + field + ".machines' is required and must be an array");
+        }
+        List<dev.agora.core.model.MachineId> machines;
+        try {
+          machines = MesosJson.decodeMachines(body, field);
+        } catch (RuntimeException e) {
+          throw new Exchanges.HttpError(400, e.getMessage());
+        }
+        await(type.equals("START_MAINTENANCE") ? master.startMaintenance(machines) : master.stopMaintenance(machines));
+        Exchanges.sendEmpty(exchange, 200);
+        return;
+      }
+      case "DRAIN_AGENT" -> {
+        JsonNode body = json.path(field);
+        dev.agora.core.model.AgentId agent = agentId(body.path("agent_id").path("value"), field + ".agent_id.value");
+        java.util.Optional<java.time.Duration> grace = java.util.Optional.empty();
+        JsonNode ns = body.path("max_grace_period").path("nanoseconds");
+        if (!ns.isMissingNode()) {
+          if (!ns.canConvertToLong() || ns.asLong() < 0) {
+            throw new Exchanges.HttpError(400, "field '" + field + ".max_grace_period.nanoseconds' must be an"
+                + " integer >= 0");
+          }
+          grace = java.util.Optional.of(java.time.Duration.ofNanos(ns.asLong()));
+        }
+        JsonNode markGone = body.path("mark_gone");
+        if (!markGone.isMissingNode() && !markGone.isBoolean()) {
+          throw new Exchanges.HttpError(400, "field '" + field + ".mark_gone' must be a boolean");
+        }
+        await(master.drainAgent(agent, grace, markGone.asBoolean(false)));
+        Exchanges.sendEmpty(exchange, 200);
+        return;
+      }
+      case "DEACTIVATE_AGENT", "REACTIVATE_AGENT" -> {
+        dev.agora.core.model.AgentId agent =
+            agentId(json.path(field).path("agent_id").path("value"), field + ".agent_id.value");
+        await(type.equals("DEACTIVATE_AGENT") ? master.deactivateAgent(agent) : master.reactivateAgent(agent));
         Exchanges.sendEmpty(exchange, 200);
         return;
       }
