@@ -242,6 +242,24 @@ public final class MesosJson {
     return resources(Node.root(parent, what), "resources");
   }
 
+  /**
+   * Decodes a {@code mesos.v1.AgentInfo} (as {@link #agentInfo(AgentInfo)} writes it).
+   *
+   * @throws CodecException naming the field if it is malformed
+   */
+  public static AgentInfo decodeAgentInfo(JsonNode json) {
+    return agentInfo(Node.root(json, "an agent info"));
+  }
+
+  /**
+   * Decodes a {@code mesos.v1.FrameworkInfo} (as {@link #frameworkInfo(FrameworkInfo)} writes it).
+   *
+   * @throws CodecException naming the field if it is malformed
+   */
+  public static FrameworkInfo decodeFrameworkInfo(JsonNode json) {
+    return frameworkInfo(Node.root(json, "a framework info"));
+  }
+
   public static SchedulerCall decodeCall(JsonNode json) {
     Node n = Node.root(json, "a scheduler call");
     String type = n.string("type");

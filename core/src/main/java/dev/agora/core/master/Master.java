@@ -39,6 +39,7 @@ public final class Master implements AutoCloseable {
   private final boolean ownsLoop;
   private final LeaderElector elector;
   private volatile boolean leading;
+  private final EventLoop registryLoop; // owned: runs the registry's store calls; null if none or given
   private final AtomicBoolean started = new AtomicBoolean();
   private final AtomicBoolean closed = new AtomicBoolean();
 
@@ -48,9 +49,21 @@ public final class Master implements AutoCloseable {
     this.elector = b.elector != null ? b.elector : new SingleMasterElector();
     MasterActor.Settings settings = new MasterActor.Settings(
         b.allocationInterval, Optional.ofNullable(b.offerTimeout), b.agentPingInterval, b.maxAgentPingMisses,
-        b.frameworkHeartbeatInterval, b.id != null ? b.id : randomId());
+        b.frameworkHeartbeatInterval, b.id != null ? b.id : randomId(), b.agentReregistrationTimeout);
     this.actor = new MasterActor(loop, b.transport, b.address, b.allocator, settings);
     actor.partitions().retention(b.unreachableMaxAge, b.unreachableMaxCount);
+    if (b.registry != null) {
+      // Store calls block: on the given executor, else on the loop given (a simulation's), else
+      // on a thread of the master's own.
+      this.registryLoop = b.registryExecutor == null && ownsLoop ? ThreadEventLoop.start("agora-master-registry") : null;
+      java.util.concurrent.Executor io = b.registryExecutor != null ? b.registryExecutor
+          : registryLoop != null ? registryLoop : loop;
+      // A refused or failed registry write: this master stops acting and leaves the election
+      // (off the loop: closing an elector may wait for the loop), so that another leads.
+      actor.durableRegistry(b.registry, io, () -> CompletableFuture.runAsync(elector::close));
+    } else {
+      this.registryLoop = null;
+    }
   }
 
   private static String randomId() {
@@ -328,6 +341,9 @@ public final class Master implements AutoCloseable {
       done.orTimeout(10, java.util.concurrent.TimeUnit.SECONDS).exceptionally(e -> null).join();
       loop.shutdown();
     }
+    if (registryLoop != null) {
+      registryLoop.shutdown();
+    }
   }
 
   /**
@@ -348,6 +364,9 @@ public final class Master implements AutoCloseable {
     private Duration frameworkHeartbeatInterval = Duration.ofSeconds(15);
     private Duration unreachableMaxAge = PartitionTracker.DEFAULT_MAX_AGE;
     private int unreachableMaxCount = PartitionTracker.DEFAULT_MAX_COUNT;
+    private dev.agora.core.coordination.StateStore registry;
+    private java.util.concurrent.Executor registryExecutor;
+    private Duration agentReregistrationTimeout = Duration.ofMinutes(10);
     private final java.util.Set<String> set = new java.util.HashSet<>();
 
     private Builder() {}
@@ -458,6 +477,41 @@ public final class Master implements AutoCloseable {
       }
       unreachableMaxAge = maxAge;
       unreachableMaxCount = maxCount;
+      return this;
+    }
+
+    /**
+     * Keeps the master's registry durable in {@code store} (Mesos's registrar): admitted agents
+     * with their unreachable and gone marks, frameworks, removed frameworks, weights and quotas.
+     * A new leader reads it back before acting and rebuilds tasks from its agents'
+     * re-registrations; it writes through {@link dev.agora.core.coordination.StateStore#fenced} with
+     * its epoch, a handful of writes per failover and at most one per agent admission, never per
+     * task or offer. A refused or failed write stops the master acting and makes it leave the
+     * election (close it then, as a Mesos master aborts). Default: nothing is durable. The master does not own the store.
+     */
+    public Builder registry(dev.agora.core.coordination.StateStore store) {
+      once("registry");
+      registry = java.util.Objects.requireNonNull(store, "registry");
+      return this;
+    }
+
+    /**
+     * Where the registry's blocking store calls run; default a thread of the master's own, or the
+     * loop given to {@link #loop} (a simulation's). Not owned.
+     */
+    public Builder registryExecutor(java.util.concurrent.Executor value) {
+      once("registryExecutor");
+      registryExecutor = java.util.Objects.requireNonNull(value, "registryExecutor");
+      return this;
+    }
+
+    /**
+     * After a failover, how long agents of the registry have to re-register before they are
+     * marked unreachable; default 10 minutes (Mesos's {@code agent_reregister_timeout}).
+     */
+    public Builder agentReregistrationTimeout(Duration value) {
+      once("agentReregistrationTimeout");
+      agentReregistrationTimeout = positive("agentReregistrationTimeout", value);
       return this;
     }
 

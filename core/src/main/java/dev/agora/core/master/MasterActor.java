@@ -54,7 +54,8 @@ final class MasterActor implements MessageHandler {
       Duration agentPingInterval,
       int maxAgentPingMisses,
       Duration frameworkHeartbeatInterval,
-      String id) {}
+      String id,
+      Duration agentReregistrationTimeout) {}
 
   private final EventLoop loop;
   private final Transport transport;
@@ -68,6 +69,8 @@ final class MasterActor implements MessageHandler {
   final MasterMetrics.Counters metrics = new MasterMetrics.Counters();
   private final Maintenance maintenance;
   private Endpoint endpoint;
+  private MasterRegistrar registrar;
+  private RegistryRecovery recovery;
   private boolean leading;
   /** The epoch of our current (or last) term; stamped on every message to agents. 0 before the first. */
   private long epoch;
@@ -92,10 +95,33 @@ final class MasterActor implements MessageHandler {
     tasks.partitions(partitions);
     this.resourceOperations = new ResourceOperations(this, registry);
     this.maintenance = new Maintenance(this, registry);
+    this.registrar = new MasterRegistrar(loop, null, Runnable::run, why -> {});
+    this.recovery = new RegistryRecovery(this, registry);
   }
 
   Maintenance maintenance() {
     return maintenance;
+  }
+
+  /** Keeps the registry durable in {@code store} (blocking calls on {@code io}); before start. */
+  void durableRegistry(dev.agora.core.coordination.StateStore store, java.util.concurrent.Executor io,
+      Runnable abdicate) {
+    this.registrar = new MasterRegistrar(loop, store, io, why -> {
+      deposed();
+      abdicate.run(); // so that another master can lead
+    });
+  }
+
+  MasterRegistrar registrar() {
+    return registrar;
+  }
+
+  Registry registry() {
+    return registry;
+  }
+
+  Settings settings() {
+    return settings;
   }
 
   TaskRouter tasks() {
@@ -149,6 +175,7 @@ final class MasterActor implements MessageHandler {
     leading = true;
     this.epoch = epoch;
     allocator.initialize(loop.clock());
+    recovery.begin(epoch); // messages wait until the registry is read back
     timers.add(every(settings.allocationInterval(), () -> {
       maintenance.tick();
       fullAllocationPending = true;
@@ -163,6 +190,8 @@ final class MasterActor implements MessageHandler {
       LOG.warn("master {} lost leadership; it stops acting", settings.id());
     }
     leading = false;
+    recovery.end();
+    registrar.stop();
     timers.forEach(Cancellable::cancel);
     timers.clear();
   }
@@ -196,6 +225,14 @@ final class MasterActor implements MessageHandler {
       LOG.debug("not leading: ignoring {} from {}", message.getClass().getSimpleName(), from);
       return;
     }
+    if (recovery.holds(from, message)) {
+      return;
+    }
+    dispatch(from, message);
+  }
+
+  /** Handles a message as the leader, once the registry is recovered. */
+  void dispatch(Address from, Message message) {
     if (message instanceof SchedulerCall call) {
       onSchedulerCall(from, call);
     } else if (message instanceof AgentMessage m) {
@@ -298,10 +335,11 @@ final class MasterActor implements MessageHandler {
     }
     FrameworkEntry f = requested.map(registry.frameworks::get).orElse(null);
     if (f == null) {
-      FrameworkId id = requested.orElseGet(() -> FrameworkId.of(settings.id() + "-" + String.format("%04d", nextFramework++)));
+      FrameworkId id = requested.orElseGet(this::newFrameworkId);
       f = new FrameworkEntry(id, info.withId(id), from);
       registry.frameworks.put(id, f);
       allocator.addFramework(id, f.info, Map.of(), true);
+      registrar.framework(id, f.info);
       LOG.info("framework {} ({}) subscribed from {}", id, info.name(), from);
     } else {
       if (f.connected && !from.equals(f.address)) {
@@ -315,6 +353,7 @@ final class MasterActor implements MessageHandler {
       f.info = info.withId(f.id);
       f.address = from;
       allocator.updateFramework(f.id, f.info);
+      registrar.framework(f.id, f.info);
       if (!f.connected) {
         allocator.activateFramework(f.id);
       }
@@ -363,6 +402,7 @@ final class MasterActor implements MessageHandler {
     registry.frameworks.remove(f.id);
     registry.removedFrameworks.add(f.id);
     partitions.frameworkRemoved(f.id);
+    registrar.frameworkRemoved(f.id);
     allocator.removeFramework(f.id);
     requestAllocation();
   }
@@ -376,17 +416,20 @@ final class MasterActor implements MessageHandler {
     }
     for (AgentEntry a : registry.agents.values()) {
       if (a.address.equals(from)) {
-        send(from, new AgentMessage.AgentRegistered(a.id, settings.agentPingInterval()));
+        registrar.admitted(a.id, a.info,
+            () -> send(from, new AgentMessage.AgentRegistered(a.id, settings.agentPingInterval())));
         return;
       }
     }
-    AgentId id = AgentId.of(settings.id() + "-S" + nextAgent++);
+    AgentId id = newAgentId();
     AgentEntry a = new AgentEntry(id, info, from);
     registry.agents.put(id, a);
     allocator.addAgent(id, info, info.resources(), Map.of());
     maintenance.agentAdded(a);
     LOG.info("agent {} ({}) registered from {} with {}", id, info.hostname(), from, info.resources());
-    send(from, new AgentMessage.AgentRegistered(id, settings.agentPingInterval()));
+    // As Mesos: the agent hears it is registered once its admission is durable.
+    registrar.admitted(id, info,
+        () -> send(a.address, new AgentMessage.AgentRegistered(id, settings.agentPingInterval())));
     requestAllocation(id);
   }
 
@@ -400,13 +443,16 @@ final class MasterActor implements MessageHandler {
       return;
     }
     boolean wasUnreachable = partitions.agentReturned(r.agentId());
+    recovery.reregistered(r.agentId());
     AgentEntry a = registry.agents.get(r.agentId());
     if (a != null) {
       a.address = from;
       a.missedPings = 0;
       a.pongReceived = true;
       tasks.reconcileKnownAgent(a, r.tasks());
-      send(from, new AgentMessage.AgentRegistered(a.id, settings.agentPingInterval()));
+      AgentEntry known = a;
+      registrar.admitted(a.id, a.info, () -> send(known.address, new AgentMessage.AgentRegistered(known.id,
+          settings.agentPingInterval())));
       return;
     }
     // A master that does not know the agent (it failed over, or removed the agent): admit it
@@ -427,6 +473,7 @@ final class MasterActor implements MessageHandler {
         f.connected = false;
         registry.frameworks.put(f.id, f);
         allocator.addFramework(f.id, f.info, Map.of(), false);
+        registrar.framework(f.id, f.info);
       }
       if (f != null && t.state().isTerminal()) {
         // Ended, its update not yet acknowledged: kept (holding no resources) until it is, so that
@@ -449,7 +496,9 @@ final class MasterActor implements MessageHandler {
     allocator.addAgent(a.id, r.info(), r.info().resources(), used);
     maintenance.agentAdded(a);
     LOG.info("agent {} re-registered from {} with {} tasks", a.id, from, r.tasks().size());
-    send(from, new AgentMessage.AgentRegistered(a.id, settings.agentPingInterval()));
+    AgentEntry admitted = a;
+    registrar.admitted(a.id, r.info(), () -> send(admitted.address, new AgentMessage.AgentRegistered(admitted.id,
+        settings.agentPingInterval())));
     requestAllocation(a.id);
   }
 
@@ -488,6 +537,23 @@ final class MasterActor implements MessageHandler {
         send(f.address, new SchedulerEvent.Failure(a.id));
       }
     }
+  }
+
+  /** A framework id no framework had (ids carry this master's prefix; the registry may hold others'). */
+  private FrameworkId newFrameworkId() {
+    FrameworkId id;
+    do {
+      id = FrameworkId.of(settings.id() + "-" + String.format("%04d", nextFramework++));
+    } while (registry.frameworks.containsKey(id) || registry.removedFrameworks.contains(id));
+    return id;
+  }
+
+  private AgentId newAgentId() {
+    AgentId id;
+    do {
+      id = AgentId.of(settings.id() + "-S" + nextAgent++);
+    } while (registry.agents.containsKey(id) || registrar.agent(id).isPresent());
+    return id;
   }
 
   // ------------------------------------------------------------------ offers and allocation

@@ -118,7 +118,24 @@ final class PartitionTracker {
     }
     unreachable.put(a.id, u);
     registry.unreachableAgents.add(a.id);
+    master.registrar().unreachable(a.id, a.info, u.since);
     collectGarbage();
+  }
+
+  /**
+   * After a failover: the registry says the agent is unreachable since {@code since} (its tasks
+   * are not known here), or it was admitted and did not re-register in time.
+   */
+  void restoreUnreachable(AgentId id, Instant since) {
+    if (!gone.contains(id) && !registry.agents.containsKey(id)) {
+      unreachable.putIfAbsent(id, new Unreachable(null, since));
+      registry.unreachableAgents.add(id);
+    }
+  }
+
+  /** After a failover: the registry says the agent was marked gone. */
+  void restoreGone(AgentId id) {
+    gone.add(id);
   }
 
   /** Whether the agent was marked gone by the operator. */
@@ -310,6 +327,7 @@ final class PartitionTracker {
       return false;
     }
     gone.add(id);
+    master.registrar().gone(id);
     String why = "Agent " + id + " was marked gone by the operator";
     LOG.warn("{}", why);
     if (u != null) {
@@ -354,6 +372,7 @@ final class PartitionTracker {
       }
       LOG.info("forgetting unreachable agent {} (unreachable since {})", e.getKey(), e.getValue().since);
       registry.unreachableAgents.remove(e.getKey());
+      master.registrar().forget(e.getKey());
       it.remove();
     }
   }

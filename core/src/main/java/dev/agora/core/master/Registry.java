@@ -24,6 +24,11 @@ final class Registry {
   final Map<OfferId, OfferEntry> offers = new LinkedHashMap<>();
   final Set<FrameworkId> removedFrameworks = new LinkedHashSet<>();
   final Set<AgentId> unreachableAgents = new LinkedHashSet<>();
+  /**
+   * Agents the durable registry says were admitted and that have not re-registered with this
+   * leader yet (after a failover); reconciliation does not answer for their tasks meanwhile.
+   */
+  final Set<AgentId> recoveringAgents = new LinkedHashSet<>();
 
   /** The agent registered from {@code address}, if any. */
   java.util.Optional<AgentEntry> agentAt(Address address) {

@@ -52,6 +52,7 @@ final class ResourceOperations {
 
   void updateWeights(Map<String, Double> weights) {
     allocator().updateWeights(weights);
+    master.registrar().weights(allocator().weights());
     master.requestAllocation();
   }
 
@@ -61,6 +62,7 @@ final class ResourceOperations {
 
   void updateQuota(String role, Quota quota) {
     allocator().updateQuota(role, quota);
+    master.registrar().quotas(allocator().quotas());
     master.requestAllocation();
   }
 

@@ -265,6 +265,10 @@ final class TaskRouter {
         sendReconciled(f, t.status);
       } else if (away.isPresent()) {
         sendReconciled(f, away.get().status);
+      } else if (agent != null ? registry.recoveringAgents.contains(agent) : !registry.recoveringAgents.isEmpty()) {
+        // After a failover, as Mesos: the task's agent (or, without an agent id, any agent) may
+        // still re-register with it; no answer until it does or is marked unreachable.
+        LOG.debug("reconciliation of {} waits for recovering agents", rt.taskId());
       } else if (agent != null && registry.unreachableAgents.contains(agent)) {
         update(f, master.masterStatus(rt.taskId(), partitionAware ? TaskState.UNREACHABLE : TaskState.LOST,
             agent, Reason.REASON_RECONCILIATION, "Reconciliation: agent " + agent + " is unreachable"));

@@ -27,6 +27,8 @@ import picocli.CommandLine.Spec;
       "frameworks use the Mesos v1 scheduler API at http://<ip>:<port>/api/v1/scheduler.",
       "With --zk, several masters elect one leader; agents and frameworks follow it",
       "('agora agent --master zk://...'). A leader that loses its leadership exits (status 3).",
+      "With --zk the registry (agents and their marks, frameworks, weights, quotas) is kept in ZooKeeper",
+      "and a new leader recovers it; tasks come back with their agents' re-registration.",
       "Stops gracefully on SIGTERM."
     })
 public final class MasterMain implements Callable<Integer> {
@@ -122,6 +124,8 @@ public final class MasterMain implements Callable<Integer> {
       if (coordination != null) {
         // Publish the address agents and frameworks send to; exit once deposed (Mesos does too).
         mb.elector(new ExitWhenDeposed(coordination.leaderElector(address), ExitWhenDeposed::systemExit));
+        // The registry (agents and their marks, frameworks, weights, quotas) survives failover.
+        mb.registry(coordination.stateStore());
       }
       master = mb.build();
     } catch (RuntimeException e) {

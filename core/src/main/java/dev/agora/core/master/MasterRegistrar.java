@@ -1,0 +1,472 @@
+package dev.agora.core.master;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.agora.core.allocation.Quota;
+import dev.agora.core.codec.MesosJson;
+import dev.agora.core.coordination.StateStore;
+import dev.agora.core.model.AgentId;
+import dev.agora.core.model.AgentInfo;
+import dev.agora.core.model.FrameworkId;
+import dev.agora.core.model.FrameworkInfo;
+import dev.agora.core.runtime.EventLoop;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.Executor;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The master's durable registry (Mesos's registrar): what must survive a failover, kept in a
+ * {@link StateStore} and written through the leader's fenced view. Tasks are not stored: a new
+ * leader rebuilds them from its agents' re-registrations, as Mesos does.
+ *
+ * <p>Stored, under {@code registry/}: admitted agents with their mark ({@code agents/NN}, the
+ * agents hashed into {@value #AGENT_BUCKETS} buckets so that one admission rewrites a bucket, not
+ * every agent); frameworks and removed frameworks ({@code frameworks}); role weights
+ * ({@code weights}); quotas ({@code quotas}); and the maintenance schedule ({@code maintenance},
+ * opaque bytes, see {@link #maintenance(byte[])}: the hook for the maintenance model).
+ *
+ * <p>Writes: never per task or offer. A mutation only changes the in-memory sections; one flush
+ * per loop turn writes each section whose bytes changed since its last write, one compare-and-set
+ * per section, with at most one batch in flight (mutations meanwhile go in the next batch). So a
+ * failover costs the store's epoch write and no other unless agents fail to come back (then one
+ * write per touched bucket), and an admission at most one write, shared by the admissions of the
+ * same moment. Callbacks given with a mutation run on the loop once its batch is committed.
+ *
+ * <p>Failures: a refused compare-and-set (a newer epoch began, or another writer) or an unreachable
+ * store ends this registrar: nothing more is written, and {@code onFailure} hears why (the master
+ * stops acting, as a Mesos master aborts). A disabled registrar (no store) writes nothing and runs
+ * callbacks at once.
+ *
+ * <p>Concurrency: state confined to the master's loop; store I/O runs on {@code io}, and results
+ * hop back with {@code loop.execute}. Invariants: at most one batch in flight; {@code versions}
+ * holds the version of every key last read or written; a callback runs at most once.
+ */
+final class MasterRegistrar {
+  private static final Logger LOG = LoggerFactory.getLogger(MasterRegistrar.class);
+  static final int AGENT_BUCKETS = 32;
+  static final String ROOT = "registry/";
+  private static final String FRAMEWORKS = ROOT + "frameworks";
+  private static final String WEIGHTS = ROOT + "weights";
+  private static final String QUOTAS = ROOT + "quotas";
+  private static final String MAINTENANCE = ROOT + "maintenance";
+  private static final JsonNodeFactory F = JsonNodeFactory.instance;
+
+  /** What an admitted agent is now. */
+  enum Mark { ADMITTED, UNREACHABLE, GONE }
+
+  /** An agent in the registry; {@code since} (epoch millis) is when it got its mark. */
+  record AgentRecord(AgentInfo info, Mark mark, long since) {}
+
+  /** What a new leader reads back. */
+  record Recovered(Map<AgentId, AgentRecord> agents, Map<FrameworkId, FrameworkInfo> frameworks,
+      Set<FrameworkId> removedFrameworks, Map<String, Double> weights, Map<String, Quota> quotas,
+      Optional<byte[]> maintenance) {}
+
+  private final EventLoop loop;
+  private final StateStore store; // null: disabled
+  private final Executor io;
+  private final Consumer<String> onFailure;
+
+  private StateStore fenced;
+  private boolean active;
+  private boolean failed;
+  private final Map<AgentId, AgentRecord> agents = new LinkedHashMap<>();
+  private final Map<FrameworkId, FrameworkInfo> frameworks = new LinkedHashMap<>();
+  private final Set<FrameworkId> removedFrameworks = new LinkedHashSet<>();
+  private Map<String, Double> weights = Map.of();
+  private Map<String, Quota> quotas = Map.of();
+  private byte[] maintenance;
+  private final Map<String, Long> versions = new HashMap<>();
+  private final Map<String, byte[]> written = new HashMap<>();
+  private final Set<String> dirty = new LinkedHashSet<>();
+  private final List<Runnable> waiting = new ArrayList<>();
+  private boolean flushScheduled;
+  private boolean inFlight;
+  private long writes;
+  private long batches;
+
+  /**
+   * @param store the store, or null for a registrar that writes nothing
+   * @param io where blocking store calls run (the loop itself in a simulation)
+   * @param onFailure hears, on the loop, why the registrar stopped writing
+   */
+  MasterRegistrar(EventLoop loop, StateStore store, Executor io, Consumer<String> onFailure) {
+    this.loop = loop;
+    this.store = store;
+    this.io = io;
+    this.onFailure = onFailure;
+  }
+
+  boolean enabled() {
+    return store != null;
+  }
+
+  /** Section writes sent to the store so far (not counting the epoch). On the loop. */
+  long writes() {
+    return writes;
+  }
+
+  /** Write batches sent so far. On the loop. */
+  long batches() {
+    return batches;
+  }
+
+  // ------------------------------------------------------------------ recovery
+
+  /**
+   * Begins {@code epoch} in the store and reads the registry back; {@code then} runs on the loop
+   * with what was read (empty for a disabled registrar), unless the registrar fails or is stopped
+   * meanwhile.
+   */
+  void recover(long epoch, Consumer<Recovered> then) {
+    failed = false;
+    if (store == null) {
+      active = true;
+      then.accept(new Recovered(Map.of(), Map.of(), Set.of(), Map.of(), Map.of(), Optional.empty()));
+      return;
+    }
+    io.execute(() -> {
+      Map<String, StateStore.Versioned> read = new TreeMap<>();
+      String error = null;
+      try {
+        if (!store.beginEpoch(epoch)) {
+          error = "epoch " + epoch + " is stale: a newer one began (store epoch " + store.epoch() + ")";
+        } else {
+          for (String key : store.keys(ROOT)) {
+            store.get(key).ifPresent(v -> read.put(key, v));
+          }
+        }
+      } catch (RuntimeException e) {
+        error = "reading the registry failed: " + e;
+      }
+      String why = error;
+      loop.execute(() -> {
+        if (why != null) {
+          fail(why);
+          return;
+        }
+        Recovered recovered;
+        try {
+          recovered = load(read);
+        } catch (RuntimeException e) {
+          fail("the registry is unreadable: " + e);
+          return;
+        }
+        fenced = store.fenced(epoch);
+        active = true;
+        LOG.info("registry recovered under epoch {}: {} agents, {} frameworks ({} keys)", epoch,
+            recovered.agents().size(), recovered.frameworks().size(), read.size());
+        then.accept(recovered);
+      });
+    });
+  }
+
+  private Recovered load(Map<String, StateStore.Versioned> read) {
+    agents.clear();
+    frameworks.clear();
+    removedFrameworks.clear();
+    versions.clear();
+    written.clear();
+    dirty.clear();
+    weights = Map.of();
+    quotas = Map.of();
+    maintenance = null;
+    for (Map.Entry<String, StateStore.Versioned> e : read.entrySet()) {
+      String key = e.getKey();
+      byte[] bytes = e.getValue().value();
+      versions.put(key, e.getValue().version());
+      written.put(key, bytes);
+      if (key.equals(MAINTENANCE)) {
+        maintenance = bytes;
+        continue;
+      }
+      if (!key.startsWith(ROOT + "agents/") && !key.equals(FRAMEWORKS) && !key.equals(WEIGHTS) && !key.equals(QUOTAS)) {
+        continue; // another component's key (none today); left alone
+      }
+      JsonNode json = MesosJson.parse(bytes);
+      if (key.startsWith(ROOT + "agents/")) {
+        for (JsonNode a : json.path("agents")) {
+          agents.put(AgentId.of(a.path("id").asText()), new AgentRecord(
+              MesosJson.decodeAgentInfo(a.path("info")), Mark.valueOf(a.path("mark").asText()), a.path("since").asLong()));
+        }
+      } else if (key.equals(FRAMEWORKS)) {
+        for (JsonNode f : json.path("frameworks")) {
+          frameworks.put(FrameworkId.of(f.path("id").asText()), MesosJson.decodeFrameworkInfo(f.path("info")));
+        }
+        for (JsonNode id : json.path("removed")) {
+          removedFrameworks.add(FrameworkId.of(id.asText()));
+        }
+      } else if (key.equals(WEIGHTS)) {
+        Map<String, Double> w = new LinkedHashMap<>();
+        json.fields().forEachRemaining(f -> w.put(f.getKey(), f.getValue().asDouble()));
+        weights = Map.copyOf(w);
+      } else {
+        Map<String, Quota> q = new LinkedHashMap<>();
+        json.fields().forEachRemaining(f -> q.put(f.getKey(), new Quota(
+            MesosJson.decodeResources(f.getValue(), "quota guarantee"),
+            MesosJson.decodeResources(limitHolder(f.getValue()), "quota limit"))));
+        quotas = Map.copyOf(q);
+      }
+    }
+    return new Recovered(Map.copyOf(agents), Map.copyOf(frameworks), Set.copyOf(removedFrameworks), weights,
+        quotas, Optional.ofNullable(maintenance).map(byte[]::clone));
+  }
+
+  private static JsonNode limitHolder(JsonNode quota) {
+    ObjectNode o = F.objectNode();
+    o.set("resources", quota.path("limit"));
+    return o;
+  }
+
+  /** Stops writing (the term ended); pending callbacks are dropped. Idempotent. */
+  void stop() {
+    active = false;
+    waiting.clear();
+    dirty.clear();
+  }
+
+  // ------------------------------------------------------------------ mutations (on the loop)
+
+  /** The agent is admitted (registered, or back); {@code committed} runs once that is durable. */
+  void admitted(AgentId id, AgentInfo info, Runnable committed) {
+    AgentRecord old = agents.get(id);
+    if (old == null || old.mark() != Mark.ADMITTED || !old.info().equals(info)) {
+      putAgent(id, new AgentRecord(info, Mark.ADMITTED, now()));
+    }
+    after(committed);
+  }
+
+  /** The agent is unreachable since {@code since}. */
+  void unreachable(AgentId id, AgentInfo info, Instant since) {
+    AgentRecord old = agents.get(id);
+    AgentInfo known = info != null ? info : old != null ? old.info() : null;
+    if (known != null) {
+      putAgent(id, new AgentRecord(known, Mark.UNREACHABLE, since.toEpochMilli()));
+    }
+  }
+
+  /** The operator marked the agent gone. */
+  void gone(AgentId id) {
+    AgentRecord old = agents.get(id);
+    putAgent(id, new AgentRecord(old != null ? old.info() : new AgentInfo("unknown", dev.agora.core.model.Resources.EMPTY),
+        Mark.GONE, now()));
+  }
+
+  /** The agent is forgotten (its unreachable mark was collected). */
+  void forget(AgentId id) {
+    if (agents.remove(id) != null) {
+      dirty(bucket(id));
+    }
+  }
+
+  /** The framework is known with {@code info} (written only if that changed). */
+  void framework(FrameworkId id, FrameworkInfo info) {
+    if (!info.equals(frameworks.get(id))) {
+      frameworks.put(id, info);
+      dirty(FRAMEWORKS);
+    }
+  }
+
+  /** The framework was removed (torn down, or its failover timeout elapsed): it may not come back. */
+  void frameworkRemoved(FrameworkId id) {
+    frameworks.remove(id);
+    if (removedFrameworks.add(id)) {
+      dirty(FRAMEWORKS);
+    }
+  }
+
+  /** The weights now set, by role. */
+  void weights(Map<String, Double> value) {
+    weights = Map.copyOf(value);
+    dirty(WEIGHTS);
+  }
+
+  /** The quotas now set, by role. */
+  void quotas(Map<String, Quota> value) {
+    quotas = Map.copyOf(value);
+    dirty(QUOTAS);
+  }
+
+  /**
+   * The maintenance schedule, in whatever form the maintenance model encodes it; recovered as
+   * {@link Recovered#maintenance()}. The hook for the maintenance model: call it whenever the
+   * schedule changes.
+   */
+  void maintenance(byte[] schedule) {
+    maintenance = schedule.clone();
+    dirty(MAINTENANCE);
+  }
+
+  /** The agents recorded with {@code mark}. */
+  List<AgentId> agentsMarked(Mark mark) {
+    List<AgentId> out = new ArrayList<>();
+    agents.forEach((id, r) -> {
+      if (r.mark() == mark) {
+        out.add(id);
+      }
+    });
+    return out;
+  }
+
+  Optional<AgentRecord> agent(AgentId id) {
+    return Optional.ofNullable(agents.get(id));
+  }
+
+  private void putAgent(AgentId id, AgentRecord r) {
+    agents.put(id, r);
+    dirty(bucket(id));
+  }
+
+  private long now() {
+    return loop.clock().instant().toEpochMilli();
+  }
+
+  static String bucket(AgentId id) {
+    return ROOT + "agents/" + String.format("%02d", Math.floorMod(id.value().hashCode(), AGENT_BUCKETS));
+  }
+
+  private void dirty(String key) {
+    if (store == null) {
+      return;
+    }
+    dirty.add(key);
+    scheduleFlush();
+  }
+
+  private void after(Runnable committed) {
+    if (store == null) {
+      committed.run();
+      return;
+    }
+    waiting.add(committed);
+    scheduleFlush();
+  }
+
+  // ------------------------------------------------------------------ writing
+
+  private void scheduleFlush() {
+    if (!flushScheduled && !inFlight && active) {
+      flushScheduled = true;
+      loop.execute(this::flush);
+    }
+  }
+
+  private void flush() {
+    flushScheduled = false;
+    if (!active || inFlight || failed) {
+      return;
+    }
+    Map<String, byte[]> batch = new LinkedHashMap<>();
+    for (String key : dirty) {
+      byte[] bytes = serialize(key);
+      if (!Arrays.equals(bytes, written.get(key))) {
+        batch.put(key, bytes);
+      }
+    }
+    dirty.clear();
+    List<Runnable> callbacks = new ArrayList<>(waiting);
+    waiting.clear();
+    if (batch.isEmpty()) {
+      callbacks.forEach(Runnable::run);
+      return;
+    }
+    inFlight = true;
+    writes += batch.size();
+    batches++;
+    Map<String, Long> expected = new HashMap<>();
+    batch.keySet().forEach(k -> expected.put(k, versions.getOrDefault(k, -1L)));
+    StateStore view = fenced;
+    io.execute(() -> {
+      Map<String, Long> committed = new HashMap<>();
+      String error = null;
+      try {
+        for (Map.Entry<String, byte[]> e : batch.entrySet()) {
+          Optional<Long> v = view.compareAndSet(e.getKey(), e.getValue(), expected.get(e.getKey()));
+          if (v.isEmpty()) {
+            error = "the write of " + e.getKey() + " was refused (a newer epoch began, or another master wrote)";
+            break;
+          }
+          committed.put(e.getKey(), v.get());
+        }
+      } catch (RuntimeException ex) {
+        error = "the store failed: " + ex;
+      }
+      String why = error;
+      loop.execute(() -> {
+        inFlight = false;
+        committed.forEach(versions::put);
+        committed.keySet().forEach(k -> written.put(k, batch.get(k)));
+        if (why != null) {
+          fail(why);
+          return;
+        }
+        if (active) {
+          callbacks.forEach(Runnable::run);
+          if (!dirty.isEmpty() || !waiting.isEmpty()) {
+            scheduleFlush();
+          }
+        }
+      });
+    });
+  }
+
+  private void fail(String why) {
+    if (failed) {
+      return;
+    }
+    failed = true;
+    LOG.error("master registry: {}; this master stops acting", why);
+    stop();
+    onFailure.accept(why);
+  }
+
+  private byte[] serialize(String key) {
+    ObjectNode o = F.objectNode();
+    if (key.equals(MAINTENANCE)) {
+      return maintenance == null ? new byte[0] : maintenance.clone();
+    } else if (key.equals(FRAMEWORKS)) {
+      ArrayNode fs = o.putArray("frameworks");
+      frameworks.forEach((id, info) -> {
+        ObjectNode f = fs.addObject();
+        f.put("id", id.value());
+        f.set("info", MesosJson.frameworkInfo(info));
+      });
+      ArrayNode removed = o.putArray("removed");
+      removedFrameworks.forEach(id -> removed.add(id.value()));
+    } else if (key.equals(WEIGHTS)) {
+      new TreeMap<>(weights).forEach(o::put);
+    } else if (key.equals(QUOTAS)) {
+      new TreeMap<>(quotas).forEach((role, q) -> {
+        ObjectNode r = o.putObject(role);
+        r.set("resources", MesosJson.resources(q.guarantee()));
+        r.set("limit", MesosJson.resources(q.limit()));
+      });
+    } else {
+      ArrayNode as = o.putArray("agents");
+      agents.forEach((id, r) -> {
+        if (bucket(id).equals(key)) {
+          ObjectNode a = as.addObject();
+          a.put("id", id.value());
+          a.set("info", MesosJson.agentInfo(r.info()));
+          a.put("mark", r.mark().name());
+          a.put("since", r.since());
+        }
+      });
+    }
+    return MesosJson.bytes(o);
+  }
+}
