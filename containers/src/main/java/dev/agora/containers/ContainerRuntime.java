@@ -57,6 +57,11 @@ final class ContainerRuntime {
   private final String markerName;
   private final Isolation isolation;
   private final ScheduledThreadPoolExecutor scheduler;
+  /**
+   * Starts containers: apart from the scheduler, so that launches never wait behind the watching,
+   * killing and cgroup removal of ending containers.
+   */
+  private final java.util.concurrent.ExecutorService launches;
   private final String markerPrefix;
   private final ConcurrentHashMap<ContainerId, ProcessContainer> containers = new ConcurrentHashMap<>();
   private final ConcurrentLinkedQueue<ProcessContainer> ended = new ConcurrentLinkedQueue<>();
@@ -74,6 +79,7 @@ final class ContainerRuntime {
     this.isolation = isolation;
     this.scheduler = new ScheduledThreadPoolExecutor(2, threadFactory);
     scheduler.setRemoveOnCancelPolicy(true);
+    this.launches = java.util.concurrent.Executors.newFixedThreadPool(2, threadFactory);
     // Unique among the JVMs alive on this host, without randomness.
     this.markerPrefix = ProcessHandle.current().pid() + "." + INSTANCES.incrementAndGet() + ".";
     limitCheckInterval.ifPresent(every -> scheduler.scheduleWithFixedDelay(
@@ -117,7 +123,7 @@ final class ContainerRuntime {
       container.destroy(Duration.ZERO);
     }
     try {
-      scheduler.execute(() -> {
+      launches.execute(() -> {
         removeOrphansOnce();
         container.start(isolation, markerName, markerValue);
       });
@@ -268,9 +274,10 @@ final class ContainerRuntime {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+    launches.shutdownNow();
     scheduler.shutdownNow();
     try {
-      if (!scheduler.awaitTermination(10, TimeUnit.SECONDS)) {
+      if (!scheduler.awaitTermination(10, TimeUnit.SECONDS) || !launches.awaitTermination(10, TimeUnit.SECONDS)) {
         LOG.warn("closing: containerizer threads did not stop");
       }
     } catch (InterruptedException e) {
@@ -286,6 +293,7 @@ final class ContainerRuntime {
   void abandon() {
     closed.set(true);
     containers.values().forEach(ProcessContainer::abandon);
+    launches.shutdownNow();
     scheduler.shutdownNow();
   }
 

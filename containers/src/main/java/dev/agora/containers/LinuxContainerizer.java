@@ -261,7 +261,7 @@ public final class LinuxContainerizer implements Containerizer {
 
     private Builder() {}
 
-    /** Where the containerizer's threads (two) come from; it owns and stops them. */
+    /** Where the containerizer's threads (four: two launch, two watch) come from; it owns and stops them. */
     public Builder threadFactory(ThreadFactory threadFactory) {
       Objects.requireNonNull(threadFactory, "threadFactory");
       requireUnset(this.threadFactory, "threadFactory");

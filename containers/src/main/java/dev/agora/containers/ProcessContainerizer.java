@@ -183,7 +183,7 @@ public final class ProcessContainerizer implements Containerizer {
     private Builder() {}
 
     /**
-     * Where the containerizer's scheduler threads (two) come from. The containerizer owns them
+     * Where the containerizer's threads (four: two launch, two watch) come from. The containerizer owns them
      * and stops them in {@link ProcessContainerizer#close()}. Default: daemon threads named
      * {@code agora-process-containerizer-N}.
      */

@@ -54,7 +54,11 @@ class ProcessRecoveryTest {
     }
   }
 
-  private Agent agent(String address, ProcessContainerizer containerizer, ThreadEventLoop loop) {
+  /** The containerizers of the agent's runs: process by default, Linux in the Linux test. */
+  private java.util.function.Supplier<dev.agora.core.container.Containerizer> containerizers =
+      () -> ProcessContainerizer.builder().build();
+
+  private Agent agent(String address, dev.agora.core.container.Containerizer containerizer, ThreadEventLoop loop) {
     Agent a = Agent.builder().transport(transport).address(Address.of(address)).master(master.address())
         .info(new AgentInfo("host", Resources.parse("cpus:256;mem:8192"))).containerizer(containerizer)
         .workDir(work.resolve("agent")).loop(loop).defaultKillGracePeriod(Duration.ofMillis(200)).build();
@@ -66,7 +70,7 @@ class ProcessRecoveryTest {
   private Crashed runAndCrash(FrameworkInfo info, int tasks) {
     master = Master.builder().transport(transport).allocator(HierarchicalAllocator.builder().build()).build().start();
     toClose.add(master);
-    ProcessContainerizer oldContainers = ProcessContainerizer.builder().build();
+    dev.agora.core.container.Containerizer oldContainers = containerizers.get();
     toClose.add(oldContainers); // closed last but one: after the new agent
     ThreadEventLoop oldLoop = ThreadEventLoop.start("old-agent");
     toClose.add(oldLoop::shutdown);
@@ -133,9 +137,37 @@ class ProcessRecoveryTest {
     checkpointedTasksSurviveARestart(200);
   }
 
+  /**
+   * The same with the Linux containerizer: the restarted agent's containerizer re-adopts the
+   * tasks' containers (same pids, in their cgroups) and a kill ends one. Skipped where this host
+   * cannot run Linux containers.
+   */
+  @Test
+  void checkpointedTasksKeepRunningInTheirLinuxContainersAcrossAnAgentRestart() throws Exception {
+    java.util.Optional<String> why = dev.agora.containers.LinuxContainerizer.unavailableBecause();
+    org.junit.jupiter.api.Assumptions.assumeTrue(why.isEmpty(), () -> "Linux containers skipped: " + why.orElse(""));
+    String hierarchy = "agora-test-" + java.util.UUID.randomUUID().toString().substring(0, 8);
+    containerizers = () -> dev.agora.containers.LinuxContainerizer.builder().hierarchy(hierarchy).build();
+    try {
+      checkpointedTasksSurviveARestart(5);
+    } finally {
+      stop();
+      toClose.clear();
+      for (String c : List.of("cpu", "cpuacct", "memory", "pids", "freezer")) {
+        Path dir = Path.of("/sys/fs/cgroup", c, hierarchy);
+        if (Files.isDirectory(dir)) {
+          try (var children = Files.list(dir)) {
+            assertThat(children.filter(Files::isDirectory).toList()).as("cgroups left under " + dir).isEmpty();
+          }
+          Files.deleteIfExists(dir);
+        }
+      }
+    }
+  }
+
   private void checkpointedTasksSurviveARestart(int n) {
     Crashed crashed = runAndCrash(FrameworkInfo.builder("cp").user("root").checkpoint(true).build(), n);
-    ProcessContainerizer containers = ProcessContainerizer.builder().build();
+    dev.agora.core.container.Containerizer containers = containerizers.get();
     ThreadEventLoop newLoop = ThreadEventLoop.start("new-agent");
     toClose.add(newLoop::shutdown);
     Agent restarted = agent("agent-restarted", containers, newLoop);
@@ -164,7 +196,7 @@ class ProcessRecoveryTest {
     });
 
     // Recovered tasks are managed as before: a kill ends the real process.
-    TaskId victim = TaskId.of("t-7");
+    TaskId victim = TaskId.of("t-" + Math.min(7, n - 1));
     crashed.scheduler().driver.kill(victim, java.util.Optional.empty(), java.util.Optional.of(Duration.ofMillis(100)));
     await().atMost(Duration.ofSeconds(20)).until(() -> {
       synchronized (crashed.scheduler()) {
