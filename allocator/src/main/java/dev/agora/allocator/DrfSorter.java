@@ -41,7 +41,8 @@ final class DrfSorter implements Sorter {
 
   private static final class Client {
     final String name;
-    Resources allocation = Resources.EMPTY;
+    /** Allocated thousandths per name, indexed like {@code names}; may be shorter (missing = 0). */
+    long[] allocation = new long[0];
     double share;
     boolean active = true;
 
@@ -53,8 +54,9 @@ final class DrfSorter implements Sorter {
   private final Map<String, Client> clients = new HashMap<>();
   private final Map<String, Double> weights = new HashMap<>();
   private final TreeSet<Client> order = new TreeSet<>(ORDER);
-  private Resources total = Resources.EMPTY;
-  private String[] totalNames = new String[0];
+  /** Every scalar name seen (in the pool or an allocation), interned; indexes the arrays. */
+  private String[] names = new String[0];
+  /** The pool's thousandths per name. */
   private long[] totalMillis = new long[0];
   private boolean sharesStale;
   private List<String> snapshot;
@@ -133,24 +135,56 @@ final class DrfSorter implements Sorter {
 
   @Override
   public void addTotal(Resources resources) {
-    setTotal(total.add(quantities(resources)));
+    boolean changed = false;
+    for (int i = 0; i < resources.entryCount(); i++) {
+      long v = resources.scalarMillisAt(i);
+      if (v > 0) {
+        int k = index(resources.nameAt(i)); // may grow totalMillis: index first
+        totalMillis[k] += v;
+        changed = true;
+      }
+    }
+    if (changed) {
+      totalChanged();
+    }
   }
 
   @Override
   public void removeTotal(Resources resources) {
-    Resources q = quantities(resources);
-    if (!total.contains(q)) {
-      throw new IllegalArgumentException("cannot remove " + q + " from the sorter's total " + total);
+    if (!holds(totalMillis, resources)) {
+      throw new IllegalArgumentException("cannot remove " + quantities(resources) + " from the sorter's total "
+          + toResources(totalMillis));
     }
-    setTotal(total.subtract(q));
+    boolean changed = false;
+    for (int i = 0; i < resources.entryCount(); i++) {
+      long v = resources.scalarMillisAt(i);
+      if (v > 0) {
+        int k = index(resources.nameAt(i));
+        totalMillis[k] -= v;
+        changed = true;
+      }
+    }
+    if (changed) {
+      totalChanged();
+    }
   }
 
   @Override
   public void allocated(String client, Resources resources) {
     Client c = require(client);
-    Resources q = quantities(resources);
-    if (!q.isEmpty()) {
-      c.allocation = c.allocation.add(q);
+    boolean changed = false;
+    for (int i = 0; i < resources.entryCount(); i++) {
+      long v = resources.scalarMillisAt(i);
+      if (v > 0) {
+        int k = index(resources.nameAt(i));
+        if (c.allocation.length <= k) {
+          c.allocation = java.util.Arrays.copyOf(c.allocation, names.length);
+        }
+        c.allocation[k] += v;
+        changed = true;
+      }
+    }
+    if (changed) {
       reshare(c);
     }
   }
@@ -158,13 +192,20 @@ final class DrfSorter implements Sorter {
   @Override
   public void unallocated(String client, Resources resources) {
     Client c = require(client);
-    Resources q = quantities(resources);
-    if (!c.allocation.contains(q)) {
-      throw new IllegalArgumentException(
-          "cannot unallocate " + q + " from '" + client + "' which holds " + c.allocation);
+    if (!holds(c.allocation, resources)) {
+      throw new IllegalArgumentException("cannot unallocate " + quantities(resources) + " from '" + client
+          + "' which holds " + toResources(c.allocation));
     }
-    if (!q.isEmpty()) {
-      c.allocation = c.allocation.subtract(q);
+    boolean changed = false;
+    for (int i = 0; i < resources.entryCount(); i++) {
+      long v = resources.scalarMillisAt(i);
+      if (v > 0) {
+        int k = index(resources.nameAt(i));
+        c.allocation[k] -= v;
+        changed = true;
+      }
+    }
+    if (changed) {
       reshare(c);
     }
   }
@@ -172,7 +213,56 @@ final class DrfSorter implements Sorter {
   @Override
   public Resources allocation(String client) {
     Client c = clients.get(client);
-    return c == null ? Resources.EMPTY : c.allocation;
+    return c == null ? Resources.EMPTY : toResources(c.allocation);
+  }
+
+  /** The index of an (interned) scalar name, added if new. */
+  private int index(String name) {
+    for (int i = 0; i < names.length; i++) {
+      if (names[i] == name) {
+        return i;
+      }
+    }
+    for (int i = 0; i < names.length; i++) {
+      if (names[i].equals(name)) {
+        return i;
+      }
+    }
+    names = java.util.Arrays.copyOf(names, names.length + 1);
+    names[names.length - 1] = name;
+    totalMillis = java.util.Arrays.copyOf(totalMillis, names.length);
+    return names.length - 1;
+  }
+
+  /** Whether {@code held} (thousandths by name index) holds the scalars of {@code resources}, summed by name. */
+  private boolean holds(long[] held, Resources resources) {
+    for (int i = 0; i < resources.entryCount(); i++) {
+      if (resources.scalarMillisAt(i) <= 0) {
+        continue;
+      }
+      String name = resources.nameAt(i);
+      long want = 0;
+      for (int j = 0; j < resources.entryCount(); j++) {
+        if (resources.nameAt(j) == name) {
+          want += resources.scalarMillisAt(j);
+        }
+      }
+      int k = index(name);
+      if ((k < held.length ? held[k] : 0) < want) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private Resources toResources(long[] millis) {
+    Resources.Builder b = Resources.builder();
+    for (int i = 0; i < millis.length; i++) {
+      if (millis[i] > 0) {
+        b.scalar(names[i], millis[i] / 1000.0);
+      }
+    }
+    return b.build();
   }
 
   @Override
@@ -270,23 +360,20 @@ final class DrfSorter implements Sorter {
 
   private double shareOf(Client c) {
     double dominant = 0;
-    for (int i = 0; i < totalNames.length; i++) {
-      long held = c.allocation.scalarMillis(totalNames[i]);
-      if (held > 0) {
-        dominant = Math.max(dominant, held / (double) totalMillis[i]);
+    long[] held = c.allocation;
+    for (int i = 0; i < held.length; i++) {
+      if (held[i] > 0 && totalMillis[i] > 0) {
+        dominant = Math.max(dominant, held[i] / (double) totalMillis[i]);
       }
     }
-    return dominant / weights.getOrDefault(c.name, 1.0);
+    if (dominant == 0) {
+      return 0;
+    }
+    Double w = weights.isEmpty() ? null : weights.get(c.name);
+    return w == null ? dominant : dominant / w;
   }
 
-  private void setTotal(Resources newTotal) {
-    total = newTotal;
-    List<String> names = new ArrayList<>(newTotal.names());
-    totalNames = names.toArray(new String[0]);
-    totalMillis = new long[totalNames.length];
-    for (int i = 0; i < totalNames.length; i++) {
-      totalMillis[i] = newTotal.scalarMillis(totalNames[i]);
-    }
+  private void totalChanged() {
     sharesStale = true;
     snapshot = null;
   }

@@ -266,6 +266,7 @@ public final class HierarchicalAllocator implements Allocator {
     checkRoles(roles);
     FrameworkState fw = frameworks.get(id);
     if (fw != null) {
+      checkSubscribed(fw, roles);
       fw.suppressed.addAll(subscribed(fw, roles));
       refreshActivation(fw);
     }
@@ -277,6 +278,7 @@ public final class HierarchicalAllocator implements Allocator {
     checkRoles(roles);
     FrameworkState fw = frameworks.get(id);
     if (fw != null) {
+      checkSubscribed(fw, roles);
       clearFilters(fw);
       fw.declining = false;
       fw.suppressed.removeAll(subscribed(fw, roles));
@@ -465,8 +467,10 @@ public final class HierarchicalAllocator implements Allocator {
       }
       List<String> members = new ArrayList<>(roleMembers.getOrDefault(role, Set.of()));
       Collections.sort(members);
-      out.add(new RoleInfo(role, weights.getOrDefault(role, 1.0), quota.quota(role), allocated,
-          reserved.getOrDefault(role, Resources.EMPTY), dominantShare(allocated), members));
+      Quota q = quota.quota(role);
+      out.add(new RoleInfo(role, weights.getOrDefault(role, 1.0), q, allocated,
+          reserved.getOrDefault(role, Resources.EMPTY), dominantShare(allocated), members,
+          q.guarantee().subtractUpTo(clusterTotal)));
     }
     return out;
   }
@@ -1136,6 +1140,16 @@ public final class HierarchicalAllocator implements Allocator {
       out.retainAll(roles);
     }
     return out;
+  }
+
+  /** Throws naming the roles of {@code roles} the framework does not subscribe (an unknown role). */
+  private static void checkSubscribed(FrameworkState fw, Set<String> roles) {
+    Set<String> unknown = new TreeSet<>(roles);
+    unknown.removeAll(fw.info.roles());
+    if (!unknown.isEmpty()) {
+      throw new IllegalArgumentException("framework " + fw.id + " does not subscribe roles " + unknown
+          + "; its roles are " + fw.info.roles());
+    }
   }
 
   private static void checkRoles(Set<String> roles) {

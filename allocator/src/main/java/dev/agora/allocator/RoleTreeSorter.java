@@ -51,7 +51,6 @@ final class RoleTreeSorter implements Sorter {
     Sorter level; // null for a leaf
     boolean client;
     boolean active;
-    Resources own = Resources.EMPTY;
 
     Node(String path, String segment, Node parent) {
       this.path = path;
@@ -137,13 +136,14 @@ final class RoleTreeSorter implements Sorter {
 
   /** Turns leaf {@code n} into a node with a level: its own allocation moves to {@code "."}. */
   private void makeLevel(Node n) {
+    Resources own = n.client ? n.parent.level.allocation(n.segment) : Resources.EMPTY;
     n.level = newLevel();
     levels.add(n);
     if (n.client) {
       n.level.add(SELF);
       n.level.updateWeight(SELF, weight(n.path));
-      if (!n.own.isEmpty()) {
-        n.level.allocated(SELF, n.own);
+      if (!own.isEmpty()) {
+        n.level.allocated(SELF, own);
       }
       if (!n.active) {
         n.level.deactivate(SELF);
@@ -158,8 +158,9 @@ final class RoleTreeSorter implements Sorter {
     if (n == null || !n.client) {
       return;
     }
-    if (!n.own.isEmpty()) {
-      unallocated(client, n.own);
+    Resources own = allocation(client);
+    if (!own.isEmpty()) {
+      unallocated(client, own);
     }
     n.client = false;
     n.active = false;
@@ -271,19 +272,17 @@ final class RoleTreeSorter implements Sorter {
     snapshot = null;
   }
 
+  // A client's own allocation is not kept here: it is its "." entry in its own level, or (a leaf)
+  // its segment's entry in its parent's level. The levels count quantities only.
+
   @Override
   public void allocated(String client, Resources resources) {
     Node n = require(client);
-    Resources q = DrfSorter.quantities(resources);
-    if (q.isEmpty()) {
-      return;
-    }
-    n.own = n.own.add(q);
     if (n.level != null) {
-      n.level.allocated(SELF, q);
+      n.level.allocated(SELF, resources);
     }
     for (Node c = n; c != root; c = c.parent) {
-      c.parent.level.allocated(c.segment, q);
+      c.parent.level.allocated(c.segment, resources);
     }
     snapshot = null;
   }
@@ -291,20 +290,12 @@ final class RoleTreeSorter implements Sorter {
   @Override
   public void unallocated(String client, Resources resources) {
     Node n = require(client);
-    Resources q = DrfSorter.quantities(resources);
-    if (!n.own.contains(q)) {
-      throw new IllegalArgumentException(
-          "cannot unallocate " + q + " from '" + client + "' which holds " + n.own);
-    }
-    if (q.isEmpty()) {
-      return;
-    }
-    n.own = n.own.subtract(q);
+    // The first call checks the client's own allocation and throws before anything changed.
     if (n.level != null) {
-      n.level.unallocated(SELF, q);
+      n.level.unallocated(SELF, resources);
     }
     for (Node c = n; c != root; c = c.parent) {
-      c.parent.level.unallocated(c.segment, q);
+      c.parent.level.unallocated(c.segment, resources);
     }
     snapshot = null;
   }
@@ -312,7 +303,10 @@ final class RoleTreeSorter implements Sorter {
   @Override
   public Resources allocation(String client) {
     Node n = nodes.get(client);
-    return n == null || !n.client ? Resources.EMPTY : n.own;
+    if (n == null || !n.client) {
+      return Resources.EMPTY;
+    }
+    return n.level != null ? n.level.allocation(SELF) : n.parent.level.allocation(n.segment);
   }
 
   @Override
@@ -357,7 +351,7 @@ final class RoleTreeSorter implements Sorter {
   }
 
   private Resources check(Node n) {
-    Resources sum = n.client ? n.own : Resources.EMPTY;
+    Resources sum = n.client ? allocation(n.path) : Resources.EMPTY;
     if (n != root && !n.client && n.children.isEmpty()) {
       throw new IllegalStateException("node '" + n.path + "' is neither a client nor a parent");
     }
@@ -366,8 +360,7 @@ final class RoleTreeSorter implements Sorter {
           + " with " + n.children.size() + " children");
     }
     if (n.level != null) {
-      if (n.client != n.level.contains(SELF)
-          || n.client && !n.level.allocation(SELF).equals(n.own)) {
+      if (n.client != n.level.contains(SELF)) {
         throw new IllegalStateException("node '" + n.path + "' has a wrong '.' entry");
       }
       for (Node c : n.children.values()) {

@@ -123,8 +123,17 @@ class AllocatorPropertiesTest {
             }
           }
         }
-        case SUPPRESS -> allocator.suppressOffers(f, e.filter() ? Set.of() : Set.of("a"));
-        case REVIVE -> allocator.reviveOffers(f, e.filter() ? Set.of() : Set.of("a"));
+        case SUPPRESS, REVIVE -> {
+          try {
+            if (e.kind() == Kind.SUPPRESS) {
+              allocator.suppressOffers(f, e.filter() ? Set.of() : Set.of("a"));
+            } else {
+              allocator.reviveOffers(f, e.filter() ? Set.of() : Set.of("a"));
+            }
+          } catch (IllegalArgumentException notSubscribed) {
+            assertThat(notSubscribed).hasMessageContaining("does not subscribe");
+          }
+        }
         case DEACTIVATE -> allocator.deactivateFramework(f);
         case ACTIVATE -> allocator.activateFramework(f);
         case ADVANCE -> sim.advance(Duration.ofSeconds(e.choice()));

@@ -245,6 +245,17 @@ class HierarchicalAllocatorTest {
   }
 
   @Test
+  void suppressAndReviveOfRolesTheFrameworkDoesNotSubscribeAreErrorsWithoutChange() {
+    addAgent(A1, "cpus:4;mem:4096");
+    addFramework(FA, "web");
+    assertThatThrownBy(() -> allocator.suppressOffers(FA, Set.of("web", "unknown")))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("unknown");
+    assertThat(allocator.allocate()).as("web was not suppressed").hasSize(1);
+    assertThatThrownBy(() -> allocator.reviveOffers(FA, Set.of("other")))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("other");
+  }
+
+  @Test
   void reservedResourcesGoOnlyToTheirRole() {
     addAgent(A1, "cpus:2;mem:100;cpus(web):4;mem(web):400");
     addFramework(FA, "*");

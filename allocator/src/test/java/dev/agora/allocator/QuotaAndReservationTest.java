@@ -115,6 +115,8 @@ class QuotaAndReservationTest {
     allocator.updateQuota("big", Quota.of(Resources.parse("cpus:100")));
     RoleInfo big = allocator.roles().stream().filter(r -> r.role().equals("big")).findFirst().orElseThrow();
     assertThat(big.quota().guarantee().cpus()).isEqualTo(100.0);
+    // Accepted, and reported: the part the cluster cannot hold now.
+    assertThat(big.guaranteeBeyondCluster()).isEqualTo(Resources.parse("cpus:96"));
     assertThat(allocator.quotas()).containsKey("big");
     allocator.updateQuota("big", Quota.NONE);
     assertThat(allocator.quotas()).doesNotContainKey("big");

@@ -14,10 +14,19 @@ import java.util.Objects;
  * @param reserved what agents hold reserved to exactly this role, allocated or not
  * @param dominantShare the role's allocated share of the cluster in its dominant resource, 0..1
  * @param frameworks the ids of the frameworks subscribed to the role, sorted
+ * @param guaranteeBeyondCluster the part of the quota guarantee that exceeds what the whole
+ *     cluster holds now: accepted (the cluster may grow) but unmet until it does; empty normally
  */
 public record RoleInfo(String role, double weight, Quota quota, Resources allocated, Resources reserved,
-    double dominantShare, List<String> frameworks) {
+    double dominantShare, List<String> frameworks, Resources guaranteeBeyondCluster) {
+  /** A role whose guarantee the cluster can hold. */
+  public RoleInfo(String role, double weight, Quota quota, Resources allocated, Resources reserved,
+      double dominantShare, List<String> frameworks) {
+    this(role, weight, quota, allocated, reserved, dominantShare, frameworks, Resources.EMPTY);
+  }
+
   public RoleInfo {
+    Objects.requireNonNull(guaranteeBeyondCluster, "guaranteeBeyondCluster");
     Objects.requireNonNull(role, "role");
     Objects.requireNonNull(quota, "quota");
     Objects.requireNonNull(allocated, "allocated");

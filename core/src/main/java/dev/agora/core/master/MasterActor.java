@@ -289,11 +289,17 @@ final class MasterActor implements MessageHandler {
     } else if (call instanceof SchedulerCall.AcceptInverseOffers
         || call instanceof SchedulerCall.DeclineInverseOffers) {
       maintenance.respond(f, call);
-    } else if (call instanceof SchedulerCall.Revive r) {
-      allocator.reviveOffers(id, r.roles());
-      requestAllocation();
-    } else if (call instanceof SchedulerCall.Suppress s) {
-      allocator.suppressOffers(id, s.roles());
+    } else if (call instanceof SchedulerCall.Revive || call instanceof SchedulerCall.Suppress) {
+      try {
+        if (call instanceof SchedulerCall.Revive r) {
+          allocator.reviveOffers(id, r.roles());
+          requestAllocation();
+        } else {
+          allocator.suppressOffers(id, ((SchedulerCall.Suppress) call).roles());
+        }
+      } catch (IllegalArgumentException e) {
+        LOG.warn("framework {}: {} dropped: {}", id, call.getClass().getSimpleName(), e.getMessage());
+      }
     } else if (call instanceof SchedulerCall.Kill k) {
       tasks.kill(f, k);
     } else if (call instanceof SchedulerCall.Acknowledge a) {

@@ -277,6 +277,9 @@ public final class OperatorApi implements HttpHandler {
           ArrayNode fws = o.putArray("frameworks");
           r.frameworks().forEach(id -> fws.addObject().put("value", id));
           o.set("quota", quota(r.role(), r.quota()));
+          if (!r.guaranteeBeyondCluster().isEmpty()) {
+            o.set("guarantee_beyond_cluster", quantitiesJson(r.guaranteeBeyondCluster()));
+          }
         }
       }
       case "GET_QUOTA" -> {
