@@ -427,7 +427,23 @@ final class AppsScheduler implements Scheduler {
           .put("agentId", inst.agentId.value()).put("host", inst.hostname).put("runSpecVersion", inst.version);
       publish(e);
     }
-    convergeAll();
+    convergeSoon();
+  }
+
+  private boolean convergeQueued;
+
+  /**
+   * Converges once after the updates already queued on the loop: a burst of status updates (a
+   * thousand tasks starting) costs one pass over the apps, not one per update.
+   */
+  private void convergeSoon() {
+    if (!convergeQueued) {
+      convergeQueued = true;
+      loop.execute(() -> {
+        convergeQueued = false;
+        convergeAll();
+      });
+    }
   }
 
   /**

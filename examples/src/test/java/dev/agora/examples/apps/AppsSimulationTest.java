@@ -122,7 +122,7 @@ class AppsSimulationTest {
       assertThat(s.call("PUT", "/v2/apps/roll", "{\"cmd\":\"sleep 2000\"}").status()).isEqualTo(200);
       String v2 = s.app("/roll").get("version").asText();
       s.advanceUntil(() -> s.json("GET", "/v2/deployments", "").isEmpty(), Duration.ofSeconds(120));
-      assertThat(samples[0]).isGreaterThan(20);
+      assertThat(samples[0]).as("converge passes sampled (one per burst of updates)").isGreaterThan(10);
       assertThat(minHealthy[0]).as("fewest running, not-killing instances at any step").isGreaterThanOrEqualTo(8);
       assertThat(maxAlive[0]).as("most live instances at any step").isLessThanOrEqualTo(12);
       assertThat(maxAlive[0]).as("the upgrade used its over-capacity").isGreaterThan(10);

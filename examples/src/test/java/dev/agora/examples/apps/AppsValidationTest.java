@@ -41,6 +41,8 @@ class AppsValidationTest {
       "{\"id\":\"/a\"}|/|must either contain one of 'cmd' or 'args'",
       "{\"id\":\"/a\",\"cmd\":\"x\",\"upgradeStrategy\":{\"minimumHealthCapacity\":1.5}}|/upgradeStrategy/minimumHealthCapacity|1.0 or less",
       "{\"id\":\"/a\",\"cmd\":\"x\",\"container\":{\"type\":\"DOCKER\",\"docker\":{\"image\":\"nginx\"}}}|/container/docker|not supported here: Docker",
+      "{\"id\":\"/a\",\"cmd\":\"x\",\"portDefinitions\":[{\"port\":0,\"name\":\"http-api\"}],\"readinessChecks\":[{},{}]}|/readinessChecks|Only one readinessCheck",
+      "{\"id\":\"/a\",\"cmd\":\"x\",\"portDefinitions\":[{\"port\":0,\"name\":\"http-api\"}],\"readinessChecks\":[{\"protocol\":\"TCP\"}]}|/readinessChecks(0)/protocol|is not one of",
   })
   void invalidAppsAre422NamingThePathAndNothingIsStored(String body, String path, String message) {
     AppsApi.Response r = s.call("POST", "/v2/apps", body);
@@ -86,5 +88,13 @@ class AppsValidationTest {
         .status()).isEqualTo(200);
     assertThat(s.json("GET", "/v2/deployments", "").findValuesAsText("id")).doesNotContain(dep);
     s.advanceUntil(() -> s.running("/big") == 1, java.time.Duration.ofSeconds(30));
+  }
+
+  @Test
+  void aSecondHealthCheckIsAcceptedAndReportedIgnored() {
+    AppsApi.Response r = s.call("POST", "/v2/apps", "{\"id\":\"/two\",\"cmd\":\"x\",\"healthChecks\":["
+        + "{\"protocol\":\"TCP\"},{\"protocol\":\"HTTP\",\"path\":\"/h\",\"ignoreHttp1xx\":true}]}");
+    assertThat(r.status()).as(r.body()).isEqualTo(201);
+    assertThat(r.body()).contains("\"ignoredFields\":[\"/healthChecks(1)\",\"/healthChecks(1)/ignoreHttp1xx\"]");
   }
 }
