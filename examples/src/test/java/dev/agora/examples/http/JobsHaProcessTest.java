@@ -40,6 +40,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class JobsHaProcessTest {
   private static final String SESSION = "PT4S";
+  private static final Duration STARTUP = Duration.ofSeconds(90);
   private static final ObjectMapper JSON = new ObjectMapper();
 
   @TempDir Path work;
@@ -62,11 +63,11 @@ class JobsHaProcessTest {
     }
   }
 
-  /** 10 jobs for 40 s, the leader killed at 10 s and 30 s. */
+  /** 10 jobs for 30 s, the leader killed at 5 s and 25 s. */
   @Test
   @Timeout(value = 5, unit = TimeUnit.MINUTES) // five JVMs on a loaded machine: more than the 120 s default
   void leaderKilledTwiceEveryOccurrenceRunsOnceOrIsSkippedWithAReason() throws Exception {
-    soak(10, Duration.ofSeconds(40), Duration.ofSeconds(10));
+    soak(10, Duration.ofSeconds(30), Duration.ofSeconds(5));
   }
 
   /** The acceptance soak: 50 jobs every 10 s for 5 minutes, the leader killed every 20 s. */
@@ -83,18 +84,20 @@ class JobsHaProcessTest {
     zkUrl = "zk://" + zookeeper.getConnectString() + "/agora-jobs";
     Process master = jvms.spawn("master", "master", "--port", "0", "--agent-ping-interval", "PT1S",
         "--max-agent-ping-misses", "10", "--heartbeat-interval", "PT1S", "--allocation-interval", "PT0.5S");
-    masterUrl = jvms.awaitUrl("master", master);
+    masterUrl = jvms.awaitUrl("master", master, STARTUP);
     Process agent = jvms.spawn("agent", "agent", "--master", masterUrl, "--port", "0", "--resources",
         "cpus:16;mem:8192;disk:8192", "--containerizer", "process", "--work-dir", work.resolve("agent").toString());
-    jvms.awaitUrl("agent", agent);
+    List<Runnable> started = new ArrayList<>();
     for (int i = 0; i < 3; i++) {
-      spawnInstance();
+      started.add(spawnInstance());
     }
+    jvms.awaitUrl("agent", agent, STARTUP);
+    started.forEach(Runnable::run);
     int leader = awaitLeader();
 
     Path ran = work.resolve("ran.txt");
     Files.createFile(ran);
-    Instant base = Instant.now().plusSeconds(10).plusMillis(300L * jobs).truncatedTo(ChronoUnit.SECONDS);
+    Instant base = Instant.now().plusSeconds(5).plusMillis(300L * jobs).truncatedTo(ChronoUnit.SECONDS);
     Map<String, Instant> starts = new TreeMap<>();
     // Occurrences due before a job's creation was answered are not its to run (under heavy load
     // creating 50 jobs can take longer than planned): count from a second after that answer.
@@ -124,7 +127,7 @@ class JobsHaProcessTest {
       jvms.killLater(p.toHandle());
       p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
       Instant killed = Instant.now();
-      spawnInstance();
+      spawnInstance().run();
       int next = awaitLeader();
       kills.add(Duration.between(base, killed).toSeconds() + "s: killed " + leader + ", " + next + " leads after "
           + Duration.between(killed, Instant.now()).toMillis() + " ms");
@@ -240,13 +243,12 @@ class JobsHaProcessTest {
         .as("runs succeed after the last leader kill: %s", summary).isTrue();
   }
 
-  private void spawnInstance() throws IOException {
+  /** Starts a jobs-service JVM; running the answer waits for its URL and counts it in. */
+  private Runnable spawnInstance() throws IOException {
     String name = "jobs-" + spawned++;
     Process p = jvms.spawn(name, "jobs", "--master", masterUrl, "--zk", zkUrl, "--zk-session-timeout", SESSION,
         "--port", "0");
-    String url = jvms.awaitUrl(name, p);
-    int port = URI.create(url).getPort();
-    instances.put(port, p);
+    return () -> instances.put(URI.create(jvms.awaitUrl(name, p, STARTUP)).getPort(), p);
   }
 
   /** The leader's port, as the live instances report it (waits for one). */
