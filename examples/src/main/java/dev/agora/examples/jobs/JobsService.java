@@ -176,7 +176,8 @@ public final class JobsService implements AutoCloseable {
   }
 
   /**
-   * Handles one API request on the service's loop, as the HTTP server does.
+   * Handles one API request on the service's loop, as the HTTP server does for the leader. On a
+   * follower it answers 503 naming the leader: only the HTTP server forwards calls.
    *
    * @param method GET, POST, PUT or DELETE
    * @param pathAndQuery e.g. {@code /v1/scheduler/jobs/search?name=x}

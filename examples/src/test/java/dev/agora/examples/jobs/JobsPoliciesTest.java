@@ -224,4 +224,66 @@ class JobsPoliciesTest {
     assertThat(JobsApi.quantile(List.of(1.0, 2.0, 10.0), 0.5)).isEqualTo(2.0);
     assertThat(JobsApi.quantile(List.of(1.0, 2.0, 10.0), 0.99)).isEqualTo(10.0);
   }
+
+  @Test
+  void constraintsPlaceRunsOnMatchingAgentsOnly() {
+    try (JobsHarness h = new JobsHarness(dir, T0)) {
+      h.outcome = job -> new JobsHarness.Outcome(null, 0); // keep running, to see where
+      h.startService();
+      h.post(job("eq", "\"schedule\":\"R1/2026-01-01T00:01:00Z/PT1H\",\"constraints\":[[\"rack\",\"EQUALS\",\"r1\"]]"));
+      h.post(job("like", "\"schedule\":\"R1/2026-01-01T00:01:00Z/PT1H\",\"constraints\":[[\"hostname\",\"LIKE\",\"host[0]\"]]"));
+      h.post(job("unlike", "\"schedule\":\"R1/2026-01-01T00:01:00Z/PT1H\",\"constraints\":[[\"rack\",\"UNLIKE\",\"r0\"]]"));
+      h.post(job("nowhere", "\"schedule\":\"R1/2026-01-01T00:01:00Z/PT1H\",\"epsilon\":\"PT1M\","
+          + "\"constraints\":[[\"rack\",\"EQUALS\",\"r9\"]]"));
+      h.advance(Duration.ofMinutes(3));
+      java.util.function.Function<Integer, List<String>> jobsOn = i -> h.containerizers.get(i).running().stream()
+          .map(t -> JobsHarness.jobOf(t.value())).sorted().toList();
+      assertThat(jobsOn.apply(0)).containsExactly("like");
+      assertThat(jobsOn.apply(1)).containsExactly("eq", "unlike");
+      assertThat(h.runs("nowhere")).singleElement().satisfies(r -> {
+        assertThat(r.state()).isEqualTo(State.SKIPPED);
+        assertThat(r.reason()).contains("no matching offer");
+      });
+    }
+  }
+
+  @Test
+  void commandCarriesArgumentsEnvironmentUserAndShellMode() {
+    Instant now = T0;
+    JobDefinition shell = JobJson.parse("{\"name\":\"s\",\"command\":\"echo\",\"arguments\":[\"a\"],\"schedule\":\"R//PT1H\","
+        + "\"environmentVariables\":[{\"name\":\"K\",\"value\":\"v\"}],\"runAsUser\":\"nobody\"}", now);
+    JobRun run = new JobRun("s", now, now, JobRun.Trigger.MANUAL, State.PENDING, 1, java.util.Optional.empty(),
+        java.util.Optional.empty(), java.util.Optional.empty(), "", 1, List.of("b"));
+    var c = JobsEngine.command(shell, run);
+    assertThat(c.shell()).isTrue();
+    assertThat(c.value()).isEqualTo("echo a b");
+    assertThat(c.environment()).containsEntry("K", "v").containsEntry("CHRONOS_JOB_NAME", "s")
+        .containsEntry("AGORA_JOB_SCHEDULED_TIME", now.toString());
+    assertThat(c.user()).contains("nobody");
+    JobDefinition direct = JobJson.parse("{\"name\":\"d\",\"command\":\"/bin/echo\",\"shell\":false,"
+        + "\"arguments\":[\"x y\"],\"schedule\":\"R//PT1H\"}", now);
+    var d = JobsEngine.command(direct, run);
+    assertThat(d.shell()).isFalse();
+    assertThat(d.arguments()).containsExactly("/bin/echo", "x y", "b");
+  }
+
+  @Test
+  void skipCatchUpRecordsEveryRunMissedWhileDownSkipped() {
+    InMemoryStateStore store = new InMemoryStateStore();
+    try (JobsHarness h = new JobsHarness(dir, T0, store)) {
+      JobsService first = h.startService();
+      h.post(job("hourly", "\"schedule\":\"R/2026-01-01T01:00:00Z/PT1H\""));
+      h.advance(Duration.ofMinutes(90));
+      first.close();
+      h.advance(Duration.ofHours(5));
+      h.startService(JobsService.CatchUp.SKIP, 0);
+      h.advance(Duration.ofMinutes(10));
+      assertThat(h.scheduled("hourly", State.SUCCESS)).containsExactly(Instant.parse("2026-01-01T01:00:00Z"));
+      assertThat(h.runs("hourly", State.SKIPPED)).extracting(JobRun::scheduled).containsExactly(
+          Instant.parse("2026-01-01T02:00:00Z"), Instant.parse("2026-01-01T03:00:00Z"),
+          Instant.parse("2026-01-01T04:00:00Z"), Instant.parse("2026-01-01T05:00:00Z"),
+          Instant.parse("2026-01-01T06:00:00Z"));
+      assertThat(h.runs("hourly", State.SKIPPED)).allMatch(r -> r.reason().contains("catch-up policy SKIP"));
+    }
+  }
 }
