@@ -31,6 +31,11 @@ final class AgoraProcesses implements AutoCloseable {
 
   /** Starts {@code agora <args>} as a child JVM named {@code name}. */
   Process spawn(String name, String... args) throws IOException {
+    return spawnMain(name, AgoraCli.class, args);
+  }
+
+  /** Starts {@code main} (a class on the test classpath) with {@code args} as a child JVM named {@code name}. */
+  Process spawnMain(String name, Class<?> main, String... args) throws IOException {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.add("-Xmx128m");
@@ -38,7 +43,7 @@ final class AgoraProcesses implements AutoCloseable {
     cmd.add("-Dlogback.configurationFile=logback.xml");
     cmd.add("-cp");
     cmd.add(System.getProperty("java.class.path"));
-    cmd.add(AgoraCli.class.getName());
+    cmd.add(main.getName());
     cmd.addAll(List.of(args));
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
         .redirectOutput(work.resolve(name + ".log").toFile());
@@ -52,7 +57,8 @@ final class AgoraProcesses implements AutoCloseable {
   String awaitUrl(String name, Process p) {
     Path log = work.resolve(name + ".log");
     String[] url = new String[1];
-    await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50)).until(() -> {
+    // Generous: a JVM may take tens of seconds to start on a loaded 2-core machine.
+    await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(100)).until(() -> {
       if (!p.isAlive()) {
         throw new AssertionError(name + " exited " + p.exitValue() + ": " + Files.readString(log));
       }
