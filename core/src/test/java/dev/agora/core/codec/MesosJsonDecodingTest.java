@@ -57,6 +57,8 @@ class MesosJsonDecodingTest {
         .hasMessageContaining("field 'kill' is required");
     assertThatThrownBy(() -> call("{\"type\":\"DECLINE\"}")).hasMessageContaining("field 'framework_id' is required");
     assertThatThrownBy(() -> call("[1,2]")).hasMessageContaining("must be a JSON object");
+    assertThatThrownBy(() -> call("{\"type\":\"REQUEST\",\"framework_id\":{\"value\":\"f\"}}"))
+        .isInstanceOf(MesosJson.UnsupportedCallException.class).hasMessageContaining("REQUEST");
     assertThatThrownBy(() -> call("{\"type\":\"MESSAGE\",\"framework_id\":{\"value\":\"f\"}}"))
         .isInstanceOf(CodecException.class).hasMessageContaining("field 'message' is required");
     assertThatThrownBy(() -> call("{\"type\":\"SUBSCRIBE\",\"subscribe\":{\"framework_info\":{\"user\":\"u\","

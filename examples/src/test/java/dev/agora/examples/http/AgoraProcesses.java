@@ -32,6 +32,11 @@ final class AgoraProcesses implements AutoCloseable {
 
   /** Starts {@code agora <args>} as a child JVM named {@code name}. */
   Process spawn(String name, String... args) throws IOException {
+    return spawnMain(name, AgoraCli.class, args);
+  }
+
+  /** Starts {@code main} (a class on the test classpath) with {@code args} as a child JVM named {@code name}. */
+  Process spawnMain(String name, Class<?> main, String... args) throws IOException {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.add("-Xmx128m");
@@ -39,7 +44,7 @@ final class AgoraProcesses implements AutoCloseable {
     cmd.add("-Dlogback.configurationFile=logback.xml");
     cmd.add("-cp");
     cmd.add(System.getProperty("java.class.path"));
-    cmd.add(AgoraCli.class.getName());
+    cmd.add(main.getName());
     cmd.addAll(List.of(args));
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
         .redirectOutput(work.resolve(name + ".log").toFile());
@@ -57,14 +62,15 @@ final class AgoraProcesses implements AutoCloseable {
 
   /** Waits until the process logs the URL it listens on, failing if it exits first. */
   String awaitUrl(String name, Process p) {
-    return awaitUrl(name, p, Duration.ofSeconds(30));
+    // Generous: a JVM may take tens of seconds to start on a loaded 2-core machine.
+    return awaitUrl(name, p, Duration.ofSeconds(120));
   }
 
   /** {@link #awaitUrl(String, Process)} waiting up to {@code atMost} (JVMs start slowly on a loaded machine). */
   String awaitUrl(String name, Process p, Duration atMost) {
     Path log = work.resolve(name + ".log");
     String[] url = new String[1];
-    await().atMost(atMost).pollInterval(Duration.ofMillis(50)).until(() -> {
+    await().atMost(atMost).pollInterval(Duration.ofMillis(100)).until(() -> {
       if (!p.isAlive()) {
         throw new AssertionError(name + " exited " + p.exitValue() + ": " + Files.readString(log));
       }

@@ -3,22 +3,11 @@ package dev.agora.examples.http;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.agora.core.framework.SchedulerDriver;
-import dev.agora.core.model.CommandInfo;
-import dev.agora.core.model.FrameworkInfo;
-import dev.agora.core.model.Offer;
-import dev.agora.core.model.Resources;
-import dev.agora.core.model.TaskId;
-import dev.agora.core.model.TaskInfo;
-import dev.agora.core.model.TaskState;
-import dev.agora.core.model.TaskStatus;
-import dev.agora.core.transport.Address;
-import dev.agora.core.transport.http.HttpSchedulerTransport;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -26,17 +15,16 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A master JVM and three agent JVMs ({@code agora master}, {@code agora agent}, started from the
- * test's classpath) and a framework in this JVM over the HTTP scheduler API, on loopback: tasks
- * run to completion on every agent; a SIGKILLed agent is removed after missed pings and its task
- * reported LOST. SIGTERM stops the master gracefully (exit 0 or 143).
+ * Every part in a JVM of its own on loopback: a master ({@code agora master}), three agents
+ * ({@code agora agent}) and a partition-aware framework ({@link FrameworkProcessMain}, over the
+ * HTTP scheduler client). Tasks run to completion on every agent; a SIGKILLed agent is removed
+ * after missed pings and the framework hears its task UNREACHABLE and the agent's failure. SIGTERM
+ * stops the master gracefully (exit 0 or 143).
  */
 class MultiProcessClusterTest {
 
   @TempDir Path work;
   private AgoraProcesses jvms;
-  private HttpSchedulerTransport schedulerTransport;
-  private SchedulerDriver driver;
 
   private Process spawn(String name, String... args) throws IOException {
     if (jvms == null) {
@@ -47,19 +35,18 @@ class MultiProcessClusterTest {
 
   @AfterEach
   void stop() throws InterruptedException {
-    if (driver != null) {
-      driver.close();
-    }
-    if (schedulerTransport != null) {
-      schedulerTransport.close();
-    }
     if (jvms != null) {
       jvms.close();
     }
   }
 
+  private String frameworkLog() throws IOException {
+    Path log = work.resolve("framework.log");
+    return Files.exists(log) ? Files.readString(log) : "";
+  }
+
   @Test
-  void masterAndThreeAgentProcessesRunTasksAndAKilledAgentsTaskIsLost() throws Exception {
+  void masterThreeAgentsAndAFrameworkAsProcessesRunTasksAndAKilledAgentsTaskIsUnreachable() throws Exception {
     Process master = spawn("master", "master", "--port", "0", "--agent-ping-interval", "PT1S",
         "--max-agent-ping-misses", "4", "--heartbeat-interval", "PT1S");
     String masterUrl = jvms.awaitUrl("master", master);
@@ -76,51 +63,33 @@ class MultiProcessClusterTest {
       agentUrls.put(e.getKey(), jvms.awaitUrl(e.getKey(), e.getValue()));
     }
 
-    HttpClusterTest.Recorder r = new HttpClusterTest.Recorder();
-    schedulerTransport = HttpSchedulerTransport.create();
-    driver = SchedulerDriver.builder().transport(schedulerTransport).address(Address.of("multi"))
-        .master(Address.of(masterUrl + "/master")).framework(FrameworkInfo.builder("multi").user("root").build())
-        .scheduler(r).start();
-    await().atMost(Duration.ofSeconds(30)).until(() ->
-        r.offers.stream().map(Offer::hostname).distinct().count() == 3);
-
-    // One short task per agent, each to FINISHED.
-    Map<String, Offer> byHost = new HashMap<>();
-    for (Offer o : r.offers) {
-      byHost.putIfAbsent(o.hostname(), o);
-    }
-    for (Offer o : byHost.values()) {
-      driver.launch(o, List.of(TaskInfo.of(TaskId.of("echo-" + o.hostname()), o.agentId(),
-          Resources.parse("cpus:0.25;mem:32"), CommandInfo.shell("echo ran on " + o.hostname()))));
-    }
-    await().atMost(Duration.ofSeconds(30)).until(() ->
-        byHost.keySet().stream().allMatch(h -> r.states("echo-" + h).contains(TaskState.FINISHED)));
-
-    // A long task on agent-1; then SIGKILL agent-1: the master notices by missed pings.
-    java.util.Set<dev.agora.core.model.OfferId> used = new java.util.HashSet<>();
-    byHost.values().forEach(o -> used.add(o.id()));
-    java.util.function.Predicate<Offer> fresh = o -> !used.contains(o.id()) && o.hostname().equals("agent-1")
-        && o.resources().cpus() >= 0.25;
-    await().atMost(Duration.ofSeconds(30)).until(() -> r.offers.stream().anyMatch(fresh));
-    Offer again = r.offers.stream().filter(fresh).findFirst().orElseThrow();
-    driver.launch(again, List.of(TaskInfo.of(TaskId.of("long"), again.agentId(), Resources.parse("cpus:0.25;mem:32"),
-        CommandInfo.shell("sleep 60"))));
-    await().atMost(Duration.ofSeconds(30)).until(() -> r.states("long").contains(TaskState.RUNNING));
+    // The framework in its own JVM: one short task per agent, then a long one on agent-1.
+    Process framework = jvms.spawnMain("framework", FrameworkProcessMain.class, masterUrl, "3", "agent-1");
+    await().atMost(Duration.ofSeconds(120)).untilAsserted(() -> {
+      assertThat(framework.isAlive()).as("framework process alive; log:\n%s", frameworkLog()).isTrue();
+      String log = frameworkLog();
+      for (int i = 0; i < 3; i++) {
+        assertThat(log).contains("UPDATE echo-agent-" + i + " FINISHED");
+      }
+      assertThat(log).contains("UPDATE long RUNNING");
+    });
     // The agent serves what its container uses (AgentApi).
     java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
     await().atMost(Duration.ofSeconds(30)).until(() -> http.send(
         java.net.http.HttpRequest.newBuilder(java.net.URI.create(agentUrls.get("agent-1") + "/metrics")).build(),
         java.net.http.HttpResponse.BodyHandlers.ofString()).body()
         .matches("(?s).*\\nagora_container_processes\\{[^}]*task_id=\"long\"[^}]*\\} [1-9].*"));
+
+    // SIGKILL agent-1: the master notices by missed pings; the partition-aware framework hears UNREACHABLE.
     Process victim = agents.get("agent-1");
     jvms.killLater(victim.toHandle());
     victim.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-
-    await().atMost(Duration.ofSeconds(30)).until(() -> r.states("long").contains(TaskState.LOST));
-    TaskStatus lost = r.updates.stream().filter(u -> u.taskId().value().equals("long")
-        && u.state() == TaskState.LOST).findFirst().orElseThrow();
-    assertThat(lost.reason()).contains(TaskStatus.Reason.REASON_AGENT_REMOVED);
-    await().atMost(Duration.ofSeconds(10)).until(() -> r.failures.contains(again.agentId()));
+    await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+      String log = frameworkLog();
+      assertThat(log).contains("UPDATE long UNREACHABLE REASON_AGENT_REMOVED");
+      assertThat(log).contains("FAILURE ");
+    });
+    assertThat(frameworkLog()).doesNotContain("UPDATE long LOST");
 
     // SIGTERM stops the master gracefully.
     master.destroy();
