@@ -48,9 +48,12 @@ final class AgoraProcesses implements AutoCloseable {
     return p;
   }
 
-  /** Waits until the process logs the URL it listens on, failing if it exits first. */
+  /**
+   * Waits until the process logs the URL it listens on, failing if it exits first. Up to 90 s: a
+   * JVM took over 30 s to start on the shared 2-core machine at load ~80.
+   */
   String awaitUrl(String name, Process p) {
-    return awaitUrl(name, p, Duration.ofSeconds(30));
+    return awaitUrl(name, p, Duration.ofSeconds(90));
   }
 
   /** {@link #awaitUrl(String, Process)} waiting up to {@code atMost} (JVMs start slowly on a loaded machine). */
