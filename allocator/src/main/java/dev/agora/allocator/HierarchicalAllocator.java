@@ -1052,20 +1052,21 @@ public final class HierarchicalAllocator implements Allocator {
   private void allocate(FrameworkState fw, String role, AgentState agent, Resources resources) {
     agent.allocate(resources);
     fw.add(role, agent.id, resources);
-    Resources q = DrfSorter.quantities(resources); // once, not once per sorter
-    roleSorter.allocated(role, q);
-    frameworkSorters.get(role).allocated(fw.client, q);
-    quota.allocated(role, q);
+    // Sorters count scalar quantities themselves, without a copy; quota needs the quantities.
+    roleSorter.allocated(role, resources);
+    frameworkSorters.get(role).allocated(fw.client, resources);
+    if (!quota.isEmpty()) {
+      quota.allocated(role, DrfSorter.quantities(resources));
+    }
   }
 
   private void unallocate(FrameworkState fw, String role, AgentState agent, Resources resources) {
     fw.subtract(role, agent.id, resources);
     agent.release(resources);
-    Resources q = DrfSorter.quantities(resources);
-    roleSorter.unallocated(role, q);
-    frameworkSorters.get(role).unallocated(fw.client, q);
-    quota.unallocated(role, q);
+    roleSorter.unallocated(role, resources);
+    frameworkSorters.get(role).unallocated(fw.client, resources);
     if (!quota.isEmpty()) {
+      quota.unallocated(role, DrfSorter.quantities(resources));
       version++; // room under a limit, or headroom, may open on other agents
     }
   }

@@ -324,6 +324,10 @@ final class RoleTreeSorter implements Sorter {
 
   @Override
   public boolean visit(Predicate<String> visitor) {
+    if (levels.size() == 1) {
+      // Flat roles only: every child of the root is a leaf whose segment is its path.
+      return root.level.visit(visitor);
+    }
     return visit(root, visitor);
   }
 
