@@ -8,7 +8,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumMap;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -124,8 +123,7 @@ public final class Acls {
     }
     boolean permissive = true;
     Map<Action, List<Rule>> rules = new EnumMap<>(Action.class);
-    for (Iterator<Map.Entry<String, JsonNode>> it = json.fields(); it.hasNext();) {
-      Map.Entry<String, JsonNode> field = it.next();
+    for (Map.Entry<String, JsonNode> field : json.properties()) {
       String name = field.getKey();
       if (name.equals("permissive")) {
         if (!field.getValue().isBoolean()) {

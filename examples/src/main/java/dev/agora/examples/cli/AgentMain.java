@@ -87,6 +87,10 @@ public final class AgentMain implements Callable<Integer> {
   @Option(names = "--tls-truststore-password-file", description = "File whose first line is the trust store password.")
   java.nio.file.Path tlsTruststorePassword;
 
+  @Option(names = "--tls-client-auth", description = "With --tls-keystore and --tls-truststore: refuse TLS"
+      + " clients without a certificate the trust store trusts, and present the key store's certificate to peers.")
+  boolean tlsClientAuth;
+
   @Option(names = "--credential", description = "JSON file {\"principal\": ..., \"secret\": ...} this agent"
       + " authenticates with to the master.")
   Path credential;
@@ -132,7 +136,7 @@ public final class AgentMain implements Callable<Integer> {
         tb.advertisedHost(advertiseIp);
       }
       Security.configure(spec, tb, authenticate, credentials, credential);
-      Security.tls(spec, tb, tlsKeystore, tlsKeystorePassword, tlsTruststore, tlsTruststorePassword);
+      Security.tls(spec, tb, tlsKeystore, tlsKeystorePassword, tlsTruststore, tlsTruststorePassword, tlsClientAuth);
       transport = tb.build();
     } catch (IllegalArgumentException | java.io.UncheckedIOException e) {
       throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage());

@@ -71,6 +71,10 @@ public final class MasterMain implements Callable<Integer> {
   @Option(names = "--tls-truststore-password-file", description = "File whose first line is the trust store password.")
   java.nio.file.Path tlsTruststorePassword;
 
+  @Option(names = "--tls-client-auth", description = "With --tls-keystore and --tls-truststore: refuse TLS"
+      + " clients without a certificate the trust store trusts, and present the key store's certificate to peers.")
+  boolean tlsClientAuth;
+
   @Option(names = "--authenticate", description = "Require HTTP authentication (Basic or bearer) on every endpoint"
       + " but /health, against --credentials.")
   boolean authenticate;
@@ -111,7 +115,7 @@ public final class MasterMain implements Callable<Integer> {
         tb.advertisedHost(advertiseIp);
       }
       Security.configure(spec, tb, authenticate, credentials, credential);
-      Security.tls(spec, tb, tlsKeystore, tlsKeystorePassword, tlsTruststore, tlsTruststorePassword);
+      Security.tls(spec, tb, tlsKeystore, tlsKeystorePassword, tlsTruststore, tlsTruststorePassword, tlsClientAuth);
       if (acls != null) {
         tb.acls(dev.agora.core.security.Acls.fromFile(acls));
       }

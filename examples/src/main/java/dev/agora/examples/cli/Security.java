@@ -25,6 +25,29 @@ final class Security {
   }
 
   static void tls(CommandSpec spec, HttpTransport.Builder tb, Path keystore, Path keystorePassword, Path truststore,
+      Path truststorePassword, boolean clientAuth) {
+    if (!clientAuth) {
+      tls(spec, tb, keystore, keystorePassword, truststore, truststorePassword);
+      return;
+    }
+    if (keystore == null || truststore == null) {
+      throw new ParameterException(spec.commandLine(), "--tls-client-auth needs --tls-keystore and --tls-truststore");
+    }
+    try {
+      char[] kpw = keystorePassword != null ? password(spec, "--tls-keystore-password-file", keystorePassword)
+          : new char[0];
+      char[] tpw = truststorePassword != null ? password(spec, "--tls-truststore-password-file", truststorePassword)
+          : new char[0];
+      javax.net.ssl.SSLContext mutual = dev.agora.core.transport.http.Tls.mutual(keystore, kpw, truststore, tpw);
+      tb.tls(mutual);
+      tb.requireClientCertificates();
+      tb.clientTls(mutual);
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), e.getMessage());
+    }
+  }
+
+  static void tls(CommandSpec spec, HttpTransport.Builder tb, Path keystore, Path keystorePassword, Path truststore,
       Path truststorePassword) {
     try {
       if (keystore != null) {

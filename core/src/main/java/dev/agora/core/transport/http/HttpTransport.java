@@ -90,7 +90,18 @@ public final class HttpTransport implements Transport, AutoCloseable {
     InetSocketAddress bindAddress = new InetSocketAddress(b.host, b.port);
     if (b.tls != null) {
       HttpsServer https = HttpsServer.create(bindAddress, 128);
-      https.setHttpsConfigurator(new HttpsConfigurator(b.tls));
+      if (b.requireClientCertificates) {
+        https.setHttpsConfigurator(new HttpsConfigurator(b.tls) {
+          @Override
+          public void configure(com.sun.net.httpserver.HttpsParameters params) {
+            javax.net.ssl.SSLParameters ssl = getSSLContext().getDefaultSSLParameters();
+            ssl.setNeedClientAuth(true);
+            params.setSSLParameters(ssl);
+          }
+        });
+      } else {
+        https.setHttpsConfigurator(new HttpsConfigurator(b.tls));
+      }
       this.server = https;
     } else {
       this.server = HttpServer.create(bindAddress, 128);
@@ -534,6 +545,7 @@ public final class HttpTransport implements Transport, AutoCloseable {
     private String advertisedHost;
     private SSLContext tls;
     private SSLContext clientTls;
+    private boolean requireClientCertificates;
     private ExecutorService executor;
     private Duration connectTimeout = Duration.ofSeconds(2);
     private Duration requestTimeout = Duration.ofSeconds(10);
@@ -584,6 +596,17 @@ public final class HttpTransport implements Transport, AutoCloseable {
     public Builder tls(SSLContext value) {
       once("tls");
       tls = Objects.requireNonNull(value, "tls");
+      return this;
+    }
+
+    /**
+     * Refuses TLS connections whose client presents no certificate trusted by the {@link #tls}
+     * context's trust managers (build it with {@link Tls#mutual}); peers then need a client
+     * context with a key ({@link Tls#mutual} too). Needs {@link #tls}.
+     */
+    public Builder requireClientCertificates() {
+      once("requireClientCertificates");
+      requireClientCertificates = true;
       return this;
     }
 
@@ -650,6 +673,9 @@ public final class HttpTransport implements Transport, AutoCloseable {
      * @throws java.io.UncheckedIOException if the port cannot be bound
      */
     public HttpTransport build() {
+      if (requireClientCertificates && tls == null) {
+        throw new IllegalStateException("requireClientCertificates needs tls");
+      }
       try {
         return new HttpTransport(this);
       } catch (IOException e) {

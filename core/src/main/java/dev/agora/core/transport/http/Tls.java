@@ -49,6 +49,31 @@ public final class Tls {
     }
   }
 
+  /**
+   * A context that both presents the key in {@code keystore} and trusts the certificates in
+   * {@code truststore}: for a server that checks client certificates
+   * ({@link HttpTransport.Builder#requireClientCertificates}) and for a client that presents one.
+   */
+  public static SSLContext mutual(Path keystore, char[] keystorePassword, Path truststore, char[] truststorePassword) {
+    KeyManagerFactory kmf;
+    try {
+      kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+      kmf.init(load(keystore, keystorePassword), keystorePassword);
+    } catch (GeneralSecurityException e) {
+      throw new IllegalArgumentException("cannot use key store " + keystore + ": " + e.getClass().getSimpleName(), e);
+    }
+    try {
+      TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+      tmf.init(load(truststore, truststorePassword));
+      SSLContext ctx = SSLContext.getInstance("TLS");
+      ctx.init(kmf.getKeyManagers(), tmf.getTrustManagers(), null);
+      return ctx;
+    } catch (GeneralSecurityException e) {
+      throw new IllegalArgumentException("cannot use trust store " + truststore + ": " + e.getClass().getSimpleName(),
+          e);
+    }
+  }
+
   private static KeyStore load(Path file, char[] password) throws GeneralSecurityException {
     String type = file.toString().endsWith(".jks") ? "JKS" : "PKCS12";
     KeyStore ks = KeyStore.getInstance(type);
