@@ -59,7 +59,7 @@ final class AgoraProcesses implements AutoCloseable {
   String awaitUrl(String name, Process p) {
     Path log = work.resolve(name + ".log");
     String[] url = new String[1];
-    await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50)).until(() -> {
+    await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(50)).until(() -> {
       if (!p.isAlive()) {
         throw new AssertionError(name + " exited " + p.exitValue() + ": " + Files.readString(log));
       }
