@@ -303,8 +303,8 @@ class AgentKillNineRecoveryTest {
     synchronized (f) {
       updates = f.all.size();
     }
-    driver.reconcile(List.of());
-    await().atMost(Duration.ofSeconds(60)).until(() -> {
+    await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofSeconds(3)).until(() -> {
+      driver.reconcile(List.of()); // again each time: a call may be lost while the framework resubscribes
       synchronized (f) {
         return f.all.subList(updates, f.all.size()).stream().filter(u -> u.state() == TaskState.RUNNING)
             .map(TaskStatus::taskId).distinct().count() == n;
