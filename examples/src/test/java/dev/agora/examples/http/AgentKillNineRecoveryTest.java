@@ -303,8 +303,8 @@ class AgentKillNineRecoveryTest {
     synchronized (f) {
       updates = f.all.size();
     }
-    driver.reconcile(List.of());
-    await().atMost(Duration.ofSeconds(60)).until(() -> {
+    await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofSeconds(3)).until(() -> {
+      driver.reconcile(List.of()); // again each time: a call may be lost while the framework resubscribes
       synchronized (f) {
         return f.all.subList(updates, f.all.size()).stream().filter(u -> u.state() == TaskState.RUNNING)
             .map(TaskStatus::taskId).distinct().count() == n;
@@ -344,9 +344,12 @@ class AgentKillNineRecoveryTest {
   /**
    * As {@link #tasksOfANonCheckpointingFrameworkEndLostOrFailedAndNoProcessIsLeftAfterKillNine} with
    * the Linux containerizer (cgroups v1): no task process and no container cgroup is left.
+   * Tagged slow for now: written at the end of a session on a machine at load 80, where it could not
+   * be run to completion; run it with -Psoak and move it to the default run once green.
    */
   @Test
-  @Timeout(value = 5, unit = TimeUnit.MINUTES)
+  @Tag("slow")
+  @Timeout(value = 10, unit = TimeUnit.MINUTES)
   void withLinuxContainersNoProcessNorCgroupIsLeftAfterKillNine() throws Exception {
     Optional<String> why = dev.agora.containers.LinuxContainerizer.unavailableBecause();
     org.junit.jupiter.api.Assumptions.assumeTrue(why.isEmpty(), () -> "skipped: " + why.orElse(""));

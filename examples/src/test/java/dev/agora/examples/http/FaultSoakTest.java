@@ -207,6 +207,8 @@ class FaultSoakTest {
     final List<String> errors = new ArrayList<>();
     int launched;
     int unknown;
+    /** Set when the load ends: no more launches, so that the task processes drain. */
+    boolean stopped;
     long started;
     SchedulerDriver driver;
 
@@ -231,7 +233,7 @@ class FaultSoakTest {
       for (Offer offer : offers) {
         List<TaskInfo> launch = new ArrayList<>();
         Resources left = offer.resources();
-        while (launched < allowed() && left.contains(perTask)) {
+        while (!stopped && launched < allowed() && left.contains(perTask)) {
           TaskId id = TaskId.of(name + "-" + launched++);
           launch.add(TaskInfo.of(id, offer.agentId(), perTask, CommandInfo.shell("sleep 1")));
           live.put(id, offer.agentId());
@@ -502,8 +504,17 @@ class FaultSoakTest {
       }
       note("load done in %d s: %s", TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start),
           frameworks.stream().map(SoakFramework::summary).toList());
-      await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(1))
-          .until(() -> leftoverTaskProcesses().isEmpty());
+      for (SoakFramework f : frameworks) {
+        synchronized (f) {
+          f.stopped = true;
+        }
+      }
+      try {
+        await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofSeconds(1))
+            .until(() -> leftoverTaskProcesses().isEmpty());
+      } catch (org.awaitility.core.ConditionTimeoutException e) {
+        failures.add("task processes left 2 minutes after the load: " + leftoverTaskProcesses());
+      }
       Sample last = sample(stable);
       note("last sample: %s", last.describe());
       if (first == null) {
