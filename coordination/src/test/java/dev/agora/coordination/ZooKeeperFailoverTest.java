@@ -29,7 +29,7 @@ import org.junit.jupiter.api.Test;
  * setting) and the ensemble losing its quorum.
  */
 class ZooKeeperFailoverTest {
-  private static final Duration DEADLINE = Duration.ofSeconds(30);
+  private static final Duration DEADLINE = Duration.ofSeconds(60);
   private Ensemble ensemble;
   private String url;
   private final List<Master> masters = new ArrayList<>();
