@@ -50,9 +50,14 @@ final class AgoraProcesses implements AutoCloseable {
 
   /** Waits until the process logs the URL it listens on, failing if it exits first. */
   String awaitUrl(String name, Process p) {
+    return awaitUrl(name, p, Duration.ofSeconds(30));
+  }
+
+  /** {@link #awaitUrl(String, Process)} with a deadline of its own (JVMs start slowly under load). */
+  String awaitUrl(String name, Process p, Duration deadline) {
     Path log = work.resolve(name + ".log");
     String[] url = new String[1];
-    await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50)).until(() -> {
+    await().atMost(deadline).pollInterval(Duration.ofMillis(50)).until(() -> {
       if (!p.isAlive()) {
         throw new AssertionError(name + " exited " + p.exitValue() + ": " + Files.readString(log));
       }
