@@ -229,7 +229,12 @@ class HaAcceptanceProcessTest {
     return MesosJson.parse(r.body().getBytes());
   }
 
-  /** The smaller variant: 150 launches, one kill. Tagged slow until it has passed on this machine. */
+  /**
+   * The smaller variant: 150 launches, one kill. Tagged slow: not yet seen passing. Its one run to
+   * the end (2026-11-24, load 60-80 on 2 cores) failed the "every task that ran finishes" check:
+   * after the failover one agent missed five 1 s pings and was marked unreachable, so its ~10
+   * running tasks were reported LOST (load, or a bug in the new leader's pinging: not established).
+   */
   @Test
   @Tag("slow")
   @Timeout(value = 10, unit = TimeUnit.MINUTES)
