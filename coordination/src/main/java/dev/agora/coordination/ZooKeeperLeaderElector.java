@@ -38,8 +38,11 @@ import org.slf4j.LoggerFactory;
  *       two terms share an epoch, and the {@link ZooKeeperStateStore} refuses writes fenced with
  *       an older one.
  * </ol>
- * SUSPENDED or LOST: the listener hears {@code notLeader()} at once (before any other candidate
- * could be elected, since our node lives until our session ends). RECONNECTED: the election runs
+ * SUSPENDED or LOST: the listener hears {@code notLeader()} at once, and Curator's thread waits
+ * until that call has returned before it delivers the next connection event (before any other
+ * candidate could be elected, since our node lives until our session ends or we delete it). A
+ * node of an earlier session is deleted only after our listener's {@code notLeader()} has run, so
+ * a leader stops acting before the next one starts. RECONNECTED: the election runs
  * again; a leader that is still first claims a new epoch (a new term), never resumes the old one.
  *
  * <p>Concurrency: the election's state lives on the coordination's event loop; ZooKeeper watchers
@@ -52,6 +55,8 @@ final class ZooKeeperLeaderElector implements LeaderElector {
   private static final Logger LOG = LoggerFactory.getLogger(ZooKeeperLeaderElector.class);
   private static final String PREFIX = "c-";
   private static final Duration RETRY = Duration.ofMillis(500);
+  /** How long a step that ends our term waits for the listener's {@code notLeader()} to run. */
+  private static final Duration STOP_WAIT = Duration.ofSeconds(5);
 
   private final CuratorFramework client;
   private final Layout layout;
@@ -67,10 +72,12 @@ final class ZooKeeperLeaderElector implements LeaderElector {
     post(() -> connectionChanged(state));
   };
 
-  /** Guards {@link #term} and {@link #disconnections}, and orders the listener calls. */
+  /** Guards {@link #term}, {@link #disconnections} and {@link #lastStop}; orders the listener calls. */
   private final Object termLock = new Object();
   private long term; // the epoch we lead under; 0 while not leading
   private long disconnections; // SUSPENDED / LOST / READ_ONLY events seen so far
+  /** Completes once the last term's {@code notLeader()} has run. */
+  private CompletableFuture<Void> lastStop = CompletableFuture.completedFuture(null);
   private volatile Listener listener;
   private volatile Executor executor;
 
@@ -119,20 +126,55 @@ final class ZooKeeperLeaderElector implements LeaderElector {
   }
 
   private void disconnected(ConnectionState state) {
+    CompletableFuture<Void> stopped;
     synchronized (termLock) {
       disconnections++;
-      stopLeading("connection " + state);
+      stopped = stopLeading("connection " + state);
+    }
+    // Synchronously, on Curator's thread, before it delivers anything else (RECONNECTED, whose
+    // election may delete our old node and let the next candidate lead): the listener has stopped
+    // acting when this returns, unless its executor is stuck.
+    awaitStopped(stopped);
+  }
+
+  /**
+   * Ends our term, if any: the listener hears {@code notLeader()} on its executor. The future
+   * completes once that call has returned (at once if we did not lead).
+   */
+  private CompletableFuture<Void> stopLeading(String why) {
+    synchronized (termLock) {
+      if (term == 0) {
+        return lastStop; // the previous term's notLeader() may still be on its way
+      }
+      LOG.warn("candidate {} stops leading epoch {}: {}", address, term, why);
+      term = 0;
+      Listener l = listener;
+      CompletableFuture<Void> stopped = new CompletableFuture<>();
+      lastStop = stopped;
+      try {
+        executor.execute(() -> {
+          try {
+            l.notLeader();
+          } finally {
+            stopped.complete(null);
+          }
+        });
+      } catch (RuntimeException e) {
+        LOG.warn("candidate {}: listener executor refused notLeader()", address, e);
+        stopped.complete(null);
+      }
+      return stopped;
     }
   }
 
-  private void stopLeading(String why) {
-    synchronized (termLock) {
-      if (term != 0) {
-        LOG.warn("candidate {} stops leading epoch {}: {}", address, term, why);
-        term = 0;
-        Listener l = listener;
-        executor.execute(l::notLeader);
-      }
+  /** Waits (bounded) until the listener's {@code notLeader()} has run. */
+  private void awaitStopped(CompletableFuture<Void> stopped) {
+    try {
+      stopped.get(STOP_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (Exception e) {
+      LOG.warn("candidate {}: the listener did not run notLeader() within {}", address, STOP_WAIT);
     }
   }
 
@@ -151,15 +193,21 @@ final class ZooKeeperLeaderElector implements LeaderElector {
       return; // CONNECTED / RECONNECTED runs us again
     }
     try {
-      long session = client.getZookeeperClient().getZooKeeper().getSessionId();
+      org.apache.zookeeper.ZooKeeper handle = client.getZookeeperClient().getZooKeeper();
+      if (!handle.getState().isConnected()) {
+        return; // a handle of an expired session, about to be replaced: RECONNECTED runs us again
+      }
+      long session = handle.getSessionId();
       if (ourPath != null) {
         Stat stat = client.checkExists().forPath(ourPath);
         if (stat == null || stat.getEphemeralOwner() != session) {
+          // Stop acting first, and only then give up the node that keeps the others out: the
+          // next leader must not start before our listener has stopped (CURATOR-620 ordering).
+          awaitStopped(stopLeading("our candidate node is of an earlier session or gone"));
           if (stat != null) {
             LOG.warn("candidate {}: {} belongs to an earlier session; deleting it", address, ourPath);
             deleteQuietly(ourPath, stat.getVersion());
           }
-          stopLeading("our candidate node is gone");
           ourPath = null;
         }
       }
@@ -226,6 +274,14 @@ final class ZooKeeperLeaderElector implements LeaderElector {
       post(this::elect);
       return;
     }
+    if (!sameLiveSession(session)) {
+      // The session ended (client-side expiry) while we claimed: the transaction may have run on
+      // a new session against our node of the old one. That node is not ours to lead with; the
+      // term is void and the next step deletes the node.
+      LOG.info("candidate {}: session changed while claiming epoch {}; not leading", address, next);
+      post(this::elect);
+      return;
+    }
     synchronized (termLock) {
       if (disconnections != disconnectionsBefore || closed) {
         // Disconnected meanwhile: the term we claimed is void; a reconnection elects again and
@@ -239,6 +295,16 @@ final class ZooKeeperLeaderElector implements LeaderElector {
       LOG.info("candidate {} leads under epoch {}", address, next);
       Listener l = listener;
       executor.execute(() -> l.isLeader(next));
+    }
+  }
+
+  /** Whether the client's current handle is connected under {@code session}. */
+  private boolean sameLiveSession(long session) {
+    try {
+      org.apache.zookeeper.ZooKeeper handle = client.getZookeeperClient().getZooKeeper();
+      return handle.getSessionId() == session && handle.getState().isConnected();
+    } catch (Exception e) {
+      return false;
     }
   }
 

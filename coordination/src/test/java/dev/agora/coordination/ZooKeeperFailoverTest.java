@@ -29,7 +29,7 @@ import org.junit.jupiter.api.Test;
  * setting) and the ensemble losing its quorum.
  */
 class ZooKeeperFailoverTest {
-  private static final Duration DEADLINE = Duration.ofSeconds(30);
+  private static final Duration DEADLINE = Duration.ofSeconds(60);
   private Ensemble ensemble;
   private String url;
   private final List<Master> masters = new ArrayList<>();
@@ -143,14 +143,12 @@ class ZooKeeperFailoverTest {
   }
 
   /**
-   * Known race, open (see the closing notes of 2026-11-24): after a client-side expiry the next
-   * leader's {@code isLeader} can run before the expired one's {@code notLeader} has run on its
-   * executor (about one run in four here), which the {@code violations} check reports. Writes stay
-   * fenced by epoch, so no state is at risk, but "stops before the next starts" is not yet
-   * guaranteed. Run with {@code -Psoak} until the elector orders the two.
+   * Regression: after a client-side expiry the next leader's {@code isLeader} ran before the
+   * expired one's {@code notLeader} had run (about one run in four), because the old candidate
+   * node was deleted before the term ended. The elector now ends the term, waits for {@code
+   * notLeader()}, and only then deletes the node; {@code violations} checks the order.
    */
   @Test
-  @org.junit.jupiter.api.Tag("slow")
   void aCandidateNodeOfAnEarlierSessionIsNeverTakenAsOurs() throws Exception {
     // CURATOR-620: after a client-side expiry the old session (and its node, still first in line)
     // lives on the server until its timeout. A latch that resumed with that node would lead next
@@ -163,14 +161,21 @@ class ZooKeeperFailoverTest {
     String oldPath = solo.elector.candidatePath().get(5, TimeUnit.SECONDS);
     long oldSession = solo.zk.client().getZookeeperClient().getZooKeeper().getSessionId();
     Master other = new Master("other");
+    // other is in line (its node exists) before solo's session expires, so it is next.
+    await().atMost(DEADLINE).until(() -> other.elector.candidatePath().get(5, TimeUnit.SECONDS) != null);
 
     solo.expireSession();
 
     await().atMost(longSession.dividedBy(2))
         .until(() -> acting().size() == 1 && acting().get(0).epoch > oldEpoch);
+    assertThat(violations).as("%s", history).isEmpty();
     // The old node was removed by its owner at once (not left to the session timeout), so the
-    // next in line leads, and solo's new node belongs to its new session.
-    assertThat(acting().get(0)).isSameAs(other);
+    // next in line leads after solo stops (on a loaded machine other's own short session may end
+    // later, and solo lead again: that is fine), and solo's new node belongs to its new session.
+    // (An epoch may be skipped: a claim solo made while its session changed is void.)
+    List<String> afterStop = history.subList(history.indexOf("solo stops") + 1, history.size());
+    assertThat(afterStop).as("%s", history).isNotEmpty();
+    assertThat(afterStop.get(0)).as("%s", history).startsWith("other leads ");
     assertThat(solo.zk.client().checkExists().forPath(oldPath)).isNull();
     await().atMost(DEADLINE).until(() -> {
       String path = solo.elector.candidatePath().get(5, TimeUnit.SECONDS);

@@ -1,0 +1,256 @@
+package dev.agora.benchmarks;
+
+import dev.agora.allocator.HierarchicalAllocator;
+import dev.agora.core.coordination.InMemoryStateStore;
+import dev.agora.core.coordination.LeaderElector;
+import dev.agora.core.coordination.StateStore;
+import dev.agora.core.master.Master;
+import dev.agora.core.model.AgentId;
+import dev.agora.core.model.AgentInfo;
+import dev.agora.core.model.CommandInfo;
+import dev.agora.core.model.FrameworkId;
+import dev.agora.core.model.FrameworkInfo;
+import dev.agora.core.model.Resources;
+import dev.agora.core.model.TaskId;
+import dev.agora.core.model.TaskInfo;
+import dev.agora.core.model.TaskState;
+import dev.agora.core.protocol.AgentMessage;
+import dev.agora.core.protocol.Message;
+import dev.agora.core.runtime.EventLoop;
+import dev.agora.core.runtime.ThreadEventLoop;
+import dev.agora.core.transport.Address;
+import dev.agora.core.transport.Endpoint;
+import dev.agora.core.transport.InProcessTransport;
+import dev.agora.core.transport.MessageHandler;
+import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+
+/**
+ * Master failover at scale (issue 5): the time from the new leader's election to it having every
+ * agent re-registered with its tasks, and the registry writes per failover, with simulated agents
+ * in this JVM (endpoints that register and re-register as an agent does, without containers).
+ *
+ * <p>Two masters share a registry store (in memory, counting writes; each write is one ZooKeeper
+ * write with {@code --zk}, a chunk more per MB). The first leads while the agents register, then is
+ * closed (the "kill"); the second is elected and every agent re-registers at once with its
+ * tasks, as agents do when their detector names the new leader. Killing to election is
+ * ZooKeeper's session timeout, measured by the process tests, not here.
+ *
+ * <p>Run: {@code java -cp benchmarks/target/benchmarks.jar dev.agora.benchmarks.FailoverBenchmark
+ * [agents tasksPerAgent [repeats]]}; without arguments, 2,000 x 50 and 20,000 x 5, 3 repeats each.
+ */
+public final class FailoverBenchmark {
+  private FailoverBenchmark() {}
+
+  /** Leads when told to. */
+  private static final class Elector implements LeaderElector {
+    private volatile Listener listener;
+    private volatile Executor executor;
+    private final CountDownLatch started = new CountDownLatch(1);
+
+    @Override
+    public void start(Listener l, Executor e) {
+      listener = l;
+      executor = e;
+      started.countDown();
+    }
+
+    void lead(long epoch) throws InterruptedException {
+      started.await();
+      executor.execute(() -> listener.isLeader(epoch));
+    }
+
+    @Override
+    public void close() {}
+  }
+
+  /** Counts the writes that reach the store. */
+  private static final class Counting implements StateStore {
+    final StateStore inner;
+    final AtomicLong writes;
+
+    Counting(StateStore inner, AtomicLong writes) {
+      this.inner = inner;
+      this.writes = writes;
+    }
+
+    @Override
+    public Optional<Versioned> get(String key) {
+      return inner.get(key);
+    }
+
+    @Override
+    public Optional<Long> compareAndSet(String key, byte[] value, long expectedVersion) {
+      writes.incrementAndGet();
+      return inner.compareAndSet(key, value, expectedVersion);
+    }
+
+    @Override
+    public boolean delete(String key, long expectedVersion) {
+      writes.incrementAndGet();
+      return inner.delete(key, expectedVersion);
+    }
+
+    @Override
+    public List<String> keys(String prefix) {
+      return inner.keys(prefix);
+    }
+
+    @Override
+    public long epoch() {
+      return inner.epoch();
+    }
+
+    @Override
+    public boolean beginEpoch(long epoch) {
+      writes.incrementAndGet();
+      return inner.beginEpoch(epoch);
+    }
+
+    @Override
+    public StateStore fenced(long epoch) {
+      return new Counting(inner.fenced(epoch), writes);
+    }
+  }
+
+  record Result(int agents, int tasksPerAgent, double setupSeconds, long admissionWrites, double failoverMillis,
+      double cpuMillis, double masterCpuMillis, long failoverWrites) {}
+
+  public static void main(String[] args) throws Exception {
+    int repeats = args.length > 2 ? Integer.parseInt(args[2]) : 3;
+    List<int[]> shapes = args.length >= 2
+        ? List.of(new int[] {Integer.parseInt(args[0]), Integer.parseInt(args[1])})
+        : List.of(new int[] {2_000, 50}, new int[] {20_000, 5});
+    System.out.printf("# %d cores, load %.2f; failover = election to every agent re-registered%n",
+        Runtime.getRuntime().availableProcessors(), ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+    for (int[] shape : shapes) {
+      for (int r = 0; r < repeats; r++) {
+        Result res = run(shape[0], shape[1]);
+        System.out.printf("agents %6d x tasks %3d: setup %.1f s (%d admission writes); failover %.0f ms wall,"
+            + " %.0f ms process CPU, %.0f ms CPU of the new leader's threads; %d registry writes during failover%n",
+            res.agents(), res.tasksPerAgent(), res.setupSeconds(), res.admissionWrites(), res.failoverMillis(),
+            res.cpuMillis(), res.masterCpuMillis(), res.failoverWrites());
+      }
+    }
+  }
+
+  static Result run(int agentCount, int tasksPerAgent) throws Exception {
+    InProcessTransport transport = new InProcessTransport();
+    AtomicLong writes = new AtomicLong();
+    StateStore store = new Counting(new InMemoryStateStore(), writes);
+    Elector electorA = new Elector();
+    Elector electorB = new Elector();
+    List<EventLoop> loops = new ArrayList<>();
+    for (String name : List.of("agora-master-a", "agora-master-a-registry", "agora-master-b", "agora-master-b-registry")) {
+      loops.add(ThreadEventLoop.start(name, dev.agora.core.runtime.Clock.system(), r -> {
+        Thread t = new Thread(r, name);
+        t.setDaemon(true);
+        return t;
+      }));
+    }
+    Master a = Master.builder().transport(transport).address(Address.of("master-a")).id("a").elector(electorA)
+        .loop(loops.get(0)).registryExecutor(loops.get(1))
+        .allocator(HierarchicalAllocator.builder().build()).registry(store).build().start();
+    Master b = Master.builder().transport(transport).address(Address.of("master-b")).id("b").elector(electorB)
+        .loop(loops.get(2)).registryExecutor(loops.get(3))
+        .allocator(HierarchicalAllocator.builder().build()).registry(store).build().start();
+    electorA.lead(1);
+    EventLoop agentLoop = ThreadEventLoop.start("simulated-agents");
+    AtomicReferenceArray<AgentId> ids = new AtomicReferenceArray<>(agentCount);
+    CountDownLatch registered = new CountDownLatch(agentCount);
+    CountDownLatch reregistered = new CountDownLatch(agentCount);
+    List<Endpoint> endpoints = new ArrayList<>(agentCount);
+    AgentInfo info = new AgentInfo("host", Resources.parse("cpus:" + (tasksPerAgent + 1) + ";mem:" + 1024 * tasksPerAgent));
+    FrameworkInfo framework = FrameworkInfo.builder("bench").user("nobody").build().withId(FrameworkId.of("bench"));
+    for (int i = 0; i < agentCount; i++) {
+      int n = i;
+      endpoints.add(transport.bind(Address.of("agent-" + i), agentLoop, new MessageHandler() {
+        @Override
+        public void onMessage(Address from, Message message) {
+          if (message instanceof AgentMessage.Stamped s && s.message() instanceof AgentMessage.AgentRegistered r) {
+            if (s.epoch() == 1 && ids.compareAndSet(n, null, r.agentId())) {
+              registered.countDown();
+            } else if (s.epoch() == 2) {
+              reregistered.countDown();
+            }
+          }
+        }
+
+        @Override
+        public void onExited(Address peer) {}
+      }));
+    }
+    long setupStart = System.nanoTime();
+    long before = writes.get();
+    for (int i = 0; i < agentCount; i++) {
+      endpoints.get(i).send(Address.of("master-a"), new AgentMessage.RegisterAgent(info));
+    }
+    if (!registered.await(10, TimeUnit.MINUTES)) {
+      throw new IllegalStateException("agents did not register: " + registered.getCount() + " left");
+    }
+    double setupSeconds = (System.nanoTime() - setupStart) / 1e9;
+    long admissionWrites = writes.get() - before;
+    List<AgentMessage.ReregisterAgent> reports = new ArrayList<>(agentCount);
+    for (int i = 0; i < agentCount; i++) {
+      List<AgentMessage.AgentTask> tasks = new ArrayList<>(tasksPerAgent);
+      for (int t = 0; t < tasksPerAgent; t++) {
+        TaskInfo task = TaskInfo.of(TaskId.of("t-" + i + "-" + t), ids.get(i), Resources.parse("cpus:1;mem:512"),
+            CommandInfo.shell("sleep 1000"));
+        tasks.add(new AgentMessage.AgentTask(framework.id().orElseThrow(), framework, task, TaskState.RUNNING));
+      }
+      reports.add(new AgentMessage.ReregisterAgent(ids.get(i), info, tasks));
+    }
+
+    a.close(); // the old leader is gone
+    loops.get(0).shutdown();
+    loops.get(1).shutdown();
+    long cpuBefore = processCpuNanos();
+    long masterCpuBefore = masterThreadsCpuNanos();
+    long writesBefore = writes.get();
+    long start = System.nanoTime();
+    electorB.lead(2);
+    for (int i = 0; i < agentCount; i++) {
+      endpoints.get(i).send(Address.of("master-b"), reports.get(i));
+    }
+    if (!reregistered.await(10, TimeUnit.MINUTES)) {
+      throw new IllegalStateException("agents did not re-register: " + reregistered.getCount() + " left");
+    }
+    double failoverMillis = (System.nanoTime() - start) / 1e6;
+    double cpuMillis = (processCpuNanos() - cpuBefore) / 1e6;
+    double masterCpuMillis = (masterThreadsCpuNanos() - masterCpuBefore) / 1e6;
+    long failoverWrites = writes.get() - writesBefore;
+    b.close();
+    loops.forEach(EventLoop::shutdown);
+    endpoints.forEach(Endpoint::close);
+    agentLoop.shutdown();
+    return new Result(agentCount, tasksPerAgent, setupSeconds, admissionWrites, failoverMillis, cpuMillis,
+        masterCpuMillis, failoverWrites);
+  }
+
+  /** CPU time of the new leader's loop and registry threads. */
+  private static long masterThreadsCpuNanos() {
+    var threads = ManagementFactory.getThreadMXBean();
+    long sum = 0;
+    for (java.lang.management.ThreadInfo t : threads.getThreadInfo(threads.getAllThreadIds())) {
+      if (t != null && t.getThreadName().startsWith("agora-master-b")) {
+        sum += Math.max(0, threads.getThreadCpuTime(t.getThreadId()));
+      }
+    }
+    return sum;
+  }
+
+  private static long processCpuNanos() {
+    var os = ManagementFactory.getOperatingSystemMXBean();
+    if (os instanceof com.sun.management.OperatingSystemMXBean sun) {
+      return sun.getProcessCpuTime();
+    }
+    return 0;
+  }
+}
