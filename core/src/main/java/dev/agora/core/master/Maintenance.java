@@ -1,5 +1,6 @@
 package dev.agora.core.master;
 
+import dev.agora.core.codec.MesosJson;
 import dev.agora.core.model.AgentId;
 import dev.agora.core.model.Filters;
 import dev.agora.core.model.FrameworkId;
@@ -106,6 +107,7 @@ final class Maintenance {
     accepted.removeIf(k -> !scheduled(k.agentId()));
     declinedUntil.keySet().removeIf(k -> !scheduled(k.agentId()));
     LOG.info("maintenance schedule: {} windows, {} machines", next.windows().size(), machines.size());
+    persist();
     tick();
   }
 
@@ -146,6 +148,7 @@ final class Maintenance {
       }
       LOG.info("machine {} is down for maintenance", m);
     }
+    persist();
   }
 
   /**
@@ -170,6 +173,37 @@ final class Maintenance {
     }
     schedule = new MaintenanceSchedule(windows);
     LOG.info("machines {} are up after maintenance", up);
+    persist();
+  }
+
+  // ------------------------------------------------------------------ durability
+
+  /**
+   * Hands the schedule and the machines now down to the registrar, which keeps them in the store
+   * (one small record, rewritten only on an operator's change, never per offer or task).
+   */
+  private void persist() {
+    com.fasterxml.jackson.databind.node.ObjectNode o = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance
+        .objectNode();
+    o.set("schedule", MesosJson.maintenanceSchedule(schedule));
+    com.fasterxml.jackson.databind.node.ArrayNode machines = o.putObject("down").putArray("machines");
+    down.forEach(m -> machines.add(MesosJson.machineId(m)));
+    master.registrar().maintenance(o.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+  }
+
+  /**
+   * Takes back what {@link #persist()} wrote, on a new leader's recovery: the schedule and the
+   * machines that are down (agents on them are refused until maintenance stops). Inverse offers
+   * are made afresh by the next {@link #tick()}.
+   *
+   * @throws dev.agora.core.codec.CodecException if the record is not what {@link #persist()} writes
+   */
+  void restore(byte[] record) {
+    com.fasterxml.jackson.databind.JsonNode o = MesosJson.parse(record);
+    schedule = MesosJson.decodeMaintenanceSchedule(o.path("schedule"), "registry maintenance.schedule");
+    down.clear();
+    down.addAll(MesosJson.decodeMachines(o.path("down"), "registry maintenance.down"));
+    LOG.info("recovered maintenance: {} windows, machines down {}", schedule.windows().size(), down);
   }
 
   /** Whether an agent with this hostname runs on a machine that is down. */

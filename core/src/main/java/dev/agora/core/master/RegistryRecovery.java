@@ -86,6 +86,7 @@ final class RegistryRecovery {
       master.allocator().updateWeights(r.weights());
     }
     r.quotas().forEach(master.allocator()::updateQuota);
+    r.maintenance().ifPresent(master.maintenance()::restore);
     registry.removedFrameworks.addAll(r.removedFrameworks());
     r.frameworks().forEach((id, info) -> {
       if (!registry.frameworks.containsKey(id) && !registry.removedFrameworks.contains(id)) {

@@ -16,6 +16,9 @@ import dev.agora.core.master.MasterSnapshot;
 import dev.agora.core.model.AgentId;
 import dev.agora.core.model.AgentInfo;
 import dev.agora.core.model.FrameworkInfo;
+import dev.agora.core.model.MachineId;
+import dev.agora.core.model.MaintenanceSchedule;
+import dev.agora.core.model.MaintenanceWindow;
 import dev.agora.core.model.Resources;
 import dev.agora.core.model.TaskId;
 import dev.agora.core.model.TaskState;
@@ -304,6 +307,41 @@ class RegistryFailoverTest {
     sim.runUntilIdle();
     assertThat(await(a.snapshot()).leading()).isFalse();
     assertThat(store.inner.get("registry/weights")).isEmpty();
+  }
+
+  @Test
+  void theMaintenanceScheduleAndDownMachinesSurviveAFailover() {
+    TestElector electorA = new TestElector();
+    TestElector electorB = new TestElector();
+    Master a = master("master-a", electorA);
+    Master b = master("master-b", electorB);
+    electorA.lead(1);
+    detector.set(Optional.of(Address.of("master-a")));
+    sim.runUntilIdle();
+    agent(0);
+    agent(1);
+    sim.advance(Duration.ofSeconds(2));
+
+    java.time.Instant start = java.time.Instant.parse("2030-01-01T00:00:00Z");
+    MaintenanceSchedule schedule = new MaintenanceSchedule(List.of(
+        new MaintenanceWindow(List.of(MachineId.of("host0")), start, Duration.ofHours(1)),
+        new MaintenanceWindow(List.of(MachineId.of("host1")), start.plusSeconds(7200), Duration.ofHours(2))));
+    long before = store.writes.get();
+    await(a.updateMaintenanceSchedule(schedule));
+    await(a.startMaintenance(List.of(MachineId.of("host0"))));
+    sim.advance(Duration.ofSeconds(2));
+    assertThat(store.writes.get() - before).as("a schedule and a start: a write each").isEqualTo(2);
+
+    electorA.depose();
+    sim.runUntilIdle();
+    electorB.lead(2);
+    detector.set(Optional.of(Address.of("master-b")));
+    sim.advance(Duration.ofSeconds(10));
+
+    assertThat(await(b.maintenanceSchedule())).isEqualTo(schedule);
+    assertThat(await(b.maintenanceStatus()).downMachines()).containsExactly(MachineId.of("host0"));
+    // The machine that is down stays out: its agent may not register with the new leader either.
+    assertThat(await(b.snapshot()).agents()).extracting(MasterSnapshot.AgentView::hostname).containsExactly("host1");
   }
 
   private AgentId agentId(int i) {
