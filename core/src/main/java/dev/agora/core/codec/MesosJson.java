@@ -212,6 +212,12 @@ public final class MesosJson {
       b.set("agent_id", id(m.agentId().value()));
       b.set("executor_id", id(m.executorId().value()));
       b.put("data", Base64.getEncoder().encodeToString(m.data()));
+    } else if (call instanceof SchedulerCall.UpdateFramework u) {
+      o.put("type", "UPDATE_FRAMEWORK");
+      ObjectNode b = o.putObject("update_framework");
+      b.set("framework_info", frameworkInfo(u.info()));
+      ArrayNode roles = b.putArray("suppressed_roles");
+      new TreeSet<>(u.suppressedRoles()).forEach(roles::add);
     } else if (call instanceof SchedulerCall.Reconcile r) {
       o.put("type", "RECONCILE");
       ArrayNode tasks = o.putObject("reconcile").putArray("tasks");
@@ -224,12 +230,6 @@ public final class MesosJson {
     return o;
   }
 
-  /**
-   * Decodes a Mesos v1 {@code scheduler.Call}.
-   *
-   * @throws CodecException naming the field if the call is malformed, or
-   *     {@link UnsupportedCallException} if it is a Mesos call type Agora does not act on
-   */
   /**
    * Decodes the {@code resources} array of an object (Mesos v1 {@code Resource} JSON), for the
    * operator API's reserve and unreserve calls.
@@ -260,6 +260,12 @@ public final class MesosJson {
     return frameworkInfo(Node.root(json, "a framework info"));
   }
 
+  /**
+   * Decodes a Mesos v1 {@code scheduler.Call}.
+   *
+   * @throws CodecException naming the field if the call is malformed, or
+   *     {@link UnsupportedCallException} if it is a Mesos call type Agora does not act on
+   */
   public static SchedulerCall decodeCall(JsonNode json) {
     Node n = Node.root(json, "a scheduler call");
     String type = n.string("type");
@@ -326,6 +332,15 @@ public final class MesosJson {
                 t.optObject("agent_id").map(MesosJson::agentId))))
             .orElse(List.of());
         return new SchedulerCall.Reconcile(fid, tasks);
+      }
+      case "UPDATE_FRAMEWORK": {
+        Node b = n.object("update_framework");
+        FrameworkInfo info = frameworkInfo(b.object("framework_info"));
+        if (info.id().isPresent() && !info.id().get().equals(fid)) {
+          throw new CodecException("field 'update_framework.framework_info.id' (" + info.id().get()
+              + ") differs from 'framework_id' (" + fid + ")");
+        }
+        return new SchedulerCall.UpdateFramework(info.withId(fid), new TreeSet<>(b.strings("suppressed_roles")));
       }
       case "MESSAGE": {
         Node b = n.object("message");

@@ -161,6 +161,19 @@ final class LoopSchedulerDriver implements SchedulerDriver, MessageHandler {
     });
   }
 
+  @Override
+  public void updateFramework(FrameworkInfo next, Set<String> suppressedRoles) {
+    Set<String> suppressed = Set.copyOf(suppressedRoles);
+    loop.execute(() -> {
+      FrameworkInfo withId = frameworkId == null ? next : next.withId(frameworkId);
+      info = withId; // later (re)subscriptions carry it
+      if (stopped || !subscribed) {
+        return;
+      }
+      endpoint.send(master, new SchedulerCall.UpdateFramework(withId, suppressed));
+    });
+  }
+
   private void sendAcknowledge(TaskStatus status) {
     if (status.uuid().isPresent() && status.agentId().isPresent() && subscribed) {
       endpoint.send(master, new SchedulerCall.Acknowledge(frameworkId, status.agentId().get(), status.taskId(),

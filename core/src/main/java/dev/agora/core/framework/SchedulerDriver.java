@@ -60,6 +60,17 @@ public interface SchedulerDriver extends AutoCloseable {
     throw new UnsupportedOperationException("this driver does not answer inverse offers");
   }
 
+  /**
+   * Replaces the framework's info without resubscribing (Mesos {@code UPDATE_FRAMEWORK}): name,
+   * roles, capabilities, failover timeout and labels may change, principal, user and checkpointing
+   * may not (the master refuses such an update). Offers made under the old info are rescinded;
+   * {@code suppressedRoles} get no offers until revived, the framework's other roles are revived.
+   * Later resubscriptions carry the new info. The default throws {@link UnsupportedOperationException}.
+   */
+  default void updateFramework(FrameworkInfo info, Set<String> suppressedRoles) {
+    throw new UnsupportedOperationException("this driver cannot update its framework info");
+  }
+
   /** Asks for no offers in {@code roles} (all if empty). */
   void suppress(Set<String> roles);
 

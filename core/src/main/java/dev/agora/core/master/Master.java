@@ -71,6 +71,16 @@ public final class Master implements AutoCloseable {
   }
 
   /** A new builder. */
+  /**
+   * Why the master would refuse {@code update} for a framework subscribed as {@code now} (a change
+   * of principal, user or checkpointing, or a suppressed role the new info lacks), if it would.
+   * Pure; any thread. Transports use it to answer a refused UPDATE_FRAMEWORK at once.
+   */
+  public static Optional<String> refusedUpdate(dev.agora.core.model.FrameworkInfo now,
+      dev.agora.core.protocol.SchedulerCall.UpdateFramework update) {
+    return MasterActor.refusedUpdate(now, update);
+  }
+
   public static Builder builder() {
     return new Builder();
   }

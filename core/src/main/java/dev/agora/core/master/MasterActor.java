@@ -308,6 +308,8 @@ final class MasterActor implements MessageHandler {
       tasks.reconcile(f, r);
     } else if (call instanceof SchedulerCall.FrameworkMessage m) {
       ExecutorMessageRouter.toExecutor(this, registry, f, m);
+    } else if (call instanceof SchedulerCall.UpdateFramework u) {
+      updateFramework(f, u);
     }
   }
 
@@ -369,6 +371,56 @@ final class MasterActor implements MessageHandler {
     endpoint.link(from);
     send(from, new SchedulerEvent.Subscribed(f.id, settings.frameworkHeartbeatInterval()));
     requestAllocation();
+  }
+
+  /**
+   * UPDATE_FRAMEWORK: the new info replaces the old (offers under the old one are rescinded) and
+   * the suppressed roles are set. A change of principal, user or checkpointing, or a suppressed
+   * role the framework does not have, is refused whole: logged and dropped, as Mesos answers 400
+   * (the HTTP API refuses it with 400 before it gets here).
+   */
+  private void updateFramework(FrameworkEntry f, SchedulerCall.UpdateFramework u) {
+    Optional<String> refused = refusedUpdate(f.info, u);
+    if (refused.isPresent()) {
+      LOG.warn("framework {}: UPDATE_FRAMEWORK refused: {}", f.id, refused.get());
+      return;
+    }
+    rescindOffers(f);
+    f.info = u.info();
+    allocator.updateFramework(f.id, f.info);
+    Set<String> revived = new LinkedHashSet<>(f.info.roles());
+    revived.removeAll(u.suppressedRoles());
+    if (!u.suppressedRoles().isEmpty()) {
+      allocator.suppressOffers(f.id, u.suppressedRoles());
+    }
+    if (!revived.isEmpty()) {
+      allocator.reviveOffers(f.id, revived);
+    }
+    registrar.framework(f.id, f.info);
+    LOG.info("framework {} updated: name {}, roles {}, suppressed {}", f.id, f.info.name(), f.info.roles(),
+        u.suppressedRoles());
+    requestAllocation();
+  }
+
+  /** Why an UPDATE_FRAMEWORK may not apply to a framework now subscribed as {@code now}, if it may not. */
+  static Optional<String> refusedUpdate(FrameworkInfo now, SchedulerCall.UpdateFramework u) {
+    FrameworkInfo next = u.info();
+    if (!next.principal().equals(now.principal())) {
+      return Optional.of("framework_info.principal may not change (was " + now.principal().orElse("none") + ")");
+    }
+    if (!next.user().equals(now.user())) {
+      return Optional.of("framework_info.user may not change (was '" + now.user() + "')");
+    }
+    if (next.checkpoint() != now.checkpoint()) {
+      return Optional.of("framework_info.checkpoint may not change (was " + now.checkpoint() + ")");
+    }
+    for (String role : u.suppressedRoles()) {
+      if (!next.roles().contains(role)) {
+        return Optional.of("suppressed_roles names '" + role + "', which is not one of the framework's roles "
+            + next.roles());
+      }
+    }
+    return Optional.empty();
   }
 
   private void disconnected(FrameworkEntry f) {

@@ -69,6 +69,22 @@ public sealed interface SchedulerCall extends Message {
     }
   }
 
+  /**
+   * Replaces the framework's {@code FrameworkInfo} without resubscribing (Mesos
+   * {@code UPDATE_FRAMEWORK}): its name, roles, capabilities, failover timeout and labels may
+   * change; its principal, user and checkpointing may not. Offers made under the old info are
+   * rescinded. {@code suppressedRoles} are the roles to receive no offers from now on; the
+   * framework's other roles are revived.
+   */
+  record UpdateFramework(FrameworkInfo info, Set<String> suppressedRoles) implements SchedulerCall {
+    public UpdateFramework {
+      if (info == null || info.id().isEmpty()) {
+        throw new IllegalArgumentException("an update needs the framework info with its id");
+      }
+      suppressedRoles = Set.copyOf(suppressedRoles);
+    }
+  }
+
   /** Kills a task, with an optional grace period overriding the task's. */
   record Kill(FrameworkId frameworkId, TaskId taskId, Optional<AgentId> agentId, Optional<Duration> gracePeriod)
       implements SchedulerCall {}
@@ -149,6 +165,9 @@ public sealed interface SchedulerCall extends Message {
     }
     if (this instanceof FrameworkMessage c) {
       return Optional.of(c.frameworkId());
+    }
+    if (this instanceof UpdateFramework c) {
+      return c.info().id();
     }
     if (this instanceof AcceptInverseOffers c) {
       return Optional.of(c.frameworkId());

@@ -94,4 +94,18 @@ class MesosJsonDecodingTest {
     assertThatThrownBy(() -> MesosJson.decodeHealthCheck(MesosJson.parse("{\"type\":\"GRPC\"}"
         .getBytes(StandardCharsets.UTF_8)))).isInstanceOf(CodecException.class).hasMessageContaining("GRPC");
   }
+
+  @Test
+  void updateFrameworkRoundTripsAndAnIdOfAnotherFrameworkIsRefused() {
+    dev.agora.core.model.FrameworkInfo info = dev.agora.core.model.FrameworkInfo.builder("web").user("nobody")
+        .role("web").role("batch").build().withId(dev.agora.core.model.FrameworkId.of("f1"));
+    dev.agora.core.protocol.SchedulerCall.UpdateFramework update =
+        new dev.agora.core.protocol.SchedulerCall.UpdateFramework(info, java.util.Set.of("batch"));
+    assertThat(MesosJson.decodeCall(MesosJson.encodeCall(update))).isEqualTo(update);
+    assertThatThrownBy(() -> call("{\"type\":\"UPDATE_FRAMEWORK\",\"framework_id\":{\"value\":\"f1\"},"
+        + "\"update_framework\":{\"framework_info\":{\"id\":{\"value\":\"f2\"},\"user\":\"u\",\"name\":\"n\"}}}"))
+        .isInstanceOf(CodecException.class).hasMessageContaining("update_framework.framework_info.id");
+    assertThatThrownBy(() -> call("{\"type\":\"UPDATE_FRAMEWORK\",\"framework_id\":{\"value\":\"f1\"}}"))
+        .hasMessageContaining("field 'update_framework' is required");
+  }
 }

@@ -124,6 +124,14 @@ final class SchedulerApiHandler implements HttpHandler {
     if (info != null && call instanceof SchedulerCall.Accept acceptCall) {
       AclChecks.accept(transport.acls, principalOf(exchange, info), info.user(), acceptCall.operations());
     }
+    if (info != null && call instanceof SchedulerCall.UpdateFramework update) {
+      Optional<String> refused = dev.agora.core.master.Master.refusedUpdate(info, update);
+      if (refused.isPresent()) {
+        throw new Exchanges.HttpError(400, "UPDATE_FRAMEWORK refused: " + refused.get());
+      }
+      AclChecks.subscribe(transport.acls, principalOf(exchange, update.info()), update.info());
+      subscribedAs.put(streamId, update.info());
+    }
     sink.accept(call);
     Exchanges.sendEmpty(exchange, 202);
   }
