@@ -50,14 +50,22 @@ import java.util.function.Supplier;
 public final class AgentApi implements HttpHandler {
   private final Supplier<? extends CompletionStage<AgentSnapshot>> snapshots;
   private final Containerizer containerizer;
+  private final dev.agora.core.runtime.Clock clock;
 
   /**
    * An API over agent snapshots from {@code snapshots} and the usage measured by
-   * {@code containerizer}, the agent's own.
+   * {@code containerizer}, the agent's own; statistics are stamped with the system clock.
    */
   public AgentApi(Supplier<? extends CompletionStage<AgentSnapshot>> snapshots, Containerizer containerizer) {
+    this(snapshots, containerizer, dev.agora.core.runtime.Clock.system());
+  }
+
+  /** As {@link #AgentApi(Supplier, Containerizer)}, stamping statistics with {@code clock}. */
+  public AgentApi(Supplier<? extends CompletionStage<AgentSnapshot>> snapshots, Containerizer containerizer,
+      dev.agora.core.runtime.Clock clock) {
     this.snapshots = Objects.requireNonNull(snapshots, "snapshots");
     this.containerizer = Objects.requireNonNull(containerizer, "containerizer");
+    this.clock = Objects.requireNonNull(clock, "clock");
   }
 
   /**
@@ -122,7 +130,7 @@ public final class AgentApi implements HttpHandler {
           c.put("framework_id", m.task().frameworkId().value());
           c.put("executor_id", m.task().taskId().value());
           c.put("container_id", m.task().containerId().value());
-          m.usage().ifPresent(u -> statistics(c.putObject("statistics"), u));
+          m.usage().ifPresent(u -> statistics(c.putObject("statistics"), u, clock.instant()));
         }
         Exchanges.sendJson(exchange, 200, a);
       }
@@ -153,13 +161,13 @@ public final class AgentApi implements HttpHandler {
       c.putObject("framework_id").put("value", m.task().frameworkId().value());
       c.putObject("executor_id").put("value", m.task().taskId().value());
       c.putObject("container_id").put("value", m.task().containerId().value());
-      m.usage().ifPresent(u -> statistics(c.putObject("resource_statistics"), u));
+      m.usage().ifPresent(u -> statistics(c.putObject("resource_statistics"), u, clock.instant()));
     }
     Exchanges.sendJson(exchange, 200, out);
   }
 
-  private static void statistics(ObjectNode o, ResourceUsage u) {
-    o.put("timestamp", System.currentTimeMillis() / 1000.0);
+  private static void statistics(ObjectNode o, ResourceUsage u, java.time.Instant now) {
+    o.put("timestamp", now.toEpochMilli() / 1000.0);
     o.put("cpus_time_secs", u.cpuTime().toNanos() / 1e9);
     o.put("mem_total_bytes", u.memoryBytes());
     o.put("mem_peak_bytes", u.peakMemoryBytes());
