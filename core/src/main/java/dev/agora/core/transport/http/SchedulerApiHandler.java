@@ -76,10 +76,6 @@ final class SchedulerApiHandler implements HttpHandler {
     try {
       call = MesosJson.decodeCall(json);
     } catch (MesosJson.UnsupportedCallException e) {
-      if (e.type().endsWith("_INVERSE_OFFERS")) {
-        Exchanges.sendEmpty(exchange, 202); // Agora makes no inverse offers: nothing to accept or decline
-        return;
-      }
       throw new Exchanges.HttpError(501, e.getMessage());
     } catch (CodecException e) {
       throw new Exchanges.HttpError(400, e.getMessage());
