@@ -43,14 +43,25 @@ final class StockPlugins {
 
     @Override
     public Status filter(Demand demand, Candidate candidate, List<PlacedTask> placed) {
-      Resources usable = usable(candidate.available(), demand.acceptedRoles());
-      for (String name : demand.scalars().names()) {
+      Status s = check(demand, demand.scalars().names(), usable(candidate.available(), demand.acceptedRoles()));
+      return s == null ? Status.fit(name()) : s;
+    }
+
+    /**
+     * The rejection of {@code demand} by an offer whose accepted-role resources are {@code usable},
+     * or null when it fits; {@code names} are the demand's scalar names in text order.
+     */
+    Status check(Demand demand, Iterable<String> names, Resources usable) {
+      for (String name : names) {
         long need = demand.scalars().scalarMillis(name);
         long have = usable.scalarMillis(name);
         if (need > have) {
           return Status.unschedulable(name(), "insufficient " + name + ": need " + need / 1000.0
               + ", offered " + have / 1000.0 + " in roles " + new java.util.TreeSet<>(demand.acceptedRoles()));
         }
+      }
+      if (demand.ports().isEmpty()) {
+        return null;
       }
       Ranges ports = usable.ranges("ports");
       long any = 0;
@@ -65,7 +76,7 @@ final class StockPlugins {
       if (ports.size() - fixed < any) {
         return Status.unschedulable(name(), "insufficient ports: need " + any + " more, offered " + ports);
       }
-      return Status.fit(name());
+      return null;
     }
   }
 
@@ -179,7 +190,11 @@ final class StockPlugins {
 
   /** Takes the demand out of a candidate: scalars from the first accepted role with enough, ports lowest first. */
   static Reservation reserve(Demand demand, Candidate candidate) {
-    Resources usable = usable(candidate.available(), demand.acceptedRoles());
+    return reserve(demand, candidate, usable(candidate.available(), demand.acceptedRoles()));
+  }
+
+  /** As {@link #reserve(Demand, Candidate)}, with the candidate's accepted-role resources already computed. */
+  static Reservation reserve(Demand demand, Candidate candidate, Resources usable) {
     Resources.Builder taken = Resources.builder();
     for (String name : demand.scalars().names()) {
       long left = demand.scalars().scalarMillis(name);
