@@ -249,13 +249,17 @@ final class AppsScheduler implements Scheduler {
         app.lastRejections = Map.of();
       }
     }
+    Filters declineFilters = null; // the same for every unused offer: computed once, not per offer
     for (int i = 0; i < offers.size(); i++) {
       List<TaskInfo> tasks = launches.get(i);
       if (tasks != null) {
         launched += tasks.size();
         d.accept(List.of(offers.get(i).id()), List.of(new Operation.Launch(tasks)), Filters.NONE);
       } else {
-        d.decline(List.of(offers.get(i).id()), anyWaiting() ? Filters.refuseSeconds(1) : Filters.DEFAULT);
+        if (declineFilters == null) {
+          declineFilters = anyWaiting() ? Filters.refuseSeconds(1) : Filters.DEFAULT;
+        }
+        d.decline(List.of(offers.get(i).id()), declineFilters);
       }
     }
     convergeAll();
