@@ -1,5 +1,6 @@
 package dev.agora.core.placement;
 
+import dev.agora.core.model.Ranges;
 import dev.agora.core.model.Resources;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -27,6 +28,8 @@ public final class PlacementRound {
   /** Per candidate: the accepted-roles set {@link #usable} was computed for, or null. */
   private final Set<?>[] usableRoles;
   private final Resources[] usable;
+  /** Per candidate: the port ranges of {@link #usable}, or null when not yet computed. */
+  private final Ranges[] ports;
   /** Per candidate: its free fraction, or NaN when not yet computed. */
   private final double[] free;
   private Demand namesOf;
@@ -40,6 +43,7 @@ public final class PlacementRound {
     }
     this.usableRoles = new Set<?>[this.candidates.length];
     this.usable = new Resources[this.candidates.length];
+    this.ports = new Ranges[this.candidates.length];
     this.free = new double[this.candidates.length];
     java.util.Arrays.fill(free, Double.NaN);
   }
@@ -68,6 +72,7 @@ public final class PlacementRound {
       candidates[i] = candidates[i].minus(p.reservation().resources());
       usableRoles[i] = null;
       usable[i] = null;
+      ports[i] = null;
       free[i] = Double.NaN;
     }
     return d;
@@ -114,7 +119,8 @@ public final class PlacementRound {
     for (FilterPlugin f : filters) {
       Status s;
       if (f instanceof StockPlugins.ResourceFilter rf) {
-        s = rf.check(demand, names(demand), usable(i, demand.acceptedRoles()));
+        Resources u = usable(i, demand.acceptedRoles());
+        s = rf.check(demand, names(demand), u, demand.ports().isEmpty() ? Ranges.EMPTY : ports(i, u));
       } else if (f instanceof StockPlugins.ConstraintFilter && demand.constraints().isEmpty()) {
         continue;
       } else {
@@ -139,8 +145,16 @@ public final class PlacementRound {
     if (usable[i] == null || !roles.equals(usableRoles[i])) {
       usable[i] = StockPlugins.usable(candidates[i].available(), roles);
       usableRoles[i] = roles;
+      ports[i] = null;
     }
     return usable[i];
+  }
+
+  private Ranges ports(int i, Resources usableResources) {
+    if (ports[i] == null) {
+      ports[i] = usableResources.ranges("ports");
+    }
+    return ports[i];
   }
 
   private double freeFraction(int i) {

@@ -43,15 +43,18 @@ final class StockPlugins {
 
     @Override
     public Status filter(Demand demand, Candidate candidate, List<PlacedTask> placed) {
-      Status s = check(demand, demand.scalars().names(), usable(candidate.available(), demand.acceptedRoles()));
+      Resources usable = usable(candidate.available(), demand.acceptedRoles());
+      Status s = check(demand, demand.scalars().names(), usable, demand.ports().isEmpty() ? Ranges.EMPTY
+          : usable.ranges("ports"));
       return s == null ? Status.fit(name()) : s;
     }
 
     /**
      * The rejection of {@code demand} by an offer whose accepted-role resources are {@code usable},
-     * or null when it fits; {@code names} are the demand's scalar names in text order.
+     * or null when it fits; {@code names} are the demand's scalar names in text order, {@code ports}
+     * the offered port ranges of {@code usable} (only read when the demand has ports).
      */
-    Status check(Demand demand, Iterable<String> names, Resources usable) {
+    Status check(Demand demand, Iterable<String> names, Resources usable, Ranges ports) {
       for (String name : names) {
         long need = demand.scalars().scalarMillis(name);
         long have = usable.scalarMillis(name);
@@ -63,16 +66,18 @@ final class StockPlugins {
       if (demand.ports().isEmpty()) {
         return null;
       }
-      Ranges ports = usable.ranges("ports");
       long any = 0;
+      boolean anyFixed = false;
       for (int p : demand.ports()) {
         if (p == 0) {
           any++;
         } else if (!ports.contains(p)) {
           return Status.unschedulable(name(), "port " + p + " not offered (offered " + ports + ")");
+        } else {
+          anyFixed = true;
         }
       }
-      long fixed = demand.ports().stream().filter(p -> p != 0).distinct().count();
+      long fixed = anyFixed ? demand.ports().stream().filter(p -> p != 0).distinct().count() : 0;
       if (ports.size() - fixed < any) {
         return Status.unschedulable(name(), "insufficient ports: need " + any + " more, offered " + ports);
       }
