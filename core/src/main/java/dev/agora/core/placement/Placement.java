@@ -2,9 +2,7 @@ package dev.agora.core.placement;
 
 import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 
@@ -85,29 +83,31 @@ public final class Placement {
    */
   public Decision place(Demand demand, List<Candidate> candidates, List<PlacedTask> placed) {
     Objects.requireNonNull(demand, "demand");
-    Map<String, Integer> reasons = new LinkedHashMap<>();
-    int best = -1;
-    double bestScore = Double.NEGATIVE_INFINITY;
-    for (int i = 0; i < candidates.size(); i++) {
-      Candidate c = candidates.get(i);
-      Status s = filter(demand, c, placed);
-      if (!s.fits()) {
-        reasons.merge(s.reason(), 1, Integer::sum);
-        continue;
-      }
-      double score = 0;
-      for (int j = 0; j < scores.size(); j++) {
-        score += weights.get(j) * scores.get(j).score(demand, c, placed);
-      }
-      if (score > bestScore) {
-        bestScore = score;
-        best = i;
-      }
-    }
-    if (best < 0) {
-      return new Decision.Unschedulable(reasons, candidates.size());
-    }
-    return new Decision.Placed(StockPlugins.reserve(demand, candidates.get(best)), best);
+    return new PlacementRound(this, candidates).decide(demand, placed);
+  }
+
+  /**
+   * A round over {@code candidates} (usually one per offer of a callback) that places instances one
+   * at a time, with the same decisions as {@link #place} but computing each candidate's usable
+   * resources once and updating the candidate as instances land on it. Cheaper than {@link #place}
+   * when many instances go onto the same offers.
+   *
+   * @param candidates copied; the round keeps its own current candidates
+   */
+  public PlacementRound round(List<Candidate> candidates) {
+    return new PlacementRound(this, candidates);
+  }
+
+  List<FilterPlugin> filters() {
+    return filters;
+  }
+
+  List<ScorePlugin> scores() {
+    return scores;
+  }
+
+  List<Double> weights() {
+    return weights;
   }
 
   /** Builds a pipeline; plugins run in the order added. */

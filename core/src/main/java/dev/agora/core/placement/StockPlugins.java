@@ -44,7 +44,18 @@ final class StockPlugins {
     @Override
     public Status filter(Demand demand, Candidate candidate, List<PlacedTask> placed) {
       Resources usable = usable(candidate.available(), demand.acceptedRoles());
-      for (String name : demand.scalars().names()) {
+      Status s = check(demand, demand.scalars().names(), usable, demand.ports().isEmpty() ? Ranges.EMPTY
+          : usable.ranges("ports"));
+      return s == null ? Status.fit(name()) : s;
+    }
+
+    /**
+     * The rejection of {@code demand} by an offer whose accepted-role resources are {@code usable},
+     * or null when it fits; {@code names} are the demand's scalar names in text order, {@code ports}
+     * the offered port ranges of {@code usable} (only read when the demand has ports).
+     */
+    Status check(Demand demand, Iterable<String> names, Resources usable, Ranges ports) {
+      for (String name : names) {
         long need = demand.scalars().scalarMillis(name);
         long have = usable.scalarMillis(name);
         if (need > have) {
@@ -52,20 +63,25 @@ final class StockPlugins {
               + ", offered " + have / 1000.0 + " in roles " + new java.util.TreeSet<>(demand.acceptedRoles()));
         }
       }
-      Ranges ports = usable.ranges("ports");
+      if (demand.ports().isEmpty()) {
+        return null;
+      }
       long any = 0;
+      boolean anyFixed = false;
       for (int p : demand.ports()) {
         if (p == 0) {
           any++;
         } else if (!ports.contains(p)) {
           return Status.unschedulable(name(), "port " + p + " not offered (offered " + ports + ")");
+        } else {
+          anyFixed = true;
         }
       }
-      long fixed = demand.ports().stream().filter(p -> p != 0).distinct().count();
+      long fixed = anyFixed ? demand.ports().stream().filter(p -> p != 0).distinct().count() : 0;
       if (ports.size() - fixed < any) {
         return Status.unschedulable(name(), "insufficient ports: need " + any + " more, offered " + ports);
       }
-      return Status.fit(name());
+      return null;
     }
   }
 
@@ -179,7 +195,11 @@ final class StockPlugins {
 
   /** Takes the demand out of a candidate: scalars from the first accepted role with enough, ports lowest first. */
   static Reservation reserve(Demand demand, Candidate candidate) {
-    Resources usable = usable(candidate.available(), demand.acceptedRoles());
+    return reserve(demand, candidate, usable(candidate.available(), demand.acceptedRoles()));
+  }
+
+  /** As {@link #reserve(Demand, Candidate)}, with the candidate's accepted-role resources already computed. */
+  static Reservation reserve(Demand demand, Candidate candidate, Resources usable) {
     Resources.Builder taken = Resources.builder();
     for (String name : demand.scalars().names()) {
       long left = demand.scalars().scalarMillis(name);

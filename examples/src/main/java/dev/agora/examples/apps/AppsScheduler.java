@@ -19,6 +19,7 @@ import dev.agora.core.placement.Decision;
 import dev.agora.core.placement.Demand;
 import dev.agora.core.placement.Placement;
 import dev.agora.core.placement.PlacedTask;
+import dev.agora.core.placement.PlacementRound;
 import dev.agora.core.runtime.Cancellable;
 import dev.agora.core.runtime.EventLoop;
 import java.time.Duration;
@@ -215,6 +216,7 @@ final class AppsScheduler implements Scheduler {
     }
     List<Candidate> candidates = new ArrayList<>();
     offers.forEach(o -> candidates.add(Candidate.of(o)));
+    PlacementRound round = placement.round(candidates);
     Map<Integer, List<TaskInfo>> launches = new TreeMap<>();
     long now = nanos();
     for (AppState app : apps.values()) {
@@ -230,16 +232,14 @@ final class AppsScheduler implements Scheduler {
       app.instances.values().forEach(i -> peers.add(new PlacedTask(i.hostname, i.attributes)));
       app.lastOffersProcessed = offers.size();
       for (int n = 0; n < want; n++) {
-        Decision decision = placement.place(demand, candidates, peers);
+        Decision decision = round.place(demand, peers);
         if (decision instanceof Decision.Unschedulable u) {
           app.lastRejections = u.reasons();
           app.lastUnusedOfferAt = Optional.of(now());
           break;
         }
         Decision.Placed p = (Decision.Placed) decision;
-        Candidate c = candidates.get(p.candidateIndex());
-        candidates.set(p.candidateIndex(), c.minus(p.reservation().resources()));
-        Instance inst = newInstance(app, c.offer(), p.reservation().ports());
+        Instance inst = newInstance(app, p.reservation().offer(), p.reservation().ports());
         app.instances.put(inst.taskId, inst);
         byTask.put(inst.taskId, inst);
         peers.add(new PlacedTask(inst.hostname, inst.attributes));
@@ -249,13 +249,17 @@ final class AppsScheduler implements Scheduler {
         app.lastRejections = Map.of();
       }
     }
+    Filters declineFilters = null; // the same for every unused offer: computed once, not per offer
     for (int i = 0; i < offers.size(); i++) {
       List<TaskInfo> tasks = launches.get(i);
       if (tasks != null) {
         launched += tasks.size();
         d.accept(List.of(offers.get(i).id()), List.of(new Operation.Launch(tasks)), Filters.NONE);
       } else {
-        d.decline(List.of(offers.get(i).id()), anyWaiting() ? Filters.refuseSeconds(1) : Filters.DEFAULT);
+        if (declineFilters == null) {
+          declineFilters = anyWaiting() ? Filters.refuseSeconds(1) : Filters.DEFAULT;
+        }
+        d.decline(List.of(offers.get(i).id()), declineFilters);
       }
     }
     convergeAll();
