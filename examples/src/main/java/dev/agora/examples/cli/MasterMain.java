@@ -27,8 +27,9 @@ import picocli.CommandLine.Spec;
       "frameworks use the Mesos v1 scheduler API at http://<ip>:<port>/api/v1/scheduler.",
       "With --zk, several masters elect one leader; agents and frameworks follow it",
       "('agora agent --master zk://...'). A leader that loses its leadership exits (status 3).",
-      "With --zk the registry (agents and their marks, frameworks, weights, quotas) is kept in ZooKeeper",
-      "and a new leader recovers it; tasks come back with their agents' re-registration.",
+      "The registry (agents and their marks, frameworks, weights, quotas, maintenance) is kept in ZooKeeper",
+      "with --zk, else in --work-dir if given, else in memory only. A new leader, or a lone master restarted",
+      "with the same --work-dir, recovers it; tasks come back with their agents' re-registration.",
       "Stops gracefully on SIGTERM."
     })
 public final class MasterMain implements Callable<Integer> {
@@ -93,6 +94,11 @@ public final class MasterMain implements Callable<Integer> {
       + " authenticates with to agents that require it.")
   java.nio.file.Path credential;
 
+  @Option(names = "--work-dir", paramLabel = "DIR",
+      description = "Without --zk: keep the registry in DIR/registry (atomic file writes), so that a restarted"
+          + " master recovers it. Not used with --zk (the registry is in ZooKeeper).")
+  java.nio.file.Path workDir;
+
   @Option(names = "--zk", paramLabel = "URL",
       description = {"ZooKeeper for leader election, e.g. zk://h1:2181,h2:2181,h3:2181/agora: masters with the same URL",
           "elect one leader; the others stand by. Default: this master leads alone."})
@@ -109,6 +115,7 @@ public final class MasterMain implements Callable<Integer> {
         ? ZooKeeperOptions.connect(spec, "--zk", zk, zkSessionTimeout) : null;
     HttpTransport transport;
     Master master;
+    dev.agora.core.coordination.StateStore fileRegistry = null;
     try {
       HttpTransport.Builder tb = HttpTransport.builder().host(ip).port(port);
       if (advertiseIp != null) {
@@ -130,13 +137,19 @@ public final class MasterMain implements Callable<Integer> {
         mb.elector(new ExitWhenDeposed(coordination.leaderElector(address), ExitWhenDeposed::systemExit));
         // The registry (agents and their marks, frameworks, weights, quotas) survives failover.
         mb.registry(coordination.stateStore());
+      } else if (workDir != null) {
+        fileRegistry = dev.agora.coordination.StateStores.file(workDir.resolve("registry"));
+        mb.registry(fileRegistry);
       }
       master = mb.build();
     } catch (RuntimeException e) {
       if (coordination != null) {
         coordination.close();
       }
-      if (e instanceof IllegalArgumentException || e instanceof java.io.UncheckedIOException) {
+      if (fileRegistry != null) {
+        fileRegistry.close();
+      }
+      if (e instanceof IllegalArgumentException || e instanceof IllegalStateException || e instanceof java.io.UncheckedIOException) {
         throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage());
       }
       throw e;
@@ -144,7 +157,8 @@ public final class MasterMain implements Callable<Integer> {
     MasterApis.serve(transport, master, java.util.Map.of("ip", ip, "port", String.valueOf(port),
         "authenticate", String.valueOf(authenticate), "acls", acls != null ? acls.toString() : "", "agent_ping_interval", agentPingInterval.toString(),
         "max_agent_ping_misses", String.valueOf(maxAgentPingMisses), "heartbeat_interval",
-        heartbeatInterval.toString(), "allocation_interval", allocationInterval.toString(), "zk", zk != null ? zk : ""));
+        heartbeatInterval.toString(), "allocation_interval", allocationInterval.toString(), "zk", zk != null ? zk : "",
+        "work_dir", workDir != null ? workDir.toString() : ""));
     if (coordination != null) {
       // A follower answers the scheduler and operator APIs with 307 to the leader (503 if none).
       transport.leaderGate(dev.agora.core.transport.http.LeaderGate.of(master::isLeading,
@@ -153,10 +167,14 @@ public final class MasterMain implements Callable<Integer> {
     master.start();
     transport.start();
     CountDownLatch closed = new CountDownLatch(1);
+    dev.agora.core.coordination.StateStore registry = fileRegistry;
     Thread hook = new Thread(() -> {
       master.close();
       if (coordination != null) {
         coordination.close();
+      }
+      if (registry != null) {
+        registry.close();
       }
       transport.close();
       closed.countDown();
