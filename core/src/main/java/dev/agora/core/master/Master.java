@@ -32,6 +32,10 @@ import java.util.function.Supplier;
  * actor; every public method is thread-safe and only posts to its event loop, where all of its
  * state lives. Ownership: the master owns its event loop if it created it, and the allocator it is
  * given; it does not own the transport.
+ *
+ * <p>A master leads at most one term: once its elector deposes it, it stays a follower and, if
+ * elected again, gives the election up, because its books are an old term's. Close it and build a
+ * new one to lead again (as {@code agora master} does by exiting).
  */
 public final class Master implements AutoCloseable {
   private final MasterActor actor;
@@ -98,8 +102,15 @@ public final class Master implements AutoCloseable {
     elector.start(new LeaderElector.Listener() {
       @Override
       public void isLeader(long epoch) {
-        leading = true;
-        actor.elected(epoch);
+        if (actor.elected(epoch)) {
+          leading = true;
+          return;
+        }
+        // Deposed before: give the election up (off this loop: closing may wait for the elector's
+        // own thread) so that another master can lead.
+        Thread abdicate = new Thread(elector::close, "agora-master-abdicate");
+        abdicate.setDaemon(true);
+        abdicate.start();
       }
 
       @Override

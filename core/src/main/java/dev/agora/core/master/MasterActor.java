@@ -72,6 +72,8 @@ final class MasterActor implements MessageHandler {
   private MasterRegistrar registrar;
   private RegistryRecovery recovery;
   private boolean leading;
+  /** Whether this master ever led: a master leads at most one term (see {@link #elected}). */
+  private boolean ledBefore;
   /** The epoch of our current (or last) term; stamped on every message to agents. 0 before the first. */
   private long epoch;
   private boolean allocationPending;
@@ -167,10 +169,21 @@ final class MasterActor implements MessageHandler {
     endpoint = transport.bind(address, loop, this);
   }
 
-  void elected(long epoch) {
+  /**
+   * The elector says we lead. False if this master was deposed before: its books (and the
+   * allocator's) are those of an old term and may be stale, so it does not lead again; a new
+   * {@code Master} must (as a Mesos master restarts).
+   */
+  boolean elected(long epoch) {
     if (leading) {
-      return;
+      return true;
     }
+    if (ledBefore) {
+      LOG.error("master {} was deposed earlier and does not lead again (epoch {}): its books may be stale;"
+          + " build a new Master to lead", settings.id(), epoch);
+      return false;
+    }
+    ledBefore = true;
     LOG.info("master {} at {} leads (epoch {})", settings.id(), address, epoch);
     leading = true;
     this.epoch = epoch;
@@ -183,6 +196,7 @@ final class MasterActor implements MessageHandler {
     }));
     timers.add(every(settings.agentPingInterval(), this::pingAgents));
     timers.add(every(settings.frameworkHeartbeatInterval(), this::heartbeatFrameworks));
+    return true;
   }
 
   void deposed() {

@@ -144,7 +144,7 @@ class RegistryFailoverTest {
   }
 
   /** An elector the test drives. */
-  static final class TestElector implements LeaderElector {
+  static class TestElector implements LeaderElector {
     private Listener listener;
     private Executor executor;
 
@@ -342,6 +342,32 @@ class RegistryFailoverTest {
     assertThat(await(b.maintenanceStatus()).downMachines()).containsExactly(MachineId.of("host0"));
     // The machine that is down stays out: its agent may not register with the new leader either.
     assertThat(await(b.snapshot()).agents()).extracting(MasterSnapshot.AgentView::hostname).containsExactly("host1");
+  }
+
+  /** An elector the test drives that records whether the master gave the election up. */
+  static final class ClosingElector extends TestElector {
+    final java.util.concurrent.CountDownLatch closed = new java.util.concurrent.CountDownLatch(1);
+
+    @Override
+    public void close() {
+      closed.countDown();
+    }
+  }
+
+  @Test
+  void aDeposedMasterElectedAgainGivesTheElectionUpInsteadOfLeadingOnOldBooks() throws Exception {
+    ClosingElector elector = new ClosingElector();
+    Master a = master("master-a", elector);
+    elector.lead(1);
+    sim.runUntilIdle();
+    assertThat(a.isLeading()).isTrue();
+    elector.depose();
+    sim.runUntilIdle();
+    elector.lead(3);
+    sim.runUntilIdle();
+    assertThat(a.isLeading()).isFalse();
+    assertThat(await(a.snapshot()).leading()).isFalse();
+    assertThat(elector.closed.await(10, java.util.concurrent.TimeUnit.SECONDS)).as("election given up").isTrue();
   }
 
   private AgentId agentId(int i) {
