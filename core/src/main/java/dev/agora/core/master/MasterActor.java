@@ -364,6 +364,13 @@ final class MasterActor implements MessageHandler {
       registrar.framework(id, f.info);
       LOG.info("framework {} ({}) subscribed from {}", id, info.name(), from);
     } else {
+      // A resubscription may change what UPDATE_FRAMEWORK may change, and no more.
+      Optional<String> refused = refusedUpdate(f.info,
+          new SchedulerCall.UpdateFramework(info.withId(f.id), Set.of()));
+      if (refused.isPresent()) {
+        send(from, new SchedulerEvent.Error("Framework " + f.id + " refused: " + refused.get()));
+        return;
+      }
       if (f.connected && !from.equals(f.address)) {
         send(f.address, new SchedulerEvent.Error("Framework failed over"));
       }

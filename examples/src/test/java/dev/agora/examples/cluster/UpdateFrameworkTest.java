@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.agora.core.framework.SchedulerDriver;
 import dev.agora.core.master.MasterSnapshot;
+import dev.agora.core.model.FrameworkId;
 import dev.agora.core.model.FrameworkInfo;
 import dev.agora.core.model.Offer;
 import dev.agora.core.model.OfferId;
@@ -74,5 +75,24 @@ class UpdateFrameworkTest {
 
     assertThat(nameOf(cluster.masterSnapshot())).isEqualTo("fw");
     assertThat(s.rescinded).as("offers stand").doesNotContainAnyElementsOf(live);
+  }
+
+  @Test
+  void aResubscriptionThatChangesTheUserIsRefusedAsAnUpdateWouldBe() {
+    cluster = new SimCluster(9, work);
+    cluster.addAgent("cpus:2;mem:512");
+    RecordingScheduler s = new RecordingScheduler();
+    cluster.subscribe(FrameworkInfo.builder("fw").user("nobody").failoverTimeout(Duration.ofHours(1)).build(), s);
+    cluster.sim.advance(Duration.ofSeconds(2));
+    FrameworkId id = s.subscriptions.get(0);
+
+    RecordingScheduler failover = new RecordingScheduler();
+    cluster.subscribe(FrameworkInfo.builder("fw").user("root").failoverTimeout(Duration.ofHours(1)).build()
+        .withId(id), failover);
+    cluster.sim.advance(Duration.ofSeconds(2));
+
+    assertThat(failover.errors).anyMatch(e -> e.contains("framework_info.user may not change"));
+    assertThat(failover.subscriptions).isEmpty();
+    assertThat(s.errors).as("the subscribed framework keeps its subscription").isEmpty();
   }
 }
