@@ -23,21 +23,30 @@ import java.util.function.Predicate;
  * <p>Invariants (checked by {@link #checkInvariants()}, which tests call):
  *
  * <ul>
- *   <li>{@code order} holds exactly the active clients, each keyed by its current {@code share},
- *       unless {@code sharesStale} is set (the pool changed: every share is recomputed and
- *       {@code order} rebuilt on the next {@link #sort()});
+ *   <li>{@code order} holds exactly the active clients, each keyed by its {@code share}, unless
+ *       {@code sharesStale} is set (the pool changed: every share is recomputed and {@code order}
+ *       rebuilt on the next {@link #sort()} or {@link #visit});
+ *   <li>a client's {@code share} is its current weighted share unless the client is {@code
+ *       dirty} (listed in {@code dirty}: its allocation or weight changed since); dirty clients
+ *       are re-keyed on the next {@link #sort()} or {@link #visit}, so that a burst of updates
+ *       (adding agents, recovering offers) costs O(1) each and one re-sort at the end;
  *   <li>a client's {@code share} is never changed while it is in {@code order} (the tree would
  *       lose it): remove, update, reinsert;
  *   <li>{@code snapshot}, when not null, equals the names of {@code order} in order;
  *   <li>allocations and the pool hold only unreserved scalars, never negative.
  * </ul>
  *
- * <p>Cost: {@link #allocated}/{@link #unallocated} are O(log n); {@link #sort()} is O(1) when
- * nothing changed since the last call and O(n) otherwise (O(n log n) after the pool changed).
+ * <p>Cost: {@link #allocated}/{@link #unallocated} are O(1) (plus the names they hold); {@link
+ * #sort()} and {@link #visit} first re-key the d clients changed since the last one, O(d log n),
+ * or rebuild the order, O(n log n), when d is a large part of n or the pool changed; {@link
+ * #sort()} is O(1) when nothing changed since the last call, O(n) to copy the order otherwise.
  */
 final class DrfSorter implements Sorter {
-  private static final Comparator<Client> ORDER =
-      Comparator.<Client>comparingDouble(c -> c.share).thenComparing(c -> c.name);
+  /** By share, then by name: the deterministic order of {@link #sort()}. */
+  private static final Comparator<Client> ORDER = (a, b) -> {
+    int byShare = Double.compare(a.share, b.share);
+    return byShare != 0 ? byShare : a.name.compareTo(b.name);
+  };
 
   private static final class Client {
     final String name;
@@ -45,6 +54,9 @@ final class DrfSorter implements Sorter {
     long[] allocation = new long[0];
     double share;
     boolean active = true;
+    /** Listed in {@code dirty}: {@code share} may be out of date. */
+    boolean dirty;
+    boolean removed;
 
     Client(String name) {
       this.name = name;
@@ -54,6 +66,8 @@ final class DrfSorter implements Sorter {
   private final Map<String, Client> clients = new HashMap<>();
   private final Map<String, Double> weights = new HashMap<>();
   private final TreeSet<Client> order = new TreeSet<>(ORDER);
+  /** Clients whose share may have changed since the order was last brought up to date. */
+  private final List<Client> dirty = new ArrayList<>();
   /** Every scalar name seen (in the pool or an allocation), interned; indexes the arrays. */
   private String[] names = new String[0];
   /** The pool's thousandths per name. */
@@ -88,6 +102,7 @@ final class DrfSorter implements Sorter {
     Client c = clients.remove(client);
     if (c != null) {
       order.remove(c);
+      c.removed = true; // it may still be listed in dirty
       snapshot = null;
     }
   }
@@ -129,7 +144,7 @@ final class DrfSorter implements Sorter {
     weights.put(client, weight);
     Client c = clients.get(client);
     if (c != null) {
-      reshare(c);
+      touch(c);
     }
   }
 
@@ -185,7 +200,7 @@ final class DrfSorter implements Sorter {
       }
     }
     if (changed) {
-      reshare(c);
+      touch(c);
     }
   }
 
@@ -206,7 +221,7 @@ final class DrfSorter implements Sorter {
       }
     }
     if (changed) {
-      reshare(c);
+      touch(c);
     }
   }
 
@@ -290,16 +305,49 @@ final class DrfSorter implements Sorter {
     return false;
   }
 
+  /** Brings the order up to date: re-keys the dirty clients, or rebuilds it if many are (or the pool changed). */
   private void refresh() {
+    if (!sharesStale && dirty.size() > 16 && dirty.size() > order.size() / 8) {
+      sharesStale = true; // cheaper to rebuild than to re-key that many one by one
+    }
     if (sharesStale) {
+      for (Client c : dirty) {
+        c.dirty = false;
+      }
+      dirty.clear();
       order.clear();
+      Client[] active = new Client[clients.size()];
+      int n = 0;
       for (Client c : clients.values()) {
         c.share = shareOf(c);
         if (c.active) {
-          order.add(c);
+          active[n++] = c;
         }
       }
+      java.util.Arrays.sort(active, 0, n, ORDER);
+      for (int i = 0; i < n; i++) {
+        order.add(active[i]); // in order: the tree appends
+      }
       sharesStale = false;
+      snapshot = null;
+      return;
+    }
+    if (!dirty.isEmpty()) {
+      for (int i = 0; i < dirty.size(); i++) {
+        Client c = dirty.get(i);
+        c.dirty = false;
+        if (c.removed) {
+          continue;
+        }
+        if (c.active) {
+          order.remove(c);
+          c.share = shareOf(c);
+          order.add(c);
+        } else {
+          c.share = shareOf(c);
+        }
+      }
+      dirty.clear();
       snapshot = null;
     }
   }
@@ -317,9 +365,12 @@ final class DrfSorter implements Sorter {
     }
     int active = 0;
     for (Client c : clients.values()) {
+      if (c.dirty != dirty.contains(c)) {
+        throw new IllegalStateException("client '" + c.name + "' is dirty " + c.dirty + " but listed " + !c.dirty);
+      }
       if (c.active) {
         active++;
-        if (!order.contains(c) || Double.compare(c.share, shareOf(c)) != 0) {
+        if (!order.contains(c) || !c.dirty && Double.compare(c.share, shareOf(c)) != 0) {
           throw new IllegalStateException("client '" + c.name + "' is out of order");
         }
       }
@@ -344,18 +395,14 @@ final class DrfSorter implements Sorter {
     return c;
   }
 
-  private void reshare(Client c) {
-    if (sharesStale) {
+  /** Notes that the client's share may have changed; the order follows on the next sort or visit. */
+  private void touch(Client c) {
+    if (sharesStale || c.dirty) {
       return;
     }
-    if (c.active) {
-      order.remove(c);
-      c.share = shareOf(c);
-      order.add(c);
-      snapshot = null;
-    } else {
-      c.share = shareOf(c);
-    }
+    c.dirty = true;
+    dirty.add(c);
+    snapshot = null;
   }
 
   private double shareOf(Client c) {

@@ -17,6 +17,11 @@ import java.util.TreeMap;
  *
  * <p>Invariant: no allocation entry is empty (an entry is removed when it empties), so that
  * {@code allocations.containsKey(role)} means "holds something in role".
+ *
+ * <p>What it holds on one agent in one role is a {@link Held}: the pieces handed out or recovered
+ * are kept apart and added up only when someone asks for the sum, so that an offer on an agent
+ * where the framework already runs tasks costs no {@link Resources#add} (which merges port ranges),
+ * and taking back exactly a piece that was handed out (the usual decline) costs no subtraction.
  */
 final class FrameworkState {
   final FrameworkId id;
@@ -26,7 +31,7 @@ final class FrameworkState {
   boolean active;
   final Set<String> suppressed = new HashSet<>();
   /** Role to agent to resources; roles sorted so that recovery visits them in a fixed order. */
-  final Map<String, Map<AgentId, Resources>> allocations = new TreeMap<>();
+  final Map<String, Map<AgentId, Held>> allocations = new TreeMap<>();
   /** The agents whose {@link AgentState#filters} hold filters of this framework (maybe expired). */
   final Set<AgentId> filteredAgents = new HashSet<>();
   /** The full cycle in which it was last offered something (starvation accounting). */
@@ -65,25 +70,60 @@ final class FrameworkState {
     return false;
   }
 
+  /** What it holds on {@code agent} in {@code role}; empty if nothing. */
   Resources allocation(String role, AgentId agent) {
-    Map<AgentId, Resources> byAgent = allocations.get(role);
-    return byAgent == null ? Resources.EMPTY : byAgent.getOrDefault(agent, Resources.EMPTY);
+    Map<AgentId, Held> byAgent = allocations.get(role);
+    Held held = byAgent == null ? null : byAgent.get(agent);
+    return held == null ? Resources.EMPTY : held.sum();
   }
 
+  /** The agents on which it holds something in {@code role} (a live view; copy it to change allocations). */
+  Set<AgentId> agentsIn(String role) {
+    Map<AgentId, Held> byAgent = allocations.get(role);
+    return byAgent == null ? Set.of() : byAgent.keySet();
+  }
+
+  /**
+   * What of {@code wanted} it holds on {@code agent} in {@code role}: {@code wanted} itself (the
+   * very object) when it holds it all, else the common part (maybe empty).
+   */
+  Resources holdsOf(String role, AgentId agent, Resources wanted) {
+    Map<AgentId, Held> byAgent = allocations.get(role);
+    Held held = byAgent == null ? null : byAgent.get(agent);
+    if (held == null) {
+      return Resources.EMPTY;
+    }
+    if (held.indexOf(wanted) >= 0) {
+      return wanted;
+    }
+    Resources sum = held.sum();
+    return sum.contains(wanted) ? wanted : sum.intersect(wanted);
+  }
+
+  /** Records that it now also holds {@code resources} (not empty) on {@code agent} in {@code role}. */
   void add(String role, AgentId agent, Resources resources) {
-    allocations.computeIfAbsent(role, r -> new HashMap<>()).merge(agent, resources, Resources::add);
+    Map<AgentId, Held> byAgent = allocations.get(role);
+    if (byAgent == null) {
+      byAgent = new HashMap<>();
+      allocations.put(role, byAgent);
+    }
+    Held held = byAgent.get(agent);
+    if (held == null) {
+      byAgent.put(agent, new Held(resources));
+    } else {
+      held.add(resources);
+    }
   }
 
+  /** Records that it no longer holds {@code resources} on {@code agent} in {@code role}; it must hold them. */
   void subtract(String role, AgentId agent, Resources resources) {
-    Map<AgentId, Resources> byAgent = allocations.get(role);
-    Resources left = byAgent.get(agent).subtract(resources);
-    if (left.isEmpty()) {
+    Map<AgentId, Held> byAgent = allocations.get(role);
+    Held held = byAgent.get(agent);
+    if (held.subtract(resources)) {
       byAgent.remove(agent);
       if (byAgent.isEmpty()) {
         allocations.remove(role);
       }
-    } else {
-      byAgent.put(agent, left);
     }
   }
 
@@ -97,5 +137,75 @@ final class FrameworkState {
   /** Records that the framework has decline filters on {@code agent} (they live in its {@link AgentState}). */
   void addFilteredAgent(AgentId agent) {
     filteredAgents.add(agent);
+  }
+
+  /**
+   * What a framework holds on one agent in one role, as the pieces given to it: their sum is
+   * computed (and the pieces replaced by it) only when asked for. Invariant: {@code 1 <= n}, no
+   * piece is empty.
+   */
+  static final class Held {
+    /** Pieces beyond this many are added up at once, so that a piece list stays short. */
+    private static final int MAX_PIECES = 8;
+
+    private Resources[] pieces;
+    private int n;
+
+    Held(Resources first) {
+      pieces = new Resources[] {first, null};
+      n = 1;
+    }
+
+    void add(Resources r) {
+      if (n == MAX_PIECES) {
+        sum();
+      }
+      if (n == pieces.length) {
+        pieces = java.util.Arrays.copyOf(pieces, 2 * n);
+      }
+      pieces[n++] = r;
+    }
+
+    /** The index of the piece that is the very object {@code r}, or -1. */
+    int indexOf(Resources r) {
+      for (int i = 0; i < n; i++) {
+        if (pieces[i] == r) {
+          return i;
+        }
+      }
+      return -1;
+    }
+
+    /** The sum of the pieces (which it becomes the only piece). */
+    Resources sum() {
+      if (n > 1) {
+        Resources s = pieces[0];
+        for (int i = 1; i < n; i++) {
+          s = s.add(pieces[i]);
+          pieces[i] = null;
+        }
+        pieces[0] = s;
+        n = 1;
+      }
+      return pieces[0];
+    }
+
+    /** Takes {@code r} away (it must be held); whether nothing is left. */
+    boolean subtract(Resources r) {
+      int i = indexOf(r);
+      if (i >= 0) {
+        pieces[i] = pieces[--n];
+        pieces[n] = null;
+        return n == 0;
+      }
+      Resources left = sum().subtract(r);
+      if (left.isEmpty()) {
+        n = 0;
+        pieces[0] = null;
+        return true;
+      }
+      pieces[0] = left;
+      return false;
+    }
   }
 }

@@ -204,8 +204,8 @@ public final class HierarchicalAllocator implements Allocator {
     starving.remove(fw);
     clearFilters(fw);
     for (String role : new ArrayList<>(fw.allocations.keySet())) {
-      for (Map.Entry<AgentId, Resources> e : new ArrayList<>(fw.allocations.get(role).entrySet())) {
-        unallocate(fw, role, agents.get(e.getKey()), e.getValue());
+      for (AgentId agentId : new ArrayList<>(fw.agentsIn(role))) {
+        unallocate(fw, role, agents.get(agentId), fw.allocation(role, agentId));
       }
     }
     for (String role : fw.trackedRoles()) {
@@ -307,7 +307,7 @@ public final class HierarchicalAllocator implements Allocator {
     if (!quota.isEmpty()) {
       version++; // more free resources loosen the headroom kept for guarantees
     }
-    for (Map.Entry<FrameworkId, Resources> e : new TreeMap<>(used).entrySet()) {
+    for (Map.Entry<FrameworkId, Resources> e : (used.size() <= 1 ? used : new TreeMap<>(used)).entrySet()) {
       Resources r = clampToFree(agent, e.getKey(), e.getValue());
       if (r.isEmpty()) {
         continue;
@@ -371,10 +371,9 @@ public final class HierarchicalAllocator implements Allocator {
       if (remaining.isEmpty()) {
         break;
       }
-      Resources held = fw.allocation(role, agentId);
       // Keep the very object when the role holds it all (the usual decline), so that the agent's
       // free resources and the filter are that object and the next cycle matches by identity.
-      Resources part = held.contains(remaining) ? remaining : held.intersect(remaining);
+      Resources part = fw.holdsOf(role, agentId, remaining);
       if (part.isEmpty()) {
         continue;
       }
@@ -937,12 +936,13 @@ public final class HierarchicalAllocator implements Allocator {
           throw new IllegalStateException("framework " + fw.id + " is not tracked under role " + role);
         }
         Resources inRole = Resources.EMPTY;
-        for (Map.Entry<AgentId, Resources> e : fw.allocations.getOrDefault(role, Map.of()).entrySet()) {
-          if (e.getValue().isEmpty()) {
-            throw new IllegalStateException("empty allocation entry of " + fw.id + " on " + e.getKey());
+        for (AgentId agentId : fw.agentsIn(role)) {
+          Resources held = fw.allocation(role, agentId);
+          if (held.isEmpty()) {
+            throw new IllegalStateException("empty allocation entry of " + fw.id + " on " + agentId);
           }
-          inRole = inRole.add(DrfSorter.quantities(e.getValue()));
-          sums.merge(e.getKey(), e.getValue(), Resources::add);
+          inRole = inRole.add(DrfSorter.quantities(held));
+          sums.merge(agentId, held, Resources::add);
         }
         roleSums.merge(role, inRole, Resources::add);
         Resources q = DrfSorter.quantities(inRole);
@@ -1084,7 +1084,7 @@ public final class HierarchicalAllocator implements Allocator {
       Resources part = remaining.allocatableTo(role);
       if (!part.isEmpty()) {
         hold(fw, role, agent, part, fromFree);
-        remaining = remaining.subtract(part);
+        remaining = part == remaining ? Resources.EMPTY : remaining.subtract(part);
       }
     }
     if (!remaining.isEmpty()) {
