@@ -2,11 +2,6 @@ package dev.agora.allocator;
 
 import dev.agora.core.model.AgentId;
 import dev.agora.core.model.Resources;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.Iterator;
-import java.util.List;
-import java.util.Map;
 
 /**
  * What the allocator knows of one agent. Mutable; confined to the allocator's thread.
@@ -21,10 +16,10 @@ final class AgentState {
   private Resources free;
   /**
    * Decline filters on this agent by framework (sorter client). Kept on the agent, not the
-   * framework, so that a cycle pays one lookup per framework it considers, and none at all on an
+   * framework, so that a cycle pays one probe per framework it considers, and none at all on an
    * agent without filters.
    */
-  final Map<String, List<OfferFilter>> filters = new HashMap<>();
+  final FilterTable filters = new FilterTable();
   /** False while an operator deactivated the agent (or it drains): it offers nothing. */
   boolean active = true;
   /**
@@ -33,6 +28,9 @@ final class AgentState {
    * filters have not expired since (batched allocation: only touched agents are looked at).
    */
   long cleanVersion = -1;
+  /** What frameworks hold here, by framework and role (few: a short array beats a map). */
+  private Holding[] holdings = new Holding[2];
+  private int holdingCount;
   /** When the earliest of {@link #filters} expires (meaningful only while there are filters). */
   private long nextExpiry;
 
@@ -88,21 +86,7 @@ final class AgentState {
   /** Records that a cycle at {@code version} gave nothing away here; drops expired filters. */
   void markClean(long version, long nowNanos) {
     if (!filters.isEmpty() && nextExpiry - nowNanos <= 0) {
-      boolean first = true;
-      for (Iterator<List<OfferFilter>> lists = filters.values().iterator(); lists.hasNext(); ) {
-        List<OfferFilter> list = lists.next();
-        list.removeIf(f -> !f.activeAt(nowNanos));
-        if (list.isEmpty()) {
-          lists.remove();
-          continue;
-        }
-        for (OfferFilter f : list) {
-          if (first || f.expiresAtNanos() - nextExpiry < 0) {
-            nextExpiry = f.expiresAtNanos();
-            first = false;
-          }
-        }
-      }
+      nextExpiry = filters.expire(nowNanos);
     }
     cleanVersion = version;
   }
@@ -111,35 +95,50 @@ final class AgentState {
     if (filters.isEmpty() || filter.expiresAtNanos() - nextExpiry < 0) {
       nextExpiry = filter.expiresAtNanos();
     }
-    filters.computeIfAbsent(client, c -> new ArrayList<>(1)).add(filter);
+    filters.add(client, filter);
   }
 
-  /** Whether a live filter of {@code client} holds back {@code offered}; drops expired filters. */
+  /** Whether a live filter of {@code client} holds back {@code offered} (expired ones are dropped by {@link #markClean}). */
   boolean isFiltered(String client, Resources offered, long nowNanos) {
-    if (filters.isEmpty()) {
-      return false;
-    }
-    List<OfferFilter> list = filters.get(client);
-    if (list == null) {
-      return false;
-    }
-    boolean blocked = false;
-    for (Iterator<OfferFilter> it = list.iterator(); it.hasNext(); ) {
-      OfferFilter f = it.next();
-      if (!f.activeAt(nowNanos)) {
-        it.remove();
-      } else if (!blocked && (f.resources() == offered || f.resources().contains(offered))) {
-        blocked = true;
-      }
-    }
-    if (list.isEmpty()) {
-      filters.remove(client);
-    }
-    return blocked;
+    return !filters.isEmpty() && filters.blocks(client, offered, nowNanos, nextExpiry - nowNanos > 0);
   }
 
   /** Whether {@code free} fits in {@code total}, so that {@code allocated + free == total}. */
   boolean consistent() {
     return total.contains(free);
+  }
+
+  /** What {@code framework} holds here in {@code role}, or null. */
+  Holding holding(FrameworkState framework, String role) {
+    for (int i = 0; i < holdingCount; i++) {
+      Holding h = holdings[i];
+      if (h.framework == framework && (h.role == role || h.role.equals(role))) {
+        return h;
+      }
+    }
+    return null;
+  }
+
+  /** The holdings here (a copy). */
+  java.util.List<Holding> holdings() {
+    return java.util.List.of(java.util.Arrays.copyOf(holdings, holdingCount));
+  }
+
+  void link(Holding h) {
+    if (holdingCount == holdings.length) {
+      holdings = java.util.Arrays.copyOf(holdings, 2 * holdingCount);
+    }
+    holdings[holdingCount++] = h;
+  }
+
+  void unlink(Holding h) {
+    for (int i = 0; i < holdingCount; i++) {
+      if (holdings[i] == h) {
+        holdings[i] = holdings[--holdingCount];
+        holdings[holdingCount] = null;
+        return;
+      }
+    }
+    throw new IllegalStateException("holding of " + h.framework.id + " in " + h.role + " is not on agent " + id);
   }
 }

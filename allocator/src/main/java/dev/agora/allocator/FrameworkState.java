@@ -4,8 +4,9 @@ import dev.agora.core.model.AgentId;
 import dev.agora.core.model.FrameworkId;
 import dev.agora.core.model.FrameworkInfo;
 import dev.agora.core.model.Resources;
-import java.util.HashMap;
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -18,10 +19,8 @@ import java.util.TreeMap;
  * <p>Invariant: no allocation entry is empty (an entry is removed when it empties), so that
  * {@code allocations.containsKey(role)} means "holds something in role".
  *
- * <p>What it holds on one agent in one role is a {@link Held}: the pieces handed out or recovered
- * are kept apart and added up only when someone asks for the sum, so that an offer on an agent
- * where the framework already runs tasks costs no {@link Resources#add} (which merges port ranges),
- * and taking back exactly a piece that was handed out (the usual decline) costs no subtraction.
+ * <p>What it holds on one agent in one role is a {@link Holding}, linked from the agent too; the
+ * framework lists its holdings per role.
  */
 final class FrameworkState {
   final FrameworkId id;
@@ -30,8 +29,11 @@ final class FrameworkState {
   FrameworkInfo info;
   boolean active;
   final Set<String> suppressed = new HashSet<>();
-  /** Role to agent to resources; roles sorted so that recovery visits them in a fixed order. */
-  final Map<String, Map<AgentId, Held>> allocations = new TreeMap<>();
+  /** Role to its holdings (none empty); roles sorted so that recovery visits them in a fixed order. */
+  final Map<String, List<Holding>> allocations = new TreeMap<>();
+  /** The last role {@link #add} looked up and its list (most frameworks have one role). */
+  private String lastRole;
+  private List<Holding> lastList;
   /** The agents whose {@link AgentState#filters} hold filters of this framework (maybe expired). */
   final Set<AgentId> filteredAgents = new HashSet<>();
   /** The full cycle in which it was last offered something (starvation accounting). */
@@ -71,58 +73,72 @@ final class FrameworkState {
   }
 
   /** What it holds on {@code agent} in {@code role}; empty if nothing. */
-  Resources allocation(String role, AgentId agent) {
-    Map<AgentId, Held> byAgent = allocations.get(role);
-    Held held = byAgent == null ? null : byAgent.get(agent);
-    return held == null ? Resources.EMPTY : held.sum();
+  Resources allocation(String role, AgentState agent) {
+    Holding h = agent.holding(this, role);
+    return h == null ? Resources.EMPTY : h.sum();
   }
 
-  /** The agents on which it holds something in {@code role} (a live view; copy it to change allocations). */
-  Set<AgentId> agentsIn(String role) {
-    Map<AgentId, Held> byAgent = allocations.get(role);
-    return byAgent == null ? Set.of() : byAgent.keySet();
+  /** The agents on which it holds something in {@code role} (a copy). */
+  List<AgentState> agentsIn(String role) {
+    List<Holding> list = allocations.getOrDefault(role, List.of());
+    List<AgentState> out = new ArrayList<>(list.size());
+    for (Holding h : list) {
+      out.add(h.agent);
+    }
+    return out;
   }
 
   /**
    * What of {@code wanted} it holds on {@code agent} in {@code role}: {@code wanted} itself (the
    * very object) when it holds it all, else the common part (maybe empty).
    */
-  Resources holdsOf(String role, AgentId agent, Resources wanted) {
-    Map<AgentId, Held> byAgent = allocations.get(role);
-    Held held = byAgent == null ? null : byAgent.get(agent);
-    if (held == null) {
+  Resources holdsOf(String role, AgentState agent, Resources wanted) {
+    Holding h = agent.holding(this, role);
+    if (h == null) {
       return Resources.EMPTY;
     }
-    if (held.indexOf(wanted) >= 0) {
+    if (h.hasPiece(wanted)) {
       return wanted;
     }
-    Resources sum = held.sum();
+    Resources sum = h.sum();
     return sum.contains(wanted) ? wanted : sum.intersect(wanted);
   }
 
   /** Records that it now also holds {@code resources} (not empty) on {@code agent} in {@code role}. */
-  void add(String role, AgentId agent, Resources resources) {
-    Map<AgentId, Held> byAgent = allocations.get(role);
-    if (byAgent == null) {
-      byAgent = new HashMap<>();
-      allocations.put(role, byAgent);
+  void add(String role, AgentState agent, Resources resources) {
+    Holding h = agent.holding(this, role);
+    if (h != null) {
+      h.add(resources);
+      return;
     }
-    Held held = byAgent.get(agent);
-    if (held == null) {
-      byAgent.put(agent, new Held(resources));
-    } else {
-      held.add(resources);
+    h = new Holding(this, role, agent, resources);
+    List<Holding> list = role == lastRole ? lastList : allocations.get(role);
+    if (list == null) {
+      list = new ArrayList<>();
+      allocations.put(role, list);
     }
+    lastRole = role;
+    lastList = list;
+    h.indexInFramework = list.size();
+    list.add(h);
+    agent.link(h);
   }
 
   /** Records that it no longer holds {@code resources} on {@code agent} in {@code role}; it must hold them. */
-  void subtract(String role, AgentId agent, Resources resources) {
-    Map<AgentId, Held> byAgent = allocations.get(role);
-    Held held = byAgent.get(agent);
-    if (held.subtract(resources)) {
-      byAgent.remove(agent);
-      if (byAgent.isEmpty()) {
+  void subtract(String role, AgentState agent, Resources resources) {
+    Holding h = agent.holding(this, role);
+    if (h.subtract(resources)) {
+      agent.unlink(h);
+      List<Holding> list = allocations.get(role);
+      Holding last = list.remove(list.size() - 1);
+      if (last != h) {
+        list.set(h.indexInFramework, last);
+        last.indexInFramework = h.indexInFramework;
+      }
+      if (list.isEmpty()) {
         allocations.remove(role);
+        lastRole = null;
+        lastList = null;
       }
     }
   }
@@ -137,75 +153,5 @@ final class FrameworkState {
   /** Records that the framework has decline filters on {@code agent} (they live in its {@link AgentState}). */
   void addFilteredAgent(AgentId agent) {
     filteredAgents.add(agent);
-  }
-
-  /**
-   * What a framework holds on one agent in one role, as the pieces given to it: their sum is
-   * computed (and the pieces replaced by it) only when asked for. Invariant: {@code 1 <= n}, no
-   * piece is empty.
-   */
-  static final class Held {
-    /** Pieces beyond this many are added up at once, so that a piece list stays short. */
-    private static final int MAX_PIECES = 8;
-
-    private Resources[] pieces;
-    private int n;
-
-    Held(Resources first) {
-      pieces = new Resources[] {first, null};
-      n = 1;
-    }
-
-    void add(Resources r) {
-      if (n == MAX_PIECES) {
-        sum();
-      }
-      if (n == pieces.length) {
-        pieces = java.util.Arrays.copyOf(pieces, 2 * n);
-      }
-      pieces[n++] = r;
-    }
-
-    /** The index of the piece that is the very object {@code r}, or -1. */
-    int indexOf(Resources r) {
-      for (int i = 0; i < n; i++) {
-        if (pieces[i] == r) {
-          return i;
-        }
-      }
-      return -1;
-    }
-
-    /** The sum of the pieces (which it becomes the only piece). */
-    Resources sum() {
-      if (n > 1) {
-        Resources s = pieces[0];
-        for (int i = 1; i < n; i++) {
-          s = s.add(pieces[i]);
-          pieces[i] = null;
-        }
-        pieces[0] = s;
-        n = 1;
-      }
-      return pieces[0];
-    }
-
-    /** Takes {@code r} away (it must be held); whether nothing is left. */
-    boolean subtract(Resources r) {
-      int i = indexOf(r);
-      if (i >= 0) {
-        pieces[i] = pieces[--n];
-        pieces[n] = null;
-        return n == 0;
-      }
-      Resources left = sum().subtract(r);
-      if (left.isEmpty()) {
-        n = 0;
-        pieces[0] = null;
-        return true;
-      }
-      pieces[0] = left;
-      return false;
-    }
   }
 }

@@ -31,6 +31,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -115,6 +116,12 @@ public final class HierarchicalAllocator implements Allocator {
    * is skipped by cycles.
    */
   private long version;
+  // Where the current cycle is, for the two visitors below (reused: a visit allocates no lambda).
+  private AgentState atAgent;
+  private long atNow;
+  private List<Allocation> atResult;
+  private String atRole;
+  private Resources atOffered;
   /** The agents the current cycle visits (reused, so that a cycle allocates no list). */
   private final List<AgentState> visit = new ArrayList<>();
   /** How many agents the last cycle visited (not skipped as clean, inactive or without free resources). */
@@ -204,8 +211,8 @@ public final class HierarchicalAllocator implements Allocator {
     starving.remove(fw);
     clearFilters(fw);
     for (String role : new ArrayList<>(fw.allocations.keySet())) {
-      for (AgentId agentId : new ArrayList<>(fw.agentsIn(role))) {
-        unallocate(fw, role, agents.get(agentId), fw.allocation(role, agentId));
+      for (AgentState agent : fw.agentsIn(role)) {
+        unallocate(fw, role, agent, fw.allocation(role, agent));
       }
     }
     for (String role : fw.trackedRoles()) {
@@ -330,16 +337,14 @@ public final class HierarchicalAllocator implements Allocator {
     if (agent == null) {
       return;
     }
-    for (FrameworkState fw : frameworks.values()) {
-      for (String role : new ArrayList<>(fw.allocations.keySet())) {
-        Resources held = fw.allocation(role, id);
-        if (!held.isEmpty()) {
-          unallocate(fw, role, agent, held);
-          if (!fw.subscribes(role) && !fw.allocations.containsKey(role)) {
-            untrack(fw, role);
-          }
-        }
+    for (Holding h : agent.holdings()) {
+      FrameworkState fw = h.framework;
+      unallocate(fw, h.role, agent, h.sum());
+      if (!fw.subscribes(h.role) && !fw.allocations.containsKey(h.role)) {
+        untrack(fw, h.role);
       }
+    }
+    for (FrameworkState fw : frameworks.values()) {
       fw.filteredAgents.remove(id);
     }
     orphans.values().removeIf(byAgent -> byAgent.remove(id) != null && byAgent.isEmpty());
@@ -373,7 +378,7 @@ public final class HierarchicalAllocator implements Allocator {
       }
       // Keep the very object when the role holds it all (the usual decline), so that the agent's
       // free resources and the filter are that object and the next cycle matches by identity.
-      Resources part = fw.holdsOf(role, agentId, remaining);
+      Resources part = fw.holdsOf(role, agent, remaining);
       if (part.isEmpty()) {
         continue;
       }
@@ -510,10 +515,10 @@ public final class HierarchicalAllocator implements Allocator {
       throw new IllegalArgumentException("unknown framework " + frameworkId);
     }
     for (String role : fw.allocations.keySet()) {
-      Resources held = fw.allocation(role, agentId);
+      Resources held = fw.allocation(role, agent);
       if (held.contains(from)) {
-        fw.subtract(role, agentId, from);
-        fw.add(role, agentId, to);
+        fw.subtract(role, agent, from);
+        fw.add(role, agent, to);
         agent.convert(from, to, false);
         return;
       }
@@ -716,7 +721,10 @@ public final class HierarchicalAllocator implements Allocator {
         // Stage 2: every role. Each pass gives one role what it may take of the agent; a role's
         // allocation reorders the role sorter, so the next pass starts over. Passes end when
         // nothing is left or taken.
-        while (!agent.free().isEmpty() && roleSorter.visit(role -> allocateRole(agent, role, now, result))) {
+        atAgent = agent;
+        atNow = now;
+        atResult = result;
+        while (!agent.free().isEmpty() && roleSorter.visit(roleVisitor)) {
           // next pass
         }
         if (result.size() == before) {
@@ -732,6 +740,9 @@ public final class HierarchicalAllocator implements Allocator {
       saturated.clear();
       cycleFree = Resources.EMPTY;
       visit.clear();
+      atAgent = null;
+      atResult = null;
+      atOffered = null;
     }
     if (LOG.isDebugEnabled()) {
       LOG.debug("allocation cycle handed out {} offers over {} of {} agents", result.size(), lastCycleVisited,
@@ -790,15 +801,28 @@ public final class HierarchicalAllocator implements Allocator {
     if (offered == null) {
       return false;
     }
-    Sorter sorter = frameworkSorter(role);
-    return sorter.visit(client -> {
-      if (agent.isFiltered(client, offered, now)) {
-        return false;
-      }
-      give(byClient.get(client), role, agent, offered, result); // allowed: the visitor returns true
-      return true;
-    });
+    atAgent = agent;
+    atNow = now;
+    atResult = result;
+    atRole = role;
+    atOffered = offered;
+    return frameworkSorter(role).visit(frameworkVisitor);
   }
+
+  /** Stage 2's visitor of roles: offers the agent the cycle is at to the role. */
+  private final Predicate<String> roleVisitor = role -> allocateRole(atAgent, role, atNow, atResult);
+
+  /**
+   * The visitor of a role's frameworks: gives {@link #atOffered} to the first one that did not
+   * filter it (allowed: the visitor then returns true, so the sorter's order may change).
+   */
+  private final Predicate<String> frameworkVisitor = client -> {
+    if (atAgent.isFiltered(client, atOffered, atNow)) {
+      return false;
+    }
+    give(byClient.get(client), atRole, atAgent, atOffered, atResult);
+    return true;
+  };
 
   /** What of the agent may be offered to {@code role} now (quota caps applied), or null if nothing worth offering. */
   private Resources offerable(AgentState agent, String role) {
@@ -898,12 +922,13 @@ public final class HierarchicalAllocator implements Allocator {
   /** What {@code framework} holds on {@code agent} over all its roles; empty if unknown. */
   Resources allocation(FrameworkId framework, AgentId agent) {
     FrameworkState fw = frameworks.get(framework);
-    if (fw == null) {
+    AgentState a = agents.get(agent);
+    if (fw == null || a == null) {
       return Resources.EMPTY;
     }
     Resources sum = Resources.EMPTY;
     for (String role : fw.allocations.keySet()) {
-      sum = sum.add(fw.allocation(role, agent));
+      sum = sum.add(fw.allocation(role, a));
     }
     return sum;
   }
@@ -929,6 +954,7 @@ public final class HierarchicalAllocator implements Allocator {
     ((RoleTreeSorter) roleSorter).checkInvariants();
     Map<AgentId, Resources> sums = new HashMap<>();
     Map<String, Resources> roleSums = new HashMap<>();
+    int holdings = 0;
     for (FrameworkState fw : frameworks.values()) {
       for (String role : fw.trackedRoles()) {
         Sorter s = frameworkSorters.get(role);
@@ -936,13 +962,14 @@ public final class HierarchicalAllocator implements Allocator {
           throw new IllegalStateException("framework " + fw.id + " is not tracked under role " + role);
         }
         Resources inRole = Resources.EMPTY;
-        for (AgentId agentId : fw.agentsIn(role)) {
-          Resources held = fw.allocation(role, agentId);
-          if (held.isEmpty()) {
-            throw new IllegalStateException("empty allocation entry of " + fw.id + " on " + agentId);
+        for (AgentState agent : fw.agentsIn(role)) {
+          Resources held = fw.allocation(role, agent);
+          if (held.isEmpty() || agents.get(agent.id) != agent) {
+            throw new IllegalStateException("empty or stale allocation entry of " + fw.id + " on " + agent.id);
           }
+          holdings++;
           inRole = inRole.add(DrfSorter.quantities(held));
-          sums.merge(agentId, held, Resources::add);
+          sums.merge(agent.id, held, Resources::add);
         }
         roleSums.merge(role, inRole, Resources::add);
         Resources q = DrfSorter.quantities(inRole);
@@ -951,6 +978,19 @@ public final class HierarchicalAllocator implements Allocator {
               + " for " + fw.id + " which holds " + q);
         }
       }
+    }
+    for (AgentState agent : agents.values()) {
+      for (Holding h : agent.holdings()) {
+        if (frameworks.get(h.framework.id) != h.framework || h.agent != agent
+            || h.framework.agentsIn(h.role).indexOf(agent) != h.indexInFramework) {
+          throw new IllegalStateException("holding of " + h.framework.id + " in " + h.role + " on " + agent.id
+              + " is not linked from its framework");
+        }
+        holdings--;
+      }
+    }
+    if (holdings != 0) {
+      throw new IllegalStateException(holdings + " framework holdings are not linked from their agents");
     }
     orphans.values().forEach(byAgent -> byAgent.forEach((a, r) -> sums.merge(a, r, Resources::add)));
     Resources total = Resources.EMPTY;
@@ -1051,7 +1091,7 @@ public final class HierarchicalAllocator implements Allocator {
 
   private void allocate(FrameworkState fw, String role, AgentState agent, Resources resources) {
     agent.allocate(resources);
-    fw.add(role, agent.id, resources);
+    fw.add(role, agent, resources);
     // Sorters count scalar quantities themselves, without a copy; quota needs the quantities.
     roleSorter.allocated(role, resources);
     frameworkSorters.get(role).allocated(fw.client, resources);
@@ -1061,7 +1101,7 @@ public final class HierarchicalAllocator implements Allocator {
   }
 
   private void unallocate(FrameworkState fw, String role, AgentState agent, Resources resources) {
-    fw.subtract(role, agent.id, resources);
+    fw.subtract(role, agent, resources);
     agent.release(resources);
     roleSorter.unallocated(role, resources);
     frameworkSorters.get(role).unallocated(fw.client, resources);
@@ -1096,7 +1136,7 @@ public final class HierarchicalAllocator implements Allocator {
     if (fromFree) {
       allocate(fw, role, agent, r);
     } else {
-      fw.add(role, agent.id, r);
+      fw.add(role, agent, r);
       Resources q = DrfSorter.quantities(r);
       roleSorter.allocated(role, q);
       frameworkSorters.get(role).allocated(fw.client, q);
