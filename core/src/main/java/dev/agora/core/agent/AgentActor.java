@@ -391,7 +391,8 @@ final class AgentActor implements MessageHandler {
         reported.add(new AgentMessage.AgentTask(r.frameworkId, r.framework, r.task, told));
       }
       reported.addAll(executors.reported());
-      endpoint.send(master, new AgentMessage.ReregisterAgent(agentId.get(), info, reported));
+      endpoint.send(master, new AgentMessage.ReregisterAgent(agentId.get(), info, reported,
+          executors.executors()));
     } else {
       endpoint.send(master, new AgentMessage.RegisterAgent(info));
     }

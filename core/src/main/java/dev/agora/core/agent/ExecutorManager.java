@@ -202,6 +202,7 @@ final class ExecutorManager {
         host.update(frameworkId, status(t.taskId(), TaskState.FAILED, Reason.REASON_CONTAINER_LAUNCH_FAILED,
             "Cannot create executor sandbox " + sandbox + ": " + ex));
       }
+      exited(frameworkId, info.executorId(), "Cannot create executor sandbox");
       return null;
     }
     executors.put(new Key(frameworkId, info.executorId()), e);
@@ -320,6 +321,22 @@ final class ExecutorManager {
       }
     }
     byTask.entrySet().removeIf(en -> en.getValue() == e && host.oldestPending(en.getKey()).isEmpty());
+    exited(e.frameworkId, e.info.executorId(), termination == null ? e.endMessage : termination.message());
+  }
+
+  /** Tells the master the executor is gone, so that it takes back the executor's own resources. */
+  private void exited(FrameworkId frameworkId, ExecutorId executorId, String message) {
+    host.agentId().ifPresent(id -> host.toMaster(new AgentMessage.ExitedExecutor(id, frameworkId, executorId,
+        message == null ? "" : message)));
+  }
+
+  /** The executors that run (or are starting), as the agent reports them when re-registering. */
+  List<AgentMessage.AgentExecutor> executors() {
+    List<AgentMessage.AgentExecutor> out = new ArrayList<>();
+    for (Executor e : executors.values()) {
+      out.add(new AgentMessage.AgentExecutor(e.frameworkId, e.framework, e.info));
+    }
+    return out;
   }
 
   // ------------------------------------------------------------------ the executor API
