@@ -107,11 +107,14 @@ final class ExecutorManager {
 
   private static final class Task {
     final TaskInfo info;
+    /** The tasks launched with it in one LAUNCH_GROUP (itself included); empty for a lone task. */
+    final List<TaskId> group;
     TaskState state = TaskState.STAGING;
     boolean killRequested;
 
-    Task(TaskInfo info) {
+    Task(TaskInfo info, List<TaskId> group) {
       this.info = info;
+      this.group = group;
     }
   }
 
@@ -176,8 +179,9 @@ final class ExecutorManager {
         return;
       }
     }
+    List<TaskId> members = group ? fresh.stream().map(TaskInfo::taskId).toList() : List.of();
     for (TaskInfo t : fresh) {
-      e.tasks.put(t.taskId(), new Task(t));
+      e.tasks.put(t.taskId(), new Task(t, members));
       byTask.put(t.taskId(), e);
     }
     if (group) {
@@ -423,17 +427,38 @@ final class ExecutorManager {
     }
   }
 
-  /** The master asks to kill a task run by an executor. */
+  /**
+   * The master asks to kill a task run by an executor. As in Mesos, killing one task of a task
+   * group kills the whole group: every live task of it is killed.
+   */
   void kill(FrameworkId frameworkId, TaskId taskId, Optional<Duration> grace) {
     Executor e = byTask.get(taskId);
     Task t = e == null ? null : e.tasks.get(taskId);
-    if (t == null || !e.frameworkId.equals(frameworkId) || t.state.isTerminal() || t.killRequested) {
+    if (t == null || !e.frameworkId.equals(frameworkId)) {
+      return;
+    }
+    if (t.group.isEmpty()) {
+      killOne(e, t, grace);
+      return;
+    }
+    for (TaskId member : t.group) {
+      Task m = e.tasks.get(member);
+      if (m != null) {
+        killOne(e, m, grace);
+      }
+    }
+  }
+
+  private void killOne(Executor e, Task t, Optional<Duration> grace) {
+    TaskId taskId = t.info.taskId();
+    if (t.state.isTerminal() || t.killRequested) {
       return;
     }
     t.killRequested = true;
     if (e.phase != Phase.SUBSCRIBED) {
       // Not handed to the executor yet: it never starts.
-      e.queued.removeIf(ev -> ev instanceof ExecutorEvent.Launch l && l.task().taskId().equals(taskId));
+      e.queued.removeIf(ev -> ev instanceof ExecutorEvent.Launch l && l.task().taskId().equals(taskId)
+          || ev instanceof ExecutorEvent.LaunchGroup g && g.tasks().stream().anyMatch(x -> x.taskId().equals(taskId)));
       report(e, t, TaskState.KILLED, Reason.REASON_TASK_KILLED_DURING_LAUNCH, "Killed before its executor subscribed");
       return;
     }
