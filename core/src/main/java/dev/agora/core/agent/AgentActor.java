@@ -181,6 +181,11 @@ final class AgentActor implements MessageHandler {
     }
   }
 
+  /** Executors get authentication tokens from {@code tokens}; before start. */
+  void executorTokens(dev.agora.core.executor.ExecutorTokens tokens) {
+    executors.tokens(tokens);
+  }
+
   /** Reads the checkpoint; on the caller's thread, before start. */
   CheckpointStore.Recovered readCheckpoint() {
     return store.recover(settings.strictRecovery());

@@ -130,6 +130,8 @@ final class ExecutorManager {
   private final Host host;
   private final Map<Key, Executor> executors = new LinkedHashMap<>();
   private final Map<TaskId, Executor> byTask = new LinkedHashMap<>();
+  /** Signs executors' authentication tokens; null when the agent does not authenticate executors. */
+  private dev.agora.core.executor.ExecutorTokens tokens;
 
   ExecutorManager(EventLoop loop, Containerizer containerizer, Path workDir, Address agentAddress, Random random,
       Duration registrationTimeout, Duration shutdownGrace, Host host) {
@@ -141,6 +143,11 @@ final class ExecutorManager {
     this.registrationTimeout = registrationTimeout;
     this.shutdownGrace = shutdownGrace;
     this.host = host;
+  }
+
+  /** From now on, executors started get a token from {@code value} to authenticate with. */
+  void tokens(dev.agora.core.executor.ExecutorTokens value) {
+    tokens = value;
   }
 
   /** Whether the task is run by a framework executor on this agent. */
@@ -225,6 +232,9 @@ final class ExecutorManager {
     env.put("MESOS_SANDBOX", sandbox.toString());
     env.put("MESOS_DIRECTORY", sandbox.toString());
     env.put("MESOS_CHECKPOINT", "0");
+    if (tokens != null) {
+      env.put(dev.agora.core.executor.ExecutorTokens.ENVIRONMENT_VARIABLE, tokens.mint(frameworkId, info.executorId()));
+    }
     env.put("MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD", shutdownGrace.toMillis() + "ms");
     host.agentId().ifPresent(id -> env.put("MESOS_AGENT_ID", id.value()));
     // The containerizer runs tasks: the executor's container is described as a task of its own.
