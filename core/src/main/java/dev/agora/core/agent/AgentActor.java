@@ -179,6 +179,11 @@ final class AgentActor implements MessageHandler {
     public Optional<TaskStatus> oldestPending(TaskId taskId) {
       return updates.pending(taskId).stream().findFirst();
     }
+
+    @Override
+    public List<TaskStatus> pending(TaskId taskId) {
+      return updates.pending(taskId);
+    }
   }
 
   /** Executors get authentication tokens from {@code tokens}; before start. */
@@ -227,7 +232,12 @@ final class AgentActor implements MessageHandler {
         wanted.add(new RecoverableContainer(configOf(rec), rec.pid()));
       }
     }
-    if (wanted.isEmpty() && recovered.tasks().isEmpty()) {
+    for (ExecutorCheckpoint.ExecutorRecord rec : recovered.executors()) {
+      if (rec.pid() > 0) {
+        wanted.add(new RecoverableContainer(ExecutorManager.configOf(rec), rec.pid()));
+      }
+    }
+    if (wanted.isEmpty() && recovered.tasks().isEmpty() && recovered.executors().isEmpty()) {
       detector.watch(loop, this::masterChanged);
       return;
     }
@@ -237,6 +247,9 @@ final class AgentActor implements MessageHandler {
         LOG.error("agent {}: the containerizer failed to recover containers; taking them as gone", address, error);
       }
       recovered(recovered.tasks(), error == null ? found : java.util.Set.of());
+      if (!stopped) {
+        executors.recover(recovered.executors(), error == null ? found : java.util.Set.of());
+      }
       detector.watch(loop, this::masterChanged);
     }));
   }
@@ -323,7 +336,11 @@ final class AgentActor implements MessageHandler {
     if (r == null) {
       r = ended.get(taskId);
     }
-    if (r == null || !r.frameworkId.equals(frameworkId)) {
+    if (r == null) {
+      executors.pendingChanged(taskId);
+      return;
+    }
+    if (!r.frameworkId.equals(frameworkId)) {
       return;
     }
     if (!live && pending.isEmpty()) {

@@ -1194,6 +1194,21 @@ public final class MesosJson {
     return healthCheck(new Node(json, ""));
   }
 
+  /** Decodes a {@code mesos.v1.TaskInfo} (see {@link #taskInfo(TaskInfo)}). */
+  public static TaskInfo decodeTaskInfo(JsonNode json) {
+    return taskInfo(new Node(json, ""));
+  }
+
+  /** Decodes a {@code mesos.v1.ExecutorInfo} (see {@link #executorInfo(ExecutorInfo)}). */
+  public static ExecutorInfo decodeExecutorInfo(JsonNode json) {
+    return executorInfo(new Node(json, ""));
+  }
+
+  /** Decodes a {@code mesos.v1.TaskStatus} (see {@link #taskStatus(TaskStatus)}). */
+  public static TaskStatus decodeTaskStatus(JsonNode json) {
+    return taskStatus(new Node(json, ""));
+  }
+
   /** A {@code mesos.v1.ExecutorInfo} of type CUSTOM. */
   public static ObjectNode executorInfo(ExecutorInfo e) {
     ObjectNode o = F.objectNode();

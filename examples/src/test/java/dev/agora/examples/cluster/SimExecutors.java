@@ -55,7 +55,7 @@ final class SimExecutors {
     final ContainerId containerId;
     final FrameworkId frameworkId;
     final ExecutorId executorId;
-    final Address agent;
+    Address agent;
     final SimulatedContainerizer owner;
     final dev.agora.core.runtime.EventLoop loop;
     final Endpoint endpoint;
@@ -71,6 +71,12 @@ final class SimExecutors {
       this.agent = Address.of(config.environment().get("AGORA_AGENT_URL"));
       this.loop = sim.newLoop(self.value());
       this.endpoint = transport.bind(self, loop, this);
+    }
+
+    /** Subscribes again, to a restarted agent at {@code address}. */
+    void resubscribe(Address address) {
+      agent = address;
+      subscribe();
     }
 
     void subscribe() {
