@@ -39,6 +39,9 @@ public final class Agent implements AutoCloseable {
         b.defaultKillGrace, Duration.ofSeconds(1), b.strictRecovery, b.healthKills, b.healthKillsPer);
     this.actor = new AgentActor(loop, b.transport, b.address, b.detector, b.info, b.containerizer, b.workDir,
         settings, b.random != null ? b.random : new Random());
+    if (b.executorTokens != null) {
+      actor.executorTokens(b.executorTokens);
+    }
   }
 
   /** A new builder. */
@@ -108,6 +111,7 @@ public final class Agent implements AutoCloseable {
     private boolean strictRecovery = true;
     private int healthKills = 10;
     private Duration healthKillsPer = Duration.ofMinutes(1);
+    private dev.agora.core.executor.ExecutorTokens executorTokens;
     private final Set<String> set = new HashSet<>();
 
     private Builder() {}
@@ -224,6 +228,18 @@ public final class Agent implements AutoCloseable {
       }
       healthKills = kills;
       healthKillsPer = per;
+      return this;
+    }
+
+    /**
+     * Gives every framework executor the agent starts an authentication token signed by
+     * {@code value}, in {@link dev.agora.core.executor.ExecutorTokens#ENVIRONMENT_VARIABLE}; pair
+     * with {@code HttpTransport.serveExecutorApi(agent, value)}, which then requires it. Default
+     * none (executors are not authenticated).
+     */
+    public Builder executorTokens(dev.agora.core.executor.ExecutorTokens value) {
+      once("executorTokens");
+      executorTokens = Objects.requireNonNull(value, "executorTokens");
       return this;
     }
 

@@ -179,6 +179,16 @@ final class AgentActor implements MessageHandler {
     public Optional<TaskStatus> oldestPending(TaskId taskId) {
       return updates.pending(taskId).stream().findFirst();
     }
+
+    @Override
+    public List<TaskStatus> pending(TaskId taskId) {
+      return updates.pending(taskId);
+    }
+  }
+
+  /** Executors get authentication tokens from {@code tokens}; before start. */
+  void executorTokens(dev.agora.core.executor.ExecutorTokens tokens) {
+    executors.tokens(tokens);
   }
 
   /** Reads the checkpoint; on the caller's thread, before start. */
@@ -222,7 +232,12 @@ final class AgentActor implements MessageHandler {
         wanted.add(new RecoverableContainer(configOf(rec), rec.pid()));
       }
     }
-    if (wanted.isEmpty() && recovered.tasks().isEmpty()) {
+    for (ExecutorCheckpoint.ExecutorRecord rec : recovered.executors()) {
+      if (rec.pid() > 0) {
+        wanted.add(new RecoverableContainer(ExecutorManager.configOf(rec), rec.pid()));
+      }
+    }
+    if (wanted.isEmpty() && recovered.tasks().isEmpty() && recovered.executors().isEmpty()) {
       detector.watch(loop, this::masterChanged);
       return;
     }
@@ -232,6 +247,9 @@ final class AgentActor implements MessageHandler {
         LOG.error("agent {}: the containerizer failed to recover containers; taking them as gone", address, error);
       }
       recovered(recovered.tasks(), error == null ? found : java.util.Set.of());
+      if (!stopped) {
+        executors.recover(recovered.executors(), error == null ? found : java.util.Set.of());
+      }
       detector.watch(loop, this::masterChanged);
     }));
   }
@@ -318,7 +336,11 @@ final class AgentActor implements MessageHandler {
     if (r == null) {
       r = ended.get(taskId);
     }
-    if (r == null || !r.frameworkId.equals(frameworkId)) {
+    if (r == null) {
+      executors.pendingChanged(taskId);
+      return;
+    }
+    if (!r.frameworkId.equals(frameworkId)) {
       return;
     }
     if (!live && pending.isEmpty()) {
@@ -391,7 +413,8 @@ final class AgentActor implements MessageHandler {
         reported.add(new AgentMessage.AgentTask(r.frameworkId, r.framework, r.task, told));
       }
       reported.addAll(executors.reported());
-      endpoint.send(master, new AgentMessage.ReregisterAgent(agentId.get(), info, reported));
+      endpoint.send(master, new AgentMessage.ReregisterAgent(agentId.get(), info, reported,
+          executors.executors()));
     } else {
       endpoint.send(master, new AgentMessage.RegisterAgent(info));
     }

@@ -50,9 +50,11 @@ final class CheckpointStore {
   }
 
   /** What a previous run of the agent left. */
-  record Recovered(Optional<AgentId> agentId, List<TaskRecord> tasks, List<String> problems) {
+  record Recovered(Optional<AgentId> agentId, List<TaskRecord> tasks, List<String> problems,
+      List<ExecutorCheckpoint.ExecutorRecord> executors) {
     Recovered {
       tasks = List.copyOf(tasks);
+      executors = List.copyOf(executors);
       problems = List.copyOf(problems);
     }
   }
@@ -99,7 +101,9 @@ final class CheckpointStore {
         }
       }
     }
-    return new Recovered(agentId, tasks, problems);
+    List<ExecutorCheckpoint.ExecutorRecord> executors =
+        new ExecutorCheckpoint(meta.getParent()).read(strict, problems);
+    return new Recovered(agentId, tasks, problems, executors);
   }
 
   private static void problem(boolean strict, List<String> problems, Path file, Exception e) {

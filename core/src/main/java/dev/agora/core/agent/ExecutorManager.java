@@ -45,8 +45,13 @@ import org.slf4j.LoggerFactory;
  * and when the container ends reports every task it left unfinished.
  *
  * <p>An executor is reached at the address its subscription came from (an HTTP executor stream,
- * {@code executor:<id>}); events to it go through the agent's endpoint. Executor tasks are not
- * checkpointed: an agent restart loses them (reported as the containerizer finds them).
+ * {@code executor:<id>}); events to it go through the agent's endpoint.
+ *
+ * <p>Checkpointing ({@link ExecutorCheckpoint}): for a framework that checkpoints, each executor
+ * with its tasks and their unacknowledged updates is written to the work dir whenever they change;
+ * a restarted agent re-adopts the executor's container and waits for the executor to subscribe
+ * again (or, if it ended while the agent was down, ends its tasks). For other frameworks only the
+ * container is noted, so that a restarted agent kills it.
  *
  * <p>Concurrency: every method runs on the agent's loop; containerizer stages hop back with
  * {@code loop.execute}. Invariants: a task is in {@code byTask} from its launch until its terminal
@@ -76,6 +81,9 @@ final class ExecutorManager {
 
     /** The oldest unacknowledged update of a task, if any. */
     Optional<TaskStatus> oldestPending(TaskId taskId);
+
+    /** The unacknowledged updates of a task, oldest first. */
+    List<TaskStatus> pending(TaskId taskId);
   }
 
   private enum Phase { LAUNCHING, WAITING, SUBSCRIBED, TERMINATING }
@@ -86,11 +94,15 @@ final class ExecutorManager {
     final ExecutorInfo info;
     final ContainerId containerId;
     final Path sandbox;
+    Map<String, String> environment = Map.of();
+    Optional<String> user = Optional.empty();
     final Map<TaskId, Task> tasks = new LinkedHashMap<>();
     final List<ExecutorEvent> queued = new ArrayList<>();
     Phase phase = Phase.LAUNCHING;
     Address stream;
     long pid;
+    /** Whether a non-checkpointing framework's executor has its (one) container note written. */
+    boolean noted;
     Cancellable timer;
     Reason endReason = Reason.REASON_EXECUTOR_TERMINATED;
     String endMessage = "Executor terminated";
@@ -107,11 +119,14 @@ final class ExecutorManager {
 
   private static final class Task {
     final TaskInfo info;
+    /** The tasks launched with it in one LAUNCH_GROUP (itself included); empty for a lone task. */
+    final List<TaskId> group;
     TaskState state = TaskState.STAGING;
     boolean killRequested;
 
-    Task(TaskInfo info) {
+    Task(TaskInfo info, List<TaskId> group) {
       this.info = info;
+      this.group = group;
     }
   }
 
@@ -127,6 +142,9 @@ final class ExecutorManager {
   private final Host host;
   private final Map<Key, Executor> executors = new LinkedHashMap<>();
   private final Map<TaskId, Executor> byTask = new LinkedHashMap<>();
+  /** Signs executors' authentication tokens; null when the agent does not authenticate executors. */
+  private dev.agora.core.executor.ExecutorTokens tokens;
+  private final ExecutorCheckpoint checkpoint;
 
   ExecutorManager(EventLoop loop, Containerizer containerizer, Path workDir, Address agentAddress, Random random,
       Duration registrationTimeout, Duration shutdownGrace, Host host) {
@@ -138,6 +156,12 @@ final class ExecutorManager {
     this.registrationTimeout = registrationTimeout;
     this.shutdownGrace = shutdownGrace;
     this.host = host;
+    this.checkpoint = new ExecutorCheckpoint(workDir);
+  }
+
+  /** From now on, executors started get a token from {@code value} to authenticate with. */
+  void tokens(dev.agora.core.executor.ExecutorTokens value) {
+    tokens = value;
   }
 
   /** Whether the task is run by a framework executor on this agent. */
@@ -176,10 +200,12 @@ final class ExecutorManager {
         return;
       }
     }
+    List<TaskId> members = group ? fresh.stream().map(TaskInfo::taskId).toList() : List.of();
     for (TaskInfo t : fresh) {
-      e.tasks.put(t.taskId(), new Task(t));
+      e.tasks.put(t.taskId(), new Task(t, members));
       byTask.put(t.taskId(), e);
     }
+    persist(e);
     if (group) {
       send(e, new ExecutorEvent.LaunchGroup(fresh));
     } else {
@@ -202,6 +228,7 @@ final class ExecutorManager {
         host.update(frameworkId, status(t.taskId(), TaskState.FAILED, Reason.REASON_CONTAINER_LAUNCH_FAILED,
             "Cannot create executor sandbox " + sandbox + ": " + ex));
       }
+      exited(frameworkId, info.executorId(), "Cannot create executor sandbox");
       return null;
     }
     executors.put(new Key(frameworkId, info.executorId()), e);
@@ -219,18 +246,41 @@ final class ExecutorManager {
     env.put("MESOS_EXECUTOR_ID", info.executorId().value());
     env.put("MESOS_SANDBOX", sandbox.toString());
     env.put("MESOS_DIRECTORY", sandbox.toString());
-    env.put("MESOS_CHECKPOINT", "0");
+    env.put("MESOS_CHECKPOINT", framework.checkpoint() ? "1" : "0");
+    // As Mesos: how long a checkpointing executor keeps trying to reach a restarted agent.
+    env.put("MESOS_RECOVERY_TIMEOUT", "15mins");
+    if (tokens != null) {
+      env.put(dev.agora.core.executor.ExecutorTokens.ENVIRONMENT_VARIABLE, tokens.mint(frameworkId, info.executorId()));
+    }
     env.put("MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD", shutdownGrace.toMillis() + "ms");
     host.agentId().ifPresent(id -> env.put("MESOS_AGENT_ID", id.value()));
-    // The containerizer runs tasks: the executor's container is described as a task of its own.
-    TaskInfo asTask = new TaskInfo(TaskId.of(containerId.value()), "executor " + info.name(),
-        tasks.get(0).agentId(), resources, info.command(), Map.of(), Optional.empty());
-    ContainerConfig config = new ContainerConfig(containerId, asTask, sandbox, env,
-        info.command().user().or(() -> Optional.of(framework.user())));
+    e.environment = Map.copyOf(env);
+    e.user = info.command().user().or(() -> Optional.of(framework.user()));
+    ContainerConfig config = configOf(containerId, info, tasks.get(0).agentId(), resources, sandbox, env, e.user);
     LOG.info("agent {} starts executor {} of framework {} in container {}", agentAddress, info.executorId(),
         frameworkId, containerId);
     containerizer.launch(config).whenComplete((status, error) -> loop.execute(() -> launched(e, status, error)));
     return e;
+  }
+
+  /** The containerizer runs tasks: an executor's container is described as a task of its own. */
+  private static ContainerConfig configOf(ContainerId containerId, ExecutorInfo info, AgentId agentId,
+      Resources resources, Path sandbox, Map<String, String> env, Optional<String> user) {
+    TaskInfo asTask = new TaskInfo(TaskId.of(containerId.value()), "executor " + info.name(), agentId, resources,
+        info.command(), Map.of(), Optional.empty());
+    return new ContainerConfig(containerId, asTask, sandbox, env, user);
+  }
+
+  /** The container of a checkpointed executor, as the containerizer is asked to re-adopt it. */
+  static ContainerConfig configOf(ExecutorCheckpoint.ExecutorRecord r) {
+    Resources resources = r.executor().resources();
+    dev.agora.core.model.AgentId agentId = dev.agora.core.model.AgentId.of("recovered");
+    for (ExecutorCheckpoint.TaskRecord t : r.tasks()) {
+      resources = resources.add(t.task().resources());
+      agentId = t.task().agentId();
+    }
+    return configOf(new ContainerId(r.containerId()), r.executor(), agentId, resources, r.sandbox(),
+        r.environment(), r.user());
   }
 
   /** {@code host:port} of an HTTP(S) address, as Mesos's MESOS_AGENT_ENDPOINT; else the address. */
@@ -274,6 +324,7 @@ final class ExecutorManager {
     if (e.phase == Phase.LAUNCHING) {
       e.phase = Phase.WAITING;
     }
+    persist(e);
     containerizer.termination(e.containerId).whenComplete((t, x) -> loop.execute(() -> ended(e, t)));
     if (e.phase == Phase.TERMINATING) {
       containerizer.destroy(e.containerId, Duration.ZERO);
@@ -320,6 +371,23 @@ final class ExecutorManager {
       }
     }
     byTask.entrySet().removeIf(en -> en.getValue() == e && host.oldestPending(en.getKey()).isEmpty());
+    persist(e);
+    exited(e.frameworkId, e.info.executorId(), termination == null ? e.endMessage : termination.message());
+  }
+
+  /** Tells the master the executor is gone, so that it takes back the executor's own resources. */
+  private void exited(FrameworkId frameworkId, ExecutorId executorId, String message) {
+    host.agentId().ifPresent(id -> host.toMaster(new AgentMessage.ExitedExecutor(id, frameworkId, executorId,
+        message == null ? "" : message)));
+  }
+
+  /** The executors that run (or are starting), as the agent reports them when re-registering. */
+  List<AgentMessage.AgentExecutor> executors() {
+    List<AgentMessage.AgentExecutor> out = new ArrayList<>();
+    for (Executor e : executors.values()) {
+      out.add(new AgentMessage.AgentExecutor(e.frameworkId, e.framework, e.info));
+    }
+    return out;
   }
 
   // ------------------------------------------------------------------ the executor API
@@ -404,19 +472,127 @@ final class ExecutorManager {
       byTask.remove(taskId);
       e.tasks.remove(taskId);
     }
+    persist(e);
   }
 
-  /** The master asks to kill a task run by an executor. */
+  /** A task's unacknowledged updates changed: its executor's checkpoint follows. */
+  void pendingChanged(TaskId taskId) {
+    Executor e = byTask.get(taskId);
+    if (e != null) {
+      persist(e);
+    }
+  }
+
+  /**
+   * Writes the executor's checkpoint: for a checkpointing framework the executor with its tasks
+   * and their unacknowledged updates; else only its container (so that a restarted agent kills
+   * it). An ended executor whose tasks' updates are all acknowledged leaves no checkpoint.
+   */
+  private void persist(Executor e) {
+    Key key = new Key(e.frameworkId, e.info.executorId());
+    Executor current = executors.get(key);
+    boolean live = current == e;
+    if (current != null && !live) {
+      return; // a newer run of the same executor owns the file
+    }
+    boolean full = e.framework.checkpoint();
+    boolean pendingLeft = e.tasks.keySet().stream().anyMatch(id -> byTask.get(id) == e);
+    if (!live && (!pendingLeft || !full)) {
+      checkpoint.remove(e.frameworkId, e.info.executorId());
+      return;
+    }
+    List<ExecutorCheckpoint.TaskRecord> tasks = new ArrayList<>();
+    if (full) {
+      for (Task t : e.tasks.values()) {
+        tasks.add(new ExecutorCheckpoint.TaskRecord(t.info, t.state, t.killRequested, t.group,
+            host.pending(t.info.taskId())));
+      }
+    } else if (e.pid == 0 || e.noted) {
+      return; // only a launched container is worth noting, once
+    }
+    e.noted = true;
+    checkpoint.write(new ExecutorCheckpoint.ExecutorRecord(full, e.frameworkId, e.framework, e.info,
+        e.containerId.value(), e.pid, e.sandbox, e.environment, e.user, tasks));
+  }
+
+  /**
+   * Takes back the executors a previous run of the agent checkpointed ({@code found}: the
+   * containers the containerizer re-adopted). A checkpointing framework's executor that still runs
+   * is expected to subscribe again within the registration timeout, and its tasks' unacknowledged
+   * updates are resent; one that ended while the agent was down ends its live tasks (FAILED, or
+   * KILLED if a kill was asked for). A non-checkpointing framework's executor is killed; the master
+   * then hears nothing of its tasks and reports them lost.
+   */
+  void recover(List<ExecutorCheckpoint.ExecutorRecord> records, java.util.Set<ContainerId> found) {
+    for (ExecutorCheckpoint.ExecutorRecord r : records) {
+      ContainerId containerId = new ContainerId(r.containerId());
+      if (!r.checkpoint()) {
+        if (found.contains(containerId)) {
+          LOG.info("killing executor {} of framework {}, which does not checkpoint", r.executor().executorId(),
+              r.frameworkId());
+          containerizer.destroy(containerId, Duration.ZERO);
+        }
+        checkpoint.remove(r.frameworkId(), r.executor().executorId());
+        continue;
+      }
+      Executor e = new Executor(r.frameworkId(), r.framework(), r.executor(), containerId, r.sandbox());
+      e.environment = r.environment();
+      e.user = r.user();
+      e.pid = r.pid();
+      e.phase = Phase.WAITING;
+      executors.put(new Key(r.frameworkId(), r.executor().executorId()), e);
+      for (ExecutorCheckpoint.TaskRecord t : r.tasks()) {
+        Task task = new Task(t.task(), t.group());
+        task.state = t.state();
+        task.killRequested = t.killRequested();
+        e.tasks.put(t.task().taskId(), task);
+        byTask.put(t.task().taskId(), e);
+        t.pending().forEach(u -> host.update(r.frameworkId(), u));
+      }
+      if (found.contains(containerId)) {
+        LOG.info("agent {} recovered executor {} of framework {} with {} task(s); waiting for it to subscribe",
+            agentAddress, r.executor().executorId(), r.frameworkId(), e.tasks.size());
+        containerizer.termination(containerId).whenComplete((t, x) -> loop.execute(() -> ended(e, t)));
+        armRegistrationTimeout(e);
+      } else {
+        e.endMessage = "Executor ended while the agent was down";
+        ended(e, null);
+      }
+    }
+  }
+
+  /**
+   * The master asks to kill a task run by an executor. As in Mesos, killing one task of a task
+   * group kills the whole group: every live task of it is killed.
+   */
   void kill(FrameworkId frameworkId, TaskId taskId, Optional<Duration> grace) {
     Executor e = byTask.get(taskId);
     Task t = e == null ? null : e.tasks.get(taskId);
-    if (t == null || !e.frameworkId.equals(frameworkId) || t.state.isTerminal() || t.killRequested) {
+    if (t == null || !e.frameworkId.equals(frameworkId)) {
+      return;
+    }
+    if (t.group.isEmpty()) {
+      killOne(e, t, grace);
+      return;
+    }
+    for (TaskId member : t.group) {
+      Task m = e.tasks.get(member);
+      if (m != null) {
+        killOne(e, m, grace);
+      }
+    }
+  }
+
+  private void killOne(Executor e, Task t, Optional<Duration> grace) {
+    TaskId taskId = t.info.taskId();
+    if (t.state.isTerminal() || t.killRequested) {
       return;
     }
     t.killRequested = true;
     if (e.phase != Phase.SUBSCRIBED) {
       // Not handed to the executor yet: it never starts.
-      e.queued.removeIf(ev -> ev instanceof ExecutorEvent.Launch l && l.task().taskId().equals(taskId));
+      e.queued.removeIf(ev -> ev instanceof ExecutorEvent.Launch l && l.task().taskId().equals(taskId)
+          || ev instanceof ExecutorEvent.LaunchGroup g && g.tasks().stream().anyMatch(x -> x.taskId().equals(taskId)));
       report(e, t, TaskState.KILLED, Reason.REASON_TASK_KILLED_DURING_LAUNCH, "Killed before its executor subscribed");
       return;
     }

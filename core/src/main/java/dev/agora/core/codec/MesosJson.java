@@ -487,6 +487,15 @@ public final class MesosJson {
         e.set("task_info", taskInfo(t.task()));
         e.put("state", "TASK_" + t.state().name());
       }
+      if (!r.executors().isEmpty()) {
+        ArrayNode executors = b.putArray("executors");
+        for (AgentMessage.AgentExecutor e : r.executors()) {
+          ObjectNode x = executors.addObject();
+          x.set("framework_id", id(e.frameworkId().value()));
+          x.set("framework_info", frameworkInfo(e.framework()));
+          x.set("executor_info", executorInfo(e.executor()));
+        }
+      }
     } else if (m instanceof AgentMessage.AgentRegistered r) {
       b.set("agent_id", id(r.agentId().value()));
       b.put("ping_interval_seconds", seconds(r.pingInterval()));
@@ -509,6 +518,11 @@ public final class MesosJson {
       b.set("framework_id", id(f.frameworkId().value()));
       b.set("executor_id", id(f.executorId().value()));
       b.put("data", f.base64Data());
+    } else if (m instanceof AgentMessage.ExitedExecutor x) {
+      b.set("agent_id", id(x.agentId().value()));
+      b.set("framework_id", id(x.frameworkId().value()));
+      b.set("executor_id", id(x.executorId().value()));
+      b.put("message", x.message());
     } else if (m instanceof AgentMessage.KillTask k) {
       b.set("framework_id", id(k.frameworkId().value()));
       b.set("task_id", id(k.taskId().value()));
@@ -570,8 +584,11 @@ public final class MesosJson {
         List<AgentMessage.AgentTask> tasks = b.list("tasks", t -> t.build(() -> new AgentMessage.AgentTask(
             frameworkId(t.object("framework_id")), frameworkInfo(t.object("framework_info")),
             taskInfo(t.object("task_info")), taskState(t, "state"))));
+        List<AgentMessage.AgentExecutor> executors = b.list("executors", x -> x.build(() ->
+            new AgentMessage.AgentExecutor(frameworkId(x.object("framework_id")),
+                frameworkInfo(x.object("framework_info")), executorInfo(x.object("executor_info")))));
         return new AgentMessage.ReregisterAgent(agentId(b.object("agent_id")), agentInfo(b.object("agent_info")),
-            tasks);
+            tasks, executors);
       }
       case "AGENT_REGISTERED": {
         Node b = n.object(field);
@@ -603,6 +620,11 @@ public final class MesosJson {
         base64(b, "data");
         return new AgentMessage.ExecutorToFramework(agentId(b.object("agent_id")),
             frameworkId(b.object("framework_id")), executorId(b.object("executor_id")), b.string("data"));
+      }
+      case "EXITED_EXECUTOR": {
+        Node b = n.object(field);
+        return new AgentMessage.ExitedExecutor(agentId(b.object("agent_id")), frameworkId(b.object("framework_id")),
+            executorId(b.object("executor_id")), b.optString("message").orElse(""));
       }
       case "KILL_TASK": {
         Node b = n.object(field);
@@ -1170,6 +1192,21 @@ public final class MesosJson {
   /** Decodes a {@code mesos.v1.HealthCheck} (see {@link #healthCheck(HealthCheck)}). */
   public static HealthCheck decodeHealthCheck(JsonNode json) {
     return healthCheck(new Node(json, ""));
+  }
+
+  /** Decodes a {@code mesos.v1.TaskInfo} (see {@link #taskInfo(TaskInfo)}). */
+  public static TaskInfo decodeTaskInfo(JsonNode json) {
+    return taskInfo(new Node(json, ""));
+  }
+
+  /** Decodes a {@code mesos.v1.ExecutorInfo} (see {@link #executorInfo(ExecutorInfo)}). */
+  public static ExecutorInfo decodeExecutorInfo(JsonNode json) {
+    return executorInfo(new Node(json, ""));
+  }
+
+  /** Decodes a {@code mesos.v1.TaskStatus} (see {@link #taskStatus(TaskStatus)}). */
+  public static TaskStatus decodeTaskStatus(JsonNode json) {
+    return taskStatus(new Node(json, ""));
   }
 
   /** A {@code mesos.v1.ExecutorInfo} of type CUSTOM. */

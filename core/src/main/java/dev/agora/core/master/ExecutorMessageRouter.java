@@ -46,4 +46,15 @@ final class ExecutorMessageRouter {
     master.send(f.address, new SchedulerEvent.FrameworkMessage(a.id, m.executorId(),
         Base64.getDecoder().decode(m.base64Data())));
   }
+
+  /** An agent reports one of its framework executors ended: the executor's resources come back. */
+  static void exited(MasterActor master, Registry registry, Address from, AgentMessage.ExitedExecutor x) {
+    AgentEntry a = registry.agents.get(x.agentId());
+    if (a == null || !a.address.equals(from)) {
+      LOG.warn("dropping an executor exit claiming agent {} from {}", x.agentId(), from);
+      return;
+    }
+    master.executors().exited(a.id, x.frameworkId(), x.executorId());
+    master.requestAllocation(a.id);
+  }
 }

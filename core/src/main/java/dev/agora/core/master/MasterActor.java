@@ -66,6 +66,7 @@ final class MasterActor implements MessageHandler {
   private final TaskRouter tasks;
   private final PartitionTracker partitions;
   private final ResourceOperations resourceOperations;
+  private final ExecutorLedger executors;
   final MasterMetrics.Counters metrics = new MasterMetrics.Counters();
   private final Maintenance maintenance;
   private Endpoint endpoint;
@@ -92,6 +93,7 @@ final class MasterActor implements MessageHandler {
     this.address = address;
     this.allocator = allocator;
     this.settings = settings;
+    this.executors = new ExecutorLedger(allocator);
     this.tasks = new TaskRouter(this, registry);
     this.partitions = new PartitionTracker(this, registry, tasks);
     tasks.partitions(partitions);
@@ -128,6 +130,10 @@ final class MasterActor implements MessageHandler {
 
   TaskRouter tasks() {
     return tasks;
+  }
+
+  ExecutorLedger executors() {
+    return executors;
   }
 
   String id() {
@@ -342,6 +348,8 @@ final class MasterActor implements MessageHandler {
       tasks.statusUpdate(from, u);
     } else if (message instanceof AgentMessage.ExecutorToFramework m) {
       ExecutorMessageRouter.toFramework(this, registry, from, m);
+    } else if (message instanceof AgentMessage.ExitedExecutor x) {
+      ExecutorMessageRouter.exited(this, registry, from, x);
     } else {
       LOG.warn("unexpected {} from agent {}", message.getClass().getSimpleName(), from);
     }
@@ -472,6 +480,7 @@ final class MasterActor implements MessageHandler {
       agents.add(t.agentId);
       tasks.forget(t);
     }
+    executors.frameworkRemoved(f.id);
     for (AgentId agentId : agents) {
       AgentEntry a = registry.agents.get(agentId);
       if (a != null) {
@@ -529,6 +538,8 @@ final class MasterActor implements MessageHandler {
       a.missedPings = 0;
       a.pongReceived = true;
       tasks.reconcileKnownAgent(a, r.tasks());
+      executors.reconcile(a.id, r.executors());
+      requestAllocation(a.id);
       AgentEntry known = a;
       registrar.admitted(a.id, a.info, () -> send(known.address, new AgentMessage.AgentRegistered(known.id,
           settings.agentPingInterval())));
@@ -546,14 +557,7 @@ final class MasterActor implements MessageHandler {
         partitions.endedWhileAway(a, t); // told LOST already: its end is swallowed
         continue;
       }
-      FrameworkEntry f = registry.frameworks.get(t.frameworkId());
-      if (f == null && !registry.removedFrameworks.contains(t.frameworkId())) {
-        f = new FrameworkEntry(t.frameworkId(), t.framework(), null);
-        f.connected = false;
-        registry.frameworks.put(f.id, f);
-        allocator.addFramework(f.id, f.info, Map.of(), false);
-        registrar.framework(f.id, f.info);
-      }
+      FrameworkEntry f = frameworkFromAgent(t.frameworkId(), t.framework());
       if (f != null && t.state().isTerminal()) {
         // Ended, its update not yet acknowledged: kept (holding no resources) until it is, so that
         // reconciliation answers the end rather than "unknown" while the agent resends it.
@@ -572,6 +576,11 @@ final class MasterActor implements MessageHandler {
         }
       }
     }
+    for (AgentMessage.AgentExecutor x : r.executors()) {
+      if (frameworkFromAgent(x.frameworkId(), x.framework()) != null) {
+        used.merge(x.frameworkId(), executors.adopt(a.id, x), Resources::add);
+      }
+    }
     allocator.addAgent(a.id, r.info(), r.info().resources(), used);
     maintenance.agentAdded(a);
     LOG.info("agent {} re-registered from {} with {} tasks", a.id, from, r.tasks().size());
@@ -579,6 +588,22 @@ final class MasterActor implements MessageHandler {
     registrar.admitted(a.id, r.info(), () -> send(admitted.address, new AgentMessage.AgentRegistered(admitted.id,
         settings.agentPingInterval())));
     requestAllocation(a.id);
+  }
+
+  /**
+   * The framework an agent reports running tasks or executors of; one the master does not know
+   * (it failed over) is taken in, disconnected, until its scheduler subscribes. Null if removed.
+   */
+  private FrameworkEntry frameworkFromAgent(FrameworkId id, FrameworkInfo info) {
+    FrameworkEntry f = registry.frameworks.get(id);
+    if (f == null && !registry.removedFrameworks.contains(id)) {
+      f = new FrameworkEntry(id, info, null);
+      f.connected = false;
+      registry.frameworks.put(f.id, f);
+      allocator.addFramework(f.id, f.info, Map.of(), false);
+      registrar.framework(f.id, f.info);
+    }
+    return f;
   }
 
   private void pingAgents() {
@@ -609,6 +634,7 @@ final class MasterActor implements MessageHandler {
       removeOffer(o, true);
     }
     registry.agents.remove(a.id);
+    executors.agentRemoved(a.id);
     partitions.agentRemoved(a.id);
     allocator.removeAgent(a.id);
     for (FrameworkEntry f : registry.frameworks.values()) {

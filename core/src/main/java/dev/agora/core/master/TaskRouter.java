@@ -96,13 +96,15 @@ final class TaskRouter {
         continue;
       }
       for (TaskInfo task : launch.tasks()) {
-        Optional<String> error = validateTask(f, task, agentId, available, launchedNow);
+        Resources executorCharge = master.executors().charge(f.id, agentId, task.executor());
+        Optional<String> error = validateTask(f, task, agentId, available, launchedNow, executorCharge);
         if (error.isPresent()) {
           LOG.info("framework {} task {} invalid: {}", f.id, task.taskId(), error.get());
           update(f, master.masterStatus(task.taskId(), TaskState.ERROR, task.agentId(), Reason.REASON_TASK_INVALID, error.get()));
           continue;
         }
-        available = available.subtract(task.resources());
+        available = available.subtract(task.resources()).subtract(executorCharge);
+        task.executor().ifPresent(x -> master.executors().launched(f.id, agentId, x));
         launchedNow.add(task.taskId());
         partitions.launched(f.id, task.taskId());
         TaskEntry t = new TaskEntry(f.id, task,
@@ -132,8 +134,15 @@ final class TaskRouter {
     Resources left = available;
     Set<TaskId> inGroup = new HashSet<>(launchedNow);
     Optional<String> error = Optional.empty();
-    for (TaskInfo task : group.tasks()) {
-      error = validateTask(f, task, agent.id, left, inGroup);
+    Resources executorCharge = master.executors().charge(f.id, agent.id, Optional.of(group.executor()));
+    if (!left.contains(executorCharge)) {
+      error = Optional.of("Task group refused: executor " + group.executor().executorId() + " uses more resources ("
+          + executorCharge + ") than available (" + left + ")");
+    } else {
+      left = left.subtract(executorCharge);
+    }
+    for (TaskInfo task : error.isPresent() ? List.<TaskInfo>of() : group.tasks()) {
+      error = validateTask(f, task, agent.id, left, inGroup, Resources.EMPTY);
       if (error.isPresent()) {
         error = Optional.of("Task group refused: task " + task.taskId() + ": " + error.get());
         break;
@@ -160,6 +169,7 @@ final class TaskRouter {
       agent.tasks.put(t.key(), t);
     }
     f.executorAgents.add(agent.id);
+    master.executors().launched(f.id, agent.id, group.executor());
     master.send(agent.address, new AgentMessage.RunTaskGroup(f.id, f.info, group.executor(), tasks));
     return left;
   }
@@ -198,8 +208,8 @@ final class TaskRouter {
     return Optional.ofNullable(error);
   }
 
-  private Optional<String> validateTask(
-      FrameworkEntry f, TaskInfo task, AgentId agentId, Resources available, Set<TaskId> launchedNow) {
+  private Optional<String> validateTask(FrameworkEntry f, TaskInfo task, AgentId agentId, Resources available,
+      Set<TaskId> launchedNow, Resources executorCharge) {
     if (f.tasks.containsKey(task.taskId()) || launchedNow.contains(task.taskId())) {
       return Optional.of("Task has duplicate ID: " + task.taskId());
     }
@@ -212,6 +222,11 @@ final class TaskRouter {
     if (!available.contains(task.resources())) {
       return Optional.of("Task " + task.taskId() + " uses more resources (" + task.resources()
           + ") than available (" + available + ")");
+    }
+    if (!available.contains(task.resources().add(executorCharge))) {
+      return Optional.of("Task " + task.taskId() + " and its new executor " + task.executor().get().executorId()
+          + " use more resources (" + task.resources() + " + " + executorCharge + ") than available ("
+          + available + ")");
     }
     return Optional.empty();
   }

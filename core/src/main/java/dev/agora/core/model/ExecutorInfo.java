@@ -12,8 +12,9 @@ package dev.agora.core.model;
  * @param command what the agent runs to start the executor; the agent adds
  *     {@code MESOS_AGENT_ENDPOINT}, {@code MESOS_FRAMEWORK_ID}, {@code MESOS_EXECUTOR_ID} and
  *     {@code MESOS_SANDBOX} to its environment
- * @param resources what the executor itself uses beyond its tasks (may be empty; the master does
- *     not yet account for it, see the README)
+ * @param resources what the executor itself uses beyond its tasks (may be empty); the master
+ *     allocates it once per agent, with the first task that starts the executor there, until the
+ *     executor ends
  */
 public record ExecutorInfo(ExecutorId executorId, String name, CommandInfo command, Resources resources) {
   public ExecutorInfo {

@@ -22,11 +22,32 @@ public sealed interface AgentMessage extends Message {
   record RegisterAgent(AgentInfo info) implements AgentMessage {}
 
   /** Agent to master: a known agent rejoins (after a master failover or reconnect) with its tasks. */
-  record ReregisterAgent(AgentId agentId, AgentInfo info, List<AgentTask> tasks) implements AgentMessage {
+  record ReregisterAgent(AgentId agentId, AgentInfo info, List<AgentTask> tasks, List<AgentExecutor> executors)
+      implements AgentMessage {
     public ReregisterAgent {
       tasks = List.copyOf(tasks);
+      executors = List.copyOf(executors);
+    }
+
+    /** An agent that runs no framework executor. */
+    public ReregisterAgent(AgentId agentId, AgentInfo info, List<AgentTask> tasks) {
+      this(agentId, info, tasks, List.of());
     }
   }
+
+  /**
+   * A framework executor an agent runs, as it reports it when re-registering (Mesos
+   * {@code ReregisterSlaveMessage.executor_infos}): the master counts its resources as allocated.
+   */
+  record AgentExecutor(FrameworkId frameworkId, FrameworkInfo framework, ExecutorInfo executor) {}
+
+  /**
+   * Agent to master: a framework executor's container ended (Mesos {@code ExitedExecutorMessage});
+   * the master takes back the executor's own resources. Best effort: an agent that re-registers
+   * reports the executors it still runs, and the master drops those it no longer reports.
+   */
+  record ExitedExecutor(AgentId agentId, FrameworkId frameworkId, ExecutorId executorId, String message)
+      implements AgentMessage {}
 
   /** A task an agent runs, as it reports it when re-registering. */
   record AgentTask(FrameworkId frameworkId, FrameworkInfo framework, TaskInfo task, TaskState state) {}

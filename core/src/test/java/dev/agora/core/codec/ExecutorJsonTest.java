@@ -99,7 +99,10 @@ class ExecutorJsonTest {
     FrameworkInfo framework = FrameworkInfo.builder("fw").user("root").build().withId(FW);
     for (AgentMessage m : List.of(new AgentMessage.RunTaskGroup(FW, framework, EXECUTOR, List.of(TASK)),
         new AgentMessage.FrameworkToExecutor(FW, EX, b64("x")),
-        new AgentMessage.ExecutorToFramework(AGENT, FW, EX, b64("y")))) {
+        new AgentMessage.ExecutorToFramework(AGENT, FW, EX, b64("y")),
+        new AgentMessage.ExitedExecutor(AGENT, FW, EX, "Command exited with status 0"),
+        new AgentMessage.ReregisterAgent(AGENT, new dev.agora.core.model.AgentInfo("h", TASK.resources()), List.of(),
+            List.of(new AgentMessage.AgentExecutor(FW, framework, EXECUTOR))))) {
       assertThat(MesosJson.decodeAgentMessage(MesosJson.parse(MesosJson.bytes(MesosJson.encodeAgentMessage(m)))))
           .isEqualTo(m);
     }

@@ -96,7 +96,8 @@ public final class AgentMain implements Callable<Integer> {
   Path credential;
 
   @Option(names = "--authenticate", description = "Require HTTP authentication on this agent's endpoints"
-      + " against --credentials.")
+      + " against --credentials; the executor API (/api/v1/executor) then requires the token the agent gives"
+      + " each executor it starts (MESOS_EXECUTOR_AUTHENTICATION_TOKEN, signed with WORK_DIR/executor_secret_key).")
   boolean authenticate;
 
   @Option(names = "--credentials", description = "JSON credentials file for --authenticate (see 'agora master --help').")
@@ -148,11 +149,23 @@ public final class AgentMain implements Callable<Integer> {
         ? ZooKeeperOptions.httpMasters(coordination.masterDetector())
         : MasterDetector.standalone(masterAddress(master));
     dev.agora.core.container.Containerizer tasks = Containerizers.create(containerizer, hierarchy());
-    Agent agent = Agent.builder().transport(transport).address(transport.address("agent")).masterDetector(detector)
-        .info(info).containerizer(tasks).workDir(workDir).build();
+    // As Mesos's executor authentication: with --authenticate, each executor gets a token signed
+    // with a key kept in the work dir (so that executors outliving a restart stay valid).
+    dev.agora.core.executor.ExecutorTokens executorTokens =
+        authenticate ? dev.agora.core.executor.ExecutorTokens.inWorkDir(workDir) : null;
+    Agent.Builder agentBuilder = Agent.builder().transport(transport).address(transport.address("agent"))
+        .masterDetector(detector).info(info).containerizer(tasks).workDir(workDir);
+    if (executorTokens != null) {
+      agentBuilder.executorTokens(executorTokens);
+    }
+    Agent agent = agentBuilder.build();
     dev.agora.core.transport.http.SandboxFileBrowser.serve(transport, workDir);
     dev.agora.core.transport.http.AgentApi.serve(transport, agent, tasks);
-    transport.serveExecutorApi(transport.address("agent"));
+    if (executorTokens != null) {
+      transport.serveExecutorApi(transport.address("agent"), executorTokens);
+    } else {
+      transport.serveExecutorApi(transport.address("agent"));
+    }
     transport.start();
     agent.start();
     CountDownLatch closed = new CountDownLatch(1);

@@ -38,6 +38,9 @@ final class SimCluster implements AutoCloseable {
   private int restarts;
   private final List<String> addresses = new ArrayList<>();
   private final List<AgentInfo> infos = new ArrayList<>();
+  /** What agents get as their containerizer, from their simulated one (for example {@link SimExecutors#wrap}). */
+  java.util.function.Function<SimulatedContainerizer, dev.agora.core.container.Containerizer> containerizerWrapper =
+      c -> c;
 
   SimCluster(long seed, Path workDir, Master.Builder extra) {
     this.sim = new Simulation(seed);
@@ -60,7 +63,7 @@ final class SimCluster implements AutoCloseable {
     infos.add(info);
     addresses.add("agent-" + n);
     Agent agent = Agent.builder().transport(transport).address(Address.of("agent-" + n)).master(master.address())
-        .info(info).containerizer(c)
+        .info(info).containerizer(containerizerWrapper.apply(c))
         .workDir(workDir.resolve("agent-" + n)).loop(loop).random(sim.random()).build().start();
     agents.add(agent);
     containerizers.add(c);
@@ -102,7 +105,7 @@ final class SimCluster implements AutoCloseable {
     restarts++;
     EventLoop loop = sim.newLoop("agent-" + i + "-r" + restarts);
     Agent agent = extra.apply(Agent.builder().transport(transport).address(Address.of("agent-" + i + "-r" + restarts))
-        .master(master.address()).info(infos.get(i)).containerizer(containerizers.get(i))
+        .master(master.address()).info(infos.get(i)).containerizer(containerizerWrapper.apply(containerizers.get(i)))
         .workDir(workDir.resolve("agent-" + i)).loop(loop).random(sim.random())).build().start();
     agents.set(i, agent);
     agentLoops.set(i, loop);

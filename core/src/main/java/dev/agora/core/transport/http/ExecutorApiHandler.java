@@ -6,7 +6,11 @@ import com.sun.net.httpserver.HttpHandler;
 import dev.agora.core.codec.ExecutorJson;
 import dev.agora.core.protocol.ExecutorCall;
 import dev.agora.core.transport.Address;
+import com.sun.net.httpserver.Authenticator;
+import com.sun.net.httpserver.HttpPrincipal;
+import dev.agora.core.executor.ExecutorTokens;
 import java.io.IOException;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -25,10 +29,42 @@ final class ExecutorApiHandler implements HttpHandler {
   private final Address agent;
   /** "frameworkId/executorId" to the id of that executor's latest stream. */
   private final ConcurrentHashMap<String, String> byExecutor = new ConcurrentHashMap<>();
+  /** Null when executors are not authenticated. */
+  private final ExecutorTokens tokens;
 
-  ExecutorApiHandler(HttpTransport transport, Address agent) {
+  ExecutorApiHandler(HttpTransport transport, Address agent, ExecutorTokens tokens) {
     this.transport = transport;
     this.agent = agent;
+    this.tokens = tokens;
+  }
+
+  /** 401 unless the request carries a bearer token the agent's key signed. */
+  static final class TokenAuthenticator extends Authenticator {
+    static final String REALM = "agora-executor";
+    private final ExecutorTokens tokens;
+
+    TokenAuthenticator(ExecutorTokens tokens) {
+      this.tokens = tokens;
+    }
+
+    @Override
+    public Result authenticate(HttpExchange exchange) {
+      Optional<ExecutorTokens.Claims> claims = claims(tokens, exchange);
+      if (claims.isPresent()) {
+        return new Success(new HttpPrincipal(claims.get().frameworkId().value() + "/"
+            + claims.get().executorId().value(), REALM));
+      }
+      exchange.getResponseHeaders().set("WWW-Authenticate", "Bearer realm=\"" + REALM + "\"");
+      return new Failure(401);
+    }
+  }
+
+  private static Optional<ExecutorTokens.Claims> claims(ExecutorTokens tokens, HttpExchange exchange) {
+    String header = exchange.getRequestHeaders().getFirst("Authorization");
+    if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
+      return Optional.empty();
+    }
+    return tokens.verify(header.substring(7).trim());
   }
 
   @Override
@@ -45,6 +81,13 @@ final class ExecutorApiHandler implements HttpHandler {
       call = ExecutorJson.decodeCall(json);
     } catch (IllegalArgumentException e) { // a CodecException, or a record refusing a value
       throw new Exchanges.HttpError(400, e.getMessage());
+    }
+    if (tokens != null) {
+      ExecutorTokens.Claims claims = claims(tokens, exchange)
+          .orElseThrow(() -> new Exchanges.HttpError(401, "executor calls need a valid executor token"));
+      if (!claims.frameworkId().equals(call.frameworkId()) || !claims.executorId().equals(call.executorId())) {
+        throw new Exchanges.HttpError(403, "the token names another executor than the call's");
+      }
     }
     HttpTransport.Local target = transport.local(agent)
         .orElseThrow(() -> new Exchanges.HttpError(503, "the agent is not running"));

@@ -67,6 +67,8 @@ public final class HttpExecutorDriver implements ExecutorDriver, AutoCloseable {
   private final ExecutorId executorId;
   private final Executor executor;
   private final HttpClient client;
+  /** {@code Bearer <token>} when the agent authenticates executors; else null. */
+  private volatile String authorization;
   private final SecureRandom random = new SecureRandom();
   private final Clock clock = Clock.systemUTC();
   private volatile InputStream stream;
@@ -110,8 +112,13 @@ public final class HttpExecutorDriver implements ExecutorDriver, AutoCloseable {
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("MESOS_AGENT_ENDPOINT must be host:port but was '" + endpoint + "'", e);
     }
-    return new HttpExecutorDriver(uri, FrameworkId.of(require(env, "MESOS_FRAMEWORK_ID")),
+    HttpExecutorDriver driver = new HttpExecutorDriver(uri, FrameworkId.of(require(env, "MESOS_FRAMEWORK_ID")),
         ExecutorId.of(require(env, "MESOS_EXECUTOR_ID")), executor);
+    String token = env.get(dev.agora.core.executor.ExecutorTokens.ENVIRONMENT_VARIABLE);
+    if (token != null && !token.isBlank()) {
+      driver.authorization = "Bearer " + token.trim();
+    }
+    return driver;
   }
 
   private static String require(Map<String, String> env, String name) {
@@ -139,7 +146,7 @@ public final class HttpExecutorDriver implements ExecutorDriver, AutoCloseable {
    */
   public Outcome run() {
     byte[] body = MesosJson.bytes(ExecutorJson.encodeCall(new ExecutorCall.Subscribe(frameworkId, executorId)));
-    HttpRequest request = HttpRequest.newBuilder(uri).header("Content-Type", "application/json")
+    HttpRequest request = authorized(HttpRequest.newBuilder(uri)).header("Content-Type", "application/json")
         .header("Accept", "application/json").POST(HttpRequest.BodyPublishers.ofByteArray(body)).build();
     try {
       HttpResponse<InputStream> response = client.send(request, HttpResponse.BodyHandlers.ofInputStream());
@@ -228,7 +235,7 @@ public final class HttpExecutorDriver implements ExecutorDriver, AutoCloseable {
 
   private void call(ExecutorCall call) {
     byte[] body = MesosJson.bytes(ExecutorJson.encodeCall(call));
-    HttpRequest request = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10))
+    HttpRequest request = authorized(HttpRequest.newBuilder(uri)).timeout(Duration.ofSeconds(10))
         .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofByteArray(body)).build();
     try {
       HttpResponse<String> response = client.send(request, HttpResponse.BodyHandlers.ofString());
@@ -240,6 +247,11 @@ public final class HttpExecutorDriver implements ExecutorDriver, AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+  }
+
+  private HttpRequest.Builder authorized(HttpRequest.Builder b) {
+    String value = authorization;
+    return value == null ? b : b.header("Authorization", value);
   }
 
   @Override

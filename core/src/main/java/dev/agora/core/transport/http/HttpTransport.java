@@ -236,7 +236,22 @@ public final class HttpTransport implements Transport, AutoCloseable {
    */
   public void serveExecutorApi(Address agent) {
     Objects.requireNonNull(agent, "agent");
-    addHandler("/api/v1/executor", new ExecutorApiHandler(this, agent));
+    addHandler("/api/v1/executor", new ExecutorApiHandler(this, agent, null));
+  }
+
+  /**
+   * Serves the executor API as {@link #serveExecutorApi(Address)}, authenticated (Mesos's executor
+   * authentication): every call must carry {@code Authorization: Bearer <token>} with a token signed
+   * by {@code tokens} (the agent hands one to each executor it starts, see
+   * {@code Agent.Builder.executorTokens}); a call without a valid one gets 401, and one for another
+   * executor than its token names 403, both before the agent sees anything. The transport's own
+   * authenticator (operator credentials) does not apply here.
+   */
+  public void serveExecutorApi(Address agent, dev.agora.core.executor.ExecutorTokens tokens) {
+    Objects.requireNonNull(agent, "agent");
+    Objects.requireNonNull(tokens, "tokens");
+    server.createContext("/api/v1/executor", new Guarded(new ExecutorApiHandler(this, agent, tokens)))
+        .setAuthenticator(new ExecutorApiHandler.TokenAuthenticator(tokens));
   }
 
   /** The endpoint bound at {@code address} on this transport, if any. */
