@@ -581,7 +581,10 @@ final class MasterActor implements MessageHandler {
         used.merge(x.frameworkId(), executors.adopt(a.id, x), Resources::add);
       }
     }
-    allocator.addAgent(a.id, r.info(), r.info().resources(), used);
+    // Its reservations, as the registry recorded them (they survive a failover or an absence).
+    Resources total = registrar.agent(a.id).filter(rec -> rec.info().equals(r.info()))
+        .map(MasterRegistrar.AgentRecord::total).orElse(r.info().resources());
+    allocator.addAgent(a.id, r.info(), total, used);
     maintenance.agentAdded(a);
     LOG.info("agent {} re-registered from {} with {} tasks", a.id, from, r.tasks().size());
     AgentEntry admitted = a;

@@ -11,11 +11,14 @@ import dev.agora.core.model.AgentId;
 import dev.agora.core.model.AgentInfo;
 import dev.agora.core.model.FrameworkId;
 import dev.agora.core.model.FrameworkInfo;
+import dev.agora.core.model.Resources;
+import dev.agora.core.model.TaskId;
 import dev.agora.core.runtime.EventLoop;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -35,7 +38,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Stored, under {@code registry/}: admitted agents with their mark ({@code agents/NN}, the
  * agents hashed into {@value #AGENT_BUCKETS} buckets so that one admission rewrites a bucket, not
- * every agent); frameworks and removed frameworks ({@code frameworks}); role weights
+ * every agent), and in the same bucket the tasks of that agent the master told a framework were
+ * LOST (so that a new leader never lets such a task come back, nor forwards its later end: they
+ * are recorded when an agent is lost, marked gone or re-registers without them, so they ride on
+ * that agent's write); frameworks and removed frameworks ({@code frameworks}); role weights
  * ({@code weights}); quotas ({@code quotas}); and the maintenance schedule ({@code maintenance},
  * opaque bytes, see {@link #maintenance(byte[])}: the hook for the maintenance model).
  *
@@ -68,13 +74,21 @@ final class MasterRegistrar {
   /** What an admitted agent is now. */
   enum Mark { ADMITTED, UNREACHABLE, GONE }
 
-  /** An agent in the registry; {@code since} (epoch millis) is when it got its mark. */
-  record AgentRecord(AgentInfo info, Mark mark, long since) {}
+  /**
+   * An agent in the registry; {@code since} (epoch millis) is when it got its mark; {@code total}
+   * is its resources with the dynamic reservations made on it (operator RESERVE_RESOURCES, or a
+   * framework's RESERVE): what a new leader gives the allocator when the agent re-registers.
+   */
+  record AgentRecord(AgentInfo info, Mark mark, long since, Resources total) {
+    AgentRecord(AgentInfo info, Mark mark, long since) {
+      this(info, mark, since, info.resources());
+    }
+  }
 
   /** What a new leader reads back. */
   record Recovered(Map<AgentId, AgentRecord> agents, Map<FrameworkId, FrameworkInfo> frameworks,
       Set<FrameworkId> removedFrameworks, Map<String, Double> weights, Map<String, Quota> quotas,
-      Optional<byte[]> maintenance) {}
+      Optional<byte[]> maintenance, Map<AgentId, Set<TaskKey>> reportedLost) {}
 
   private final EventLoop loop;
   private final StateStore store; // null: disabled
@@ -85,6 +99,8 @@ final class MasterRegistrar {
   private boolean active;
   private boolean failed;
   private final Map<AgentId, AgentRecord> agents = new LinkedHashMap<>();
+  /** By agent: the tasks there that frameworks were told are LOST. */
+  private final Map<AgentId, Set<TaskKey>> reportedLost = new LinkedHashMap<>();
   private final Map<FrameworkId, FrameworkInfo> frameworks = new LinkedHashMap<>();
   private final Set<FrameworkId> removedFrameworks = new LinkedHashSet<>();
   private Map<String, Double> weights = Map.of();
@@ -136,7 +152,7 @@ final class MasterRegistrar {
     failed = false;
     if (store == null) {
       active = true;
-      then.accept(new Recovered(Map.of(), Map.of(), Set.of(), Map.of(), Map.of(), Optional.empty()));
+      then.accept(new Recovered(Map.of(), Map.of(), Set.of(), Map.of(), Map.of(), Optional.empty(), Map.of()));
       return;
     }
     io.execute(() -> {
@@ -177,6 +193,7 @@ final class MasterRegistrar {
 
   private Recovered load(Map<String, StateStore.Versioned> read) {
     agents.clear();
+    reportedLost.clear();
     frameworks.clear();
     removedFrameworks.clear();
     versions.clear();
@@ -200,8 +217,16 @@ final class MasterRegistrar {
       JsonNode json = MesosJson.parse(bytes);
       if (key.startsWith(ROOT + "agents/")) {
         for (JsonNode a : json.path("agents")) {
-          agents.put(AgentId.of(a.path("id").asText()), new AgentRecord(
-              MesosJson.decodeAgentInfo(a.path("info")), Mark.valueOf(a.path("mark").asText()), a.path("since").asLong()));
+          AgentInfo info = MesosJson.decodeAgentInfo(a.path("info"));
+          Resources total = a.has("resources") ? MesosJson.decodeResources(a, "agent resources") : info.resources();
+          agents.put(AgentId.of(a.path("id").asText()), new AgentRecord(info, Mark.valueOf(a.path("mark").asText()),
+              a.path("since").asLong(), total));
+        }
+        for (JsonNode l : json.path("lost")) {
+          Set<TaskKey> keys = reportedLost.computeIfAbsent(AgentId.of(l.path("agent").asText()), k -> new LinkedHashSet<>());
+          for (JsonNode t : l.path("tasks")) {
+            keys.add(new TaskKey(FrameworkId.of(t.path("framework").asText()), TaskId.of(t.path("task").asText())));
+          }
         }
       } else if (key.equals(FRAMEWORKS)) {
         for (JsonNode f : json.path("frameworks")) {
@@ -222,8 +247,10 @@ final class MasterRegistrar {
         quotas = Map.copyOf(q);
       }
     }
+    Map<AgentId, Set<TaskKey>> lost = new LinkedHashMap<>();
+    reportedLost.forEach((id, keys) -> lost.put(id, Set.copyOf(keys)));
     return new Recovered(Map.copyOf(agents), Map.copyOf(frameworks), Set.copyOf(removedFrameworks), weights,
-        quotas, Optional.ofNullable(maintenance).map(byte[]::clone));
+        quotas, Optional.ofNullable(maintenance).map(byte[]::clone), Map.copyOf(lost));
   }
 
   private static JsonNode limitHolder(JsonNode quota) {
@@ -245,7 +272,7 @@ final class MasterRegistrar {
   void admitted(AgentId id, AgentInfo info, Runnable committed) {
     AgentRecord old = agents.get(id);
     if (old == null || old.mark() != Mark.ADMITTED || !old.info().equals(info)) {
-      putAgent(id, new AgentRecord(info, Mark.ADMITTED, now()));
+      putAgent(id, new AgentRecord(info, Mark.ADMITTED, now(), totalOf(old, info)));
     }
     after(committed);
   }
@@ -255,14 +282,35 @@ final class MasterRegistrar {
     AgentRecord old = agents.get(id);
     AgentInfo known = info != null ? info : old != null ? old.info() : null;
     if (known != null) {
-      putAgent(id, new AgentRecord(known, Mark.UNREACHABLE, since.toEpochMilli()));
+      putAgent(id, new AgentRecord(known, Mark.UNREACHABLE, since.toEpochMilli(), totalOf(old, known)));
+    }
+  }
+
+  /**
+   * The agent's resources, reservations included, as recorded: those the agent had under the same
+   * info; an agent that comes back with other resources starts from them (its reservations were
+   * of resources it no longer has).
+   */
+  private static Resources totalOf(AgentRecord old, AgentInfo info) {
+    return old != null && old.info().equals(info) ? old.total() : info.resources();
+  }
+
+  /**
+   * Resources of the agent were reserved or unreserved: {@code from} became {@code to}. One write
+   * of the agent's bucket (reservations are operator and framework operations, rare; never per
+   * task or offer). An agent not in the registry is ignored.
+   */
+  void converted(AgentId id, Resources from, Resources to) {
+    AgentRecord old = agents.get(id);
+    if (old != null) {
+      putAgent(id, new AgentRecord(old.info(), old.mark(), old.since(), old.total().subtract(from).add(to)));
     }
   }
 
   /** The operator marked the agent gone. */
   void gone(AgentId id) {
     AgentRecord old = agents.get(id);
-    putAgent(id, new AgentRecord(old != null ? old.info() : new AgentInfo("unknown", dev.agora.core.model.Resources.EMPTY),
+    putAgent(id, new AgentRecord(old != null ? old.info() : new AgentInfo("unknown", Resources.EMPTY),
         Mark.GONE, now()));
   }
 
@@ -270,6 +318,33 @@ final class MasterRegistrar {
   void forget(AgentId id) {
     if (agents.remove(id) != null) {
       dirty(bucket(id));
+    }
+  }
+
+  /**
+   * The framework was told that its task on the agent is LOST. Written with the agent's bucket
+   * (the callers do this when an agent is lost, marked gone or re-registers: one write per agent).
+   */
+  void reportedLost(AgentId agent, TaskKey task) {
+    if (store == null) {
+      return;
+    }
+    if (reportedLost.computeIfAbsent(agent, k -> new LinkedHashSet<>()).add(task)) {
+      dirty(bucket(agent));
+    }
+  }
+
+  /**
+   * The task is no longer remembered as reported LOST (its id was launched again, or the memory
+   * is full). Writes only if it was recorded.
+   */
+  void lostForgotten(AgentId agent, TaskKey task) {
+    Set<TaskKey> keys = reportedLost.get(agent);
+    if (keys != null && keys.remove(task)) {
+      if (keys.isEmpty()) {
+        reportedLost.remove(agent);
+      }
+      dirty(bucket(agent));
     }
   }
 
@@ -286,6 +361,17 @@ final class MasterRegistrar {
     frameworks.remove(id);
     if (removedFrameworks.add(id)) {
       dirty(FRAMEWORKS);
+    }
+    // What it was told no longer matters: one write per bucket that held some of it.
+    Iterator<Map.Entry<AgentId, Set<TaskKey>>> it = reportedLost.entrySet().iterator();
+    while (it.hasNext()) {
+      Map.Entry<AgentId, Set<TaskKey>> e = it.next();
+      if (e.getValue().removeIf(k -> k.frameworkId().equals(id))) {
+        dirty(bucket(e.getKey()));
+      }
+      if (e.getValue().isEmpty()) {
+        it.remove();
+      }
     }
   }
 
@@ -464,8 +550,23 @@ final class MasterRegistrar {
           a.set("info", MesosJson.agentInfo(r.info()));
           a.put("mark", r.mark().name());
           a.put("since", r.since());
+          if (!r.total().equals(r.info().resources())) {
+            a.set("resources", MesosJson.resources(r.total())); // absent without reservations
+          }
         }
       });
+      ArrayNode lost = F.arrayNode();
+      reportedLost.forEach((id, keys) -> {
+        if (bucket(id).equals(key) && !keys.isEmpty()) {
+          ObjectNode l = lost.addObject();
+          l.put("agent", id.value());
+          ArrayNode ts = l.putArray("tasks");
+          keys.forEach(k -> ts.addObject().put("framework", k.frameworkId().value()).put("task", k.taskId().value()));
+        }
+      });
+      if (!lost.isEmpty()) {
+        o.set("lost", lost); // absent when empty: a bucket without such tasks keeps its old bytes
+      }
     }
     return MesosJson.bytes(o);
   }

@@ -46,7 +46,8 @@ import org.slf4j.LoggerFactory;
  * about such a task that the master does not track (a retried TASK_KILLED whose acknowledgement
  * was lost, after the agent came back and the task was killed there) is acknowledged here and
  * never forwarded, and such a task reported by a re-registering agent is killed, not adopted, even
- * if the agent is no longer marked unreachable.
+ * if the agent is no longer marked unreachable. That memory is in the durable registry, beside the
+ * agent's mark, so a new leader keeps the promise too.
  *
  * <p>Concurrency: confined to the master's loop. Invariants: an agent id is in at most one of
  * {@code registry.agents}, {@code unreachable} and {@code gone}; {@code registry.unreachableAgents}
@@ -68,7 +69,8 @@ final class PartitionTracker {
   private final Map<AgentId, Unreachable> unreachable = new LinkedHashMap<>();
   private final Set<AgentId> gone = new LinkedHashSet<>();
   private final Map<TaskKey, Killing> killingOnReturn = new LinkedHashMap<>();
-  private final Set<TaskKey> reportedLost = new LinkedHashSet<>();
+  /** The tasks reported LOST, oldest first, with the agent each was on. */
+  private final Map<TaskKey, AgentId> reportedLost = new LinkedHashMap<>();
   private Duration maxAge = DEFAULT_MAX_AGE;
   private int maxCount = DEFAULT_MAX_COUNT;
 
@@ -159,36 +161,56 @@ final class PartitionTracker {
   }
 
   /**
-   * Remembers that the framework, if not partition-aware, was told the task is LOST while the task
-   * may still run somewhere (its agent was lost, or did not report it).
+   * Remembers (durably) that the framework, if not partition-aware, was told the task on
+   * {@code agentId} is LOST while the task may still run there (its agent was lost, or did not
+   * report it).
    */
-  void reportedLost(FrameworkEntry f, TaskId taskId) {
+  void reportedLost(FrameworkEntry f, TaskId taskId, AgentId agentId) {
     if (f.info.has(Capability.PARTITION_AWARE)) {
       return;
     }
     TaskKey key = new TaskKey(f.id, taskId);
-    reportedLost.remove(key);
-    reportedLost.add(key);
+    AgentId before = reportedLost.remove(key);
+    if (before != null && !before.equals(agentId)) {
+      master.registrar().lostForgotten(before, key);
+    }
+    reportedLost.put(key, agentId);
+    master.registrar().reportedLost(agentId, key);
     if (reportedLost.size() > MAX_REPORTED_LOST) {
-      Iterator<TaskKey> oldest = reportedLost.iterator();
-      oldest.next();
+      Iterator<Map.Entry<TaskKey, AgentId>> oldest = reportedLost.entrySet().iterator();
+      Map.Entry<TaskKey, AgentId> e = oldest.next();
+      master.registrar().lostForgotten(e.getValue(), e.getKey());
       oldest.remove();
+    }
+  }
+
+  /** After a failover: the registry says these tasks on the agent were reported LOST. */
+  void restoreReportedLost(AgentId agentId, Set<TaskKey> keys) {
+    for (TaskKey key : keys) {
+      FrameworkEntry f = registry.frameworks.get(key.frameworkId());
+      if (f != null && !registry.removedFrameworks.contains(key.frameworkId())) {
+        reportedLost.putIfAbsent(key, agentId);
+      }
     }
   }
 
   /** Whether the master told the framework (not partition-aware) that this task is LOST. */
   boolean wasReportedLost(FrameworkId frameworkId, TaskId taskId) {
-    return reportedLost.contains(new TaskKey(frameworkId, taskId));
+    return reportedLost.containsKey(new TaskKey(frameworkId, taskId));
   }
 
   /** The framework launches a task with this id: a new task, whatever an old one was. */
   void launched(FrameworkId frameworkId, TaskId taskId) {
-    reportedLost.remove(new TaskKey(frameworkId, taskId));
+    TaskKey key = new TaskKey(frameworkId, taskId);
+    AgentId on = reportedLost.remove(key);
+    if (on != null) {
+      master.registrar().lostForgotten(on, key); // a reused task id: rare, so a write is fine
+    }
   }
 
-  /** The framework is removed: forgets what it was told. */
+  /** The framework is removed: forgets what it was told (the registrar forgets it on its own). */
   void frameworkRemoved(FrameworkId frameworkId) {
-    reportedLost.removeIf(k -> k.frameworkId().equals(frameworkId));
+    reportedLost.keySet().removeIf(k -> k.frameworkId().equals(frameworkId));
   }
 
   /**
@@ -253,7 +275,7 @@ final class PartitionTracker {
     Killing k = killingOnReturn.get(key);
     if (k == null || !k.agentId.equals(a.id)) {
       FrameworkEntry f = registry.frameworks.get(u.frameworkId());
-      if (f != null && reportedLost.contains(key) && !f.tasks.containsKey(status.taskId())) {
+      if (f != null && reportedLost.containsKey(key) && !f.tasks.containsKey(status.taskId())) {
         // Already terminal (LOST) as the framework sees it: e.g. the agent retries a KILLED update
         // we swallowed before, whose acknowledgement was lost. Acknowledge, do not forward.
         LOG.debug("update {} of task {} reported LOST before: acknowledged, not forwarded", status.state(),
@@ -348,7 +370,7 @@ final class PartitionTracker {
               aware ? TaskState.GONE_BY_OPERATOR : TaskState.LOST, id, Reason.REASON_AGENT_REMOVED, why)));
         }
         if (f != null && !t.state().isTerminal()) {
-          reportedLost(f, t.info.taskId());
+          reportedLost(f, t.info.taskId(), id);
         }
         tasks.forget(t);
       }

@@ -14,8 +14,8 @@ import org.slf4j.LoggerFactory;
 /**
  * A new leader's recovery from the durable registry (Mesos's master recovery): while the
  * registry is read back, messages are held and then handled in order; weights, quotas,
- * frameworks (disconnected until they resubscribe) and the unreachable and gone marks are
- * restored; admitted agents wait to re-register with their tasks, and those that have not within
+ * frameworks (disconnected until they resubscribe), the unreachable and gone marks and the tasks
+ * frameworks were told are LOST are restored; admitted agents wait to re-register with their tasks, and those that have not within
  * the agent re-registration timeout are marked unreachable (one batched write).
  *
  * <p>Concurrency: confined to the master's loop. Invariants: messages are held only while a
@@ -108,6 +108,7 @@ final class RegistryRecovery {
         case GONE -> master.partitions().restoreGone(id);
       }
     });
+    r.reportedLost().forEach(master.partitions()::restoreReportedLost);
     recovering = false;
     if (!registry.recoveringAgents.isEmpty()) {
       timeout = master.loop().schedule(master.settings().agentReregistrationTimeout(), this::timedOut);

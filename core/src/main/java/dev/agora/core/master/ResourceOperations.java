@@ -27,8 +27,11 @@ import org.slf4j.LoggerFactory;
  * anything changes (the allocator's conversions are themselves all-or-nothing). A call while the
  * master does not lead throws {@link IllegalStateException}.
  *
- * <p>Known gap: reservations live in the allocator's view of the agent only; agents do not
- * checkpoint them yet, so they do not survive a master failover.
+ * <p>Durability: each reservation or unreservation updates the agent's resources in the durable
+ * registry (one write), and a new leader, or this one when an unreachable agent comes back, gives
+ * the allocator those resources when the agent re-registers: reservations survive a failover.
+ * (Mesos checkpoints them on the agent, which reports them on re-registration; here the registry,
+ * which already holds each admitted agent, keeps them.)
  */
 final class ResourceOperations {
   private static final Logger LOG = LoggerFactory.getLogger(ResourceOperations.class);
@@ -111,6 +114,7 @@ final class ResourceOperations {
       allocator.updateAvailable(agent.id, from, to);
     }
     LOG.info("agent {}: {} is now {}", agent.id, from, to);
+    master.registrar().converted(agent.id, from, to);
     master.requestAllocation(agent.id);
   }
 
@@ -175,6 +179,7 @@ final class ResourceOperations {
           + available + ")");
     }
     master.allocator().updateAllocation(framework.id, agentId, from, to);
+    master.registrar().converted(agentId, from, to);
     LOG.info("framework {} {} on agent {}: {} is now {}", framework.id, op.type(), agentId, from, to);
     return available.subtract(from).add(to);
   }

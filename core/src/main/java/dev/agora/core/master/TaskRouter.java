@@ -357,7 +357,7 @@ final class TaskRouter {
       if (!t.state().isTerminal()) {
         update(f, master.masterStatus(t.info.taskId(), aware ? TaskState.UNREACHABLE : TaskState.LOST, a.id,
             Reason.REASON_AGENT_REMOVED, why));
-        partitions.reportedLost(f, t.info.taskId());
+        partitions.reportedLost(f, t.info.taskId(), a.id);
       }
       forget(t);
     }
@@ -384,7 +384,7 @@ final class TaskRouter {
         boolean aware = f.info.has(Capability.PARTITION_AWARE);
         update(f, master.masterStatus(t.info.taskId(), aware ? TaskState.GONE : TaskState.LOST, a.id,
             Reason.REASON_AGENT_RESTARTED, "Task is unknown to agent " + a.id + " after it re-registered"));
-        partitions.reportedLost(f, t.info.taskId());
+        partitions.reportedLost(f, t.info.taskId(), a.id);
       }
       LOG.info("task {} of framework {} is unknown to re-registered agent {}; forgotten", t.info.taskId(),
           t.frameworkId, a.id);

@@ -295,6 +295,81 @@ class RegistryFailoverTest {
   }
 
   @Test
+  void reservationsByTheOperatorAndByAFrameworkSurviveAFailover() {
+    TestElector electorA = new TestElector();
+    TestElector electorB = new TestElector();
+    Master a = master("master-a", electorA);
+    Master b = master("master-b", electorB);
+    electorA.lead(1);
+    detector.set(Optional.of(Address.of("master-a")));
+    sim.runUntilIdle();
+    agent(0);
+    agent(1);
+    sim.advance(Duration.ofSeconds(2));
+    AgentId first = agentId(0);
+    AgentId second = agentId(1);
+
+    long before = store.writes.get();
+    await(a.reserve(first, Resources.parse("cpus(eng):2;mem(eng):512")));
+    sim.advance(Duration.ofSeconds(1));
+    assertThat(store.writes.get() - before).as("an operator reservation: one write").isEqualTo(1);
+
+    // A framework of role db reserves part of an offer on the second agent.
+    Resources dbReservation = Resources.parse("cpus(db):1;mem(db):256");
+    boolean[] reserved = new boolean[1];
+    RecordingScheduler s = new RecordingScheduler().onOffers((d, offers) -> {
+      for (dev.agora.core.model.Offer o : offers) {
+        if (!reserved[0] && o.agentId().equals(second)) {
+          reserved[0] = true;
+          d.accept(List.of(o.id()), List.of(new dev.agora.core.model.Operation.Reserve(dbReservation)),
+              dev.agora.core.model.Filters.NONE);
+        }
+      }
+    });
+    FrameworkInfo info = FrameworkInfo.builder("db").user("nobody").role("db").failoverTimeout(Duration.ofHours(1))
+        .build();
+    SchedulerDriver driver = SchedulerDriver.builder().transport(transport).address(Address.of("framework"))
+        .masterDetector(detector).framework(info).scheduler(s).loop(sim.newLoop("framework")).start();
+    toClose.add(driver::close);
+    sim.advanceUntil(() -> reserved[0], Duration.ofMinutes(1));
+    sim.advance(Duration.ofSeconds(2));
+    assertThat(reservedTo(a, "db")).isEqualTo(dbReservation);
+    int seen = s.offersReceived.size();
+
+    electorA.depose();
+    sim.runUntilIdle();
+    electorB.lead(2);
+    detector.set(Optional.of(Address.of("master-b")));
+    sim.advance(Duration.ofSeconds(10));
+
+    assertThat(await(b.snapshot()).agents()).hasSize(2);
+    assertThat(reservedTo(b, "eng")).isEqualTo(Resources.parse("cpus(eng):2;mem(eng):512"));
+    assertThat(reservedTo(b, "db")).isEqualTo(dbReservation);
+    // And the new leader offers the framework's reservation to it again.
+    assertThat(s.offersReceived.subList(seen, s.offersReceived.size()))
+        .anySatisfy(o -> assertThat(o.agentId().equals(second) && o.resources().contains(dbReservation)).isTrue());
+
+    // An unreservation on the new leader is durable too: a third leader sees the agent whole.
+    await(b.unreserve(first, Resources.parse("cpus(eng):2;mem(eng):512")));
+    sim.advance(Duration.ofSeconds(1));
+    TestElector electorC = new TestElector();
+    Master c = master("master-c", electorC);
+    electorB.depose();
+    sim.runUntilIdle();
+    electorC.lead(3);
+    detector.set(Optional.of(Address.of("master-c")));
+    sim.advance(Duration.ofSeconds(10));
+    assertThat(await(c.snapshot()).agents()).hasSize(2);
+    assertThat(reservedTo(c, "eng")).isEqualTo(Resources.EMPTY);
+    assertThat(reservedTo(c, "db")).isEqualTo(dbReservation);
+  }
+
+  private Resources reservedTo(Master m, String role) {
+    return await(m.roles()).stream().filter(r -> r.role().equals(role)).findFirst()
+        .map(dev.agora.core.allocation.RoleInfo::reserved).orElse(Resources.EMPTY);
+  }
+
+  @Test
   void aRefusedRegistryWriteStopsTheMasterActing() {
     TestElector electorA = new TestElector();
     Master a = master("master-a", electorA);

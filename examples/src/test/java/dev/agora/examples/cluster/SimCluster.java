@@ -4,6 +4,7 @@ import dev.agora.allocator.HierarchicalAllocator;
 import dev.agora.core.agent.Agent;
 import dev.agora.core.agent.AgentSnapshot;
 import dev.agora.core.container.SimulatedContainerizer;
+import dev.agora.core.coordination.InMemoryStateStore;
 import dev.agora.core.framework.SchedulerDriver;
 import dev.agora.core.master.Master;
 import dev.agora.core.master.MasterSnapshot;
@@ -23,13 +24,17 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * A whole cluster in one deterministic simulation with virtual time: a master, agents with
- * simulated containers, frameworks, and a fault-injecting transport between them all.
+ * simulated containers, frameworks, and a fault-injecting transport between them all. The master
+ * keeps its registry in an in-memory state store that outlives it, as a real master keeps it in
+ * ZooKeeper or its work directory: a restarted master recovers it.
  */
 final class SimCluster implements AutoCloseable {
   final Simulation sim;
   final FaultInjectingTransport transport;
   Master master;
   final AccountingAllocator accounting = new AccountingAllocator();
+  /** The masters' durable registry, shared by every generation of master. */
+  final InMemoryStateStore registry = new InMemoryStateStore();
   final List<Agent> agents = new ArrayList<>();
   final List<SimulatedContainerizer> containerizers = new ArrayList<>();
   final List<EventLoop> agentLoops = new ArrayList<>();
@@ -47,7 +52,7 @@ final class SimCluster implements AutoCloseable {
     this.workDir = workDir;
     this.transport = new FaultInjectingTransport(new InProcessTransport(), sim.random());
     this.master = extra.transport(transport).allocator(accounting.wrap(HierarchicalAllocator.builder().build()))
-        .loop(sim.newLoop("master")).id("sim").build().start();
+        .loop(sim.newLoop("master")).id("sim").registry(registry).build().start();
     sim.runUntilIdle();
   }
 
@@ -73,14 +78,16 @@ final class SimCluster implements AutoCloseable {
   }
 
   /**
-   * Stops the master and starts a new one at the same address with empty books (no durable
-   * registry): agents re-register and frameworks re-subscribe. The allocator books restart too.
+   * Stops the master and starts a new one at the same address, as a lone master restarts: it
+   * reads the registry back (agents and their marks, frameworks, weights, quotas, what it told
+   * frameworks was lost), agents re-register with their tasks and frameworks re-subscribe. The
+   * allocator books restart too.
    */
   void restartMaster(int generation) {
     master.close();
     sim.runUntilIdle();
     master = Master.builder().transport(transport).allocator(accounting.wrap(HierarchicalAllocator.builder().build()))
-        .loop(sim.newLoop("master-" + generation)).id("sim" + generation).build().start();
+        .loop(sim.newLoop("master-" + generation)).id("sim" + generation).registry(registry).build().start();
     sim.runUntilIdle();
   }
 

@@ -42,7 +42,12 @@ import org.slf4j.LoggerFactory;
  * {@code HttpServer}, or {@code HttpsServer} with TLS), and actors are reached at URLs
  * {@code http://host:port/<name>}. A message to a peer is POSTed as JSON ({@link MesosJson}) to
  * the peer's URL with an {@code Agora-From} header carrying the sender's address; the receiver
- * answers 202 and hands the message to the bound actor's loop.
+ * answers 202 and hands the message to the bound actor's loop. Messages that queued up for the
+ * same peer while a POST was in flight go together in the next POST, as a JSON array (at most
+ * {@value #MAX_BATCH_MESSAGES} messages or about {@value #MAX_BATCH_BYTES} bytes): a peer pair
+ * carries many messages per round trip, not one, so a burst (every task's status update stream
+ * resuming after a failover, and their acknowledgements) does not hold a ping behind it for
+ * seconds. The receiver decodes a whole batch before delivering any of it, in order.
  *
  * <p>The same server serves the Mesos v1 scheduler API ({@link #serveSchedulerApi}): each
  * subscribed framework is an address {@code stream:<Mesos-Stream-Id>} on this transport, so the
@@ -54,8 +59,8 @@ import org.slf4j.LoggerFactory;
  * Liveness beyond that is the protocol's job (pings, heartbeats).
  *
  * <p>Concurrency: thread-safe. Requests run on the server's executor; each subscription stream
- * holds one executor thread while open. Messages from one endpoint to one peer are POSTed one at a
- * time, in order. Ownership: the transport owns its server, client and (unless given) executor;
+ * holds one executor thread while open. Messages from one endpoint to one peer are POSTed in
+ * order, one request at a time. Ownership: the transport owns its server, client and (unless given) executor;
  * {@link #close} stops them.
  */
 public final class HttpTransport implements Transport, AutoCloseable {
@@ -64,6 +69,10 @@ public final class HttpTransport implements Transport, AutoCloseable {
   public static final String FROM_HEADER = "Agora-From";
   static final String STREAM_PREFIX = "stream:";
   static final String EXECUTOR_PREFIX = "executor:";
+  /** The most messages one POST carries. */
+  static final int MAX_BATCH_MESSAGES = 512;
+  /** A POST carries more than one message only while their bodies total at most this many bytes. */
+  static final int MAX_BATCH_BYTES = 256 * 1024;
 
   private final HttpServer server;
   private final String base;
@@ -296,13 +305,24 @@ public final class HttpTransport implements Transport, AutoCloseable {
       if (from == null || from.isBlank() || from.startsWith(STREAM_PREFIX)) {
         throw new Exchanges.HttpError(400, "header " + FROM_HEADER + " with the sender's address is missing");
       }
-      AgentMessage message;
+      com.fasterxml.jackson.databind.JsonNode json = Exchanges.json(exchange);
+      java.util.List<AgentMessage> messages = new java.util.ArrayList<>();
       try {
-        message = MesosJson.decodeAgentMessage(Exchanges.json(exchange));
+        if (json.isArray()) {
+          if (json.isEmpty()) {
+            throw new Exchanges.HttpError(400, "an empty batch of messages");
+          }
+          for (com.fasterxml.jackson.databind.JsonNode one : json) {
+            messages.add(MesosJson.decodeAgentMessage(one));
+          }
+        } else {
+          messages.add(MesosJson.decodeAgentMessage(json));
+        }
       } catch (CodecException e) {
         throw new Exchanges.HttpError(400, e.getMessage());
       }
-      target.deliver(Address.of(from), message);
+      Address sender = Address.of(from);
+      target.deliver(sender, messages);
       Exchanges.sendEmpty(exchange, 202);
     } catch (Exchanges.HttpError e) {
       Exchanges.sendError(exchange, e);
@@ -370,6 +390,18 @@ public final class HttpTransport implements Transport, AutoCloseable {
     void deliver(Address from, Message message) {
       loop.execute(() -> {
         if (!closed) {
+          handler.onMessage(from, message);
+        }
+      });
+    }
+
+    /** Hands a batch to the actor in one loop task, in order. */
+    void deliver(Address from, java.util.List<? extends Message> messages) {
+      loop.execute(() -> {
+        for (Message message : messages) {
+          if (closed) {
+            return;
+          }
           handler.onMessage(from, message);
         }
       });
@@ -453,12 +485,17 @@ public final class HttpTransport implements Transport, AutoCloseable {
 
   // ------------------------------------------------------------------ sending
 
-  /** Messages to one peer, POSTed one at a time in order on the executor. */
+  /**
+   * Messages to one peer, POSTed in order on the executor, one request at a time; what queued up
+   * meanwhile (from the same sender) goes in the next request. Single consumer: {@code draining}.
+   */
   private final class Outbox {
     private final Address to;
     private final URI uri;
-    private final ConcurrentLinkedQueue<Runnable> queue = new ConcurrentLinkedQueue<>();
+    private final ConcurrentLinkedQueue<Pending> queue = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean draining = new AtomicBoolean();
+
+    private record Pending(Address from, byte[] body, String what) {}
 
     Outbox(Address to) {
       this.to = to;
@@ -479,27 +516,66 @@ public final class HttpTransport implements Transport, AutoCloseable {
         LOG.warn("dropping {} to {}: not an http(s) URL", what, to);
         return;
       }
-      queue.add(() -> {
-        HttpRequest.Builder request = HttpRequest.newBuilder(uri).timeout(requestTimeout)
-            .header("Content-Type", "application/json").header(FROM_HEADER, from.value())
-            .POST(HttpRequest.BodyPublishers.ofByteArray(body));
-        if (authorization != null) {
-          request.header("Authorization", authorization);
-        }
-        try {
-          HttpResponse<String> response = client.send(request.build(), HttpResponse.BodyHandlers.ofString());
-          if (response.statusCode() / 100 != 2) {
-            LOG.warn("{} to {} answered {}: {}", what, to, response.statusCode(),
-                Exchanges.MesosJsonClip.clip(response.body()));
-          }
-        } catch (IOException e) {
-          LOG.debug("{} to {} failed: {}", what, to, e.toString());
-          peerExited(to);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-      });
+      queue.add(new Pending(from, body, what));
       drain();
+    }
+
+    /** The next request's messages: the oldest, and those after it from the same sender, within the limits. */
+    private java.util.List<Pending> nextBatch() {
+      Pending first = queue.poll();
+      if (first == null) {
+        return java.util.List.of();
+      }
+      java.util.List<Pending> batch = new java.util.ArrayList<>();
+      batch.add(first);
+      long bytes = first.body.length;
+      Pending next;
+      while (batch.size() < MAX_BATCH_MESSAGES && (next = queue.peek()) != null && next.from.equals(first.from)
+          && bytes + next.body.length + 1 <= MAX_BATCH_BYTES) {
+        batch.add(queue.poll());
+        bytes += next.body.length + 1;
+      }
+      return batch;
+    }
+
+    private void send(java.util.List<Pending> batch) {
+      Pending first = batch.get(0);
+      byte[] body;
+      String what;
+      if (batch.size() == 1) {
+        body = first.body;
+        what = first.what;
+      } else {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        out.write('[');
+        for (int i = 0; i < batch.size(); i++) {
+          if (i > 0) {
+            out.write(',');
+          }
+          out.writeBytes(batch.get(i).body);
+        }
+        out.write(']');
+        body = out.toByteArray();
+        what = first.what + " and " + (batch.size() - 1) + " more";
+      }
+      HttpRequest.Builder request = HttpRequest.newBuilder(uri).timeout(requestTimeout)
+          .header("Content-Type", "application/json").header(FROM_HEADER, first.from.value())
+          .POST(HttpRequest.BodyPublishers.ofByteArray(body));
+      if (authorization != null) {
+        request.header("Authorization", authorization);
+      }
+      try {
+        HttpResponse<String> response = client.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        if (response.statusCode() / 100 != 2) {
+          LOG.warn("{} to {} answered {}: {}", what, to, response.statusCode(),
+              Exchanges.MesosJsonClip.clip(response.body()));
+        }
+      } catch (IOException e) {
+        LOG.debug("{} to {} failed: {}", what, to, e.toString());
+        peerExited(to);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
     }
 
     private void drain() {
@@ -509,9 +585,9 @@ public final class HttpTransport implements Transport, AutoCloseable {
       try {
         executor.execute(() -> {
           try {
-            Runnable r;
-            while (!closed.get() && (r = queue.poll()) != null) {
-              r.run();
+            java.util.List<Pending> batch;
+            while (!closed.get() && !(batch = nextBatch()).isEmpty()) {
+              send(batch);
             }
           } finally {
             draining.set(false);
