@@ -101,8 +101,8 @@ final class SessionIsolation implements Isolation {
     }
 
     @Override
-    public ProcessHandle top() {
-      return top;
+    public long topPid() {
+      return top.pid();
     }
 
     @Override
