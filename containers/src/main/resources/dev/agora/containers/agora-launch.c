@@ -15,7 +15,8 @@
  *     id, flags ("n": network namespace), user ("" for none), sandbox, tmp, stdout, stderr,
  *     count of cgroup.procs files, the files, argc, argv..., envc, env...
  *   replies, one line each:
- *     "L <id> <pid>"     launched: <pid> (in this server's pid namespace) has exec'd the command
+ *     "L <id> <pid>"     launched: <pid> (in this server's pid namespace) has exec'd the command;
+ *                        launches are answered as their children exec, not in request order
  *     "F <id> <message>" failed; nothing runs
  *     "X <pid> <status>" a launched process exited: its exit code, or 128 + the signal that
  *                        killed it
@@ -64,6 +65,23 @@ struct request {
   char **env;
   char **words; /* the strings of the payload; owns nothing but the array */
 };
+
+/*
+ * Launches whose child has not exec'd yet: the server goes on serving (and other children set up
+ * meanwhile) and answers each once its error pipe closes (exec'd: "L") or says why not ("F").
+ */
+#define MAX_INFLIGHT 64
+struct flight {
+  char id[32];
+  pid_t pid;
+  int fd;          /* the read end of the child's error pipe, non-blocking */
+  size_t got;
+  char msg[1024];
+  int exited;      /* reaped before its answer: the exit is reported right after it */
+  int status;
+};
+static struct flight flights[MAX_INFLIGHT];
+static int nflights;
 
 static void write_all(int fd, const char *buf, size_t len) {
   while (len > 0) {
@@ -242,24 +260,13 @@ static void launch(char *payload, size_t len) {
     close(errpipe[0]);
     goto done;
   }
-  char msg[2048];
-  size_t got = 0;
-  for (;;) {
-    ssize_t n = read(errpipe[0], msg + got, sizeof msg - 1 - got);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    got += (size_t)n;
-    if (got == sizeof msg - 1) break;
-  }
-  close(errpipe[0]);
-  if (got == 0) {
-    reply("L %s %d", r.id, (int)pid); /* exec'd: the pipe closed on exec */
-  } else {
-    msg[got] = '\0';
-    int status;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
-    reply("F %s %s", r.id, msg);
-  }
+  /* The main loop answers once the pipe closes: on exec, or after the child wrote why not. */
+  struct flight *f = &flights[nflights++];
+  memset(f, 0, sizeof *f);
+  snprintf(f->id, sizeof f->id, "%s", r.id);
+  f->pid = pid;
+  f->fd = errpipe[0];
+  fcntl(f->fd, F_SETFL, O_NONBLOCK);
 done:
   free(r.argv);
   free(r.env);
@@ -272,8 +279,50 @@ static void reap(void) {
     pid_t pid = waitpid(-1, &status, WNOHANG);
     if (pid <= 0) return;
     int code = WIFEXITED(status) ? WEXITSTATUS(status) : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : -1;
-    if (code >= 0) reply("X %d %d", (int)pid, code);
+    if (code < 0) continue;
+    int answered = 1;
+    for (int i = 0; i < nflights; i++) {
+      if (flights[i].pid == pid) {
+        flights[i].exited = 1; /* not answered yet: its exit follows its answer */
+        flights[i].status = code;
+        answered = 0;
+      }
+    }
+    if (answered) reply("X %d %d", (int)pid, code);
   }
+}
+
+/* Reads what the child of flight i wrote; answers once its pipe is closed. Returns 1 if done. */
+static int land(int i) {
+  struct flight *f = &flights[i];
+  for (;;) {
+    char chunk[512];
+    ssize_t n = read(f->fd, chunk, sizeof chunk);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) return 0;
+    if (n > 0) {
+      size_t room = sizeof f->msg - 1 - f->got;
+      size_t take = (size_t)n < room ? (size_t)n : room;
+      memcpy(f->msg + f->got, chunk, take);
+      f->got += take;
+      continue;
+    }
+    break; /* closed (or broken): the child exec'd or failed */
+  }
+  close(f->fd);
+  if (f->got == 0) {
+    reply("L %s %d", f->id, (int)f->pid); /* exec'd: the pipe closed on exec */
+    if (f->exited) reply("X %d %d", (int)f->pid, f->status);
+  } else {
+    f->msg[f->got] = '\0';
+    if (!f->exited) {
+      int status;
+      while (waitpid(f->pid, &status, 0) < 0 && errno == EINTR) {}
+    }
+    reply("F %s %s", f->id, f->msg);
+  }
+  flights[i] = flights[--nflights];
+  return 1;
 }
 
 int main(void) {
@@ -296,8 +345,17 @@ int main(void) {
   size_t cap = 1 << 16, have = 0;
   char *buf = malloc(cap);
   for (;;) {
-    struct pollfd fds[2] = {{.fd = 0, .events = POLLIN}, {.fd = sfd, .events = POLLIN}};
-    if (poll(fds, 2, -1) < 0) {
+    struct pollfd fds[2 + MAX_INFLIGHT];
+    /* No new requests while the in-flight table is full. */
+    fds[0] = (struct pollfd){.fd = nflights < MAX_INFLIGHT ? 0 : -1, .events = POLLIN};
+    fds[1] = (struct pollfd){.fd = sfd, .events = POLLIN};
+    int n = nflights;
+    pid_t polled[MAX_INFLIGHT];
+    for (int i = 0; i < n; i++) {
+      fds[2 + i] = (struct pollfd){.fd = flights[i].fd, .events = POLLIN};
+      polled[i] = flights[i].pid;
+    }
+    if (poll(fds, (nfds_t)(2 + n), -1) < 0) {
       if (errno == EINTR) continue;
       perror("agora-launch: poll");
       return 1;
@@ -306,6 +364,16 @@ int main(void) {
       struct signalfd_siginfo si;
       while (read(sfd, &si, sizeof si) == sizeof si) {}
       reap();
+    }
+    for (int i = 0; i < n; i++) {
+      if (fds[2 + i].revents) {
+        for (int j = 0; j < nflights; j++) { /* the table is compacted as flights land */
+          if (flights[j].pid == polled[i]) {
+            land(j);
+            break;
+          }
+        }
+      }
     }
     if (fds[0].revents) {
       if (cap - have < 4096) {
@@ -317,30 +385,30 @@ int main(void) {
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) return 0; /* the containerizer is gone: leave the containers running */
       have += (size_t)n;
-      for (;;) {
-        if (have < 4) break;
-        uint32_t len = (uint32_t)(unsigned char)buf[0] | (uint32_t)(unsigned char)buf[1] << 8
-            | (uint32_t)(unsigned char)buf[2] << 16 | (uint32_t)(unsigned char)buf[3] << 24;
-        if (len > MAX_REQUEST) {
-          reply("F ? request of %u bytes is too large", len);
-          return 1;
-        }
-        if (have - 4 < len) {
-          while (cap < len + 4) {
-            cap *= 2;
-            buf = realloc(buf, cap);
-            if (buf == NULL) return 1;
-          }
-          break;
-        }
-        char *payload = malloc(len ? len : 1);
-        memcpy(payload, buf + 4, len);
-        memmove(buf, buf + 4 + len, have - 4 - len);
-        have -= 4 + (size_t)len;
-        launch(payload, len);
-        free(payload);
+    }
+    /* Starts the requests that are in whole in the buffer, as far as the table allows. */
+    while (nflights < MAX_INFLIGHT) {
+      if (have < 4) break;
+      uint32_t len = (uint32_t)(unsigned char)buf[0] | (uint32_t)(unsigned char)buf[1] << 8
+          | (uint32_t)(unsigned char)buf[2] << 16 | (uint32_t)(unsigned char)buf[3] << 24;
+      if (len > MAX_REQUEST) {
+        reply("F ? request of %u bytes is too large", len);
+        return 1;
       }
-      reap(); /* exits of quick tasks, after their launch replies */
+      if (have - 4 < len) {
+        while (cap < len + 4) {
+          cap *= 2;
+          buf = realloc(buf, cap);
+          if (buf == NULL) return 1;
+        }
+        break;
+      }
+      char *payload = malloc(len ? len : 1);
+      memcpy(payload, buf + 4, len);
+      memmove(buf, buf + 4 + len, have - 4 - len);
+      have -= 4 + (size_t)len;
+      launch(payload, len);
+      free(payload);
     }
   }
 }

@@ -108,6 +108,32 @@ class NativeLauncherTest {
   }
 
   @Test
+  void launchesFromManyThreadsAreAnsweredEachWithItsOwnPidAndExit() throws Exception {
+    assumeCanLaunch();
+    Path sandbox = Files.createDirectory(dir.resolve("sandbox"));
+    try (NativeLauncher launcher = NativeLauncher.create(dir.resolve("cache"), PATH).orElseThrow()) {
+      var pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+      try {
+        List<java.util.concurrent.Future<NativeLauncher.Launched>> launches = new java.util.ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+          int code = i % 5;
+          launches.add(pool.submit(() -> launcher.launch(request(sandbox, Optional.empty(),
+              "/bin/sh", "-c", "exit " + code))));
+        }
+        java.util.Set<Long> pids = new java.util.HashSet<>();
+        for (int i = 0; i < launches.size(); i++) {
+          NativeLauncher.Launched l = launches.get(i).get();
+          assertThat(l.exit().get()).isEqualTo(OptionalInt.of(i % 5));
+          pids.add(l.pid());
+        }
+        assertThat(pids).hasSize(40);
+      } finally {
+        pool.shutdownNow();
+      }
+    }
+  }
+
+  @Test
   void whenTheServerDiesRunningTasksAreWatchedByPidAndTheNextLaunchStartsANewOne() throws Exception {
     assumeCanLaunch();
     Path sandbox = Files.createDirectory(dir.resolve("sandbox"));
