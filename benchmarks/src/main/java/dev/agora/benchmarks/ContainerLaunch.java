@@ -1,6 +1,5 @@
 package dev.agora.benchmarks;
 
-import dev.agora.containers.Containerizers;
 import dev.agora.core.container.ContainerConfig;
 import dev.agora.core.container.ContainerId;
 import dev.agora.core.container.ContainerStatus;
@@ -44,7 +43,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * {@code -jvmArgsAppend -Djdk.lang.Process.launchMechanism=POSIX_SPAWN} for the JDK's default.
  * {@link LaunchThroughput} measures launches with several in flight and the CPU each costs.
  *
- * <p>Run: {@code java -jar benchmarks/target/benchmarks.jar ContainerLaunch -p containerizer=linux}.
+ * <p>Run: {@code java -jar benchmarks/target/benchmarks.jar ContainerLaunch -p containerizer=linux,linux-shell}.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.SampleTime)
@@ -53,7 +52,8 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 3, time = 5)
 @Fork(value = 1, jvmArgsAppend = "-Djdk.lang.Process.launchMechanism=VFORK") // as the agent starts tasks
 public class ContainerLaunch {
-  @Param({"process", "linux"})
+  /** {@code linux}: the native launch path; {@code linux-shell}: the sh/setsid/unshare chain. */
+  @Param({"process", "linux", "linux-shell"})
   public String containerizer;
 
   private Containerizer c;
@@ -63,7 +63,7 @@ public class ContainerLaunch {
 
   @Setup(Level.Trial)
   public void start() throws IOException {
-    c = Containerizers.create(containerizer, "agora-bench");
+    c = LaunchThroughput.containerizer(containerizer);
     root = Files.createTempDirectory("agora-bench");
   }
 

@@ -1,6 +1,7 @@
 package dev.agora.benchmarks;
 
 import dev.agora.containers.Containerizers;
+import dev.agora.containers.LinuxContainerizer;
 import dev.agora.core.container.ContainerConfig;
 import dev.agora.core.container.ContainerId;
 import dev.agora.core.container.Containerizer;
@@ -33,16 +34,44 @@ import java.util.stream.Stream;
  * once reaped), which unlike wall-clock figures hardly depend on the machine's load.
  *
  * <p>Run: {@code java -Djdk.lang.Process.launchMechanism=VFORK -cp benchmarks/target/benchmarks.jar
- * dev.agora.benchmarks.LaunchThroughput linux|process [count] [inflight] [rounds]}.
+ * dev.agora.benchmarks.LaunchThroughput linux|linux-shell|process [count] [inflight] [rounds]}.
  */
 public final class LaunchThroughput {
   private LaunchThroughput() {}
 
-  /** This process's children's CPU time (cutime + cstime), in clock ticks of 10 ms. */
+  /**
+   * The CPU time of this process's descendants, in clock ticks of 10 ms: its reaped children's
+   * (cutime + cstime), plus each live descendant's own and reaped children's (the native launch
+   * server is a live child, which reaps the containers it starts).
+   */
   private static long childTicks() throws IOException {
-    String s = Files.readString(Path.of("/proc/self/stat"));
+    long ticks = ticks(Path.of("/proc/self/stat"), false);
+    for (ProcessHandle h : ProcessHandle.current().descendants().toList()) {
+      try {
+        ticks += ticks(Path.of("/proc", Long.toString(h.pid()), "stat"), true);
+      } catch (IOException | RuntimeException e) {
+        // gone meanwhile: counted by its parent once reaped
+      }
+    }
+    return ticks;
+  }
+
+  private static long ticks(Path stat, boolean own) throws IOException {
+    String s = Files.readString(stat);
     String[] f = s.substring(s.lastIndexOf(')') + 2).split(" ");
-    return Long.parseLong(f[13]) + Long.parseLong(f[14]);
+    long children = Long.parseLong(f[13]) + Long.parseLong(f[14]);
+    return own ? children + Long.parseLong(f[11]) + Long.parseLong(f[12]) : children;
+  }
+
+  /**
+   * A containerizer by benchmark name: {@code process}, {@code linux} (the native launch path
+   * where a C compiler is found) or {@code linux-shell} (the sh/setsid/unshare chain).
+   */
+  static Containerizer containerizer(String kind) {
+    if (kind.equals("linux-shell")) {
+      return LinuxContainerizer.builder().hierarchy("agora-bench").nativeLauncher(false).build();
+    }
+    return Containerizers.create(kind, "agora-bench");
   }
 
   public static void main(String[] args) throws Exception {
@@ -52,7 +81,7 @@ public final class LaunchThroughput {
     int rounds = args.length > 3 ? Integer.parseInt(args[3]) : 3;
     var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
     Path root = Files.createTempDirectory("agora-throughput");
-    try (Containerizer c = Containerizers.create(kind, "agora-bench")) {
+    try (Containerizer c = containerizer(kind)) {
       for (int round = 0; round < rounds; round++) {
         long[] latency = new long[n];
         long[] launchedAt = new long[n];

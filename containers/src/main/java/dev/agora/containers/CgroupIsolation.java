@@ -19,6 +19,12 @@ import org.slf4j.LoggerFactory;
  * The Linux containerizer's isolation: a cgroup per container (cpu, cpuacct, memory, pids,
  * freezer) and namespaces (pid, mount, uts, ipc; net if asked).
  *
+ * <p>The native launch path. With a {@link NativeLauncher}, its server clones the task straight
+ * into its namespaces; the task joins the cgroups first, sets its mounts up and execs the
+ * command. The task is then the top process (pid 1 of its namespace), SIGTERM goes to every
+ * process of the cgroup (as SIGKILL to a pid 1 without a handler, see below), and its exit status
+ * comes from the launcher, which reaps it. Else, the shell chain below.
+ *
  * <p>The command line. The top process is {@code /bin/sh -c OUTER}: OUTER writes its own pid into
  * every {@code cgroup.procs} of the container (so nothing it forks escapes), then execs
  * {@code setsid unshare --pid --fork --kill-child --mount-proc --mount --uts --ipc [--net] -- /bin/sh
@@ -60,7 +66,12 @@ final class CgroupIsolation implements Isolation {
   private final java.util.concurrent.ConcurrentLinkedQueue<Cgroups.Cgroup> unremoved =
       new java.util.concurrent.ConcurrentLinkedQueue<>();
 
-  CgroupIsolation(Launcher launcher, Cgroups cgroups, Settings settings, Path setsid, Path unshare, Path mount) {
+  /** The fast path, where the native launcher could be built; else the shell chain is used. */
+  private final Optional<NativeLauncher> nativeLauncher;
+
+  CgroupIsolation(Launcher launcher, Cgroups cgroups, Settings settings, Path setsid, Path unshare, Path mount,
+      Optional<NativeLauncher> nativeLauncher) {
+    this.nativeLauncher = nativeLauncher;
     this.launcher = launcher;
     this.cgroups = cgroups;
     this.settings = settings;
@@ -105,6 +116,21 @@ final class CgroupIsolation implements Isolation {
     Files.createDirectories(tmp);
     Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxrwxrwx"));
     Cgroups.Cgroup cgroup = cgroups.create(name, limits);
+    if (nativeLauncher.isPresent()) {
+      NativeLauncher.Launched launched;
+      try {
+        launched = nativeLauncher.get().launch(launcher.nativeRequest(
+            config, markerName, markerValue, tmp, cgroup.procsFiles(), settings.network()));
+      } catch (IOException | RuntimeException e) {
+        cgroup.remove();
+        throw e;
+      } catch (InterruptedException e) {
+        cgroup.remove();
+        Thread.currentThread().interrupt();
+        throw new IOException("interrupted while launching", e);
+      }
+      return new Contained(launched.pid(), false, false, Optional.empty(), launched.exit(), cgroup, unremoved);
+    }
     Process p;
     try {
       p = launcher.start(config, markerName, markerValue, prefix(cgroup, tmp));
@@ -122,7 +148,8 @@ final class CgroupIsolation implements Isolation {
       // It exited already (a quick command): the wrapper put it in the cgroup itself, or it failed.
       LOG.debug("container {}: pid {} not added to its cgroups: {}", name, p.pid(), e.getMessage());
     }
-    return new Contained(p.toHandle(), Optional.of(p), cgroup, unremoved);
+    return new Contained(p.pid(), true, false, Optional.of(p),
+        p.onExit().thenApply(x -> java.util.OptionalInt.of(x.exitValue())), cgroup, unremoved);
   }
 
   /**
@@ -145,7 +172,10 @@ final class CgroupIsolation implements Isolation {
       LOG.info("container {}: pid {} is another process now", name, pid);
       return Optional.empty();
     }
-    return ProcessHandle.of(pid).map(h -> new Contained(h, Optional.empty(), cgroup, unremoved));
+    // Launched by the native launcher, it is the task (pid 1 of its namespace); else unshare.
+    boolean wrapped = !NamespaceInit.isInit(pid);
+    return ProcessHandle.of(pid).map(h -> new Contained(pid, wrapped, true, Optional.empty(),
+        h.onExit().thenApply(x -> java.util.OptionalInt.empty()), cgroup, unremoved));
   }
 
   /**
@@ -219,22 +249,35 @@ final class CgroupIsolation implements Isolation {
     return "'" + word.replace("'", "'\\''") + "'";
   }
 
+  /**
+   * A container's processes: its cgroup, and its top process, which is either {@code unshare}
+   * of the shell chain ({@code wrapped}: it stays outside the namespaces and passes the task's
+   * exit status on) or the task itself, pid 1 of its namespace (the native launcher's).
+   */
   private static final class Contained implements Processes {
-    private final ProcessHandle top;
+    private final long top;
+    private final boolean wrapped;
+    /** Whether a previous run of the agent launched it: neither this JVM nor its launcher reaps it. */
+    private final boolean readopted;
     private final Optional<Process> child;
+    private final java.util.concurrent.CompletableFuture<java.util.OptionalInt> exit;
     private final Cgroups.Cgroup cgroup;
     private final java.util.Queue<Cgroups.Cgroup> unremoved;
 
-    Contained(ProcessHandle top, Optional<Process> child, Cgroups.Cgroup cgroup,
+    Contained(long top, boolean wrapped, boolean readopted, Optional<Process> child,
+        java.util.concurrent.CompletableFuture<java.util.OptionalInt> exit, Cgroups.Cgroup cgroup,
         java.util.Queue<Cgroups.Cgroup> unremoved) {
       this.top = top;
+      this.wrapped = wrapped;
+      this.readopted = readopted;
       this.child = child;
+      this.exit = exit;
       this.cgroup = cgroup;
       this.unremoved = unremoved;
     }
 
     @Override
-    public ProcessHandle top() {
+    public long topPid() {
       return top;
     }
 
@@ -244,15 +287,20 @@ final class CgroupIsolation implements Isolation {
     }
 
     @Override
+    public java.util.concurrent.CompletableFuture<java.util.OptionalInt> exit() {
+      return exit;
+    }
+
+    @Override
     public void signal(boolean force) {
       List<Long> live = live();
-      if (force || live.stream().allMatch(pid -> pid == top.pid() || NamespaceInit.settingUp(pid))) {
+      if (force || (wrapped && live.stream().allMatch(pid -> pid == top || NamespaceInit.settingUp(pid)))) {
         // Only the wrapper runs: the command has not started, so no graceful end is owed to it.
         cgroup.killAll();
         return;
       }
       for (long pid : live) {
-        if (pid == top.pid()) {
+        if (wrapped && pid == top) {
           continue; // unshare: SIGTERM would end it, and with it (--kill-child) the task, at once
         }
         boolean initWithoutHandler = NamespaceInit.isInitIgnoringTerm(pid);
@@ -279,7 +327,8 @@ final class CgroupIsolation implements Isolation {
     @Override
     public boolean isEmpty() {
       // A child of ours is alive until reaped; a re-adopted top process is in the cgroup while alive.
-      return live().isEmpty() && child.map(p -> !p.isAlive()).orElse(true);
+      // A re-adopted top process is in the cgroup while alive; ours are alive until reaped.
+      return live().isEmpty() && (readopted || exit.isDone() || child.map(p -> !p.isAlive()).orElse(false));
     }
 
     @Override

@@ -64,14 +64,32 @@ interface Isolation {
 
   /** The live processes of one container, found again at every call. */
   interface Processes {
-    /** The top process: a child of this JVM, or one re-adopted by {@link Isolation#reattach}. */
-    ProcessHandle top();
+    /**
+     * The top process's pid: a child of this JVM or of its launcher, or a process re-adopted by
+     * {@link Isolation#reattach}.
+     */
+    long topPid();
 
     /**
      * The top process as a child of this JVM, whose exit status is known; empty for a process
      * re-adopted by {@link Isolation#reattach} (a previous run of the agent started it).
      */
     Optional<Process> child();
+
+    /**
+     * Completes once the top process has exited (and, if this JVM or its launcher is its parent,
+     * been reaped): with its exit status as the JDK reports it (the exit code, or 128 + n for a
+     * process killed by signal n), or empty where it is unknown (a re-adopted process). The
+     * default follows {@link #child()}, else polls {@link #topPid()}; each call may make a new
+     * future, so a caller calls it once.
+     */
+    default java.util.concurrent.CompletableFuture<java.util.OptionalInt> exit() {
+      return child()
+          .map(p -> p.onExit().thenApply(x -> java.util.OptionalInt.of(x.exitValue())))
+          .orElseGet(() -> ProcessHandle.of(topPid())
+              .map(h -> h.onExit().thenApply(x -> java.util.OptionalInt.empty()))
+              .orElseGet(() -> java.util.concurrent.CompletableFuture.completedFuture(java.util.OptionalInt.empty())));
+    }
 
     /**
      * SIGTERM to every process of the container ({@code force == false}), or SIGKILL to all of

@@ -110,6 +110,42 @@ final class Launcher {
   }
 
   /**
+   * What the {@link NativeLauncher} needs to start the container's command: the same checks as
+   * {@link #start} (sandbox, program), the same argv and environment, but the user is looked up
+   * by the launcher itself (only when this JVM runs as root, as here) and the output files are
+   * made by the container's process.
+   *
+   * @throws IOException naming the problem, if the command cannot be started
+   */
+  NativeLauncher.Request nativeRequest(ContainerConfig config, String markerName, String markerValue,
+      Path tmp, List<Path> cgroupProcs, boolean network) throws IOException {
+    Path sandbox = config.sandbox();
+    checkSandbox(sandbox);
+    CommandInfo command = config.task().command();
+    Map<String, String> environment = environment(System.getenv(), config, markerName, markerValue);
+    if (!command.shell()) {
+      String path = environment.getOrDefault("PATH", "");
+      if (findProgram(command.value(), sandbox, path).isEmpty()) {
+        throw new IOException(command.value().indexOf('/') >= 0
+            ? "program '" + command.value() + "' does not exist or is not executable"
+            : "program '" + command.value() + "' not found on PATH " + path);
+      }
+    }
+    Optional<String> user = config.user().or(command::user);
+    if (user.isPresent()) {
+      if (user.get().isEmpty() || user.get().indexOf(':') >= 0 || user.get().startsWith("-")) {
+        throw new IOException("user '" + user.get() + "' is not a valid user name");
+      }
+      if (!root) {
+        LOG.debug("container {}: not root, so ignoring user '{}'", config.containerId(), user.get());
+        user = Optional.empty();
+      }
+    }
+    return new NativeLauncher.Request(user, network, sandbox, tmp, sandbox.resolve("stdout"),
+        sandbox.resolve("stderr"), cgroupProcs, argv(command), environment);
+  }
+
+  /**
    * Checks that a sandbox is an existing directory named by an absolute path without {@code .}
    * or {@code ..} segments, so that it cannot climb out of the directory it was made in.
    */

@@ -25,7 +25,7 @@ import org.slf4j.LoggerFactory;
  * root, cgroup v1 controllers cpu, cpuacct, memory, pids and freezer mounted read-write (under
  * {@code /sys/fs/cgroup}; else a cgroup v2 mount offering cpu, memory and pids, there or at
  * {@code /sys/fs/cgroup/unified}), and util-linux's {@code unshare}, {@code setsid}, {@code mount} (and
- * {@code setpriv} to run tasks as their users). {@link #available()} says whether this host has
+ * {@code setpriv} to run tasks as their users) for the fallback launch path. {@link #available()} says whether this host has
  * them; {@link Containerizers} falls back to the {@link ProcessContainerizer} where not.
  *
  * <p>Isolation. A container's cgroup is {@code <controller>/<hierarchy>/<container id>}:
@@ -54,13 +54,20 @@ import org.slf4j.LoggerFactory;
  * earlier run (a crashed agent's task that the agent no longer knows): its processes are killed
  * and it is removed. Give each agent on a host its own {@link Builder#hierarchy}.
  *
- * <p>Exit status. The top process is {@code unshare}, which passes on the task's exit status; a
- * task killed by SIGKILL is reported by util-linux 2.38's {@code unshare} as status 1, so a
- * destroyed or limited container may say "exited with status 1".
+ * <p>Launch paths. By default containers are started by the native launcher
+ * ({@link Builder#nativeLauncher}): a small C program, built once with the host's C compiler
+ * and run as one long-lived child of the agent, that forks each task straight into its cgroups
+ * and namespaces and execs it; the task is the container's top process (pid 1 of its namespace)
+ * and its exit status is the task's own (a task killed by a signal ends "terminated by signal").
+ * Where no compiler is found, or with {@code nativeLauncher(false)}, the containerizer falls back,
+ * with a logged warning, to a chain of util-linux tools; there the top process is
+ * {@code unshare}, which passes on the task's exit status, except that util-linux 2.38's
+ * {@code unshare} reports a task killed by SIGKILL as status 1, so a destroyed or limited
+ * container may say "exited with status 1". {@link #launchPath()} says which is in use.
  *
  * <p>Concurrency: every method may be called from any thread; {@link #close()} and
- * {@link Builder#build()} block. The containerizer's threads launch, signal, watch and complete
- * the returned stages.
+ * {@link Builder#build()} block ({@code build} may compile the native launcher, once per host).
+ * The containerizer's threads launch, signal, watch and complete the returned stages.
  *
  * <p>Arguments are non-null: a null one throws {@link NullPointerException}.
  */
@@ -78,11 +85,13 @@ public final class LinuxContainerizer implements Containerizer {
 
   private final Duration defaultKillGracePeriod;
   private final Cgroups cgroups;
+  private final Optional<NativeLauncher> nativeLauncher;
   private final ContainerRuntime runtime;
 
-  private LinuxContainerizer(Builder b, Cgroups cgroups, Isolation isolation) {
+  private LinuxContainerizer(Builder b, Cgroups cgroups, Isolation isolation, Optional<NativeLauncher> nativeLauncher) {
     this.defaultKillGracePeriod = b.defaultKillGracePeriod;
     this.cgroups = cgroups;
+    this.nativeLauncher = nativeLauncher;
     this.runtime = new ContainerRuntime(ProcessContainerizer.MARKER, isolation, b.threadFactory,
         Optional.of(LIMIT_CHECK_INTERVAL));
   }
@@ -160,6 +169,15 @@ public final class LinuxContainerizer implements Containerizer {
     return cgroups.version();
   }
 
+  /**
+   * How containers are launched: {@code native} (the launch server built from C, see
+   * {@link Builder#nativeLauncher}) or {@code shell} (the {@code sh}/{@code setsid}/{@code unshare}
+   * chain).
+   */
+  public String launchPath() {
+    return nativeLauncher.isPresent() ? "native" : "shell";
+  }
+
   /** The default time between SIGTERM and SIGKILL for {@link #destroy(ContainerId)}. */
   public Duration defaultKillGracePeriod() {
     return defaultKillGracePeriod;
@@ -229,6 +247,7 @@ public final class LinuxContainerizer implements Containerizer {
   /** Stops without ending the containers, as a crashed agent would; for tests of {@link #recover}. */
   void abandon() {
     runtime.abandon();
+    nativeLauncher.ifPresent(NativeLauncher::close); // as a dead agent's: it reads end-of-file and exits
   }
 
   @Override
@@ -245,6 +264,7 @@ public final class LinuxContainerizer implements Containerizer {
   @Override
   public void close() {
     runtime.close();
+    nativeLauncher.ifPresent(NativeLauncher::close);
   }
 
   /**
@@ -258,6 +278,8 @@ public final class LinuxContainerizer implements Containerizer {
     private Boolean cpuHardLimit;
     private Long pidsLimit;
     private Boolean network;
+    private Boolean nativeLauncher;
+    private Path launcherDirectory;
 
     private Builder() {}
 
@@ -333,6 +355,35 @@ public final class LinuxContainerizer implements Containerizer {
     }
 
     /**
+     * Whether to launch containers through the native launcher: a small C program, compiled on
+     * first use with the host's {@code cc} or {@code gcc} into {@link #launcherDirectory} and
+     * run as one long-lived child, that forks each container straight into its cgroups and
+     * namespaces (its top process is then the task itself, pid 1 of its namespace). Where no
+     * compiler is found or the build fails, the containerizer logs a warning and launches through
+     * the {@code sh}/{@code setsid}/{@code unshare} chain, as with {@code false}. Default true.
+     */
+    public Builder nativeLauncher(boolean enabled) {
+      requireUnset(this.nativeLauncher, "nativeLauncher");
+      this.nativeLauncher = enabled;
+      return this;
+    }
+
+    /**
+     * Where the native launcher is built and cached (by the hash of its source), e.g. the agent's
+     * work directory; made if missing, and refused (falling back to the shell chain) if another
+     * user owns it or others may write to it. Default {@code <java.io.tmpdir>/agora-launch-<user>}.
+     */
+    public Builder launcherDirectory(Path directory) {
+      Objects.requireNonNull(directory, "directory");
+      if (!directory.isAbsolute()) {
+        throw new IllegalArgumentException("launcher directory must be absolute but was '" + directory + "'");
+      }
+      requireUnset(this.launcherDirectory, "launcherDirectory");
+      this.launcherDirectory = directory;
+      return this;
+    }
+
+    /**
      * A new containerizer. The orphaned cgroups of earlier runs under its hierarchy are removed
      * after {@link LinuxContainerizer#recover} (or before the first launch).
      *
@@ -361,18 +412,21 @@ public final class LinuxContainerizer implements Containerizer {
       CgroupIsolation.Settings settings = new CgroupIsolation.Settings(
           Boolean.TRUE.equals(cpuHardLimit), pidsLimit == null ? DEFAULT_PIDS_LIMIT : pidsLimit,
           Boolean.TRUE.equals(network));
+      Optional<NativeLauncher> fast = Boolean.FALSE.equals(nativeLauncher) ? Optional.empty()
+          : NativeLauncher.create(launcherDirectory == null ? NativeLauncher.defaultDirectory() : launcherDirectory, path);
       Isolation isolation = new CgroupIsolation(launcher, cgroups, settings,
           Launcher.onPath("setsid", path).orElseThrow(), Launcher.onPath("unshare", path).orElseThrow(),
-          Launcher.onPath("mount", path).orElseThrow());
+          Launcher.onPath("mount", path).orElseThrow(), fast);
       if (threadFactory == null) {
         threadFactory = ContainerRuntime.daemonThreads("agora-linux-containerizer");
       }
       if (defaultKillGracePeriod == null) {
         defaultKillGracePeriod = ProcessContainerizer.DEFAULT_KILL_GRACE_PERIOD;
       }
-      LOG.info("Linux containerizer: cgroup {} under {}/<controller>/{}, cpu hard limit {}, pids limit {}",
-          cgroups.version(), mount, parent, settings.cpuHardLimit(), settings.pidsLimit());
-      return new LinuxContainerizer(this, cgroups, isolation);
+      LOG.info("Linux containerizer: cgroup {} under {}/<controller>/{}, cpu hard limit {}, pids limit {}, {} launcher",
+          cgroups.version(), mount, parent, settings.cpuHardLimit(), settings.pidsLimit(),
+          fast.isPresent() ? "native" : "shell");
+      return new LinuxContainerizer(this, cgroups, isolation, fast);
     }
 
     private static void requireUnset(Object current, String name) {

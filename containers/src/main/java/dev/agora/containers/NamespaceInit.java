@@ -52,6 +52,21 @@ final class NamespaceInit {
     return init && (caught & SIGTERM_BIT) == 0 && (ignored & SIGTERM_BIT) == 0;
   }
 
+  /** Whether {@code pid} is pid 1 of a nested pid namespace. */
+  static boolean isInit(long pid) {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
+        if (line.startsWith("NSpid:")) {
+          String[] ids = line.substring(6).trim().split("\\s+");
+          return ids.length > 1 && ids[ids.length - 1].equals("1");
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      // gone
+    }
+    return false;
+  }
+
   /** Whether {@code pid} is a zombie or gone. */
   static boolean zombie(long pid) {
     try {

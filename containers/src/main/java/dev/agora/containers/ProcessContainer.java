@@ -66,6 +66,8 @@ final class ProcessContainer {
   private Duration graceDuringLaunch;
   private boolean destroyedBeforeExit;
   private boolean topExited;
+  /** The top process's exit status once it exited, empty if unknown; null before. */
+  private OptionalInt exitStatus;
   private boolean killing;
   private ScheduledFuture<?> poller;
   /** Set by {@link #abandon()}: the container is left to a later run of the agent; never reset. */
@@ -94,7 +96,7 @@ final class ProcessContainer {
       c.processes = found;
       c.state = State.RUNNING;
     }
-    LOG.info("container {}: re-adopted pid {}", c.id, found.top().pid());
+    LOG.info("container {}: re-adopted pid {}", c.id, found.topPid());
     return c;
   }
 
@@ -135,7 +137,7 @@ final class ProcessContainer {
       state = State.RUNNING;
       grace = destroyRequested ? graceDuringLaunch : null;
     }
-    LOG.info("container {}: started pid {}", id, started.top().pid());
+    LOG.info("container {}: started pid {}", id, started.topPid());
     watch(started);
     if (grace != null) {
       beginDestroy(grace);
@@ -145,10 +147,8 @@ final class ProcessContainer {
   /** Watches the top process for its exit and completes the launch; once RUNNING. */
   private void watch(Isolation.Processes running) {
     // A child's exit comes once it is reaped (its exit status known); another process's is polled.
-    CompletableFuture<?> exit = running.child().<CompletableFuture<?>>map(Process::onExit)
-        .orElseGet(() -> running.top().onExit());
-    exit.whenCompleteAsync((ignored, error) -> onTopExit(), this::runOnScheduler);
-    launched.complete(new ContainerStatus(id, running.top().pid()));
+    running.exit().whenCompleteAsync((status, error) -> onTopExit(status), this::runOnScheduler);
+    launched.complete(new ContainerStatus(id, running.topPid()));
   }
 
   /**
@@ -281,21 +281,22 @@ final class ProcessContainer {
     return Optional.of(p.usage());
   }
 
-  private void onTopExit() {
+  private void onTopExit(OptionalInt status) {
     if (abandoned) {
       return;
     }
+    OptionalInt known = status == null ? OptionalInt.empty() : status;
     synchronized (this) {
       topExited = true;
+      exitStatus = known;
       if (state == State.RUNNING) {
         state = State.ENDING;
       }
     }
-    Optional<Process> child = processes.child();
-    if (child.isPresent()) {
-      LOG.info("container {}: top process exited with {}", id, child.get().exitValue());
+    if (known.isPresent()) {
+      LOG.info("container {}: top process exited with {}", id, known.getAsInt());
     } else {
-      LOG.info("container {}: re-adopted top process {} exited", id, processes.top().pid());
+      LOG.info("container {}: top process {} exited; its exit status is unknown", id, processes.topPid());
     }
     kill(); // what it left behind does not outlive it, even within a grace period
     startPolling();
@@ -365,13 +366,13 @@ final class ProcessContainer {
       if (limitation == null && last.isPresent()) {
         limitation = last.get();
       }
-      Optional<Integer> exitValue = processes.child().map(Process::exitValue);
+      OptionalInt exitValue = exitStatus == null ? OptionalInt.empty() : exitStatus;
       if (exitValue.isEmpty()) {
         termination = unknownStatus(id, destroyedBeforeExit && limitation == null, Optional.ofNullable(limitation));
       } else if (limitation != null) {
-        termination = limited(id, exitValue.get(), limitation);
+        termination = limited(id, exitValue.getAsInt(), limitation);
       } else {
-        termination = termination(id, exitValue.get(), destroyedBeforeExit);
+        termination = termination(id, exitValue.getAsInt(), destroyedBeforeExit);
       }
     }
     LOG.info("container {}: ended: {}{}", id, termination.message(), termination.destroyed() ? " (destroyed)" : "");

@@ -51,27 +51,102 @@ final class ProcessTable {
    * @param marker {@code NAME=VALUE} of the container's marker environment variable
    */
   List<ProcessHandle> members(long session, String marker) {
+    return members(session, marker, System.nanoTime());
+  }
+
+  /**
+   * As {@link #members(long, String)}, from a scan of {@code /proc} that this table shares
+   * between containers: one taken at or after {@code notBefore} (a {@link System#nanoTime}; pass
+   * the container's start, so that a scan from before it is never used for it) and at most
+   * {@link #SNAPSHOT_MAX_AGE_NANOS} old, else a new one. Each candidate is checked again on its
+   * own, so a stale entry never counts; a process started after the scan is missed until the
+   * next, which the callers' polling rounds tolerate. One scan instead of one per container: with
+   * hundreds of containers ending at once (an agent stopping), per-container scans of every
+   * process cost seconds per round.
+   */
+  List<ProcessHandle> members(long session, String marker, long notBefore) {
     byte[] markerBytes = marker.getBytes(StandardCharsets.UTF_8);
+    String markerName = marker.substring(0, marker.indexOf('=') + 1);
+    Snapshot snapshot = snapshot(markerName, notBefore);
     List<ProcessHandle> found = new ArrayList<>();
+    for (Snapshot.Entry e : snapshot.entries()) {
+      if (e.session() == session || marker.equals(e.marker())) {
+        // Take the handle (which records the start time), then check again: if the pid was
+        // reused in between, the check fails or the JDK refuses to signal the stale handle.
+        Optional<ProcessHandle> handle = ProcessHandle.of(e.pid());
+        if (handle.isPresent() && belongs(e.pid(), session, markerBytes)) {
+          found.add(handle.get());
+        }
+      }
+    }
+    return found;
+  }
+
+  /** How long a scan of {@code /proc} is shared: below the containers' polling interval. */
+  static final long SNAPSHOT_MAX_AGE_NANOS = 20_000_000L;
+
+  /**
+   * The running processes outside the JVM's session, as one scan saw them.
+   *
+   * @param markerName {@code NAME=} of the marker variable whose entries were read
+   */
+  private record Snapshot(long takenAt, String markerName, List<Entry> entries) {
+    /** A process: its session, and its marker entry ({@code NAME=VALUE}) or null. */
+    record Entry(long pid, long session, String marker) {}
+  }
+
+  private final java.util.concurrent.atomic.AtomicReference<Snapshot> snapshot =
+      new java.util.concurrent.atomic.AtomicReference<>();
+
+  private Snapshot snapshot(String markerName, long notBefore) {
+    Snapshot s = snapshot.get();
+    long now = System.nanoTime();
+    if (s != null && s.markerName().equals(markerName) && s.takenAt() - notBefore >= 0
+        && now - s.takenAt() <= SNAPSHOT_MAX_AGE_NANOS) {
+      return s;
+    }
+    byte[] prefix = markerName.getBytes(StandardCharsets.UTF_8);
+    List<Snapshot.Entry> entries = new ArrayList<>();
     try (DirectoryStream<Path> dirs = Files.newDirectoryStream(proc)) {
       for (Path dir : dirs) {
         long pid = parsePid(dir.getFileName().toString());
         if (pid <= 1 || pid == selfPid) {
           continue;
         }
-        if (belongs(pid, session, markerBytes)) {
-          // Take the handle (which records the start time), then check again: if the pid was
-          // reused in between, the check fails or the JDK refuses to signal the stale handle.
-          Optional<ProcessHandle> handle = ProcessHandle.of(pid);
-          if (handle.isPresent() && belongs(pid, session, markerBytes)) {
-            found.add(handle.get());
-          }
+        Optional<Stat> stat = stat(pid);
+        if (stat.isEmpty() || !stat.get().running() || stat.get().session() == selfSession) {
+          continue;
         }
+        entries.add(new Snapshot.Entry(pid, stat.get().session(), markerEntry(pid, prefix)));
       }
     } catch (IOException e) {
       throw new IllegalStateException("cannot list " + proc + ": " + e.getMessage(), e);
     }
-    return found;
+    Snapshot taken = new Snapshot(now, markerName, entries);
+    snapshot.set(taken);
+    return taken;
+  }
+
+  /** The entry of {@code pid}'s environment that starts with {@code prefix}, or null. */
+  private String markerEntry(long pid, byte[] prefix) {
+    byte[] environ;
+    try {
+      environ = Files.readAllBytes(proc.resolve(Long.toString(pid)).resolve("environ"));
+    } catch (IOException | RuntimeException e) {
+      return null; // gone, a kernel thread, or another user's process
+    }
+    int start = 0;
+    while (start < environ.length) {
+      int end = start;
+      while (end < environ.length && environ[end] != 0) {
+        end++;
+      }
+      if (end - start >= prefix.length && java.util.Arrays.equals(environ, start, start + prefix.length, prefix, 0, prefix.length)) {
+        return new String(environ, start, end - start, StandardCharsets.UTF_8);
+      }
+      start = end + 1;
+    }
+    return null;
   }
 
   /** Sends SIGKILL ({@code force}) or SIGTERM to each process; those already gone are skipped. */

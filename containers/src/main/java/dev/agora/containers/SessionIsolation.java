@@ -92,6 +92,8 @@ final class SessionIsolation implements Isolation {
     private final ProcessHandle top;
     private final Optional<Process> child;
     private final String marker;
+    /** When this was made (a nanoTime): scans of /proc from before it are not used for it. */
+    private final long since = System.nanoTime();
     private final java.util.concurrent.atomic.AtomicLong peak = new java.util.concurrent.atomic.AtomicLong();
 
     Session(ProcessHandle top, Optional<Process> child, String marker) {
@@ -101,8 +103,8 @@ final class SessionIsolation implements Isolation {
     }
 
     @Override
-    public ProcessHandle top() {
-      return top;
+    public long topPid() {
+      return top.pid();
     }
 
     @Override
@@ -111,7 +113,7 @@ final class SessionIsolation implements Isolation {
     }
 
     private List<ProcessHandle> members() {
-      List<ProcessHandle> members = new ArrayList<>(table.members(top.pid(), marker));
+      List<ProcessHandle> members = new ArrayList<>(table.members(top.pid(), marker, since));
       // Our child may not have started its session yet; a re-adopted top process leads its session
       // already, so the table finds it (and, unlike isAlive, never counts it alive as a zombie).
       if (child.isPresent() && child.get().isAlive() && !members.contains(top)) {

@@ -45,7 +45,20 @@ class LinuxContainerizerTest extends ContainerizerContract {
 
   @Override
   protected Containerizer newContainerizer() {
-    return LinuxContainerizer.builder().hierarchy(hierarchy).build();
+    return builder().hierarchy(hierarchy).build();
+  }
+
+  /**
+   * A builder of the containerizer under test: the native launch path where this host can build
+   * it ({@link LinuxContainerizerShellPathTest} runs the same tests on the shell chain).
+   */
+  protected LinuxContainerizer.Builder builder() {
+    return LinuxContainerizer.builder();
+  }
+
+  /** The launch path the tests expect: {@code native} where a C compiler is on PATH. */
+  protected String expectedLaunchPath() {
+    return Launcher.onPath("cc", System.getenv().getOrDefault("PATH", "")).isPresent() ? "native" : "shell";
   }
 
   @AfterEach
@@ -89,6 +102,7 @@ class LinuxContainerizerTest extends ContainerizerContract {
   void nameAndVersion() {
     assertThat(containerizer.name()).isEqualTo("linux");
     assertThat(linux().cgroupVersion()).isEqualTo("v1");
+    assertThat(linux().launchPath()).isEqualTo(expectedLaunchPath());
   }
 
   // ---- acceptance: memory ---------------------------------------------------------------------
@@ -134,7 +148,7 @@ class LinuxContainerizerTest extends ContainerizerContract {
 
   @Test
   void aBusyLoopHeldToAHardLimitOfATenthOfTwoCpusUsesThatMuch() throws Exception {
-    replaceContainerizer(LinuxContainerizer.builder().cpuHardLimit(true));
+    replaceContainerizer(builder().cpuHardLimit(true));
     // On a loaded machine the test's parent cgroup, at the default weight, may get less than 0.2
     // cpu; a high weight makes the quota, not the neighbours, what holds the loop back.
     Files.writeString(CGROUP.resolve("cpu").resolve(hierarchy).resolve("cpu.shares"), "262144");
@@ -176,7 +190,7 @@ class LinuxContainerizerTest extends ContainerizerContract {
 
   @Test
   void aForkBombStopsAtItsPidsLimitAndTheContainerizerStaysHealthy() throws Exception {
-    replaceContainerizer(LinuxContainerizer.builder().pidsLimit(32));
+    replaceContainerizer(builder().pidsLimit(32));
     ContainerConfig bomb = config("bomb", CommandInfo.shell("bomb() { bomb & bomb; }; bomb"));
 
     ContainerTermination t = runToEnd(bomb);
@@ -221,7 +235,7 @@ class LinuxContainerizerTest extends ContainerizerContract {
     await().atMost(Duration.ofSeconds(TIMEOUT_SECONDS)).until(() -> markedProcesses(marker).size() >= 3);
     Containerizer crashed = containerizer; // as if its agent died: it never cleans up
 
-    containerizer = LinuxContainerizer.builder().hierarchy(hierarchy).build();
+    containerizer = builder().hierarchy(hierarchy).build();
     assertThat(cgroupExists("memory", config.containerId())).as("kept until recovery or a launch").isTrue();
     assertThat(runToEnd(config("first", CommandInfo.shell("true"))).succeeded()).isTrue();
 
@@ -253,7 +267,7 @@ class LinuxContainerizerTest extends ContainerizerContract {
     CgroupsV1.open(CGROUP, hierarchy, new java.util.ArrayList<>()).orElseThrow().open("died").killAll();
     await().atMost(Duration.ofSeconds(TIMEOUT_SECONDS)).until(() -> !alive(diedPid));
 
-    containerizer = LinuxContainerizer.builder().hierarchy(hierarchy).build();
+    containerizer = builder().hierarchy(hierarchy).build();
     java.util.Set<ContainerId> found = done(containerizer.recover(List.of(
         new dev.agora.core.container.RecoverableContainer(kept, keptPid),
         new dev.agora.core.container.RecoverableContainer(died, diedPid),
@@ -299,9 +313,9 @@ class LinuxContainerizerTest extends ContainerizerContract {
     Path go = hungry.sandbox().resolve("go"); // the task's /tmp is private: its sandbox is shared
     long pid = launch(hungry).pid();
     await().atMost(Duration.ofSeconds(TIMEOUT_SECONDS)).until(
-        () -> Files.readString(Path.of("/proc/" + pid + "/cmdline")).contains("unshare"));
+        () -> Files.readString(Path.of("/proc/" + pid + "/cmdline")).matches("(?s).*(unshare|while).*"));
     ((LinuxContainerizer) containerizer).abandon();
-    containerizer = LinuxContainerizer.builder().hierarchy(hierarchy).build();
+    containerizer = builder().hierarchy(hierarchy).build();
     assertThat(done(containerizer.recover(List.of(new dev.agora.core.container.RecoverableContainer(hungry, pid)))))
         .containsExactly(hungry.containerId());
 
@@ -336,7 +350,7 @@ class LinuxContainerizerTest extends ContainerizerContract {
 
   @Test
   void withANetworkNamespaceTheTaskSeesOnlyLoopback() throws Exception {
-    replaceContainerizer(LinuxContainerizer.builder().network(true));
+    replaceContainerizer(builder().network(true));
     ContainerConfig config = config("net", CommandInfo.shell("tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' '"));
 
     ContainerTermination t = runToEnd(config);
