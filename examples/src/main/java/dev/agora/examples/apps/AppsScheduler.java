@@ -595,6 +595,11 @@ final class AppsScheduler implements Scheduler {
     return dependenciesReady(app) ? toLaunch(app, InstanceTally.of(app, nanos())) : 0;
   }
 
+  /** How many instances the app will launch once its dependencies are ready (now, if they are). */
+  int toLaunchAfterDependencies(AppState app) {
+    return toLaunch(app, InstanceTally.of(app, nanos()));
+  }
+
   /** How many instances the app would launch, dependencies aside, given a tally of its instances. */
   static int toLaunch(AppState app, InstanceTally t) {
     AppDefinition def = app.def;
@@ -816,6 +821,11 @@ final class AppsScheduler implements Scheduler {
   void finishDeployment(AppState app, boolean success) {
     Deployment d = app.deployment.orElseThrow();
     app.deployment = Optional.empty();
+    // each deployment here is one step with one action: the step ends with the plan
+    ObjectNode step = event(success ? "deployment_step_success" : "deployment_step_failure");
+    step.putObject("plan").put("id", d.id).put("version", d.to.version());
+    step.putObject("currentStep").putArray("actions").addObject().put("action", d.action).put("app", d.appId);
+    publish(step);
     ObjectNode e = event(success ? "deployment_success" : "deployment_failed");
     e.put("id", d.id);
     e.putObject("plan").put("id", d.id).put("version", d.to.version());
