@@ -481,6 +481,14 @@ public final class AppsApi {
         .put("tasksUnhealthy", unhealthy);
     ArrayNode deps = o.putArray("deployments");
     app.deployment.ifPresent(d -> deps.addObject().put("id", d.id));
+    Optional<String> blocked = scheduler.waitingOn(app);
+    int waiting = blocked.isPresent() ? scheduler.toLaunchAfterDependencies(app) : scheduler.toLaunch(app);
+    if (waiting > 0) {
+      // why instances wait (Agora's addition to the app's status; /v2/queue has the same reasons)
+      ObjectNode w = o.putObject("waiting").put("count", waiting);
+      blocked.ifPresent(why -> w.put("waitingForDependencies", why));
+      w.set("reasons", reasons(app, blocked));
+    }
     if (!app.def.readinessChecks().isEmpty() && app.deployment.isPresent()) {
       ArrayNode results = o.putArray("readinessCheckResults");
       String name = app.def.readinessChecks().get(0).name();
@@ -536,7 +544,8 @@ public final class AppsApi {
     ObjectNode out = MAPPER.createObjectNode();
     ArrayNode q = out.putArray("queue");
     for (AppsScheduler.AppState app : scheduler.apps.values()) {
-      int waiting = scheduler.toLaunch(app);
+      Optional<String> blocked = scheduler.waitingOn(app);
+      int waiting = blocked.isPresent() ? scheduler.toLaunchAfterDependencies(app) : scheduler.toLaunch(app);
       if (waiting <= 0) {
         continue;
       }
@@ -546,16 +555,33 @@ public final class AppsApi {
       long left = scheduler.delayLeftSeconds(app);
       e.putObject("delay").put("timeLeftSeconds", left).put("overdue", left == 0);
       e.put("since", app.waitingSince.toString());
+      blocked.ifPresent(why -> e.put("waitingForDependencies", why));
       ObjectNode summary = e.putObject("processedOffersSummary");
-      summary.put("processedOffersCount", app.lastOffersProcessed)
-          .put("unusedOffersCount", app.lastRejections.values().stream().mapToInt(Integer::intValue).sum());
+      summary.put("processedOffersCount", blocked.isPresent() ? 0 : app.lastOffersProcessed)
+          .put("unusedOffersCount", blocked.isPresent() ? 0
+              : app.lastRejections.values().stream().mapToInt(Integer::intValue).sum());
       app.lastUnusedOfferAt.ifPresent(t -> summary.put("lastUnusedOfferAt", t.toString()));
       app.lastUsedOfferAt.ifPresent(t -> summary.put("lastUsedOfferAt", t.toString()));
-      ArrayNode rejects = summary.putArray("rejectSummaryLastOffers");
-      app.lastRejections.forEach((reason, n) -> rejects.addObject().put("reason", marathonReason(reason))
-          .put("declined", n).put("processed", app.lastOffersProcessed).put("detail", reason));
+      summary.set("rejectSummaryLastOffers", reasons(app, blocked));
     }
     return out;
+  }
+
+  /**
+   * Why an app's waiting instances are not placed: its deployment waits for its dependencies
+   * (reason {@code WaitingForDependencies}, the offers are not even tried), or what the last offers
+   * lacked.
+   */
+  private static ArrayNode reasons(AppsScheduler.AppState app, Optional<String> blocked) {
+    ArrayNode rejects = MAPPER.createArrayNode();
+    if (blocked.isPresent()) {
+      rejects.addObject().put("reason", "WaitingForDependencies").put("declined", 0).put("processed", 0)
+          .put("detail", blocked.get());
+      return rejects;
+    }
+    app.lastRejections.forEach((reason, n) -> rejects.addObject().put("reason", marathonReason(reason))
+        .put("declined", n).put("processed", app.lastOffersProcessed).put("detail", reason));
+    return rejects;
   }
 
   /** Marathon's reason names for our failure texts. */

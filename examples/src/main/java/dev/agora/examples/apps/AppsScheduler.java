@@ -4,12 +4,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.agora.core.framework.Scheduler;
 import dev.agora.core.framework.SchedulerDriver;
-import dev.agora.core.model.CommandInfo;
 import dev.agora.core.model.Filters;
 import dev.agora.core.model.FrameworkId;
 import dev.agora.core.model.Offer;
 import dev.agora.core.model.Operation;
-import dev.agora.core.model.Resources;
 import dev.agora.core.model.TaskId;
 import dev.agora.core.model.TaskInfo;
 import dev.agora.core.model.TaskState;
@@ -73,6 +71,13 @@ final class AppsScheduler implements Scheduler {
     Optional<Instant> lastUsedOfferAt = Optional.empty();
     Optional<ObjectNode> lastTaskFailure = Optional.empty();
     List<String> ignoredFields = List.of();
+    /** Changed since it was last converged: the next pass converges it (a full pass runs every second). */
+    boolean dirty = true;
+    /** {@link #toLaunch} as of the end of its last convergence (valid while not dirty). */
+    int wanted;
+    private AppTasks.Template template;
+    private String tokenOf;
+    private String token = "";
 
     AppState(AppDefinition def, Instant now) {
       this.def = def;
@@ -83,6 +88,23 @@ final class AppsScheduler implements Scheduler {
 
     boolean hasHealthChecks() {
       return !def.healthChecks().isEmpty();
+    }
+
+    /** What every task of the current definition shares, made once per definition. */
+    AppTasks.Template template() {
+      if (template == null || template.def() != def) {
+        template = AppTasks.template(def);
+      }
+      return template;
+    }
+
+    /** {@link AppTasks#versionToken} of the config version, parsed once per version. */
+    String versionToken() {
+      if (!configVersion.equals(tokenOf)) {
+        token = AppTasks.versionToken(configVersion);
+        tokenOf = configVersion;
+      }
+      return token;
     }
   }
 
@@ -220,17 +242,20 @@ final class AppsScheduler implements Scheduler {
     Map<Integer, List<TaskInfo>> launches = new TreeMap<>();
     long now = nanos();
     for (AppState app : apps.values()) {
-      int want = toLaunch(app);
-      if (want <= 0) {
-        continue;
-      }
       if (now < app.launchAllowedAtNanos) {
         continue;
       }
-      Demand demand = demand(app.def);
-      List<PlacedTask> peers = new ArrayList<>();
-      app.instances.values().forEach(i -> peers.add(new PlacedTask(i.hostname, i.attributes)));
+      int want = wanted(app);
+      if (want <= 0) {
+        continue;
+      }
+      AppTasks.Template template = app.template();
+      Demand demand = template.demand();
+      boolean agentKills = !HealthKills.appDecides(app.def);
+      List<PlacedTask> peers = new ArrayList<>(app.instances.size() + want);
+      app.instances.values().forEach(i -> peers.add(i.placed));
       app.lastOffersProcessed = offers.size();
+      app.dirty = true;
       for (int n = 0; n < want; n++) {
         Decision decision = round.place(demand, peers);
         if (decision instanceof Decision.Unschedulable u) {
@@ -242,9 +267,9 @@ final class AppsScheduler implements Scheduler {
         Instance inst = newInstance(app, p.reservation().offer(), p.reservation().ports());
         app.instances.put(inst.taskId, inst);
         byTask.put(inst.taskId, inst);
-        peers.add(new PlacedTask(inst.hostname, inst.attributes));
+        peers.add(inst.placed);
         launches.computeIfAbsent(p.candidateIndex(), k -> new ArrayList<>())
-            .add(taskInfo(app.def, inst, p.reservation().resources()));
+            .add(AppTasks.taskInfo(template, inst, p.reservation().resources(), agentKills));
         app.lastUsedOfferAt = Optional.of(now());
         app.lastRejections = Map.of();
       }
@@ -262,100 +287,18 @@ final class AppsScheduler implements Scheduler {
         d.decline(List.of(offers.get(i).id()), declineFilters);
       }
     }
-    convergeAll();
+    convergeDirty();
   }
 
   private Instance newInstance(AppState app, Offer offer, List<Long> ports) {
     AppDefinition def = app.def;
     String prefix = def.id().substring(1).replace('/', '_');
-    TaskId id = TaskId.of(prefix + "." + versionToken(app.configVersion) + new UUID(random.nextLong(), random.nextLong()));
+    TaskId id = TaskId.of(prefix + "." + app.versionToken() + new UUID(random.nextLong(), random.nextLong()));
     Instance inst = new Instance(id, def.id(), app.configVersion, offer.agentId(), offer.hostname(), offer.attributes(),
         ports, now(), launchSequence++);
     // readiness gates deployments only (as in Marathon): replacements outside one start ready
     inst.ready = def.readinessChecks().isEmpty() || app.deployment.isEmpty();
     return inst;
-  }
-
-  static Demand demand(AppDefinition def) {
-    Resources.Builder b = Resources.builder().scalar("cpus", def.cpus()).scalar("mem", def.mem());
-    if (def.disk() > 0) {
-      b.scalar("disk", def.disk());
-    }
-    if (def.gpus() > 0) {
-      b.scalar("gpus", def.gpus());
-    }
-    List<Integer> ports = new ArrayList<>();
-    def.portDefinitions().forEach(p -> ports.add(def.requirePorts() ? p.port() : 0));
-    return new Demand(b.build(), ports, def.constraints(), Set.copyOf(def.acceptedResourceRoles()));
-  }
-
-  private TaskInfo taskInfo(AppDefinition def, Instance inst, Resources resources) {
-    Map<String, String> env = new TreeMap<>(def.env());
-    List<String> portStrings = new ArrayList<>();
-    for (int i = 0; i < inst.ports.size(); i++) {
-      String port = String.valueOf(inst.ports.get(i));
-      portStrings.add(port);
-      env.put("PORT" + i, port);
-      def.portDefinitions().get(i).name().ifPresent(n -> env.put("PORT_" + n.toUpperCase(java.util.Locale.ROOT)
-          .replaceAll("[^A-Z0-9_]", "_"), port));
-      if (def.portDefinitions().get(i).port() != 0) {
-        env.put("PORT_" + def.portDefinitions().get(i).port(), port);
-      }
-    }
-    if (!portStrings.isEmpty()) {
-      env.put("PORT", portStrings.get(0));
-      env.put("PORTS", String.join(",", portStrings));
-    }
-    env.put("HOST", inst.hostname);
-    env.put("MARATHON_APP_ID", def.id());
-    env.put("MARATHON_APP_VERSION", def.version());
-    env.put("MESOS_TASK_ID", inst.taskId.value());
-    def.labels().forEach((k, v) -> {
-      if (k.matches("[A-Za-z0-9_]+")) {
-        env.put("MARATHON_APP_LABEL_" + k.toUpperCase(java.util.Locale.ROOT), v);
-      }
-    });
-    CommandInfo command = def.cmd().isPresent()
-        ? new CommandInfo(true, def.cmd().get(), List.of(), env, def.user())
-        : new CommandInfo(false, def.args().get(0), def.args(), env, def.user());
-    Map<String, String> labels = new TreeMap<>(def.labels());
-    labels.put("MARATHON_APP_ID", def.id());
-    labels.put("MARATHON_APP_VERSION", def.version());
-    TaskInfo task = new TaskInfo(inst.taskId, def.id().substring(1).replace('/', '.'), inst.agentId, resources,
-        command, labels, def.taskKillGracePeriodSeconds().map(s -> Duration.ofMillis(Math.round(s * 1000))));
-    return healthCheck(def, inst.ports).map(task::withHealthCheck).orElse(task);
-  }
-
-  /**
-   * The app's first health check as the agent runs it (Mesos' TaskInfo holds one): its portIndex
-   * resolved to the instance's host port; Marathon's seconds as durations.
-   */
-  static Optional<dev.agora.core.model.HealthCheck> healthCheck(AppDefinition def, List<Long> ports) {
-    if (def.healthChecks().isEmpty()) {
-      return Optional.empty();
-    }
-    AppDefinition.HealthCheck h = def.healthChecks().get(0);
-    dev.agora.core.model.HealthCheck.Type type = switch (h.protocol()) {
-      case HTTP, MESOS_HTTP -> dev.agora.core.model.HealthCheck.Type.HTTP;
-      case HTTPS, MESOS_HTTPS -> dev.agora.core.model.HealthCheck.Type.HTTPS;
-      case TCP, MESOS_TCP -> dev.agora.core.model.HealthCheck.Type.TCP;
-      case COMMAND -> dev.agora.core.model.HealthCheck.Type.COMMAND;
-    };
-    int port = 0;
-    if (type != dev.agora.core.model.HealthCheck.Type.COMMAND) {
-      if (h.port().isPresent()) {
-        port = h.port().get();
-      } else {
-        int index = h.portIndex().orElse(0);
-        if (index >= ports.size()) {
-          return Optional.empty(); // validated at parse time; an instance without its ports is not checked
-        }
-        port = (int) (long) ports.get(index);
-      }
-    }
-    return Optional.of(new dev.agora.core.model.HealthCheck(type, port, h.path().orElse("/"), h.command(),
-        Duration.ofSeconds(h.delaySeconds()), Duration.ofSeconds(h.intervalSeconds()),
-        Duration.ofSeconds(h.timeoutSeconds()), h.maxConsecutiveFailures(), Duration.ofSeconds(h.gracePeriodSeconds())));
   }
 
   @Override
@@ -379,6 +322,10 @@ final class AppsScheduler implements Scheduler {
     Optional<Boolean> oldHealth = inst.healthy;
     inst.state = status.state();
     status.healthy().ifPresent(h -> inst.healthy = Optional.of(h));
+    if (app != null) {
+      app.dirty = true;
+      trackUnhealthy(app, inst);
+    }
     if (status.state() == TaskState.RUNNING && inst.startedAt.isEmpty()) {
       inst.startedAt = Optional.of(status.timestamp());
     }
@@ -396,14 +343,17 @@ final class AppsScheduler implements Scheduler {
     } else {
       inst.unreachableSinceNanos = Optional.empty();
     }
-    publish(statusEvent(inst, status));
-    if (!oldHealth.equals(inst.healthy) && inst.healthy.isPresent()) {
+    boolean listened = events.subscriberCount() > 0; // events are built only for someone to read
+    if (listened) {
+      publish(statusEvent(inst, status));
+    }
+    if (listened && !oldHealth.equals(inst.healthy) && inst.healthy.isPresent()) {
       ObjectNode e = event("health_status_changed_event");
       e.put("appId", inst.appId).put("instanceId", inst.taskId.value()).put("version", inst.version)
           .put("alive", inst.healthy.get());
       publish(e);
     }
-    if (status.state() == TaskState.KILLED
+    if (listened && status.state() == TaskState.KILLED
         && status.reason().equals(Optional.of(TaskStatus.Reason.REASON_TASK_HEALTH_CHECK_STATUS_UPDATED))) {
       ObjectNode e = event("unhealthy_instance_kill_event");
       e.put("appId", inst.appId).put("taskId", inst.taskId.value()).put("version", inst.version)
@@ -425,13 +375,36 @@ final class AppsScheduler implements Scheduler {
         }
       }
     }
-    if (!old.equals(inst.state)) {
+    if (listened && !old.equals(inst.state)) {
       ObjectNode e = event("instance_changed_event");
       e.put("instanceId", inst.taskId.value()).put("condition", inst.state.name()).put("runSpecId", inst.appId)
           .put("agentId", inst.agentId.value()).put("host", inst.hostname).put("runSpecVersion", inst.version);
       publish(e);
     }
     convergeSoon();
+  }
+
+  /**
+   * Notes when a running instance turned unhealthy (and forgets it when it recovers); for an app
+   * whose kills the apps service decides ({@link HealthKills}), converges again when the instance
+   * is due for its kill.
+   */
+  private void trackUnhealthy(AppState app, Instance inst) {
+    boolean unhealthy = inst.running() && inst.healthy.equals(Optional.of(false));
+    if (unhealthy && !inst.unhealthySince) {
+      inst.unhealthySince = true;
+      inst.unhealthySinceNanos = nanos();
+      if (HealthKills.appDecides(app.def)) {
+        loop.schedule(Duration.ofNanos(HealthKills.untilDue(app.def, inst, nanos())), () -> {
+          if (byTask.get(inst.taskId) == inst) {
+            app.dirty = true;
+            convergeDirty();
+          }
+        });
+      }
+    } else if (!unhealthy) {
+      inst.unhealthySince = false;
+    }
   }
 
   private boolean convergeQueued;
@@ -445,21 +418,8 @@ final class AppsScheduler implements Scheduler {
       convergeQueued = true;
       loop.execute(() -> {
         convergeQueued = false;
-        convergeAll();
+        convergeDirty();
       });
-    }
-  }
-
-  /**
-   * The config version as carried in task ids ({@code <app>.<version>.<uuid>}): epoch millis in
-   * base 36 and a dot, so that a new leader knows which version a task it adopts runs; empty if
-   * the version is no instant.
-   */
-  static String versionToken(String configVersion) {
-    try {
-      return Long.toString(Instant.parse(configVersion).toEpochMilli(), 36) + ".";
-    } catch (java.time.format.DateTimeParseException e) {
-      return "";
     }
   }
 
@@ -583,73 +543,126 @@ final class AppsScheduler implements Scheduler {
   // ------------------------------------------------------------------ converging
 
   /** Instances that count toward the app: alive, not being killed, not inactive-unreachable. */
-  boolean counts(AppState app, Instance i) {
+  static boolean counts(AppState app, Instance i, long nowNanos) {
     if (i.killing || i.state.isTerminal()) {
       return false;
     }
     if (i.unreachableSinceNanos.isPresent() && app.def.unreachableStrategy().enabled()) {
       long inactive = app.def.unreachableStrategy().inactiveAfterSeconds() * 1_000_000_000L;
-      return nanos() - i.unreachableSinceNanos.get() < inactive;
+      return nowNanos - i.unreachableSinceNanos.get() < inactive;
     }
     return true;
   }
 
   /**
-   * Whether an app's deployment may proceed: each of its dependencies (an app id, or a group id
-   * standing for every app under it) has no deployment in progress and all its instances healthy.
-   * Unknown ids are no obstacle. Stopping is never held.
+   * Why an app's deployment waits for its dependencies, or empty when it may proceed: each of its
+   * dependencies (an app id, or a group id standing for every app under it) must have no
+   * deployment in progress and all its instances healthy. Unknown ids are no obstacle. Stopping
+   * is never held.
    */
-  boolean dependenciesReady(AppState app) {
+  Optional<String> waitingOn(AppState app) {
     if (app.def.dependencies().isEmpty() || app.deployment.isEmpty()
         || app.deployment.get().action.equals("StopApplication")) {
-      return true;
+      return Optional.empty();
     }
+    long now = nanos();
     for (String dep : app.def.dependencies()) {
+      String prefix = dep.endsWith("/") ? dep : dep + "/";
       for (AppState other : apps.values()) {
         String id = other.def.id();
-        if (other != app && (id.equals(dep) || id.startsWith(dep.endsWith("/") ? dep : dep + "/"))) {
-          boolean hc = other.hasHealthChecks();
-          long healthy = other.instances.values().stream().filter(i -> counts(other, i) && i.healthy(hc)).count();
-          if (other.deployment.isPresent() || healthy < other.def.instances()) {
-            return false;
+        if (other != app && (id.equals(dep) || id.startsWith(prefix))) {
+          if (other.deployment.isPresent()) {
+            return Optional.of("dependency " + id + " is being deployed (" + other.deployment.get().action + ")");
+          }
+          int healthy = InstanceTally.of(other, now).healthy;
+          if (healthy < other.def.instances()) {
+            return Optional.of("dependency " + id + " has " + healthy + " of " + other.def.instances()
+                + " instances healthy");
           }
         }
       }
     }
-    return true;
+    return Optional.empty();
   }
 
-  /** How many instances the app waits to launch now. */
+  /** Whether an app's deployment may proceed (see {@link #waitingOn}). */
+  boolean dependenciesReady(AppState app) {
+    return waitingOn(app).isEmpty();
+  }
+
+  /** How many instances the app waits to launch now (0 while it waits for its dependencies). */
   int toLaunch(AppState app) {
+    return dependenciesReady(app) ? toLaunch(app, InstanceTally.of(app, nanos())) : 0;
+  }
+
+  /** How many instances the app will launch once its dependencies are ready (now, if they are). */
+  int toLaunchAfterDependencies(AppState app) {
+    return toLaunch(app, InstanceTally.of(app, nanos()));
+  }
+
+  /** How many instances the app would launch, dependencies aside, given a tally of its instances. */
+  static int toLaunch(AppState app, InstanceTally t) {
     AppDefinition def = app.def;
-    if (!dependenciesReady(app)) {
-      return 0;
-    }
-    long alive = app.instances.values().stream().filter(i -> serving(app, i)).count();
     if (app.deployment.isEmpty() || app.deployment.get().action.equals("ScaleApplication")) {
-      long replacing = app.instances.values().stream().filter(i -> counts(app, i) && replacing(app, i)).count();
-      long room = replacing == 0 ? Long.MAX_VALUE : def.instances() + overCapacity(def) - alive - replacing;
-      return (int) Math.max(0, Math.min(def.instances() - alive, room));
+      long room = t.replacing == 0 ? Long.MAX_VALUE : (long) def.instances() + overCapacity(def) - t.serving - t.replacing;
+      return (int) Math.max(0, Math.min(def.instances() - t.serving, room));
     }
     // rolling replace
     int n = def.instances();
     int maxTotal = n + (int) Math.floor(n * def.upgradeStrategy().maximumOverCapacity() + 1e-9);
-    long current = app.instances.values().stream().filter(i -> serving(app, i) && i.version.equals(app.configVersion)).count();
-    long total = app.instances.values().stream().filter(i -> !i.state.isTerminal()).count();
-    return (int) Math.max(0, Math.min(n - current, maxTotal - total));
+    return Math.max(0, Math.min(n - t.servingCurrent, maxTotal - t.tracked));
+  }
+
+  /** {@link #toLaunch}, from the last convergence when the app has not changed since. */
+  private int wanted(AppState app) {
+    return app.dirty || !app.def.dependencies().isEmpty() ? toLaunch(app) : app.wanted;
   }
 
   boolean anyWaiting() {
     long now = nanos();
-    return apps.values().stream().anyMatch(a -> toLaunch(a) > 0 && now >= a.launchAllowedAtNanos);
+    for (AppState a : apps.values()) {
+      if (now >= a.launchAllowedAtNanos && wanted(a) > 0) {
+        return true;
+      }
+    }
+    return false;
   }
 
+  /** Converges every app (each second, and after changes not tied to one app). */
   void convergeAll() {
-    for (AppState app : List.copyOf(apps.values())) {
-      converge(app);
+    apps.values().forEach(a -> a.dirty = true);
+    convergeDirty();
+  }
+
+  /**
+   * Converges the apps changed since their last convergence, and those waiting on dependencies
+   * (another app's change may free them); then suppresses or revives offers.
+   */
+  void convergeDirty() {
+    boolean any = false;
+    for (AppState a : apps.values()) {
+      if (a.dirty) {
+        any = true;
+        break;
+      }
+    }
+    if (any) {
+      for (AppState app : List.copyOf(apps.values())) {
+        if (app.dirty || !app.def.dependencies().isEmpty()) {
+          app.dirty = false;
+          converge(app);
+          app.wanted = toLaunch(app);
+        }
+      }
     }
     if (driver != null) {
-      boolean waiting = apps.values().stream().anyMatch(a -> toLaunch(a) > 0);
+      boolean waiting = false;
+      for (AppState a : apps.values()) {
+        if (a.wanted > 0) {
+          waiting = true;
+          break;
+        }
+      }
       if (!waiting && !suppressed) {
         suppressed = true;
         driver.suppress(Set.of());
@@ -667,19 +680,15 @@ final class AppsScheduler implements Scheduler {
 
   /**
    * Whether an instance is being replaced for failing its health check: the agent reported it
-   * unhealthy and will kill it after maxConsecutiveFailures (Mesos semantics; the agent rate-limits
-   * its health kills). Replace-before-kill: such an instance does not count toward the app's
-   * target, so its replacement is launched at the first failure, before the kill; if it recovers it
-   * counts again and the surplus is scaled down.
+   * unhealthy and it will be killed after maxConsecutiveFailures (by its agent, which rate-limits
+   * its health kills, or by the apps service within the app-wide limit of {@link HealthKills}).
+   * Replace-before-kill: such an instance does not count toward the app's target, so its
+   * replacement is launched at the first failure, before the kill; if it recovers it counts again
+   * and the surplus is scaled down.
    */
   static boolean replacing(AppState app, Instance i) {
     return i.running() && i.healthy.equals(Optional.of(false)) && !app.def.healthChecks().isEmpty()
         && app.def.healthChecks().get(0).maxConsecutiveFailures() > 0;
-  }
-
-  /** Instances that count toward the app's target: {@link #counts} and not {@link #replacing}. */
-  private boolean serving(AppState app, Instance i) {
-    return counts(app, i) && !replacing(app, i);
   }
 
   /** Room over the target for replacements and rolling upgrades: maximumOverCapacity, at least 1. */
@@ -690,66 +699,100 @@ final class AppsScheduler implements Scheduler {
   private void converge(AppState app) {
     AppDefinition def = app.def;
     boolean hc = app.hasHealthChecks();
-    if (toLaunch(app) == 0) {
+    long now = nanos();
+    InstanceTally t = InstanceTally.of(app, now);
+    Optional<String> blocked = waitingOn(app);
+    if (blocked.isPresent() || toLaunch(app, t) == 0) {
       app.waitingSince = now();
       app.lastRejections = Map.of();
     }
     Optional<Deployment> dep = app.deployment;
-    if (!dependenciesReady(app)) {
+    if (blocked.isPresent()) {
       return; // waits for its dependencies, touching nothing
+    }
+    boolean killed = false;
+    for (Instance i : HealthKills.due(app, t.healthy, now)) {
+      LOG.info("killing {} of {}: unhealthy for {} checks, {} of {} instances healthy", i.taskId, def.id(),
+          def.healthChecks().get(0).maxConsecutiveFailures(), t.healthy, def.instances());
+      healthKill(app, i);
+      killed = true;
     }
     if (dep.isPresent() && dep.get().action.equals("RestartApplication")) {
       int n = def.instances();
       int minHealthy = (int) Math.ceil(n * def.upgradeStrategy().minimumHealthCapacity() - 1e-9);
       int maxTotal = n + (int) Math.floor(n * def.upgradeStrategy().maximumOverCapacity() + 1e-9);
-      List<Instance> old = app.instances.values().stream()
-          .filter(i -> !i.version.equals(app.configVersion) && counts(app, i)).sorted(killOrder(def, hc)).toList();
-      long healthy = app.instances.values().stream().filter(i -> counts(app, i) && i.healthy(hc) && i.ready).count();
-      long newAlive = app.instances.values().stream()
-          .filter(i -> i.version.equals(app.configVersion) && counts(app, i)).count();
-      long total = app.instances.values().stream().filter(i -> !i.state.isTerminal()).count();
+      List<Instance> old = new ArrayList<>();
+      if (t.old > 0) {
+        for (Instance i : app.instances.values()) {
+          if (!i.version.equals(app.configVersion) && counts(app, i, now)) {
+            old.add(i);
+          }
+        }
+        old.sort(killOrder(def, hc));
+      }
+      long healthy = t.healthyReady;
+      long newAlive = t.countedCurrent;
+      long total = t.tracked;
       int idx = 0;
       // kill old instances that are not healthy first: they do not count toward health
       while (idx < old.size() && !old.get(idx).healthy(hc)) {
         kill(old.get(idx++));
+        killed = true;
         total--;
       }
       while (idx < old.size() && (healthy - 1 >= minHealthy || old.size() - idx + newAlive > n)) {
         if (!old.get(idx).healthy(hc)) {
           kill(old.get(idx++));
+          killed = true;
           continue;
         }
         if (healthy - 1 < minHealthy) {
           break;
         }
         kill(old.get(idx++));
+        killed = true;
         healthy--;
         total--;
       }
       // no progress possible (minimumHealthCapacity 1 and no room over capacity): replace one at a time
       if (idx < old.size() && total >= maxTotal && newAlive + (old.size() - idx) <= n
-          && app.instances.values().stream().noneMatch(i -> i.killing)
-          && app.instances.values().stream().filter(i -> i.version.equals(app.configVersion) && counts(app, i))
-              .allMatch(i -> i.healthy(hc) && i.ready)) {
+          && t.killing == 0 && !killed && t.countedCurrent == t.currentHealthyReady) {
         kill(old.get(idx));
+        killed = true;
       }
-    } else {
-      List<Instance> alive = app.instances.values().stream().filter(i -> counts(app, i))
-          .sorted(killOrder(def, hc)).toList();
+    } else if (t.serving > def.instances()) { // those killed for their health above were not serving
+      List<Instance> alive = new ArrayList<>();
+      for (Instance i : app.instances.values()) {
+        if (counts(app, i, now)) {
+          alive.add(i);
+        }
+      }
+      alive.sort(killOrder(def, hc));
       long surplus = alive.stream().filter(i -> !replacing(app, i)).count() - def.instances();
       for (int k = 0; k < surplus; k++) {
         kill(alive.get(k));
+        killed = true;
       }
     }
     if (dep.isPresent()) {
-      long current = app.instances.values().stream()
-          .filter(i -> i.version.equals(app.configVersion) && counts(app, i) && i.healthy(hc) && i.ready).count();
-      boolean oldGone = app.instances.values().stream().noneMatch(i -> !i.version.equals(app.configVersion)
-          && !i.state.isTerminal() && dep.get().action.equals("RestartApplication"));
-      long total = app.instances.values().stream().filter(i -> !i.state.isTerminal()).count();
-      if (current >= def.instances() && oldGone && total == def.instances()) {
+      InstanceTally after = killed ? InstanceTally.of(app, now) : t;
+      boolean oldGone = after.old == 0 || !dep.get().action.equals("RestartApplication");
+      if (after.currentHealthyReady >= def.instances() && oldGone && after.tracked == def.instances()) {
         finishDeployment(app, true);
       }
+    }
+  }
+
+  /** Kills an unhealthy instance for its health (see {@link HealthKills}) and tells the event stream. */
+  private void healthKill(AppState app, Instance inst) {
+    inst.healthKill = true;
+    kill(inst);
+    if (events.subscriberCount() > 0) {
+      ObjectNode e = event("unhealthy_instance_kill_event");
+      e.put("appId", inst.appId).put("taskId", inst.taskId.value()).put("version", inst.version)
+          .put("reason", "failed " + app.def.healthChecks().get(0).maxConsecutiveFailures()
+              + " consecutive health checks").put("host", inst.hostname);
+      publish(e);
     }
   }
 
@@ -778,6 +821,11 @@ final class AppsScheduler implements Scheduler {
   void finishDeployment(AppState app, boolean success) {
     Deployment d = app.deployment.orElseThrow();
     app.deployment = Optional.empty();
+    // each deployment here is one step with one action: the step ends with the plan
+    ObjectNode step = event(success ? "deployment_step_success" : "deployment_step_failure");
+    step.putObject("plan").put("id", d.id).put("version", d.to.version());
+    step.putObject("currentStep").putArray("actions").addObject().put("action", d.action).put("app", d.appId);
+    publish(step);
     ObjectNode e = event(success ? "deployment_success" : "deployment_failed");
     e.put("id", d.id);
     e.putObject("plan").put("id", d.id).put("version", d.to.version());
@@ -825,7 +873,8 @@ final class AppsScheduler implements Scheduler {
     e.putObject("plan").put("id", d.id).put("version", def.version());
     e.putObject("currentStep").putArray("actions").addObject().put("action", action).put("app", def.id());
     publish(e);
-    convergeAll();
+    app.dirty = true;
+    convergeDirty();
     reviveIfWaiting();
     return d;
   }
@@ -880,7 +929,8 @@ final class AppsScheduler implements Scheduler {
     app.deployment = Optional.of(d);
     records.save(app);
     app.instances.values().forEach(this::kill);
-    convergeAll();
+    app.dirty = true;
+    convergeDirty();
     if (app.instances.isEmpty() && app.deployment.isPresent()) {
       finishDeployment(app, true);
     }
@@ -960,6 +1010,16 @@ final class AppsScheduler implements Scheduler {
     if (byTask.size() != apps.values().stream().mapToInt(a -> a.instances.size()).sum()) {
       throw new IllegalStateException("task index out of step with apps");
     }
+    for (AppState app : apps.values()) {
+      // the cached launch count of a converged app is what a fresh count gives (time-dependent
+      // cases aside: unreachable instances and dependencies are counted afresh)
+      boolean timeDependent = !app.def.dependencies().isEmpty()
+          || app.instances.values().stream().anyMatch(i -> i.unreachableSinceNanos.isPresent());
+      if (!app.dirty && !timeDependent && app.wanted != toLaunch(app)) {
+        throw new IllegalStateException("app " + app.def.id() + " cached " + app.wanted + " to launch but has "
+            + toLaunch(app));
+      }
+    }
   }
 
   /** Drops an app immediately (used when stopping leaves nothing). */
@@ -982,6 +1042,7 @@ final class AppsScheduler implements Scheduler {
     }
     app.configVersion = configVersion;
     deployment.ifPresent(d -> app.deployment = Optional.of(d));
+    app.dirty = true;
   }
 
   /** Restores a stored app after a leadership change, without a deployment; its tasks are adopted at reconciliation. */

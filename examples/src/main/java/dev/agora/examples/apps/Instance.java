@@ -28,6 +28,13 @@ final class Instance {
   Optional<Instant> startedAt = Optional.empty();
   Optional<Long> unreachableSinceNanos = Optional.empty();
   boolean killing;
+  /** Killed by the apps service for failing its health checks (see {@link HealthKills}). */
+  boolean healthKill;
+  /** Whether the agent reports the instance unhealthy now, and since when ({@link #unhealthySinceNanos}). */
+  boolean unhealthySince;
+  long unhealthySinceNanos;
+  /** Where it runs, for placement of its peers (made once). */
+  final dev.agora.core.placement.PlacedTask placed;
   /** False while a deployment waits for this instance's readiness check to pass. */
   boolean ready = true;
   boolean readinessPolling;
@@ -44,6 +51,7 @@ final class Instance {
     this.ports = List.copyOf(ports);
     this.stagedAt = stagedAt;
     this.launchSequence = launchSequence;
+    this.placed = new dev.agora.core.placement.PlacedTask(hostname, this.attributes);
   }
 
   boolean running() {

@@ -70,7 +70,7 @@ class AppsProcessEndToEndTest {
       await().atMost(Duration.ofSeconds(30)).until(() -> running(port).size() == 3);
       await().atMost(Duration.ofSeconds(10)).until(() -> events.containsAll(List.of("event: api_post_event",
           "event: deployment_info", "event: status_update_event", "event: instance_changed_event",
-          "event: deployment_success")));
+          "event: deployment_step_success", "event: deployment_success")));
       assertThat(events.stream().filter(l -> l.startsWith("data: ") && l.contains("TASK_RUNNING")).count())
           .isGreaterThanOrEqualTo(3);
       sse.cancel(true);

@@ -120,6 +120,13 @@ final class AppsSim implements AutoCloseable {
         : java.util.Optional.of("simulated failure")));
   }
 
+  /** Runs the scheduler's invariant checks on its loop; throws what they throw. */
+  void checkInvariants() {
+    var f = apps.checkInvariants();
+    sim.runUntilIdle();
+    f.join();
+  }
+
   void advanceUntil(java.util.function.BooleanSupplier condition, Duration limit) {
     if (!sim.advanceUntil(condition, limit)) {
       throw new AssertionError("condition not met within " + limit + " of virtual time");

@@ -45,7 +45,7 @@ class AppsSimulationTest {
       s.advanceUntil(() -> s.tasks("/web").size() == 2, Duration.ofSeconds(30));
       // YOUNGEST_FIRST: the two oldest survive
       assertThat(s.tasks("/web").keySet()).containsExactlyInAnyOrderElementsOf(before.subList(0, 2));
-      s.apps.checkInvariants();
+      s.checkInvariants();
     }
   }
 

@@ -49,6 +49,22 @@ class GroupsSimulationTest {
       s.sim.advance(Duration.ofSeconds(10));
       assertThat(s.tasks("/product/frontend/web")).as("web waits for db to be healthy").isEmpty();
       assertThat(s.running("/product/db")).isEqualTo(1);
+      // the queue says why web's 2 instances wait: its deployment waits for db (deployed, not yet healthy)
+      JsonNode queue = s.json("GET", "/v2/queue", "").get("queue");
+      JsonNode web = null;
+      for (JsonNode e : queue) {
+        if (e.get("app").get("id").asText().equals("/product/frontend/web")) {
+          web = e;
+        }
+      }
+      assertThat(web).as(queue.toString()).isNotNull();
+      assertThat(web.get("count").asInt()).isEqualTo(2);
+      assertThat(web.get("waitingForDependencies").asText()).contains("/product/db");
+      JsonNode reason = web.get("processedOffersSummary").get("rejectSummaryLastOffers").get(0);
+      assertThat(reason.get("reason").asText()).isEqualTo("WaitingForDependencies");
+      assertThat(reason.get("detail").asText()).contains("dependency /product/db");
+      assertThat(s.app("/product/frontend/web").get("waiting").get("reasons").get(0).get("reason").asText())
+          .isEqualTo("WaitingForDependencies");
       s.advanceUntil(() -> s.running("/product/frontend/web") == 2, Duration.ofSeconds(60));
       assertThat(webLaunchedAt.get(0)).isGreaterThanOrEqualTo(dbHealthyAt.get(0));
       s.advanceUntil(() -> s.json("GET", "/v2/deployments", "").isEmpty(), Duration.ofSeconds(60));
