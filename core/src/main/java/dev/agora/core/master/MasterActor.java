@@ -490,6 +490,7 @@ final class MasterActor implements MessageHandler {
     registry.frameworks.remove(f.id);
     registry.removedFrameworks.add(f.id);
     partitions.frameworkRemoved(f.id);
+    tasks.frameworkRemoved(f.id);
     registrar.frameworkRemoved(f.id);
     allocator.removeFramework(f.id);
     requestAllocation();
@@ -558,6 +559,10 @@ final class MasterActor implements MessageHandler {
         continue;
       }
       FrameworkEntry f = frameworkFromAgent(t.frameworkId(), t.framework());
+      boolean toldEnded = f != null && tasks.reportedEnd(f.id, t.task().taskId()).isPresent();
+      if (f != null && t.state().isTerminal() && toldEnded) {
+        continue; // the framework was told another end: its updates are acknowledged, not forwarded
+      }
       if (f != null && t.state().isTerminal()) {
         // Ended, its update not yet acknowledged: kept (holding no resources) until it is, so that
         // reconciliation answers the end rather than "unknown" while the agent resends it.
@@ -566,6 +571,10 @@ final class MasterActor implements MessageHandler {
       }
       if (f != null) {
         used.merge(f.id, t.task().resources(), Resources::add);
+        if (toldEnded) {
+          partitions.killOnReturn(f, a, t); // the framework was told it ended: it must not come back
+          continue;
+        }
         boolean toldLost = wasUnreachable || partitions.wasReportedLost(f.id, t.task().taskId());
         if (toldLost && !partitions.admitReturning(f, a, t)) {
           continue;

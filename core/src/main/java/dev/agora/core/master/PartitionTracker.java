@@ -223,12 +223,20 @@ final class PartitionTracker {
     if (f.info.has(Capability.PARTITION_AWARE)) {
       return true;
     }
+    killOnReturn(f, a, t);
+    return false;
+  }
+
+  /**
+   * Kills a task a re-registering agent reports, which its framework was told had ended: its
+   * updates are acknowledged here and never forwarded, and its resources come back when it ends.
+   */
+  void killOnReturn(FrameworkEntry f, AgentEntry a, AgentMessage.AgentTask t) {
     TaskKey key = new TaskKey(f.id, t.task().taskId());
     killingOnReturn.put(key, new Killing(a.id, t.task().resources()));
     LOG.info("agent {} is back with task {} of framework {}, which was reported lost: killing it",
         a.id, t.task().taskId(), f.id);
     master.send(a.address, new AgentMessage.KillTask(f.id, t.task().taskId(), Optional.empty()));
-    return false;
   }
 
   /**

@@ -1,6 +1,7 @@
 package dev.agora.core.master;
 
 import dev.agora.core.model.AgentId;
+import dev.agora.core.model.FrameworkId;
 import dev.agora.core.model.FrameworkInfo.Capability;
 import dev.agora.core.model.OfferId;
 import dev.agora.core.model.Operation;
@@ -26,14 +27,18 @@ import org.slf4j.LoggerFactory;
  * The master's task path: validates accepts and launches tasks, routes kills, status updates and
  * acknowledgements, and answers reconciliation. Runs on the master's loop.
  *
- * <p>Invariant: a task's resources return to the allocator exactly once, when the task first
- * reaches a terminal state or is forgotten while live.
+ * <p>Invariants: a task's resources return to the allocator exactly once, when the task first
+ * reaches a terminal state or is forgotten while live. What a framework hears about a task is
+ * absorbing: after a terminal state (the agent's, or one this master decided, remembered in
+ * {@link ReportedEnds}) it hears that same state again or nothing; a later different update from
+ * the agent is acknowledged here on the framework's behalf, and a task still live is killed.
  */
 final class TaskRouter {
   private static final Logger LOG = LoggerFactory.getLogger(TaskRouter.class);
 
   private final MasterActor master;
   private final Registry registry;
+  private final ReportedEnds ends = new ReportedEnds();
   private PartitionTracker partitions;
 
   TaskRouter(MasterActor master, Registry registry) {
@@ -43,6 +48,16 @@ final class TaskRouter {
 
   void partitions(PartitionTracker value) {
     partitions = value;
+  }
+
+  /** The end this master told the framework for a task it decided had ended, if any. */
+  Optional<TaskState> reportedEnd(FrameworkId frameworkId, TaskId taskId) {
+    return ends.end(frameworkId, taskId);
+  }
+
+  /** The framework is removed: forgets what it was told. */
+  void frameworkRemoved(FrameworkId frameworkId) {
+    ends.frameworkRemoved(frameworkId);
   }
 
   // ------------------------------------------------------------------ accept
@@ -55,6 +70,9 @@ final class TaskRouter {
       } else if (op instanceof Operation.LaunchGroup g) {
         launches.addAll(g.tasks());
       }
+    }
+    for (TaskInfo task : launches) {
+      ends.launched(f.id, task.taskId()); // a new task, whatever one of the same id was
     }
     List<OfferEntry> offers = new ArrayList<>();
     Optional<String> invalid = validateOffers(f, call.offerIds(), offers);
@@ -276,8 +294,12 @@ final class TaskRouter {
       TaskEntry t = f.tasks.get(rt.taskId());
       AgentId agent = rt.agentId().orElse(null);
       Optional<TaskEntry> away = t == null ? partitions.unreachableTask(f.id, rt.taskId()) : Optional.empty();
+      Optional<TaskState> told = t == null ? ends.end(f.id, rt.taskId()) : Optional.empty();
       if (t != null) {
         sendReconciled(f, t.status);
+      } else if (told.isPresent()) {
+        update(f, master.masterStatus(rt.taskId(), told.get(), agent, Reason.REASON_RECONCILIATION,
+            "Reconciliation: the task ended " + told.get()));
       } else if (away.isPresent()) {
         sendReconciled(f, away.get().status);
       } else if (agent != null ? registry.recoveringAgents.contains(agent) : !registry.recoveringAgents.isEmpty()) {
@@ -285,13 +307,13 @@ final class TaskRouter {
         // still re-register with it; no answer until it does or is marked unreachable.
         LOG.debug("reconciliation of {} waits for recovering agents", rt.taskId());
       } else if (agent != null && registry.unreachableAgents.contains(agent)) {
-        update(f, master.masterStatus(rt.taskId(), partitionAware ? TaskState.UNREACHABLE : TaskState.LOST,
+        decided(f, master.masterStatus(rt.taskId(), partitionAware ? TaskState.UNREACHABLE : TaskState.LOST,
             agent, Reason.REASON_RECONCILIATION, "Reconciliation: agent " + agent + " is unreachable"));
       } else if (agent != null && registry.agents.containsKey(agent)) {
-        update(f, master.masterStatus(rt.taskId(), partitionAware ? TaskState.GONE : TaskState.LOST,
+        decided(f, master.masterStatus(rt.taskId(), partitionAware ? TaskState.GONE : TaskState.LOST,
             agent, Reason.REASON_RECONCILIATION, "Reconciliation: task is unknown to the agent"));
       } else {
-        update(f, master.masterStatus(rt.taskId(), partitionAware ? TaskState.UNKNOWN : TaskState.LOST,
+        decided(f, master.masterStatus(rt.taskId(), partitionAware ? TaskState.UNKNOWN : TaskState.LOST,
             agent, Reason.REASON_RECONCILIATION, "Reconciliation: task is unknown"));
       }
     }
@@ -328,6 +350,12 @@ final class TaskRouter {
       return;
     }
     TaskEntry t = f.tasks.get(status.taskId());
+    Optional<TaskState> told = ends.end(f.id, status.taskId())
+        .or(() -> t != null && t.state().isTerminal() ? Optional.of(t.state()) : Optional.empty());
+    if (told.isPresent() && told.get() != status.state()) {
+      swallow(a, f, status, told.get(), t == null && !status.state().isTerminal());
+      return;
+    }
     if (t != null) {
       if (t.state().canTransitionTo(status.state())) {
         t.status = status;
@@ -346,6 +374,21 @@ final class TaskRouter {
     }
   }
 
+  /**
+   * An update about a task whose framework was told it ended in {@code end}: never forwarded (the
+   * framework's view is absorbing). It is acknowledged here so that the agent's stream drains, and
+   * a task still live on the agent that the master no longer tracks is killed there.
+   */
+  private void swallow(AgentEntry a, FrameworkEntry f, TaskStatus status, TaskState end, boolean kill) {
+    LOG.info("update {} of task {} of framework {} from agent {} swallowed: the framework was told it ended {}{}",
+        status.state(), status.taskId(), f.id, a.id, end, kill ? "; killing it" : "");
+    status.uuid().ifPresent(uuid -> master.send(a.address,
+        new AgentMessage.StatusUpdateAcknowledgement(a.id, f.id, status.taskId(), uuid)));
+    if (kill) {
+      master.send(a.address, new AgentMessage.KillTask(f.id, status.taskId(), Optional.empty()));
+    }
+  }
+
   /** The agent is gone: its live tasks become UNREACHABLE (partition-aware) or LOST. */
   void agentLost(AgentEntry a, String why) {
     for (TaskEntry t : new ArrayList<>(a.tasks.values())) {
@@ -355,7 +398,7 @@ final class TaskRouter {
       }
       boolean aware = f.info.has(Capability.PARTITION_AWARE);
       if (!t.state().isTerminal()) {
-        update(f, master.masterStatus(t.info.taskId(), aware ? TaskState.UNREACHABLE : TaskState.LOST, a.id,
+        decided(f, master.masterStatus(t.info.taskId(), aware ? TaskState.UNREACHABLE : TaskState.LOST, a.id,
             Reason.REASON_AGENT_REMOVED, why));
         partitions.reportedLost(f, t.info.taskId(), a.id);
       }
@@ -382,10 +425,13 @@ final class TaskRouter {
       FrameworkEntry f = registry.frameworks.get(t.frameworkId);
       if (f != null) {
         boolean aware = f.info.has(Capability.PARTITION_AWARE);
-        update(f, master.masterStatus(t.info.taskId(), aware ? TaskState.GONE : TaskState.LOST, a.id,
+        decided(f, master.masterStatus(t.info.taskId(), aware ? TaskState.GONE : TaskState.LOST, a.id,
             Reason.REASON_AGENT_RESTARTED, "Task is unknown to agent " + a.id + " after it re-registered"));
         partitions.reportedLost(f, t.info.taskId(), a.id);
       }
+      // Should it still run there after all (the agent's report was stale), it must not: its
+      // framework was told it ended. Killing a task the agent does not know is harmless.
+      master.send(a.address, new AgentMessage.KillTask(t.frameworkId, t.info.taskId(), Optional.empty()));
       LOG.info("task {} of framework {} is unknown to re-registered agent {}; forgotten", t.info.taskId(),
           t.frameworkId, a.id);
       forget(t);
@@ -415,7 +461,29 @@ final class TaskRouter {
     return t;
   }
 
+  /**
+   * Tells the framework an end the master decided for a task that may still exist on an agent
+   * (its agent was lost, did not report it, or does not know it): remembered, so that nothing else
+   * about the task reaches the framework after it.
+   */
+  private void decided(FrameworkEntry f, TaskStatus status) {
+    if (status.state().isTerminal()) {
+      ends.reported(f.id, status.taskId(), status.state());
+    }
+    update(f, status);
+  }
+
+  /**
+   * Tells the framework a status the master holds or decided; one that contradicts an end the
+   * framework was told is not sent.
+   */
   private void update(FrameworkEntry f, TaskStatus status) {
+    Optional<TaskState> told = ends.end(f.id, status.taskId());
+    if (told.isPresent() && told.get() != status.state()) {
+      LOG.debug("not telling framework {} that task {} is {}: it was told it ended {}", f.id, status.taskId(),
+          status.state(), told.get());
+      return;
+    }
     if (f.connected) {
       master.send(f.address, new SchedulerEvent.Update(status));
     }

@@ -58,6 +58,14 @@ import org.slf4j.LoggerFactory;
  * delivered (connection refused or timed out) or, for a scheduler stream, when the stream closes.
  * Liveness beyond that is the protocol's job (pings, heartbeats).
  *
+ * <p>Order: messages from one endpoint to one peer are POSTed one at a time, in order: the next
+ * POST starts only once the previous one was answered or given up (failed or timed out; it is not
+ * retried, the protocol resends what matters). Each carries a {@value #SEQUENCE_HEADER} header
+ * ({@code <sender transport instance>:<n>}, {@code n} increasing per peer). A POST given up on may
+ * still reach the receiver later (its server was slow, not gone), after a later message of the
+ * pair: the receiver then drops it. So delivery per (sender, receiver) pair is FIFO, possibly with
+ * gaps, as over one TCP connection that may break: never reordered.
+ *
  * <p>Concurrency: thread-safe. Requests run on the server's executor; each subscription stream
  * holds one executor thread while open. Messages from one endpoint to one peer are POSTed in
  * order, one request at a time. Ownership: the transport owns its server, client and (unless given) executor;
@@ -73,6 +81,14 @@ public final class HttpTransport implements Transport, AutoCloseable {
   static final int MAX_BATCH_MESSAGES = 512;
   /** A POST carries more than one message only while their bodies total at most this many bytes. */
   static final int MAX_BATCH_BYTES = 256 * 1024;
+
+  /** The header numbering internal messages per sender instance and peer: {@code <instance>:<n>}. */
+  public static final String SEQUENCE_HEADER = "Agora-Sequence";
+
+  /** This transport's identity as a sender: a restarted process starts a new sequence. */
+  private final String instance = java.util.UUID.randomUUID().toString();
+  /** Per (sender address, local receiver): the last message delivered. */
+  private final ConcurrentHashMap<PairKey, Delivered> delivered = new ConcurrentHashMap<>();
 
   private final HttpServer server;
   private final String base;
@@ -322,7 +338,12 @@ public final class HttpTransport implements Transport, AutoCloseable {
         throw new Exchanges.HttpError(400, e.getMessage());
       }
       Address sender = Address.of(from);
-      target.deliver(sender, messages);
+      String sequence = exchange.getRequestHeaders().getFirst(SEQUENCE_HEADER);
+      if (sequence == null) {
+        target.deliver(sender, messages); // a peer that does not number its messages
+      } else {
+        deliverInOrder(target, from, sequence, messages);
+      }
       Exchanges.sendEmpty(exchange, 202);
     } catch (Exchanges.HttpError e) {
       Exchanges.sendError(exchange, e);
@@ -483,6 +504,45 @@ public final class HttpTransport implements Transport, AutoCloseable {
     }
   }
 
+  private record PairKey(String from, Address to) {}
+
+  /** The last message delivered from one sender to one receiver; guarded by itself. */
+  private static final class Delivered {
+    String instance;
+    long sequence;
+  }
+
+  /**
+   * Delivers unless a later message of the same sender instance to the same receiver was
+   * delivered already (then this one was given up on by its sender, and arrives late: dropped).
+   * A message from another instance of the sender (it restarted) starts a new sequence.
+   */
+  private void deliverInOrder(Local target, String from, String header, java.util.List<AgentMessage> messages) {
+    int colon = header.lastIndexOf(':');
+    long n;
+    try {
+      n = colon <= 0 ? -1 : Long.parseLong(header.substring(colon + 1));
+    } catch (NumberFormatException e) {
+      n = -1;
+    }
+    if (n < 1) {
+      throw new Exchanges.HttpError(400, "header " + SEQUENCE_HEADER + " must be <instance>:<n> with n >= 1 but was "
+          + header);
+    }
+    String senderInstance = header.substring(0, colon);
+    Delivered last = delivered.computeIfAbsent(new PairKey(from, target.address), k -> new Delivered());
+    synchronized (last) {
+      if (senderInstance.equals(last.instance) && n <= last.sequence) {
+        LOG.info("dropping {} message(s) #{} from {} to {}: they arrived after #{}, which their sender sent after"
+            + " giving them up", messages.size(), n, from, target.address, last.sequence);
+        return;
+      }
+      last.instance = senderInstance;
+      last.sequence = n;
+      target.deliver(Address.of(from), messages); // onto the actor's loop, in sequence order
+    }
+  }
+
   // ------------------------------------------------------------------ sending
 
   /**
@@ -494,6 +554,8 @@ public final class HttpTransport implements Transport, AutoCloseable {
     private final URI uri;
     private final ConcurrentLinkedQueue<Pending> queue = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean draining = new AtomicBoolean();
+    /** The last sequence number used; taken by the one draining task at a time, in queue order. */
+    private final java.util.concurrent.atomic.AtomicLong sequence = new java.util.concurrent.atomic.AtomicLong();
 
     private record Pending(Address from, byte[] body, String what) {}
 
@@ -560,6 +622,7 @@ public final class HttpTransport implements Transport, AutoCloseable {
       }
       HttpRequest.Builder request = HttpRequest.newBuilder(uri).timeout(requestTimeout)
           .header("Content-Type", "application/json").header(FROM_HEADER, first.from.value())
+          .header(SEQUENCE_HEADER, instance + ":" + sequence.incrementAndGet())
           .POST(HttpRequest.BodyPublishers.ofByteArray(body));
       if (authorization != null) {
         request.header("Authorization", authorization);
@@ -755,6 +818,19 @@ public final class HttpTransport implements Transport, AutoCloseable {
         throw new IllegalArgumentException("connectTimeout must be > 0 but was " + value);
       }
       connectTimeout = value;
+      return this;
+    }
+
+    /**
+     * How long a message POSTed to a peer waits for its answer before it is given up (and links to
+     * the peer fire); default 10 s.
+     */
+    public Builder requestTimeout(Duration value) {
+      once("requestTimeout");
+      if (value == null || value.isZero() || value.isNegative()) {
+        throw new IllegalArgumentException("requestTimeout must be > 0 but was " + value);
+      }
+      requestTimeout = value;
       return this;
     }
 
