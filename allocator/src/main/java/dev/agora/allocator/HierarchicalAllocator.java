@@ -100,6 +100,12 @@ public final class HierarchicalAllocator implements Allocator {
   private final Map<FrameworkId, FrameworkState> frameworks = new HashMap<>();
   private final Map<String, FrameworkState> byClient = new HashMap<>();
   private final TreeMap<AgentId, AgentState> agents = new TreeMap<>();
+  /**
+   * The values of {@link #agents} in id order as an array, for the cycles' scans (an array reads
+   * sequentially; tree nodes do not); null when agents were added or removed since (rebuilt by
+   * the next full cycle).
+   */
+  private AgentState[] agentOrder;
   /** What frameworks not (yet) added use on agents, from {@link #addAgent}. */
   private final Map<FrameworkId, Map<AgentId, Resources>> orphans = new HashMap<>();
   private Resources clusterTotal = Resources.EMPTY;
@@ -308,6 +314,7 @@ public final class HierarchicalAllocator implements Allocator {
     }
     AgentState agent = new AgentState(id, total);
     agents.put(id, agent);
+    agentOrder = null;
     Resources quantities = DrfSorter.quantities(total);
     clusterTotal = clusterTotal.add(quantities);
     roleSorter.addTotal(quantities);
@@ -349,6 +356,7 @@ public final class HierarchicalAllocator implements Allocator {
     }
     orphans.values().removeIf(byAgent -> byAgent.remove(id) != null && byAgent.isEmpty());
     agents.remove(id);
+    agentOrder = null;
     clusterTotal = clusterTotal.subtract(DrfSorter.quantities(agent.total));
     roleSorter.removeTotal(agent.total);
   }
@@ -631,7 +639,10 @@ public final class HierarchicalAllocator implements Allocator {
     requireInitialized();
     long now = clock.nanoTime();
     visit.clear();
-    for (AgentState agent : agents.values()) {
+    if (agentOrder == null) {
+      agentOrder = agents.values().toArray(new AgentState[0]);
+    }
+    for (AgentState agent : agentOrder) {
       if (wantsVisit(agent, now)) {
         visit.add(agent);
       }
@@ -659,7 +670,8 @@ public final class HierarchicalAllocator implements Allocator {
 
   /** Whether a cycle should look at the agent: active, something free, and not clean. */
   private boolean wantsVisit(AgentState agent, long now) {
-    return agent.active && !agent.free().isEmpty() && !agent.clean(version, now);
+    // The agent's own fields first: a clean agent is skipped without touching its resources.
+    return agent.active && !agent.clean(version, now) && agent.hasFree();
   }
 
   /** Forgets that agents are clean, so that the next cycle looks at every agent (tests compare both ways). */
@@ -707,7 +719,8 @@ public final class HierarchicalAllocator implements Allocator {
         int before = result.size();
         // Stage 1: roles still short of their guarantee, in the role order at the cycle's start
         // (a guarantee once met stays met within the cycle).
-        for (Iterator<String> it = unmetOrder.iterator(); it.hasNext() && !agent.free().isEmpty(); ) {
+        for (Iterator<String> it = unmetOrder.isEmpty() ? null : unmetOrder.iterator();
+            it != null && it.hasNext() && agent.hasFree(); ) {
           String role = it.next();
           if (!quota.hasUnmetGuarantee(role) || !roleSorter.contains(role)) {
             it.remove(); // met (or gone) for the rest of the cycle
@@ -715,7 +728,7 @@ public final class HierarchicalAllocator implements Allocator {
             allocateRole(agent, role, now, result);
           }
         }
-        if (!starving.isEmpty() && !agent.free().isEmpty()) {
+        if (!starving.isEmpty() && agent.hasFree()) {
           allocateStarving(agent, now, result);
         }
         // Stage 2: every role. Each pass gives one role what it may take of the agent; a role's
@@ -724,7 +737,7 @@ public final class HierarchicalAllocator implements Allocator {
         atAgent = agent;
         atNow = now;
         atResult = result;
-        while (!agent.free().isEmpty() && roleSorter.visit(roleVisitor)) {
+        while (agent.hasFree() && roleSorter.visit(roleVisitor)) {
           // next pass
         }
         if (result.size() == before) {
@@ -826,18 +839,20 @@ public final class HierarchicalAllocator implements Allocator {
 
   /** What of the agent may be offered to {@code role} now (quota caps applied), or null if nothing worth offering. */
   private Resources offerable(AgentState agent, String role) {
+    boolean quotas = !quota.isEmpty();
+    if (!quotas && agent.offerableKnown(role)) {
+      return agent.knownOfferable();
+    }
     Resources free = agent.free().allocatableTo(role);
-    if (free.isEmpty()) {
-      return null;
-    }
     Resources available = free;
-    if (!quota.isEmpty()) {
+    if (!free.isEmpty() && quotas) {
       available = Caps.cap(Caps.cap(free, quota.limitHeadroom(role)), headroomCaps(role, cycleFree));
-      if (available.isEmpty()) {
-        return null;
-      }
     }
-    return minAllocatable.allows(available) ? available : null;
+    Resources offered = !available.isEmpty() && minAllocatable.allows(available) ? available : null;
+    if (!quotas) {
+      agent.knowOfferable(role, offered); // a function of the free resources and the role only
+    }
+    return offered;
   }
 
   /** Hands {@code offered} out to the framework in {@code role}: the books, the quota cycle state, the result. */
