@@ -96,6 +96,10 @@ public final class HierarchicalAllocator implements Allocator {
    * per role.
    */
   private final Map<String, Resources> sorterTotals = new HashMap<>();
+  /** The role {@link #sorterOf} last answered, its sorter, and the pool that sorter was last synced to (null: unknown). */
+  private String lastSorterRole;
+  private Sorter lastSorter;
+  private Resources lastSorterSynced;
   private final Map<String, Set<String>> roleMembers = new HashMap<>();
   private final Map<FrameworkId, FrameworkState> frameworks = new HashMap<>();
   private final Map<String, FrameworkState> byClient = new HashMap<>();
@@ -922,14 +926,27 @@ public final class HierarchicalAllocator implements Allocator {
 
   /** The framework sorter of a tracked role, its pool brought up to the cluster total first. */
   private Sorter frameworkSorter(String role) {
-    Sorter s = frameworkSorters.get(role);
-    Resources synced = sorterTotals.get(role);
-    if (synced != clusterTotal) {
-      s.removeTotal(synced);
-      s.addTotal(clusterTotal);
-      sorterTotals.put(role, clusterTotal);
+    Sorter s = sorterOf(role);
+    if (lastSorterSynced != clusterTotal) {
+      Resources synced = sorterTotals.get(role);
+      if (synced != clusterTotal) {
+        s.removeTotal(synced);
+        s.addTotal(clusterTotal);
+        sorterTotals.put(role, clusterTotal);
+      }
+      lastSorterSynced = clusterTotal;
     }
     return s;
+  }
+
+  /** The framework sorter of a tracked role (a one-entry cache before the map: most cycles serve one role). */
+  private Sorter sorterOf(String role) {
+    if (role != lastSorterRole) {
+      lastSorter = frameworkSorters.get(role);
+      lastSorterRole = role;
+      lastSorterSynced = null;
+    }
+    return lastSorter;
   }
 
   // ---------------------------------------------------------------- views for tests and operators
@@ -1068,6 +1085,7 @@ public final class HierarchicalAllocator implements Allocator {
       s.addTotal(clusterTotal);
       frameworkSorters.put(role, s);
       sorterTotals.put(role, clusterTotal);
+      lastSorterRole = null;
       roleSorter.add(role);
     }
     if (members.add(fw.client)) {
@@ -1089,6 +1107,7 @@ public final class HierarchicalAllocator implements Allocator {
       roleMembers.remove(role);
       frameworkSorters.remove(role);
       sorterTotals.remove(role);
+      lastSorterRole = null;
       roleSorter.remove(role);
     }
   }
@@ -1109,7 +1128,7 @@ public final class HierarchicalAllocator implements Allocator {
     fw.add(role, agent, resources);
     // Sorters count scalar quantities themselves, without a copy; quota needs the quantities.
     roleSorter.allocated(role, resources);
-    frameworkSorters.get(role).allocated(fw.client, resources);
+    sorterOf(role).allocated(fw.client, resources);
     if (!quota.isEmpty()) {
       quota.allocated(role, DrfSorter.quantities(resources));
     }
@@ -1119,7 +1138,7 @@ public final class HierarchicalAllocator implements Allocator {
     fw.subtract(role, agent, resources);
     agent.release(resources);
     roleSorter.unallocated(role, resources);
-    frameworkSorters.get(role).unallocated(fw.client, resources);
+    sorterOf(role).unallocated(fw.client, resources);
     if (!quota.isEmpty()) {
       quota.unallocated(role, DrfSorter.quantities(resources));
       version++; // room under a limit, or headroom, may open on other agents
