@@ -14,6 +14,8 @@ final class AgentState {
   final AgentId id;
   Resources total;
   private Resources free;
+  /** {@code !free.isEmpty()}, kept here so that a scan of agents need not read their resources. */
+  private boolean hasFree;
   /**
    * Decline filters on this agent by framework (sorter client). Kept on the agent, not the
    * framework, so that a cycle pays one probe per framework it considers, and none at all on an
@@ -28,8 +30,18 @@ final class AgentState {
    * filters have not expired since (batched allocation: only touched agents are looked at).
    */
   long cleanVersion = -1;
+  /**
+   * The last answer to "what of the free resources may role R be offered" without quota: the free
+   * resources (by identity: they are immutable), the role (by identity) and the answer (null:
+   * nothing worth offering). Saves recomputing it on every cycle that visits the agent unchanged.
+   */
+  private Resources offerableFree;
+  private String offerableRole;
+  private Resources offerable;
   /** What frameworks hold here, by framework and role (few: a short array beats a map). */
   private Holding[] holdings = new Holding[2];
+  /** {@code holdings[i].framework}, kept beside them so that a lookup reads one array. */
+  private FrameworkState[] holders = new FrameworkState[2];
   private int holdingCount;
   /** When the earliest of {@link #filters} expires (meaningful only while there are filters). */
   private long nextExpiry;
@@ -38,6 +50,7 @@ final class AgentState {
     this.id = id;
     this.total = total;
     this.free = total;
+    this.hasFree = !total.isEmpty();
   }
 
   /** {@code total - free}, computed on demand (only checks and views need it). */
@@ -49,10 +62,15 @@ final class AgentState {
     return free;
   }
 
+  boolean hasFree() {
+    return hasFree;
+  }
+
   /** Moves {@code resources} from free to allocated; they must be free. */
   void allocate(Resources resources) {
     // Identity fast path: a cycle usually hands out all that is free, as the very object.
     free = resources == free ? Resources.EMPTY : free.subtract(resources);
+    hasFree = !free.isEmpty();
     cleanVersion = -1;
   }
 
@@ -63,6 +81,7 @@ final class AgentState {
    */
   void release(Resources resources) {
     free = free.isEmpty() ? resources : free.add(resources);
+    hasFree = !free.isEmpty();
     cleanVersion = -1;
   }
 
@@ -74,13 +93,14 @@ final class AgentState {
     total = total.subtract(from).add(to);
     if (isFree) {
       free = free.subtract(from).add(to);
+      hasFree = !free.isEmpty();
     }
     cleanVersion = -1;
   }
 
   /** Whether a cycle at {@code version} and {@code nowNanos} would give nothing away here, as the last one did. */
   boolean clean(long version, long nowNanos) {
-    return cleanVersion == version && (filters.isEmpty() || nextExpiry - nowNanos > 0);
+    return cleanVersion == version && (nextExpiry - nowNanos > 0 || filters.isEmpty());
   }
 
   /** Records that a cycle at {@code version} gave nothing away here; drops expired filters. */
@@ -108,12 +128,31 @@ final class AgentState {
     return total.contains(free);
   }
 
+  /** Whether {@link #knownOfferable} answers for {@code role} and the current free resources. */
+  boolean offerableKnown(String role) {
+    return offerableRole == role && offerableFree == free;
+  }
+
+  /** The answer recorded by {@link #knowOfferable}, when {@link #offerableKnown}. */
+  Resources knownOfferable() {
+    return offerable;
+  }
+
+  /** Records what of the current free resources {@code role} may be offered (null: nothing). */
+  void knowOfferable(String role, Resources offered) {
+    offerableRole = role;
+    offerableFree = free;
+    offerable = offered;
+  }
+
   /** What {@code framework} holds here in {@code role}, or null. */
   Holding holding(FrameworkState framework, String role) {
     for (int i = 0; i < holdingCount; i++) {
-      Holding h = holdings[i];
-      if (h.framework == framework && (h.role == role || h.role.equals(role))) {
-        return h;
+      if (holders[i] == framework) {
+        Holding h = holdings[i];
+        if (h.role == role || h.role.equals(role)) {
+          return h;
+        }
       }
     }
     return null;
@@ -127,15 +166,20 @@ final class AgentState {
   void link(Holding h) {
     if (holdingCount == holdings.length) {
       holdings = java.util.Arrays.copyOf(holdings, 2 * holdingCount);
+      holders = java.util.Arrays.copyOf(holders, 2 * holdingCount);
     }
+    holders[holdingCount] = h.framework;
     holdings[holdingCount++] = h;
   }
 
   void unlink(Holding h) {
     for (int i = 0; i < holdingCount; i++) {
       if (holdings[i] == h) {
-        holdings[i] = holdings[--holdingCount];
+        holdingCount--;
+        holdings[i] = holdings[holdingCount];
+        holders[i] = holders[holdingCount];
         holdings[holdingCount] = null;
+        holders[holdingCount] = null;
         return;
       }
     }

@@ -73,6 +73,8 @@ final class DrfSorter implements Sorter {
   /** The pool's thousandths per name. */
   private long[] totalMillis = new long[0];
   private boolean sharesStale;
+  /** The client last looked up or visited (a one-entry cache for {@link #require}). */
+  private Client last;
   private List<String> snapshot;
 
   @Override
@@ -299,6 +301,7 @@ final class DrfSorter implements Sorter {
     // Safe without a snapshot: the visitor changes the tree only when it then returns true.
     for (Client c : order) {
       if (visitor.test(c.name)) {
+        last = c;
         return true;
       }
     }
@@ -388,7 +391,12 @@ final class DrfSorter implements Sorter {
   }
 
   private Client require(String client) {
-    Client c = clients.get(client);
+    Client c = last;
+    if (c != null && c.name == client && !c.removed) {
+      return c; // the client just visited or updated: the allocator updates it right after a visit
+    }
+    c = clients.get(client);
+    last = c;
     if (c == null) {
       throw new IllegalArgumentException("unknown sorter client '" + client + "'");
     }

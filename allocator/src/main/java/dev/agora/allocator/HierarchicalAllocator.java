@@ -80,29 +80,28 @@ import org.slf4j.LoggerFactory;
 public final class HierarchicalAllocator implements Allocator {
   private static final Logger LOG = LoggerFactory.getLogger(HierarchicalAllocator.class);
 
-  /** Filters longer than this (about a century) are cut to it, so that clock arithmetic cannot wrap. */
   /** Hungry full cycles after which a framework passed over for decliners is offered first. */
   public static final int DEFAULT_STARVATION_CYCLES = 3;
 
+  /** Filters longer than this (about a century) are cut to it, so that clock arithmetic cannot wrap. */
   private static final long MAX_FILTER_NANOS = Duration.ofDays(36_500).toNanos();
 
   private final MinAllocatable minAllocatable;
-  private final Supplier<? extends Sorter> sorterFactory;
+  /** {@code books.roles()}. */
   private final Sorter roleSorter;
-  private final Map<String, Sorter> frameworkSorters = new HashMap<>();
-  /**
-   * The pool each framework sorter was last given: sorters are brought up to {@link #clusterTotal}
-   * lazily (when a cycle uses them), so that adding an agent costs O(1) sorter updates, not one
-   * per role.
-   */
-  private final Map<String, Resources> sorterTotals = new HashMap<>();
-  private final Map<String, Set<String>> roleMembers = new HashMap<>();
+  /** The role sorter, the roles' framework sorters and members, and the pool they share. */
+  private final RoleBooks books;
   private final Map<FrameworkId, FrameworkState> frameworks = new HashMap<>();
   private final Map<String, FrameworkState> byClient = new HashMap<>();
   private final TreeMap<AgentId, AgentState> agents = new TreeMap<>();
+  /**
+   * The values of {@link #agents} in id order as an array, for the cycles' scans (an array reads
+   * sequentially; tree nodes do not); null when agents were added or removed since (rebuilt by
+   * the next full cycle).
+   */
+  private AgentState[] agentOrder;
   /** What frameworks not (yet) added use on agents, from {@link #addAgent}. */
   private final Map<FrameworkId, Map<AgentId, Resources>> orphans = new HashMap<>();
-  private Resources clusterTotal = Resources.EMPTY;
   private final QuotaTracker quota = new QuotaTracker();
   private final Map<String, Double> weights = new TreeMap<>();
   /** During {@link #allocate()} with quota: the unreserved free quantities of the cluster. */
@@ -137,9 +136,9 @@ public final class HierarchicalAllocator implements Allocator {
 
   private HierarchicalAllocator(Builder b) {
     this.minAllocatable = b.minAllocatable != null ? b.minAllocatable : MinAllocatable.DEFAULT;
-    this.sorterFactory = b.sorterFactory != null ? b.sorterFactory : DrfSorter::new;
     this.starvationCycles = b.starvationCycles > 0 ? b.starvationCycles : DEFAULT_STARVATION_CYCLES;
-    this.roleSorter = new RoleTreeSorter(this::newSorter);
+    this.books = new RoleBooks(b.sorterFactory != null ? b.sorterFactory : DrfSorter::new);
+    this.roleSorter = books.roles();
   }
 
   /** A builder; by default weighted DRF sorters and Mesos's minimum of {@code cpus:0.01} or {@code mem:32}. */
@@ -175,7 +174,7 @@ public final class HierarchicalAllocator implements Allocator {
     frameworks.put(id, fw);
     byClient.put(fw.client, fw);
     for (String role : info.roles()) {
-      track(fw, role);
+      books.track(fw, role);
     }
     Map<AgentId, Resources> adopted = orphans.remove(id);
     if (adopted != null) {
@@ -191,7 +190,7 @@ public final class HierarchicalAllocator implements Allocator {
       }
       attribute(fw, agent, clampToFree(agent, id, e.getValue()), true);
     }
-    refreshActivation(fw);
+    books.refreshActivation(fw);
     version++;
     assert checkAgents();
   }
@@ -216,7 +215,7 @@ public final class HierarchicalAllocator implements Allocator {
       }
     }
     for (String role : fw.trackedRoles()) {
-      untrack(fw, role);
+      books.untrack(fw, role);
     }
     assert checkAgents();
   }
@@ -227,7 +226,7 @@ public final class HierarchicalAllocator implements Allocator {
     FrameworkState fw = frameworks.get(id);
     if (fw != null) {
       fw.active = true;
-      refreshActivation(fw);
+      books.refreshActivation(fw);
       version++;
     }
   }
@@ -238,7 +237,7 @@ public final class HierarchicalAllocator implements Allocator {
     FrameworkState fw = frameworks.get(id);
     if (fw != null) {
       fw.active = false;
-      refreshActivation(fw);
+      books.refreshActivation(fw);
     }
   }
 
@@ -255,15 +254,15 @@ public final class HierarchicalAllocator implements Allocator {
     fw.suppressed.retainAll(info.roles());
     for (String role : info.roles()) {
       if (!before.contains(role)) {
-        track(fw, role);
+        books.track(fw, role);
       }
     }
     for (String role : before) {
       if (!fw.subscribes(role) && !fw.allocations.containsKey(role)) {
-        untrack(fw, role);
+        books.untrack(fw, role);
       }
     }
-    refreshActivation(fw);
+    books.refreshActivation(fw);
     version++;
   }
 
@@ -275,7 +274,7 @@ public final class HierarchicalAllocator implements Allocator {
     if (fw != null) {
       checkSubscribed(fw, roles);
       fw.suppressed.addAll(subscribed(fw, roles));
-      refreshActivation(fw);
+      books.refreshActivation(fw);
     }
   }
 
@@ -289,7 +288,7 @@ public final class HierarchicalAllocator implements Allocator {
       clearFilters(fw);
       fw.declining = false;
       fw.suppressed.removeAll(subscribed(fw, roles));
-      refreshActivation(fw);
+      books.refreshActivation(fw);
       version++;
     }
   }
@@ -308,9 +307,9 @@ public final class HierarchicalAllocator implements Allocator {
     }
     AgentState agent = new AgentState(id, total);
     agents.put(id, agent);
+    agentOrder = null;
     Resources quantities = DrfSorter.quantities(total);
-    clusterTotal = clusterTotal.add(quantities);
-    roleSorter.addTotal(quantities);
+    books.addTotal(quantities);
     if (!quota.isEmpty()) {
       version++; // more free resources loosen the headroom kept for guarantees
     }
@@ -341,7 +340,7 @@ public final class HierarchicalAllocator implements Allocator {
       FrameworkState fw = h.framework;
       unallocate(fw, h.role, agent, h.sum());
       if (!fw.subscribes(h.role) && !fw.allocations.containsKey(h.role)) {
-        untrack(fw, h.role);
+        books.untrack(fw, h.role);
       }
     }
     for (FrameworkState fw : frameworks.values()) {
@@ -349,8 +348,8 @@ public final class HierarchicalAllocator implements Allocator {
     }
     orphans.values().removeIf(byAgent -> byAgent.remove(id) != null && byAgent.isEmpty());
     agents.remove(id);
-    clusterTotal = clusterTotal.subtract(DrfSorter.quantities(agent.total));
-    roleSorter.removeTotal(agent.total);
+    agentOrder = null;
+    books.removeTotal(agent.total);
   }
 
   // ---------------------------------------------------------------- resources
@@ -386,7 +385,7 @@ public final class HierarchicalAllocator implements Allocator {
       remaining = part == remaining ? Resources.EMPTY : remaining.subtract(part);
       recovered = recovered.isEmpty() ? part : recovered.add(part);
       if (!fw.subscribes(role) && !fw.allocations.containsKey(role)) {
-        untrack(fw, role);
+        books.untrack(fw, role);
       }
     }
     if (filters.isPresent() && !recovered.isEmpty() && !filters.get().refuse().isZero()) {
@@ -432,12 +431,12 @@ public final class HierarchicalAllocator implements Allocator {
     if (role.equals(Resources.UNRESERVED)) {
       throw new IllegalArgumentException("role '*' cannot have a quota");
     }
-    if (!clusterTotal.contains(newQuota.guarantee())) {
+    if (!books.clusterTotal().contains(newQuota.guarantee())) {
       LOG.warn("quota guarantee {} of role {} exceeds the cluster's {}; accepted, met as the cluster grows",
-          newQuota.guarantee(), role, clusterTotal);
+          newQuota.guarantee(), role, books.clusterTotal());
     }
     Map<String, Resources> byRole = new HashMap<>();
-    for (String r : roleMembers.keySet()) {
+    for (String r : books.trackedRoles()) {
       byRole.put(r, roleSorter.allocation(r));
     }
     quota.set(role, newQuota, byRole);
@@ -451,7 +450,7 @@ public final class HierarchicalAllocator implements Allocator {
 
   @Override
   public List<RoleInfo> roles() {
-    TreeSet<String> names = new TreeSet<>(roleMembers.keySet());
+    TreeSet<String> names = new TreeSet<>(books.trackedRoles());
     names.addAll(weights.keySet());
     names.addAll(quota.quotas().keySet());
     Map<String, Resources> reserved = new HashMap<>();
@@ -464,17 +463,17 @@ public final class HierarchicalAllocator implements Allocator {
     List<RoleInfo> out = new ArrayList<>();
     for (String role : names) {
       Resources allocated = Resources.EMPTY;
-      for (String r : roleMembers.keySet()) {
+      for (String r : books.trackedRoles()) {
         if (Roles.isSelfOrAncestor(role, r)) {
           allocated = allocated.add(roleSorter.allocation(r));
         }
       }
-      List<String> members = new ArrayList<>(roleMembers.getOrDefault(role, Set.of()));
+      List<String> members = new ArrayList<>(books.members(role));
       Collections.sort(members);
       Quota q = quota.quota(role);
       out.add(new RoleInfo(role, weights.getOrDefault(role, 1.0), q, allocated,
           reserved.getOrDefault(role, Resources.EMPTY), dominantShare(allocated), members,
-          q.guarantee().subtractUpTo(clusterTotal)));
+          q.guarantee().subtractUpTo(books.clusterTotal())));
     }
     return out;
   }
@@ -482,7 +481,7 @@ public final class HierarchicalAllocator implements Allocator {
   private double dominantShare(Resources allocated) {
     double share = 0;
     for (String name : allocated.names()) {
-      long total = clusterTotal.scalarMillis(name);
+      long total = books.clusterTotal().scalarMillis(name);
       if (total > 0) {
         share = Math.max(share, allocated.scalarMillis(name) / (double) total);
       }
@@ -631,7 +630,10 @@ public final class HierarchicalAllocator implements Allocator {
     requireInitialized();
     long now = clock.nanoTime();
     visit.clear();
-    for (AgentState agent : agents.values()) {
+    if (agentOrder == null) {
+      agentOrder = agents.values().toArray(new AgentState[0]);
+    }
+    for (AgentState agent : agentOrder) {
       if (wantsVisit(agent, now)) {
         visit.add(agent);
       }
@@ -659,7 +661,8 @@ public final class HierarchicalAllocator implements Allocator {
 
   /** Whether a cycle should look at the agent: active, something free, and not clean. */
   private boolean wantsVisit(AgentState agent, long now) {
-    return agent.active && !agent.free().isEmpty() && !agent.clean(version, now);
+    // The agent's own fields first: a clean agent is skipped without touching its resources.
+    return agent.active && !agent.clean(version, now) && agent.hasFree();
   }
 
   /** Forgets that agents are clean, so that the next cycle looks at every agent (tests compare both ways). */
@@ -690,7 +693,7 @@ public final class HierarchicalAllocator implements Allocator {
     }
     if (quotas) {
       cycleFree = clusterFree();
-      for (String role : roleMembers.keySet()) {
+      for (String role : books.trackedRoles()) {
         saturateIfAtLimit(role);
       }
       if (quota.anyUnmet()) {
@@ -707,7 +710,8 @@ public final class HierarchicalAllocator implements Allocator {
         int before = result.size();
         // Stage 1: roles still short of their guarantee, in the role order at the cycle's start
         // (a guarantee once met stays met within the cycle).
-        for (Iterator<String> it = unmetOrder.iterator(); it.hasNext() && !agent.free().isEmpty(); ) {
+        for (Iterator<String> it = unmetOrder.isEmpty() ? null : unmetOrder.iterator();
+            it != null && it.hasNext() && agent.hasFree(); ) {
           String role = it.next();
           if (!quota.hasUnmetGuarantee(role) || !roleSorter.contains(role)) {
             it.remove(); // met (or gone) for the rest of the cycle
@@ -715,7 +719,7 @@ public final class HierarchicalAllocator implements Allocator {
             allocateRole(agent, role, now, result);
           }
         }
-        if (!starving.isEmpty() && !agent.free().isEmpty()) {
+        if (!starving.isEmpty() && agent.hasFree()) {
           allocateStarving(agent, now, result);
         }
         // Stage 2: every role. Each pass gives one role what it may take of the agent; a role's
@@ -724,7 +728,7 @@ public final class HierarchicalAllocator implements Allocator {
         atAgent = agent;
         atNow = now;
         atResult = result;
-        while (!agent.free().isEmpty() && roleSorter.visit(roleVisitor)) {
+        while (agent.hasFree() && roleSorter.visit(roleVisitor)) {
           // next pass
         }
         if (result.size() == before) {
@@ -806,7 +810,7 @@ public final class HierarchicalAllocator implements Allocator {
     atResult = result;
     atRole = role;
     atOffered = offered;
-    return frameworkSorter(role).visit(frameworkVisitor);
+    return books.frameworkSorter(role).visit(frameworkVisitor);
   }
 
   /** Stage 2's visitor of roles: offers the agent the cycle is at to the role. */
@@ -826,18 +830,20 @@ public final class HierarchicalAllocator implements Allocator {
 
   /** What of the agent may be offered to {@code role} now (quota caps applied), or null if nothing worth offering. */
   private Resources offerable(AgentState agent, String role) {
+    boolean quotas = !quota.isEmpty();
+    if (!quotas && agent.offerableKnown(role)) {
+      return agent.knownOfferable();
+    }
     Resources free = agent.free().allocatableTo(role);
-    if (free.isEmpty()) {
-      return null;
-    }
     Resources available = free;
-    if (!quota.isEmpty()) {
+    if (!free.isEmpty() && quotas) {
       available = Caps.cap(Caps.cap(free, quota.limitHeadroom(role)), headroomCaps(role, cycleFree));
-      if (available.isEmpty()) {
-        return null;
-      }
     }
-    return minAllocatable.allows(available) ? available : null;
+    Resources offered = !available.isEmpty() && minAllocatable.allows(available) ? available : null;
+    if (!quotas) {
+      agent.knowOfferable(role, offered); // a function of the free resources and the role only
+    }
+    return offered;
   }
 
   /** Hands {@code offered} out to the framework in {@code role}: the books, the quota cycle state, the result. */
@@ -905,18 +911,6 @@ public final class HierarchicalAllocator implements Allocator {
     cycle++;
   }
 
-  /** The framework sorter of a tracked role, its pool brought up to the cluster total first. */
-  private Sorter frameworkSorter(String role) {
-    Sorter s = frameworkSorters.get(role);
-    Resources synced = sorterTotals.get(role);
-    if (synced != clusterTotal) {
-      s.removeTotal(synced);
-      s.addTotal(clusterTotal);
-      sorterTotals.put(role, clusterTotal);
-    }
-    return s;
-  }
-
   // ---------------------------------------------------------------- views for tests and operators
 
   /** What {@code framework} holds on {@code agent} over all its roles; empty if unknown. */
@@ -941,7 +935,7 @@ public final class HierarchicalAllocator implements Allocator {
 
   /** The roles currently tracked, sorted. */
   Set<String> trackedRoles() {
-    return new TreeSet<>(roleMembers.keySet());
+    return new TreeSet<>(books.trackedRoles());
   }
 
   /** The agents known, in cycle order. */
@@ -951,14 +945,13 @@ public final class HierarchicalAllocator implements Allocator {
 
   /** Checks the invariants in the class comment; throws {@link IllegalStateException} if broken. */
   void checkInvariants() {
-    ((RoleTreeSorter) roleSorter).checkInvariants();
     Map<AgentId, Resources> sums = new HashMap<>();
     Map<String, Resources> roleSums = new HashMap<>();
+    Map<String, Resources> frameworkSums = new HashMap<>();
     int holdings = 0;
     for (FrameworkState fw : frameworks.values()) {
       for (String role : fw.trackedRoles()) {
-        Sorter s = frameworkSorters.get(role);
-        if (s == null || !s.contains(fw.client) || !roleMembers.get(role).contains(fw.client)) {
+        if (!books.members(role).contains(fw.client)) {
           throw new IllegalStateException("framework " + fw.id + " is not tracked under role " + role);
         }
         Resources inRole = Resources.EMPTY;
@@ -972,11 +965,7 @@ public final class HierarchicalAllocator implements Allocator {
           sums.merge(agent.id, held, Resources::add);
         }
         roleSums.merge(role, inRole, Resources::add);
-        Resources q = DrfSorter.quantities(inRole);
-        if (!s.allocation(fw.client).equals(q)) {
-          throw new IllegalStateException("sorter of role " + role + " holds " + s.allocation(fw.client)
-              + " for " + fw.id + " which holds " + q);
-        }
+        frameworkSums.put(role + " " + fw.client, inRole);
       }
     }
     for (AgentState agent : agents.values()) {
@@ -1005,27 +994,11 @@ public final class HierarchicalAllocator implements Allocator {
             + " allocated but frameworks hold " + sums.get(agent.id));
       }
     }
-    if (!total.equals(clusterTotal)) {
-      throw new IllegalStateException("cluster total " + clusterTotal + " != sum of agents " + total);
+    if (!total.equals(books.clusterTotal())) {
+      throw new IllegalStateException("cluster total " + books.clusterTotal() + " != sum of agents " + total);
     }
     quota.check(roleSums);
-    for (Map.Entry<String, Set<String>> e : roleMembers.entrySet()) {
-      String role = e.getKey();
-      if (e.getValue().isEmpty() || !roleSorter.contains(role)) {
-        throw new IllegalStateException("role " + role + " is tracked without frameworks or sorter");
-      }
-      Resources q = DrfSorter.quantities(roleSums.getOrDefault(role, Resources.EMPTY));
-      if (!roleSorter.allocation(role).equals(q)) {
-        throw new IllegalStateException("role sorter holds " + roleSorter.allocation(role)
-            + " for role " + role + " which holds " + q);
-      }
-      Set<String> active = new HashSet<>(frameworkSorters.get(role).sort());
-      for (String client : e.getValue()) {
-        if (active.contains(client) != byClient.get(client).wantsOffers(role)) {
-          throw new IllegalStateException("framework " + client + " has the wrong activation in role " + role);
-        }
-      }
-    }
+    books.checkInvariants(roleSums, frameworkSums, byClient);
   }
 
   // ---------------------------------------------------------------- internals
@@ -1036,65 +1009,11 @@ public final class HierarchicalAllocator implements Allocator {
     }
   }
 
-  private Sorter newSorter() {
-    Sorter s = sorterFactory.get();
-    if (s == null) {
-      throw new IllegalStateException("sorter factory returned null");
-    }
-    return s;
-  }
-
-  private void track(FrameworkState fw, String role) {
-    Set<String> members = roleMembers.get(role);
-    if (members == null) {
-      members = new HashSet<>();
-      roleMembers.put(role, members);
-      Sorter s = newSorter();
-      s.addTotal(clusterTotal);
-      frameworkSorters.put(role, s);
-      sorterTotals.put(role, clusterTotal);
-      roleSorter.add(role);
-    }
-    if (members.add(fw.client)) {
-      frameworkSorters.get(role).add(fw.client);
-      if (!fw.wantsOffers(role)) {
-        frameworkSorters.get(role).deactivate(fw.client);
-      }
-    }
-  }
-
-  /** Stops tracking the framework under {@code role}; it must hold nothing there. */
-  private void untrack(FrameworkState fw, String role) {
-    Set<String> members = roleMembers.get(role);
-    if (members == null || !members.remove(fw.client)) {
-      return;
-    }
-    frameworkSorters.get(role).remove(fw.client);
-    if (members.isEmpty()) {
-      roleMembers.remove(role);
-      frameworkSorters.remove(role);
-      sorterTotals.remove(role);
-      roleSorter.remove(role);
-    }
-  }
-
-  private void refreshActivation(FrameworkState fw) {
-    for (String role : fw.trackedRoles()) {
-      Sorter s = frameworkSorters.get(role);
-      if (fw.wantsOffers(role)) {
-        s.activate(fw.client);
-      } else {
-        s.deactivate(fw.client);
-      }
-    }
-  }
-
   private void allocate(FrameworkState fw, String role, AgentState agent, Resources resources) {
     agent.allocate(resources);
     fw.add(role, agent, resources);
     // Sorters count scalar quantities themselves, without a copy; quota needs the quantities.
-    roleSorter.allocated(role, resources);
-    frameworkSorters.get(role).allocated(fw.client, resources);
+    books.allocated(role, fw.client, resources);
     if (!quota.isEmpty()) {
       quota.allocated(role, DrfSorter.quantities(resources));
     }
@@ -1103,8 +1022,7 @@ public final class HierarchicalAllocator implements Allocator {
   private void unallocate(FrameworkState fw, String role, AgentState agent, Resources resources) {
     fw.subtract(role, agent, resources);
     agent.release(resources);
-    roleSorter.unallocated(role, resources);
-    frameworkSorters.get(role).unallocated(fw.client, resources);
+    books.unallocated(role, fw.client, resources);
     if (!quota.isEmpty()) {
       quota.unallocated(role, DrfSorter.quantities(resources));
       version++; // room under a limit, or headroom, may open on other agents
@@ -1138,8 +1056,7 @@ public final class HierarchicalAllocator implements Allocator {
     } else {
       fw.add(role, agent, r);
       Resources q = DrfSorter.quantities(r);
-      roleSorter.allocated(role, q);
-      frameworkSorters.get(role).allocated(fw.client, q);
+      books.allocated(role, fw.client, q);
       quota.allocated(role, q);
     }
   }

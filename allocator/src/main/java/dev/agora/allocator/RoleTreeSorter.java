@@ -66,6 +66,8 @@ final class RoleTreeSorter implements Sorter {
   private final List<Node> levels = new ArrayList<>();
   private Resources total = Resources.EMPTY;
   private List<String> snapshot;
+  /** The node last looked up (a one-entry cache for {@link #require}; checked to be a client still). */
+  private Node last;
 
   RoleTreeSorter(Supplier<? extends Sorter> factory) {
     this.factory = factory;
@@ -342,7 +344,12 @@ final class RoleTreeSorter implements Sorter {
   }
 
   private Node require(String client) {
-    Node n = nodes.get(client);
+    Node n = last;
+    if (n != null && n.path == client && n.client) {
+      return n;
+    }
+    n = nodes.get(client);
+    last = n;
     if (n == null || !n.client) {
       throw new IllegalArgumentException("unknown sorter client '" + client + "'");
     }
