@@ -145,6 +145,8 @@ final class ExecutorManager {
   /** Signs executors' authentication tokens; null when the agent does not authenticate executors. */
   private dev.agora.core.executor.ExecutorTokens tokens;
   private final ExecutorCheckpoint checkpoint;
+  /** Where executors reach the agent's executor API; the agent's own address unless told otherwise. */
+  private Address advertised;
 
   ExecutorManager(EventLoop loop, Containerizer containerizer, Path workDir, Address agentAddress, Random random,
       Duration registrationTimeout, Duration shutdownGrace, Host host) {
@@ -157,6 +159,12 @@ final class ExecutorManager {
     this.shutdownGrace = shutdownGrace;
     this.host = host;
     this.checkpoint = new ExecutorCheckpoint(workDir);
+    this.advertised = agentAddress;
+  }
+
+  /** Executors started from now on are told to reach the agent at {@code value} (an HTTP(S) URL). */
+  void advertise(Address value) {
+    advertised = value;
   }
 
   /** From now on, executors started get a token from {@code value} to authenticate with. */
@@ -237,9 +245,9 @@ final class ExecutorManager {
       resources = resources.add(t.resources());
     }
     Map<String, String> env = new LinkedHashMap<>();
-    env.put("MESOS_AGENT_ENDPOINT", endpointOf(agentAddress));
-    env.put("AGORA_AGENT_URL", baseUrlOf(agentAddress));
-    if (agentAddress.value().startsWith("https://")) {
+    env.put("MESOS_AGENT_ENDPOINT", endpointOf(advertised));
+    env.put("AGORA_AGENT_URL", baseUrlOf(advertised));
+    if (advertised.value().startsWith("https://")) {
       env.put("SSL_ENABLED", "true");
     }
     env.put("MESOS_FRAMEWORK_ID", frameworkId.value());
