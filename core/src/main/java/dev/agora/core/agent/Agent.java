@@ -42,6 +42,9 @@ public final class Agent implements AutoCloseable {
     if (b.executorTokens != null) {
       actor.executorTokens(b.executorTokens);
     }
+    if (b.executorEndpoint != null) {
+      actor.executorEndpoint(b.executorEndpoint);
+    }
   }
 
   /** A new builder. */
@@ -112,6 +115,7 @@ public final class Agent implements AutoCloseable {
     private int healthKills = 10;
     private Duration healthKillsPer = Duration.ofMinutes(1);
     private dev.agora.core.executor.ExecutorTokens executorTokens;
+    private Address executorEndpoint;
     private final Set<String> set = new HashSet<>();
 
     private Builder() {}
@@ -240,6 +244,19 @@ public final class Agent implements AutoCloseable {
     public Builder executorTokens(dev.agora.core.executor.ExecutorTokens value) {
       once("executorTokens");
       executorTokens = Objects.requireNonNull(value, "executorTokens");
+      return this;
+    }
+
+    /**
+     * Where the framework executors this agent starts reach its executor API
+     * ({@code MESOS_AGENT_ENDPOINT}): an HTTP(S) URL such as {@code http://127.0.0.1:5051/agent}.
+     * Default the agent's own address; set it when the agent is bound on another transport than the
+     * one serving {@code /api/v1/executor} (see {@code HttpTransport.serveExecutorApi(inner, agent,
+     * loop)}).
+     */
+    public Builder executorEndpoint(Address value) {
+      once("executorEndpoint");
+      executorEndpoint = Objects.requireNonNull(value, "executorEndpoint");
       return this;
     }
 

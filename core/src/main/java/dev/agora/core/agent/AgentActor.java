@@ -186,6 +186,11 @@ final class AgentActor implements MessageHandler {
     }
   }
 
+  /** Executors are told to reach the agent at {@code endpoint}; before start. */
+  void executorEndpoint(Address endpoint) {
+    executors.advertise(endpoint);
+  }
+
   /** Executors get authentication tokens from {@code tokens}; before start. */
   void executorTokens(dev.agora.core.executor.ExecutorTokens tokens) {
     executors.tokens(tokens);

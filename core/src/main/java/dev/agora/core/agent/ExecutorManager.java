@@ -145,6 +145,8 @@ final class ExecutorManager {
   /** Signs executors' authentication tokens; null when the agent does not authenticate executors. */
   private dev.agora.core.executor.ExecutorTokens tokens;
   private final ExecutorCheckpoint checkpoint;
+  /** Where executors reach the agent's executor API; the agent's own address unless told otherwise. */
+  private Address advertised;
 
   ExecutorManager(EventLoop loop, Containerizer containerizer, Path workDir, Address agentAddress, Random random,
       Duration registrationTimeout, Duration shutdownGrace, Host host) {
@@ -157,6 +159,12 @@ final class ExecutorManager {
     this.shutdownGrace = shutdownGrace;
     this.host = host;
     this.checkpoint = new ExecutorCheckpoint(workDir);
+    this.advertised = agentAddress;
+  }
+
+  /** Executors started from now on are told to reach the agent at {@code value} (an HTTP(S) URL). */
+  void advertise(Address value) {
+    advertised = value;
   }
 
   /** From now on, executors started get a token from {@code value} to authenticate with. */
@@ -237,9 +245,9 @@ final class ExecutorManager {
       resources = resources.add(t.resources());
     }
     Map<String, String> env = new LinkedHashMap<>();
-    env.put("MESOS_AGENT_ENDPOINT", endpointOf(agentAddress));
-    env.put("AGORA_AGENT_URL", baseUrlOf(agentAddress));
-    if (agentAddress.value().startsWith("https://")) {
+    env.put("MESOS_AGENT_ENDPOINT", endpointOf(advertised));
+    env.put("AGORA_AGENT_URL", baseUrlOf(advertised));
+    if (advertised.value().startsWith("https://")) {
       env.put("SSL_ENABLED", "true");
     }
     env.put("MESOS_FRAMEWORK_ID", frameworkId.value());
@@ -400,7 +408,7 @@ final class ExecutorManager {
           + call.frameworkId() + " is not running on this agent"));
       return;
     }
-    if (call instanceof ExecutorCall.Subscribe) {
+    if (call instanceof ExecutorCall.Subscribe subscribe) {
       if (host.agentId().isEmpty()) {
         host.toExecutor(from, new ExecutorEvent.Error("The agent is not registered yet; subscribe again"));
         return;
@@ -419,6 +427,7 @@ final class ExecutorManager {
       host.link(from);
       LOG.info("executor {} of framework {} subscribed from {}", e.info.executorId(), e.frameworkId, from);
       host.toExecutor(from, new ExecutorEvent.Subscribed(e.info, e.frameworkId, e.framework, host.agentId().get()));
+      resubscribed(e, subscribe);
       List<ExecutorEvent> queued = new ArrayList<>(e.queued);
       e.queued.clear();
       queued.forEach(ev -> host.toExecutor(from, ev));
@@ -436,6 +445,46 @@ final class ExecutorManager {
       if (agentId.isPresent()) {
         host.toMaster(new AgentMessage.ExecutorToFramework(agentId.get(), e.frameworkId, e.info.executorId(),
             m.base64Data()));
+      }
+    }
+  }
+
+  /**
+   * Squares the agent's books with what a (re)subscribing executor lists, as Mesos does: an
+   * unacknowledged update the agent never got is taken in; one it has already acknowledged is
+   * acknowledged to the executor again; a task the agent handed over (not STAGING in the queue) but
+   * the executor neither lists nor updated never reached it and is LOST.
+   */
+  private void resubscribed(Executor e, ExecutorCall.Subscribe s) {
+    java.util.Set<TaskId> known = new java.util.HashSet<>();
+    s.unacknowledgedTasks().forEach(t -> known.add(t.taskId()));
+    for (TaskStatus u : s.unacknowledgedUpdates()) {
+      known.add(u.taskId());
+      Task t = e.tasks.get(u.taskId());
+      boolean pendingHere = host.pending(u.taskId()).stream().anyMatch(p -> p.uuid().equals(u.uuid()));
+      if (pendingHere) {
+        continue; // its acknowledgement will come
+      }
+      if (t == null || t.state.isTerminal() || t.state == u.state()) {
+        host.toExecutor(e.stream, new ExecutorEvent.Acknowledged(u.taskId(), u.uuid().orElseThrow()));
+      } else {
+        LOG.info("executor {} resubscribed with update {} of task {} the agent missed", e.info.executorId(),
+            u.state(), u.taskId());
+        update(e, u);
+      }
+    }
+    java.util.Set<TaskId> queued = new java.util.HashSet<>();
+    for (ExecutorEvent ev : e.queued) {
+      if (ev instanceof ExecutorEvent.Launch l) {
+        queued.add(l.task().taskId());
+      } else if (ev instanceof ExecutorEvent.LaunchGroup g) {
+        g.tasks().forEach(t -> queued.add(t.taskId()));
+      }
+    }
+    for (Task t : new ArrayList<>(e.tasks.values())) {
+      TaskId id = t.info.taskId();
+      if (t.state == TaskState.STAGING && !t.killRequested && !known.contains(id) && !queued.contains(id)) {
+        report(e, t, TaskState.LOST, Reason.REASON_AGENT_RESTARTED, "Task never reached its executor");
       }
     }
   }

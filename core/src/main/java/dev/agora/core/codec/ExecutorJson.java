@@ -33,11 +33,13 @@ public final class ExecutorJson {
     ObjectNode o = F.objectNode();
     o.set("framework_id", MesosJson.id(call.frameworkId().value()));
     o.set("executor_id", MesosJson.id(call.executorId().value()));
-    if (call instanceof ExecutorCall.Subscribe) {
+    if (call instanceof ExecutorCall.Subscribe s) {
       o.put("type", "SUBSCRIBE");
       ObjectNode b = o.putObject("subscribe");
-      b.putArray("unacknowledged_tasks");
-      b.putArray("unacknowledged_updates");
+      com.fasterxml.jackson.databind.node.ArrayNode tasks = b.putArray("unacknowledged_tasks");
+      s.unacknowledgedTasks().forEach(t -> tasks.add(MesosJson.taskInfo(t)));
+      com.fasterxml.jackson.databind.node.ArrayNode updates = b.putArray("unacknowledged_updates");
+      s.unacknowledgedUpdates().forEach(u -> updates.addObject().set("status", MesosJson.taskStatus(u)));
     } else if (call instanceof ExecutorCall.Update u) {
       o.put("type", "UPDATE");
       o.putObject("update").set("status", MesosJson.taskStatus(u.status()));
@@ -64,8 +66,21 @@ public final class ExecutorJson {
     FrameworkId frameworkId = MesosJson.frameworkId(n.object("framework_id"));
     ExecutorId executorId = MesosJson.executorId(n.object("executor_id"));
     switch (type) {
-      case "SUBSCRIBE":
-        return new ExecutorCall.Subscribe(frameworkId, executorId);
+      case "SUBSCRIBE": {
+        Optional<Node> b = n.optObject("subscribe");
+        if (b.isEmpty()) {
+          return new ExecutorCall.Subscribe(frameworkId, executorId);
+        }
+        java.util.List<dev.agora.core.model.TaskInfo> tasks = b.get().list("unacknowledged_tasks", MesosJson::taskInfo);
+        java.util.List<TaskStatus> updates = b.get().list("unacknowledged_updates", u -> {
+          Node s = u.object("status");
+          if (!s.has("uuid")) {
+            throw new CodecException("field 'subscribe.unacknowledged_updates.status.uuid' is required");
+          }
+          return MesosJson.taskStatus(s);
+        });
+        return n.build(() -> new ExecutorCall.Subscribe(frameworkId, executorId, tasks, updates));
+      }
       case "UPDATE": {
         Node s = n.object("update").object("status");
         if (!s.has("uuid")) {

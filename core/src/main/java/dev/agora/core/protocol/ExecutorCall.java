@@ -17,8 +17,32 @@ public sealed interface ExecutorCall extends Message {
   /** The executor making the call. */
   ExecutorId executorId();
 
-  /** Opens the executor's event stream (answered by {@link ExecutorEvent.Subscribed}). */
-  record Subscribe(FrameworkId frameworkId, ExecutorId executorId) implements ExecutorCall {}
+  /**
+   * Opens the executor's event stream (answered by {@link ExecutorEvent.Subscribed}). An executor
+   * subscribing again (its agent restarted, or the connection broke) lists, as in Mesos, the tasks
+   * it received whose updates the agent has not acknowledged yet and the updates it sent that were
+   * not acknowledged: the agent takes in those it missed.
+   *
+   * @param unacknowledgedTasks tasks received but with no update acknowledged yet
+   * @param unacknowledgedUpdates updates sent but not acknowledged, oldest first; each has a uuid
+   */
+  record Subscribe(FrameworkId frameworkId, ExecutorId executorId, java.util.List<dev.agora.core.model.TaskInfo>
+      unacknowledgedTasks, java.util.List<TaskStatus> unacknowledgedUpdates) implements ExecutorCall {
+    public Subscribe {
+      unacknowledgedTasks = java.util.List.copyOf(unacknowledgedTasks);
+      unacknowledgedUpdates = java.util.List.copyOf(unacknowledgedUpdates);
+      for (TaskStatus s : unacknowledgedUpdates) {
+        if (s.uuid().isEmpty()) {
+          throw new IllegalArgumentException("an unacknowledged update needs a uuid but was " + s);
+        }
+      }
+    }
+
+    /** A first subscription: nothing received yet. */
+    public Subscribe(FrameworkId frameworkId, ExecutorId executorId) {
+      this(frameworkId, executorId, java.util.List.of(), java.util.List.of());
+    }
+  }
 
   /**
    * A task's new status. The status must carry a uuid (the agent acknowledges it with

@@ -50,6 +50,7 @@ class ExecutorJsonTest {
     TaskStatus status = TaskStatus.of(TaskId.of("t1"), TaskState.RUNNING, TaskStatus.Source.SOURCE_EXECUTOR, null,
         null, "up", Instant.ofEpochSecond(1_700_000_000)).withUuid(UUID.randomUUID());
     for (ExecutorCall call : List.of(new ExecutorCall.Subscribe(FW, EX), new ExecutorCall.Update(FW, EX, status),
+        new ExecutorCall.Subscribe(FW, EX, List.of(TASK), List.of(status)),
         new ExecutorCall.FrameworkMessage(FW, EX, b64("hello")))) {
       assertThat(ExecutorJson.decodeCall(MesosJson.parse(MesosJson.bytes(ExecutorJson.encodeCall(call)))))
           .isEqualTo(call);

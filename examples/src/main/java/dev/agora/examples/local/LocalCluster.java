@@ -19,7 +19,8 @@ import java.util.List;
 /**
  * One master and N agents in one process, wired with the default backends (hierarchical DRF
  * allocator, process containerizer, in-process transport). Frameworks join through
- * {@link #transport()} and {@link #masterAddress()}.
+ * {@link #transport()} and {@link #masterAddress()}. Each agent also serves the executor API
+ * ({@code /api/v1/executor}) on a loopback port, so that frameworks may run executors of their own.
  *
  * <p>Closing it stops the agents (killing their tasks) and the master.
  */
@@ -29,6 +30,8 @@ public final class LocalCluster implements AutoCloseable {
   private final List<Agent> agents = new ArrayList<>();
   private HttpTransport http;
   private ThreadEventLoop httpLoop;
+  private final ThreadEventLoop executorLoop;
+  private final List<HttpTransport> executorApis = new ArrayList<>();
 
   /**
    * Starts the cluster.
@@ -43,11 +46,19 @@ public final class LocalCluster implements AutoCloseable {
       throw new IllegalArgumentException("agents must be >= 1 but was " + agentCount);
     }
     master = Master.builder().transport(transport).allocator(HierarchicalAllocator.builder().build()).build().start();
+    executorLoop = ThreadEventLoop.start("agora-local-executors");
     for (int i = 0; i < agentCount; i++) {
-      agents.add(Agent.builder().transport(transport).address(Address.of("agent-" + i)).master(master.address())
+      // Framework executors are processes: each agent serves them the executor API over HTTP on
+      // loopback, bridged to the agent on the in-process transport.
+      Address address = Address.of("agent-" + i);
+      HttpTransport executorApi = HttpTransport.builder().host("127.0.0.1").port(0).build();
+      executorApi.serveExecutorApi(transport, address, executorLoop);
+      executorApi.start();
+      executorApis.add(executorApi);
+      agents.add(Agent.builder().transport(transport).address(address).master(master.address())
           .info(new AgentInfo("agent-" + i + ".local", agentResources, Attributes.parse(attributes)))
           .containerizer(ProcessContainerizer.builder().build()).workDir(workDir.resolve("agent-" + i))
-          .build().start());
+          .executorEndpoint(Address.of(executorApi.baseUrl() + "/agent")).build().start());
     }
   }
 
@@ -94,6 +105,13 @@ public final class LocalCluster implements AutoCloseable {
       }
     }
     agents.forEach(Agent::close);
+    executorApis.forEach(HttpTransport::close);
+    executorLoop.shutdown();
     master.close();
+  }
+
+  /** The base URL of agent {@code i}'s executor API ({@code /api/v1/executor}). */
+  public String executorApiUrl(int i) {
+    return executorApis.get(i).baseUrl();
   }
 }

@@ -81,6 +81,30 @@ class ExecutorRecoverySimulationTest {
   }
 
   @Test
+  void anUpdateSentWhileTheAgentWasDownArrivesWithTheResubscription() {
+    Setup x = start(14, true);
+    try (SimCluster cluster = x.cluster()) {
+      SimExecutors.SimExecutor executor = x.executors().live().get(0);
+      cluster.crashAgent(0);
+      executor.update(TaskId.of("t1"), TaskState.FINISHED); // lost: the agent is down
+      cluster.sim.advance(Duration.ofSeconds(1));
+      cluster.restartAgent(0, b -> b);
+      TaskStatus missed = executor.sent.get(executor.sent.size() - 1);
+      TaskStatus running = executor.sent.get(0); // acknowledged long ago
+      executor.resubscribe(Address.of(cluster.agentAddress(0)), List.of(running, missed));
+      cluster.sim.advance(Duration.ofSeconds(30));
+
+      assertThat(x.scheduler().states(TaskId.of("t1"))).containsExactly(TaskState.RUNNING, TaskState.FINISHED);
+      List<java.util.UUID> acks = executor.events.stream()
+          .filter(e -> e instanceof dev.agora.core.protocol.ExecutorEvent.Acknowledged)
+          .map(e -> ((dev.agora.core.protocol.ExecutorEvent.Acknowledged) e).uuid()).toList();
+      assertThat(acks).as("the missed update is acknowledged once it is").contains(missed.uuid().orElseThrow());
+      assertThat(acks).as("the old one again, so that the executor can forget it")
+          .filteredOn(u -> u.equals(running.uuid().orElseThrow())).hasSize(2);
+    }
+  }
+
+  @Test
   void anExecutorThatDiedWhileTheAgentWasDownHasItsTasksFailed() {
     Setup x = start(12, true);
     try (SimCluster cluster = x.cluster()) {

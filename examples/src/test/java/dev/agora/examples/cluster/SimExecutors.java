@@ -79,6 +79,16 @@ final class SimExecutors {
       subscribe();
     }
 
+    /** Subscribes again, to a restarted agent at {@code address}, listing updates it did not acknowledge. */
+    void resubscribe(Address address, List<TaskStatus> unacknowledged) {
+      agent = address;
+      endpoint.link(agent);
+      endpoint.send(agent, new ExecutorCall.Subscribe(frameworkId, executorId, List.of(), unacknowledged));
+    }
+
+    /** The updates sent, in order. */
+    final List<TaskStatus> sent = new ArrayList<>();
+
     void subscribe() {
       endpoint.link(agent);
       endpoint.send(agent, new ExecutorCall.Subscribe(frameworkId, executorId));
@@ -107,6 +117,7 @@ final class SimExecutors {
       tasks.put(taskId, state);
       TaskStatus status = TaskStatus.of(taskId, state, TaskStatus.Source.SOURCE_EXECUTOR, null, null, null,
           loop.clock().instant()).withUuid(new UUID(sim.random().nextLong(), sim.random().nextLong()));
+      sent.add(status);
       endpoint.send(agent, new ExecutorCall.Update(frameworkId, executorId, status));
     }
 

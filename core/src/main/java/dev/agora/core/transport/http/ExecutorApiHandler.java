@@ -31,11 +31,16 @@ final class ExecutorApiHandler implements HttpHandler {
   private final ConcurrentHashMap<String, String> byExecutor = new ConcurrentHashMap<>();
   /** Null when executors are not authenticated. */
   private final ExecutorTokens tokens;
+  private final Connector connector;
+  /** Stream id to the sink of its calls. */
+  private final ConcurrentHashMap<String, java.util.function.Consumer<ExecutorCall>> sinks =
+      new ConcurrentHashMap<>();
 
-  ExecutorApiHandler(HttpTransport transport, Address agent, ExecutorTokens tokens) {
+  ExecutorApiHandler(HttpTransport transport, Address agent, ExecutorTokens tokens, Connector connector) {
     this.transport = transport;
     this.agent = agent;
     this.tokens = tokens;
+    this.connector = connector;
   }
 
   /** 401 unless the request carries a bearer token the agent's key signed. */
@@ -89,29 +94,75 @@ final class ExecutorApiHandler implements HttpHandler {
         throw new Exchanges.HttpError(403, "the token names another executor than the call's");
       }
     }
-    HttpTransport.Local target = transport.local(agent)
-        .orElseThrow(() -> new Exchanges.HttpError(503, "the agent is not running"));
     String key = call.frameworkId().value() + "/" + call.executorId().value();
     if (call instanceof ExecutorCall.Subscribe) {
       String id = UUID.randomUUID().toString();
       SchedulerStream stream = new SchedulerStream(transport, id, agent, exchange, HttpTransport.EXECUTOR_PREFIX,
           transport.executorStreams);
+      java.util.function.Consumer<ExecutorCall> sink = connector.connect(stream); // may refuse: 503
       transport.executorStreams.put(id, stream);
+      sinks.put(id, sink);
       byExecutor.put(key, id);
-      stream.onClose(() -> byExecutor.remove(key, id));
+      stream.onClose(() -> {
+        byExecutor.remove(key, id);
+        sinks.remove(id);
+      });
       exchange.getResponseHeaders().set("Content-Type", "application/json");
       exchange.getResponseHeaders().set("Cache-Control", "no-cache");
       exchange.sendResponseHeaders(200, 0);
-      target.deliver(stream.address, call);
+      sink.accept(call);
       stream.pump();
       return;
     }
     String streamId = byExecutor.get(key);
-    if (streamId == null || !transport.executorStreams.containsKey(streamId)) {
+    java.util.function.Consumer<ExecutorCall> sink = streamId == null ? null : sinks.get(streamId);
+    if (sink == null || !transport.executorStreams.containsKey(streamId)) {
       throw new Exchanges.HttpError(400, "executor " + Exchanges.MesosJsonClip.clip(key)
           + " has no open subscription; SUBSCRIBE first");
     }
-    target.deliver(Address.of(HttpTransport.EXECUTOR_PREFIX + streamId), call);
+    sink.accept(call);
     Exchanges.sendEmpty(exchange, 202);
+  }
+
+  /** How executor streams reach the agent. */
+  interface Connector {
+    /**
+     * Connects a new stream: afterwards events the agent sends to {@code stream.address} are
+     * enqueued on it, and the returned sink hands calls to the agent as from that address.
+     *
+     * @throws Exchanges.HttpError 503 if the agent is not running
+     */
+    java.util.function.Consumer<ExecutorCall> connect(SchedulerStream stream);
+  }
+
+  /** The agent is bound on this HTTP transport: calls are delivered to it directly. */
+  static Connector direct(HttpTransport transport, Address agent) {
+    return stream -> {
+      transport.local(agent).orElseThrow(() -> new Exchanges.HttpError(503, "the agent is not running"));
+      return call -> transport.local(agent)
+          .orElseThrow(() -> new Exchanges.HttpError(503, "the agent is not running")).deliver(stream.address, call);
+    };
+  }
+
+  /**
+   * The agent is bound on another transport ({@code inner}, e.g. in-process): each stream gets an
+   * endpoint at its address there, bound with {@code loop}, that forwards the agent's events to the
+   * stream and is closed (so that the agent sees the executor disconnect) when the stream closes.
+   */
+  static Connector bridge(dev.agora.core.transport.Transport inner, Address agent,
+      dev.agora.core.runtime.EventLoop loop) {
+    return stream -> {
+      dev.agora.core.transport.Endpoint endpoint = inner.bind(stream.address, loop,
+          new dev.agora.core.transport.MessageHandler() {
+            @Override
+            public void onMessage(Address from, dev.agora.core.protocol.Message message) {
+              if (from.equals(agent) && message instanceof dev.agora.core.protocol.ExecutorEvent event) {
+                stream.enqueue(event);
+              }
+            }
+          });
+      stream.onClose(endpoint::close);
+      return call -> endpoint.send(agent, call);
+    };
   }
 }

@@ -261,7 +261,23 @@ public final class HttpTransport implements Transport, AutoCloseable {
    */
   public void serveExecutorApi(Address agent) {
     Objects.requireNonNull(agent, "agent");
-    addHandler("/api/v1/executor", new ExecutorApiHandler(this, agent, null));
+    addHandler("/api/v1/executor", new ExecutorApiHandler(this, agent, null, ExecutorApiHandler.direct(this, agent)));
+  }
+
+  /**
+   * Serves the executor API at {@code /api/v1/executor} for an agent bound on another transport
+   * ({@code inner}, e.g. the in-process one of a local cluster): each executor stream gets an
+   * endpoint {@code executor:<id>} on {@code inner}, bound with {@code loop}, through which the
+   * agent and the executor talk; it closes (the agent sees the executor disconnect) with the
+   * stream. Tell the agent to advertise this transport's address to its executors
+   * ({@code Agent.Builder.executorEndpoint}).
+   */
+  public void serveExecutorApi(Transport inner, Address agent, EventLoop loop) {
+    Objects.requireNonNull(inner, "inner");
+    Objects.requireNonNull(agent, "agent");
+    Objects.requireNonNull(loop, "loop");
+    addHandler("/api/v1/executor", new ExecutorApiHandler(this, agent, null,
+        ExecutorApiHandler.bridge(inner, agent, loop)));
   }
 
   /**
@@ -275,7 +291,8 @@ public final class HttpTransport implements Transport, AutoCloseable {
   public void serveExecutorApi(Address agent, dev.agora.core.executor.ExecutorTokens tokens) {
     Objects.requireNonNull(agent, "agent");
     Objects.requireNonNull(tokens, "tokens");
-    server.createContext("/api/v1/executor", new Guarded(new ExecutorApiHandler(this, agent, tokens)))
+    server.createContext("/api/v1/executor", new Guarded(new ExecutorApiHandler(this, agent, tokens,
+        ExecutorApiHandler.direct(this, agent))))
         .setAuthenticator(new ExecutorApiHandler.TokenAuthenticator(tokens));
   }
 
