@@ -44,10 +44,9 @@ import net.jqwik.api.constraints.Size;
  * (jqwik also prints the sample and its own run seed, for {@code @Property(seed = "...")}).
  *
  * <p>Known limits. A RunTask dropped on the wire leaves its task STAGING at the master until the
- * framework kills it (see {@code killStuckLaunches}). And, kept out of the generated runs: the
- * master has no durable registry yet, so a master restarted while an agent is unreachable forgets
- * it; the agent's tasks that a non-partition-aware framework was told were LOST would then be
- * adopted again. Master restarts are therefore only generated while no agent is unreachable.
+ * framework kills it (see {@code killStuckLaunches}). Master restarts keep the registry (see
+ * {@link SimCluster#restartMaster}), but are still only generated while no agent is unreachable,
+ * as when this property was written: a restart during a partition is not explored yet.
  */
 class FaultSimulationPropertiesTest {
   private static final int AGENTS = 3;

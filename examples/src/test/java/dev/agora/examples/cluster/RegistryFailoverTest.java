@@ -364,6 +364,48 @@ class RegistryFailoverTest {
     assertThat(reservedTo(c, "db")).isEqualTo(dbReservation);
   }
 
+  @Test
+  void anAgentLostWithItsTasksCostsOneWriteAndTheNewLeaderKnowsWhatWasReportedLost() {
+    TestElector electorA = new TestElector();
+    TestElector electorB = new TestElector();
+    Master a = master("master-a", electorA);
+    Master b = master("master-b", electorB);
+    electorA.lead(1);
+    detector.set(Optional.of(Address.of("master-a")));
+    sim.runUntilIdle();
+    agent(0);
+    sim.advance(Duration.ofSeconds(2));
+    CheckingScheduler s = new CheckingScheduler(Resources.parse("cpus:0.5;mem:32"));
+    s.enqueue("t", 6);
+    FrameworkInfo info = FrameworkInfo.builder("fw").user("nobody").failoverTimeout(Duration.ofHours(1)).build();
+    SchedulerDriver driver = SchedulerDriver.builder().transport(transport).address(Address.of("framework"))
+        .masterDetector(detector).framework(info).scheduler(s).loop(sim.newLoop("framework")).start();
+    toClose.add(driver::close);
+    sim.advanceUntil(() -> s.waiting() == 0, Duration.ofMinutes(1));
+    sim.advance(Duration.ofSeconds(5));
+    assertThat(runningTasks(a)).isEqualTo(6);
+
+    // The agent stops answering: it is marked unreachable and its 6 tasks reported LOST, in one write.
+    agentLoops.get(0).shutdown();
+    long before = store.writes.get();
+    sim.advance(Duration.ofMinutes(3));
+    assertThat(await(a.unreachableAgents())).hasSize(1);
+    assertThat(s.placed.keySet()).allSatisfy(t -> assertThat(s.checker.latest(t)).contains(TaskState.LOST));
+    assertThat(store.writes.get() - before).as("the mark and the 6 tasks reported LOST").isEqualTo(1);
+
+    electorA.depose();
+    sim.runUntilIdle();
+    long beforeFailover = store.writes.get();
+    electorB.lead(2);
+    detector.set(Optional.of(Address.of("master-b")));
+    sim.advance(Duration.ofSeconds(10));
+    assertThat(store.writes.get() - beforeFailover).as("writes for the failover").isLessThanOrEqualTo(2);
+    assertThat(await(b.unreachableAgents())).hasSize(1);
+    String bucket = store.inner.keys("registry/agents/").get(0);
+    assertThat(new String(store.inner.get(bucket).orElseThrow().value(), java.nio.charset.StandardCharsets.UTF_8))
+        .contains("\"lost\"").contains(s.placed.keySet().iterator().next().value());
+  }
+
   private Resources reservedTo(Master m, String role) {
     return await(m.roles()).stream().filter(r -> r.role().equals(role)).findFirst()
         .map(dev.agora.core.allocation.RoleInfo::reserved).orElse(Resources.EMPTY);
