@@ -20,8 +20,8 @@ import org.slf4j.LoggerFactory;
  * freezer) and namespaces (pid, mount, uts, ipc; net if asked).
  *
  * <p>The native launch path. With a {@link NativeLauncher}, its server clones the task straight
- * into its namespaces; the task joins the cgroups first, sets its mounts up and execs the
- * command. The task is then the top process (pid 1 of its namespace), SIGTERM goes to every
+ * into its namespaces and puts it in its cgroups before it runs; the task sets its mounts up and
+ * execs the command (a setup step that fails exits {@value #SETUP_FAILED}). The task is then the top process (pid 1 of its namespace), SIGTERM goes to every
  * process of the cgroup (as SIGKILL to a pid 1 without a handler, see below), and its exit status
  * comes from the launcher, which reaps it. Else, the shell chain below.
  *

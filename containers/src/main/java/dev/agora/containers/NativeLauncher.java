@@ -34,10 +34,10 @@ import org.slf4j.LoggerFactory;
  * The Linux containerizer's fast launch path: a small C program ({@code agora-launch.c}, shipped
  * as a resource and compiled on first use with the host's {@code cc}, cached by the hash of its
  * source) that runs as one long-lived child of this JVM and starts containers on request. For
- * each, it clones a child straight into new namespaces, which joins the container's cgroups
- * before anything else, starts its own session, makes its mounts private, mounts a fresh
- * {@code /proc}, binds the sandbox's {@code tmp} on {@code /tmp}, takes the task's user and execs
- * the command: what the {@code sh -> setsid -> unshare -> sh -> mount} chain does, in one fork and
+ * each, it clones a child straight into new namespaces and writes its pid into the container's
+ * cgroups before the child runs anything of its own; the child then starts its own session,
+ * makes its mounts private, mounts a fresh {@code /proc}, binds the sandbox's {@code tmp} on
+ * {@code /tmp}, takes the task's user and execs the command: what the {@code sh -> setsid -> unshare -> sh -> mount} chain does, in one fork and
  * one exec, and without a process spawn by the JVM per launch. The task is pid 1 of its namespace
  * and the server's child: the server reaps it and reports its exit status here.
  *
@@ -235,11 +235,13 @@ final class NativeLauncher implements AutoCloseable {
   }
 
   /**
-   * Starts a container; blocks until the server says it runs (the command has been exec'd) or
-   * failed.
+   * Starts a container; blocks until the server says its process runs in its cgroups (it sets
+   * its namespaces up and execs the command just after: a step that fails then, such as an exec,
+   * ends it with status {@value CgroupIsolation#SETUP_FAILED}, saying why on its stderr), or
+   * that it failed.
    *
-   * @throws IOException naming the problem (an unknown user, a setup step that failed, a server
-   *     that died); nothing runs then
+   * @throws IOException naming the problem (an unknown user, output files or cgroups that cannot
+   *     be written, a server that died); nothing runs then
    */
   Launched launch(Request request) throws IOException, InterruptedException {
     long id = ids.incrementAndGet();

@@ -4,19 +4,21 @@
  * One long-lived process, started once by the containerizer, that starts containers on request:
  * for each it clone()s a child straight into new pid, mount, uts and ipc (and, if asked, net)
  * namespaces, so that the child is pid 1 of its own tree and the server its parent. The child
- * joins the container's cgroups (writes "0" to each cgroup.procs) before anything else, starts a
- * new session, makes every mount private, mounts a fresh /proc, bind-mounts <sandbox>/tmp on
- * /tmp, redirects stdin from /dev/null and stdout/stderr to the sandbox's files, changes to the
- * sandbox, takes the task's user (initgroups, setgid, setuid) and execs the command. This is what
- * the shell chain sh -> setsid -> unshare -> sh -> mount does, in one fork and one exec.
+ * waits until the server has written its pid into each of the container's cgroup.procs, so that
+ * it joins its cgroups before anything else; then it redirects stdin from /dev/null and
+ * stdout/stderr to the sandbox's files (which the server made, given to the task's user), changes to the sandbox, starts a new session, makes every
+ * mount private, mounts a fresh /proc, bind-mounts <sandbox>/tmp on /tmp, takes the task's user
+ * (initgroups, setgid, setuid) and execs the command. This is what the shell chain
+ * sh -> setsid -> unshare -> sh -> mount does, in one fork and one exec. A setup step that fails
+ * after the launch was answered ends the task with status 125, saying why on its stderr.
  *
  * Protocol, on stdin (requests) and stdout (replies):
  *   request: a 4-byte little-endian length N, then N bytes: NUL-terminated strings
  *     id, flags ("n": network namespace), user ("" for none), sandbox, tmp, stdout, stderr,
  *     count of cgroup.procs files, the files, argc, argv..., envc, env...
  *   replies, one line each:
- *     "L <id> <pid>"     launched: <pid> (in this server's pid namespace) has exec'd the command;
- *                        launches are answered as their children exec, not in request order
+ *     "L <id> <pid>"     launched: <pid> (in this server's pid namespace) is in its cgroups
+ *                        and sets itself up; answered before any exit of <pid> is reported
  *     "F <id> <message>" failed; nothing runs
  *     "X <pid> <status>" a launched process exited: its exit code, or 128 + the signal that
  *                        killed it
@@ -66,23 +68,6 @@ struct request {
   char **words; /* the strings of the payload; owns nothing but the array */
 };
 
-/*
- * Launches whose child has not exec'd yet: the server goes on serving (and other children set up
- * meanwhile) and answers each once its error pipe closes (exec'd: "L") or says why not ("F").
- */
-#define MAX_INFLIGHT 64
-struct flight {
-  char id[32];
-  pid_t pid;
-  int fd;          /* the read end of the child's error pipe, non-blocking */
-  size_t got;
-  char msg[1024];
-  int exited;      /* reaped before its answer: the exit is reported right after it */
-  int status;
-};
-static struct flight flights[MAX_INFLIGHT];
-static int nflights;
-
 static void write_all(int fd, const char *buf, size_t len) {
   while (len > 0) {
     ssize_t n = write(fd, buf, len);
@@ -110,8 +95,12 @@ static void reply(const char *fmt, ...) {
   write_all(1, line, (size_t)n);
 }
 
-/* In the child: report a failed setup step to the server and end. */
-static void fail(int errfd, const char *fmt, ...) {
+/*
+ * In the child: says why a setup step failed on stderr (the agent's, before the redirection; the
+ * task's stderr file after it) and ends with SETUP_FAILED, which the containerizer reports as the
+ * task's exit status.
+ */
+static void fail(const char *fmt, ...) {
   char msg[2048];
   int saved = errno;
   va_list ap;
@@ -120,55 +109,46 @@ static void fail(int errfd, const char *fmt, ...) {
   va_end(ap);
   if (n < 0) n = 0;
   if ((size_t)n >= sizeof msg) n = sizeof msg - 1;
-  snprintf(msg + n, sizeof msg - (size_t)n, ": %s", strerror(saved));
-  ssize_t ignored = write(errfd, msg, strlen(msg));
+  snprintf(msg + n, sizeof msg - (size_t)n, ": %s\n", strerror(saved));
+  ssize_t ignored = write(2, "agora-launch: ", 14);
+  ignored = write(2, msg, strlen(msg));
   (void)ignored;
   _exit(SETUP_FAILED);
 }
 
-static void child(const struct request *r, const struct passwd *pw, int errfd) {
-  /* First of all, so that nothing the task does escapes its cgroups. */
-  for (int i = 0; i < r->ncgroups; i++) {
-    int fd = open(r->cgroups[i], O_WRONLY | O_CLOEXEC);
-    if (fd < 0 || write(fd, "0", 1) != 1) fail(errfd, "cannot join cgroup %s", r->cgroups[i]);
-    close(fd);
-  }
+static void child(const struct request *r, const struct passwd *pw, int go, int out, int err) {
+  /* First of all, wait until the server has put this process in its cgroups, so that nothing
+   * the task does escapes them: it says "g", or closes the pipe if it could not. */
+  char c = 0;
+  while (read(go, &c, 1) < 0 && errno == EINTR) {}
+  if (c != 'g') _exit(SETUP_FAILED);
+  close(go);
   sigset_t all;
   sigemptyset(&all);
   sigprocmask(SIG_SETMASK, &all, NULL);
   for (int s = 1; s < NSIG; s++) {
     if (s != SIGKILL && s != SIGSTOP) signal(s, SIG_DFL);
   }
-  if (setsid() < 0) fail(errfd, "setsid");
+  if (setsid() < 0) fail("setsid");
   int in = open("/dev/null", O_RDONLY);
-  if (in < 0) fail(errfd, "cannot open /dev/null");
-  int out = open(r->out, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0644);
-  if (out < 0) fail(errfd, "cannot open %s", r->out);
-  int err = open(r->err, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0644);
-  if (err < 0) fail(errfd, "cannot open %s", r->err);
-  if (pw != NULL) {
-    if (chown(r->sandbox, pw->pw_uid, pw->pw_gid) < 0 || fchown(out, pw->pw_uid, pw->pw_gid) < 0
-        || fchown(err, pw->pw_uid, pw->pw_gid) < 0) {
-      fail(errfd, "cannot give the sandbox to user '%s'", pw->pw_name);
-    }
-  }
-  if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0) fail(errfd, "dup2");
+  if (in < 0) fail("cannot open /dev/null");
+  if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0) fail("dup2");
   if (in > 2) close(in);
   if (out > 2) close(out);
   if (err > 2) close(err);
-  if (chdir(r->sandbox) < 0) fail(errfd, "cannot change to the sandbox %s", r->sandbox);
+  if (chdir(r->sandbox) < 0) fail("cannot change to the sandbox %s", r->sandbox);
   /* After the sandbox is open and the working directory: the sandbox may be under /tmp. */
-  if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) fail(errfd, "cannot make the mounts private");
-  if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) fail(errfd, "cannot mount /proc");
-  if (mount(r->tmp, "/tmp", NULL, MS_BIND, NULL) < 0) fail(errfd, "cannot bind %s on /tmp", r->tmp);
+  if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) fail("cannot make the mounts private");
+  if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) fail("cannot mount /proc");
+  if (mount(r->tmp, "/tmp", NULL, MS_BIND, NULL) < 0) fail("cannot bind %s on /tmp", r->tmp);
   if (pw != NULL) {
-    if (initgroups(pw->pw_name, pw->pw_gid) < 0) fail(errfd, "initgroups of user '%s'", pw->pw_name);
-    if (setgid(pw->pw_gid) < 0) fail(errfd, "setgid %d", (int)pw->pw_gid);
-    if (setuid(pw->pw_uid) < 0) fail(errfd, "setuid %d", (int)pw->pw_uid);
+    if (initgroups(pw->pw_name, pw->pw_gid) < 0) fail("initgroups of user '%s'", pw->pw_name);
+    if (setgid(pw->pw_gid) < 0) fail("setgid %d", (int)pw->pw_gid);
+    if (setuid(pw->pw_uid) < 0) fail("setuid %d", (int)pw->pw_uid);
   }
   environ = r->env; /* execvp searches the task's PATH */
   execvp(r->argv[0], r->argv);
-  fail(errfd, "cannot execute '%s'", r->argv[0]);
+  fail("cannot execute '%s'", r->argv[0]);
 }
 
 /* Splits the payload into its strings; returns -1 (and sets *why) if it is malformed. */
@@ -241,9 +221,30 @@ static void launch(char *payload, size_t len) {
       goto done;
     }
   }
-  int errpipe[2];
-  if (pipe2(errpipe, O_CLOEXEC) < 0) {
+  /* The output files exist once the launch is answered, given to the task's user. */
+  int out = open(r.out, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+  if (out < 0) {
+    reply("F %s cannot open %s: %s", r.id, r.out, strerror(errno));
+    goto done;
+  }
+  int err = open(r.err, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+  if (err < 0) {
+    reply("F %s cannot open %s: %s", r.id, r.err, strerror(errno));
+    close(out);
+    goto done;
+  }
+  if (pw != NULL && (chown(r.sandbox, pw->pw_uid, pw->pw_gid) < 0 || fchown(out, pw->pw_uid, pw->pw_gid) < 0
+      || fchown(err, pw->pw_uid, pw->pw_gid) < 0)) {
+    reply("F %s cannot give the sandbox %s to user '%s': %s", r.id, r.sandbox, pw->pw_name, strerror(errno));
+    close(out);
+    close(err);
+    goto done;
+  }
+  int go[2];
+  if (pipe2(go, O_CLOEXEC) < 0) {
     reply("F %s pipe: %s", r.id, strerror(errno));
+    close(out);
+    close(err);
     goto done;
   }
   unsigned long flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | SIGCHLD;
@@ -251,22 +252,37 @@ static void launch(char *payload, size_t len) {
   /* Like fork(), but into new namespaces: the child runs on a copy of this stack. */
   pid_t pid = (pid_t)syscall(SYS_clone, flags, NULL, NULL, NULL, NULL);
   if (pid == 0) {
-    close(errpipe[0]);
-    child(&r, pw, errpipe[1]);
+    close(go[1]);
+    child(&r, pw, go[0], out, err);
   }
-  close(errpipe[1]);
+  close(go[0]);
+  close(out);
+  close(err);
   if (pid < 0) {
     reply("F %s clone: %s", r.id, strerror(errno));
-    close(errpipe[0]);
+    close(go[1]);
     goto done;
   }
-  /* The main loop answers once the pipe closes: on exec, or after the child wrote why not. */
-  struct flight *f = &flights[nflights++];
-  memset(f, 0, sizeof *f);
-  snprintf(f->id, sizeof f->id, "%s", r.id);
-  f->pid = pid;
-  f->fd = errpipe[0];
-  fcntl(f->fd, F_SETFL, O_NONBLOCK);
+  /* The child waits: join it to its cgroups before it runs a single instruction of its own. */
+  char number[32];
+  int digits = snprintf(number, sizeof number, "%d", (int)pid);
+  for (int i = 0; i < r.ncgroups; i++) {
+    int fd = open(r.cgroups[i], O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || write(fd, number, (size_t)digits) != digits) {
+      int saved = errno;
+      if (fd >= 0) close(fd);
+      close(go[1]); /* the child reads end-of-file and exits */
+      int status;
+      while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+      reply("F %s cannot join cgroup %s: %s", r.id, r.cgroups[i], strerror(saved));
+      goto done;
+    }
+    close(fd);
+  }
+  ssize_t said = write(go[1], "g", 1);
+  (void)said; /* if the child is gone already, its exit is reported */
+  close(go[1]);
+  reply("L %s %d", r.id, (int)pid);
 done:
   free(r.argv);
   free(r.env);
@@ -279,50 +295,8 @@ static void reap(void) {
     pid_t pid = waitpid(-1, &status, WNOHANG);
     if (pid <= 0) return;
     int code = WIFEXITED(status) ? WEXITSTATUS(status) : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : -1;
-    if (code < 0) continue;
-    int answered = 1;
-    for (int i = 0; i < nflights; i++) {
-      if (flights[i].pid == pid) {
-        flights[i].exited = 1; /* not answered yet: its exit follows its answer */
-        flights[i].status = code;
-        answered = 0;
-      }
-    }
-    if (answered) reply("X %d %d", (int)pid, code);
+    if (code >= 0) reply("X %d %d", (int)pid, code);
   }
-}
-
-/* Reads what the child of flight i wrote; answers once its pipe is closed. Returns 1 if done. */
-static int land(int i) {
-  struct flight *f = &flights[i];
-  for (;;) {
-    char chunk[512];
-    ssize_t n = read(f->fd, chunk, sizeof chunk);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && errno == EAGAIN) return 0;
-    if (n > 0) {
-      size_t room = sizeof f->msg - 1 - f->got;
-      size_t take = (size_t)n < room ? (size_t)n : room;
-      memcpy(f->msg + f->got, chunk, take);
-      f->got += take;
-      continue;
-    }
-    break; /* closed (or broken): the child exec'd or failed */
-  }
-  close(f->fd);
-  if (f->got == 0) {
-    reply("L %s %d", f->id, (int)f->pid); /* exec'd: the pipe closed on exec */
-    if (f->exited) reply("X %d %d", (int)f->pid, f->status);
-  } else {
-    f->msg[f->got] = '\0';
-    if (!f->exited) {
-      int status;
-      while (waitpid(f->pid, &status, 0) < 0 && errno == EINTR) {}
-    }
-    reply("F %s %s", f->id, f->msg);
-  }
-  flights[i] = flights[--nflights];
-  return 1;
 }
 
 int main(void) {
@@ -345,17 +319,8 @@ int main(void) {
   size_t cap = 1 << 16, have = 0;
   char *buf = malloc(cap);
   for (;;) {
-    struct pollfd fds[2 + MAX_INFLIGHT];
-    /* No new requests while the in-flight table is full. */
-    fds[0] = (struct pollfd){.fd = nflights < MAX_INFLIGHT ? 0 : -1, .events = POLLIN};
-    fds[1] = (struct pollfd){.fd = sfd, .events = POLLIN};
-    int n = nflights;
-    pid_t polled[MAX_INFLIGHT];
-    for (int i = 0; i < n; i++) {
-      fds[2 + i] = (struct pollfd){.fd = flights[i].fd, .events = POLLIN};
-      polled[i] = flights[i].pid;
-    }
-    if (poll(fds, (nfds_t)(2 + n), -1) < 0) {
+    struct pollfd fds[2] = {{.fd = 0, .events = POLLIN}, {.fd = sfd, .events = POLLIN}};
+    if (poll(fds, 2, -1) < 0) {
       if (errno == EINTR) continue;
       perror("agora-launch: poll");
       return 1;
@@ -364,16 +329,6 @@ int main(void) {
       struct signalfd_siginfo si;
       while (read(sfd, &si, sizeof si) == sizeof si) {}
       reap();
-    }
-    for (int i = 0; i < n; i++) {
-      if (fds[2 + i].revents) {
-        for (int j = 0; j < nflights; j++) { /* the table is compacted as flights land */
-          if (flights[j].pid == polled[i]) {
-            land(j);
-            break;
-          }
-        }
-      }
     }
     if (fds[0].revents) {
       if (cap - have < 4096) {
@@ -386,8 +341,8 @@ int main(void) {
       if (n <= 0) return 0; /* the containerizer is gone: leave the containers running */
       have += (size_t)n;
     }
-    /* Starts the requests that are in whole in the buffer, as far as the table allows. */
-    while (nflights < MAX_INFLIGHT) {
+    /* Starts the requests that are in whole in the buffer. */
+    for (;;) {
       if (have < 4) break;
       uint32_t len = (uint32_t)(unsigned char)buf[0] | (uint32_t)(unsigned char)buf[1] << 8
           | (uint32_t)(unsigned char)buf[2] << 16 | (uint32_t)(unsigned char)buf[3] << 24;

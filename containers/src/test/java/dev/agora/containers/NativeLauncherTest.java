@@ -88,20 +88,22 @@ class NativeLauncherTest {
   }
 
   @Test
-  void failuresAreReportedAndNothingRuns() throws Exception {
+  void failuresBeforeTheCgroupsAreReportedAndNothingRunsAndLaterOnesEndTheTask() throws Exception {
     assumeCanLaunch();
     Path sandbox = Files.createDirectory(dir.resolve("sandbox"));
     try (NativeLauncher launcher = NativeLauncher.create(dir.resolve("cache"), PATH).orElseThrow()) {
       assertThatThrownBy(() -> launcher.launch(request(sandbox, Optional.of("agora-no-such-user"), "true")))
           .hasMessageContaining("user 'agora-no-such-user' does not exist");
-      assertThatThrownBy(() -> launcher.launch(request(sandbox, Optional.empty(), "agora-no-such-program")))
-          .hasMessageContaining("cannot execute 'agora-no-such-program'");
       assertThatThrownBy(() -> launcher.launch(new NativeLauncher.Request(Optional.empty(), false, sandbox,
           sandbox.resolve("tmp"), sandbox.resolve("stdout"), sandbox.resolve("stderr"),
           List.of(dir.resolve("no-such-cgroup").resolve("cgroup.procs")), List.of("true"), Map.of())))
           .hasMessageContaining("cannot join cgroup");
       assertThatThrownBy(() -> NativeLauncher.encode(1, request(sandbox, Optional.empty(), "a\0b")))
           .hasMessageContaining("NUL");
+      // Past its cgroups, a failed step (here the exec) ends the task with 125, saying why.
+      NativeLauncher.Launched missing = launcher.launch(request(sandbox, Optional.empty(), "agora-no-such-program"));
+      assertThat(missing.exit().get()).isEqualTo(OptionalInt.of(CgroupIsolation.SETUP_FAILED));
+      assertThat(Files.readString(sandbox.resolve("stderr"))).contains("cannot execute 'agora-no-such-program'");
       // Still serving.
       assertThat(launcher.launch(request(sandbox, Optional.empty(), "true")).exit().get()).isEqualTo(OptionalInt.of(0));
     }
