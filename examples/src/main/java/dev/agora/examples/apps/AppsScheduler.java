@@ -23,7 +23,6 @@ import dev.agora.core.runtime.EventLoop;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -33,7 +32,6 @@ import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -110,7 +108,7 @@ final class AppsScheduler implements Scheduler {
 
   private final EventLoop loop;
   private final Placement placement;
-  private final EventBus events;
+  private final AppEvents events;
   private final Random random;
   private final ObjectMapper json = new ObjectMapper();
   final Map<String, AppState> apps = new TreeMap<>();
@@ -118,7 +116,7 @@ final class AppsScheduler implements Scheduler {
   private final Set<Integer> servicePorts = new HashSet<>();
   private final Consumer<AppsScheduler> onChange;
   private SchedulerDriver driver;
-  private ReadinessProbe readiness = (uri, timeout) -> CompletableFuture.completedFuture(200);
+  private final ReadinessChecks readinessChecks;
   private Optional<FrameworkId> frameworkId = Optional.empty();
   private boolean suppressed;
   private long launchSequence;
@@ -153,13 +151,17 @@ final class AppsScheduler implements Scheduler {
   AppsScheduler(EventLoop loop, Placement placement, EventBus events, Random random, Consumer<AppsScheduler> onChange) {
     this.loop = loop;
     this.placement = placement;
-    this.events = events;
+    this.events = new AppEvents(events, loop.clock());
+    this.readinessChecks = new ReadinessChecks(loop, inst -> {
+      AppState app = apps.get(inst.appId);
+      return app != null && byTask.get(inst.taskId) == inst ? Optional.of(app.def) : Optional.empty();
+    }, this::convergeAll);
     this.random = random;
     this.onChange = onChange;
   }
 
   void readinessProbe(ReadinessProbe probe) {
-    this.readiness = probe;
+    readinessChecks.probe(probe);
   }
 
   Optional<SchedulerDriver> driver() {
@@ -331,7 +333,7 @@ final class AppsScheduler implements Scheduler {
     }
     if (status.state() == TaskState.RUNNING && !inst.ready && !inst.readinessPolling && app != null) {
       inst.readinessPolling = true;
-      loop.execute(() -> probeReadiness(inst));
+      loop.execute(() -> readinessChecks.probe(inst));
     }
     if (status.state() == TaskState.UNREACHABLE) {
       if (inst.unreachableSinceNanos.isEmpty()) {
@@ -343,22 +345,13 @@ final class AppsScheduler implements Scheduler {
     } else {
       inst.unreachableSinceNanos = Optional.empty();
     }
-    boolean listened = events.subscriberCount() > 0; // events are built only for someone to read
-    if (listened) {
-      publish(statusEvent(inst, status));
+    events.statusUpdate(inst, status);
+    if (!oldHealth.equals(inst.healthy) && inst.healthy.isPresent()) {
+      events.healthChanged(inst, inst.healthy.get());
     }
-    if (listened && !oldHealth.equals(inst.healthy) && inst.healthy.isPresent()) {
-      ObjectNode e = event("health_status_changed_event");
-      e.put("appId", inst.appId).put("instanceId", inst.taskId.value()).put("version", inst.version)
-          .put("alive", inst.healthy.get());
-      publish(e);
-    }
-    if (listened && status.state() == TaskState.KILLED
+    if (status.state() == TaskState.KILLED
         && status.reason().equals(Optional.of(TaskStatus.Reason.REASON_TASK_HEALTH_CHECK_STATUS_UPDATED))) {
-      ObjectNode e = event("unhealthy_instance_kill_event");
-      e.put("appId", inst.appId).put("taskId", inst.taskId.value()).put("version", inst.version)
-          .put("reason", status.message().orElse("health check failed")).put("host", inst.hostname);
-      publish(e);
+      events.unhealthyKill(inst, status.message().orElse("health check failed"));
     }
     if (status.state().isTerminal()) {
       byTask.remove(inst.taskId);
@@ -375,11 +368,8 @@ final class AppsScheduler implements Scheduler {
         }
       }
     }
-    if (listened && !old.equals(inst.state)) {
-      ObjectNode e = event("instance_changed_event");
-      e.put("instanceId", inst.taskId.value()).put("condition", inst.state.name()).put("runSpecId", inst.appId)
-          .put("agentId", inst.agentId.value()).put("host", inst.hostname).put("runSpecVersion", inst.version);
-      publish(e);
+    if (!old.equals(inst.state)) {
+      events.instanceChanged(inst);
     }
     convergeSoon();
   }
@@ -454,66 +444,6 @@ final class AppsScheduler implements Scheduler {
     return inst;
   }
 
-  /**
-   * One probe of the instance's readiness check (Marathon supports one per app); again every
-   * intervalSeconds until a code in httpStatusCodesForReady answers or the instance is gone.
-   */
-  private void probeReadiness(Instance inst) {
-    AppState app = apps.get(inst.appId);
-    if (app == null || byTask.get(inst.taskId) != inst || inst.killing || inst.ready
-        || app.def.readinessChecks().isEmpty()) {
-      inst.readinessPolling = false;
-      return;
-    }
-    AppDefinition.ReadinessCheck check = app.def.readinessChecks().get(0);
-    int index = 0;
-    for (int i = 0; i < app.def.portDefinitions().size(); i++) {
-      if (app.def.portDefinitions().get(i).name().equals(Optional.of(check.portName()))) {
-        index = i;
-      }
-    }
-    if (index >= inst.ports.size()) {
-      inst.ready = true; // no port to probe: do not hold the deployment forever
-      convergeAll();
-      return;
-    }
-    java.net.URI uri = java.net.URI.create(check.protocol().toLowerCase(java.util.Locale.ROOT) + "://" + inst.hostname
-        + ":" + inst.ports.get(index) + (check.path().startsWith("/") ? check.path() : "/" + check.path()));
-    Duration timeout = Duration.ofSeconds(check.timeoutSeconds());
-    CompletableFuture<Integer> f;
-    try {
-      f = readiness.get(uri, timeout);
-    } catch (RuntimeException e) {
-      f = CompletableFuture.failedFuture(e);
-    }
-    CompletableFuture<Integer> probe = f;
-    boolean[] done = {false};
-    Cancellable timer = loop.schedule(timeout, () -> {
-      if (!done[0]) {
-        done[0] = true;
-        probe.cancel(true);
-        loop.schedule(Duration.ofSeconds(check.intervalSeconds()), () -> probeReadiness(inst));
-      }
-    });
-    probe.whenComplete((code, error) -> loop.execute(() -> {
-      if (done[0]) {
-        return;
-      }
-      done[0] = true;
-      timer.cancel();
-      if (error == null) {
-        inst.lastReadinessStatus = Optional.of(code);
-      }
-      if (error == null && check.httpStatusCodesForReady().contains(code)) {
-        inst.ready = true;
-        inst.readinessPolling = false;
-        convergeAll();
-      } else {
-        loop.schedule(Duration.ofSeconds(check.intervalSeconds()), () -> probeReadiness(inst));
-      }
-    }));
-  }
-
   private void growBackoff(AppState app) {
     AppDefinition def = app.def;
     app.delaySeconds = app.delaySeconds == 0 ? def.backoffSeconds()
@@ -541,18 +471,6 @@ final class AppsScheduler implements Scheduler {
   }
 
   // ------------------------------------------------------------------ converging
-
-  /** Instances that count toward the app: alive, not being killed, not inactive-unreachable. */
-  static boolean counts(AppState app, Instance i, long nowNanos) {
-    if (i.killing || i.state.isTerminal()) {
-      return false;
-    }
-    if (i.unreachableSinceNanos.isPresent() && app.def.unreachableStrategy().enabled()) {
-      long inactive = app.def.unreachableStrategy().inactiveAfterSeconds() * 1_000_000_000L;
-      return nowNanos - i.unreachableSinceNanos.get() < inactive;
-    }
-    return true;
-  }
 
   /**
    * Why an app's deployment waits for its dependencies, or empty when it may proceed: each of its
@@ -592,25 +510,12 @@ final class AppsScheduler implements Scheduler {
 
   /** How many instances the app waits to launch now (0 while it waits for its dependencies). */
   int toLaunch(AppState app) {
-    return dependenciesReady(app) ? toLaunch(app, InstanceTally.of(app, nanos())) : 0;
+    return dependenciesReady(app) ? InstanceTally.of(app, nanos()).toLaunch(app) : 0;
   }
 
   /** How many instances the app will launch once its dependencies are ready (now, if they are). */
   int toLaunchAfterDependencies(AppState app) {
-    return toLaunch(app, InstanceTally.of(app, nanos()));
-  }
-
-  /** How many instances the app would launch, dependencies aside, given a tally of its instances. */
-  static int toLaunch(AppState app, InstanceTally t) {
-    AppDefinition def = app.def;
-    if (app.deployment.isEmpty() || app.deployment.get().action.equals("ScaleApplication")) {
-      long room = t.replacing == 0 ? Long.MAX_VALUE : (long) def.instances() + overCapacity(def) - t.serving - t.replacing;
-      return (int) Math.max(0, Math.min(def.instances() - t.serving, room));
-    }
-    // rolling replace
-    int n = def.instances();
-    int maxTotal = n + (int) Math.floor(n * def.upgradeStrategy().maximumOverCapacity() + 1e-9);
-    return Math.max(0, Math.min(n - t.servingCurrent, maxTotal - t.tracked));
+    return InstanceTally.of(app, nanos()).toLaunch(app);
   }
 
   /** {@link #toLaunch}, from the last convergence when the app has not changed since. */
@@ -678,31 +583,13 @@ final class AppsScheduler implements Scheduler {
   /** Called on the loop after every event has been handled (tests sample bounds here). */
   final List<Consumer<AppsScheduler>> observers = new java.util.concurrent.CopyOnWriteArrayList<>();
 
-  /**
-   * Whether an instance is being replaced for failing its health check: the agent reported it
-   * unhealthy and it will be killed after maxConsecutiveFailures (by its agent, which rate-limits
-   * its health kills, or by the apps service within the app-wide limit of {@link HealthKills}).
-   * Replace-before-kill: such an instance does not count toward the app's target, so its
-   * replacement is launched at the first failure, before the kill; if it recovers it counts again
-   * and the surplus is scaled down.
-   */
-  static boolean replacing(AppState app, Instance i) {
-    return i.running() && i.healthy.equals(Optional.of(false)) && !app.def.healthChecks().isEmpty()
-        && app.def.healthChecks().get(0).maxConsecutiveFailures() > 0;
-  }
-
-  /** Room over the target for replacements and rolling upgrades: maximumOverCapacity, at least 1. */
-  private static int overCapacity(AppDefinition def) {
-    return Math.max(1, (int) Math.floor(def.instances() * def.upgradeStrategy().maximumOverCapacity() + 1e-9));
-  }
-
   private void converge(AppState app) {
     AppDefinition def = app.def;
     boolean hc = app.hasHealthChecks();
     long now = nanos();
     InstanceTally t = InstanceTally.of(app, now);
     Optional<String> blocked = waitingOn(app);
-    if (blocked.isPresent() || toLaunch(app, t) == 0) {
+    if (blocked.isPresent() || t.toLaunch(app) == 0) {
       app.waitingSince = now();
       app.lastRejections = Map.of();
     }
@@ -724,11 +611,11 @@ final class AppsScheduler implements Scheduler {
       List<Instance> old = new ArrayList<>();
       if (t.old > 0) {
         for (Instance i : app.instances.values()) {
-          if (!i.version.equals(app.configVersion) && counts(app, i, now)) {
+          if (!i.version.equals(app.configVersion) && InstanceTally.counts(app, i, now)) {
             old.add(i);
           }
         }
-        old.sort(killOrder(def, hc));
+        old.sort(InstanceTally.killOrder(def, hc));
       }
       long healthy = t.healthyReady;
       long newAlive = t.countedCurrent;
@@ -763,12 +650,12 @@ final class AppsScheduler implements Scheduler {
     } else if (t.serving > def.instances()) { // those killed for their health above were not serving
       List<Instance> alive = new ArrayList<>();
       for (Instance i : app.instances.values()) {
-        if (counts(app, i, now)) {
+        if (InstanceTally.counts(app, i, now)) {
           alive.add(i);
         }
       }
-      alive.sort(killOrder(def, hc));
-      long surplus = alive.stream().filter(i -> !replacing(app, i)).count() - def.instances();
+      alive.sort(InstanceTally.killOrder(def, hc));
+      long surplus = alive.stream().filter(i -> !InstanceTally.replacing(app, i)).count() - def.instances();
       for (int k = 0; k < surplus; k++) {
         kill(alive.get(k));
         killed = true;
@@ -787,22 +674,8 @@ final class AppsScheduler implements Scheduler {
   private void healthKill(AppState app, Instance inst) {
     inst.healthKill = true;
     kill(inst);
-    if (events.subscriberCount() > 0) {
-      ObjectNode e = event("unhealthy_instance_kill_event");
-      e.put("appId", inst.appId).put("taskId", inst.taskId.value()).put("version", inst.version)
-          .put("reason", "failed " + app.def.healthChecks().get(0).maxConsecutiveFailures()
-              + " consecutive health checks").put("host", inst.hostname);
-      publish(e);
-    }
-  }
-
-  /** Kill order: unhealthy/not running first, then by killSelection. */
-  private static Comparator<Instance> killOrder(AppDefinition def, boolean hc) {
-    Comparator<Instance> age = Comparator.comparingLong(i -> i.launchSequence);
-    if (def.killSelection() == AppDefinition.KillSelection.YOUNGEST_FIRST) {
-      age = age.reversed();
-    }
-    return Comparator.<Instance, Boolean>comparing(i -> i.healthy(hc)).thenComparing(age);
+    events.unhealthyKill(inst, "failed " + app.def.healthChecks().get(0).maxConsecutiveFailures()
+        + " consecutive health checks");
   }
 
   void kill(Instance inst) {
@@ -821,15 +694,7 @@ final class AppsScheduler implements Scheduler {
   void finishDeployment(AppState app, boolean success) {
     Deployment d = app.deployment.orElseThrow();
     app.deployment = Optional.empty();
-    // each deployment here is one step with one action: the step ends with the plan
-    ObjectNode step = event(success ? "deployment_step_success" : "deployment_step_failure");
-    step.putObject("plan").put("id", d.id).put("version", d.to.version());
-    step.putObject("currentStep").putArray("actions").addObject().put("action", d.action).put("app", d.appId);
-    publish(step);
-    ObjectNode e = event(success ? "deployment_success" : "deployment_failed");
-    e.put("id", d.id);
-    e.putObject("plan").put("id", d.id).put("version", d.to.version());
-    publish(e);
+    events.deploymentFinished(d, success);
     if (d.action.equals("StopApplication")) {
       apps.remove(app.def.id());
       app.def.portDefinitions().forEach(p -> servicePorts.remove(p.port()));
@@ -869,10 +734,7 @@ final class AppsScheduler implements Scheduler {
     d.fromConfigVersion = fromConfig;
     app.deployment = Optional.of(d);
     records.save(app);
-    ObjectNode e = event("deployment_info");
-    e.putObject("plan").put("id", d.id).put("version", def.version());
-    e.putObject("currentStep").putArray("actions").addObject().put("action", action).put("app", def.id());
-    publish(e);
+    events.deploymentStarted(d);
     app.dirty = true;
     convergeDirty();
     reviveIfWaiting();
@@ -974,29 +836,6 @@ final class AppsScheduler implements Scheduler {
   long delayLeftSeconds(AppState app) {
     long left = app.launchAllowedAtNanos == Long.MIN_VALUE ? 0 : Math.max(0, app.launchAllowedAtNanos - nanos());
     return (long) Math.ceil(left / 1e9);
-  }
-
-  // ------------------------------------------------------------------ events
-
-  ObjectNode event(String type) {
-    ObjectNode e = json.createObjectNode();
-    e.put("eventType", type);
-    e.put("timestamp", now().toString());
-    return e;
-  }
-
-  void publish(ObjectNode e) {
-    events.publish(e);
-  }
-
-  private ObjectNode statusEvent(Instance inst, TaskStatus s) {
-    ObjectNode e = event("status_update_event");
-    e.put("slaveId", inst.agentId.value()).put("taskId", inst.taskId.value()).put("taskStatus", "TASK_" + s.state())
-        .put("message", s.message().orElse("")).put("appId", inst.appId).put("host", inst.hostname)
-        .put("version", inst.version);
-    var ports = e.putArray("ports");
-    inst.ports.forEach(ports::add);
-    return e;
   }
 
   void checkInvariants() {

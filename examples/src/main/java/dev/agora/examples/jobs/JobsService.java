@@ -4,6 +4,7 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.agora.core.coordination.InMemoryStateStore;
 import dev.agora.core.coordination.LeaderElector;
+import dev.agora.examples.ha.LeaderForwarder;
 import dev.agora.core.coordination.MasterDetector;
 import dev.agora.core.coordination.SingleMasterElector;
 import dev.agora.core.coordination.StateStore;
@@ -18,10 +19,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HashSet;
@@ -81,7 +78,7 @@ public final class JobsService implements AutoCloseable {
   private final ExecutorService httpThreads;
   private final MasterDetector leaderDetector;
   private final String selfUrl;
-  private final HttpClient proxy;
+  private final LeaderForwarder forwarder;
   private final AtomicReference<SchedulerDriver> driver = new AtomicReference<>();
   private volatile boolean closed;
 
@@ -127,8 +124,8 @@ public final class JobsService implements AutoCloseable {
       selfUrl = "local:" + b.address.value();
     }
     this.leaderDetector = b.leaderDetector;
-    this.proxy = leaderDetector != null && http != null
-        ? HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build() : null;
+    this.forwarder = leaderDetector != null && http != null
+        ? new LeaderForwarder(selfUrl, this::leaderUrl, Optional.empty()) : null;
     this.elector = b.electorFactory != null ? Objects.requireNonNull(b.electorFactory.apply(Address.of(selfUrl)),
         "the leader election factory returned null") : b.elector != null ? b.elector : new SingleMasterElector();
     this.api = new JobsApi(engine, this::leaderHostPort);
@@ -201,8 +198,9 @@ public final class JobsService implements AutoCloseable {
       String pathAndQuery = ex.getRequestURI().getRawPath()
           + (ex.getRequestURI().getRawQuery() != null ? "?" + ex.getRequestURI().getRawQuery() : "");
       String body;
+      byte[] bytes;
       try (InputStream in = ex.getRequestBody()) {
-        byte[] bytes = in.readNBytes(1 << 20);
+        bytes = in.readNBytes(1 << 20);
         if (in.read() >= 0) {
           send(ex, new Response(413, "text/plain; charset=utf-8", "request body over 1 MiB"));
           return;
@@ -212,8 +210,10 @@ public final class JobsService implements AutoCloseable {
       Response r;
       boolean leaderQuery = ex.getRequestURI().getRawPath().equals(JobsApi.PREFIX + "/leader");
       if (!engine.isLeader() && !leaderQuery && ex.getRequestURI().getRawPath().startsWith(JobsApi.PREFIX + "/")) {
-        send(ex, forward(ex.getRequestMethod(), pathAndQuery, body, ex.getRequestHeaders().getFirst("Content-Type"),
-            ex.getRequestHeaders().getFirst(FORWARDED_BY)));
+        Response refused = forward(ex, bytes);
+        if (refused != null) {
+          send(ex, refused);
+        }
         return;
       }
       try {
@@ -229,43 +229,41 @@ public final class JobsService implements AutoCloseable {
   }
 
   /** The header a forwarded call carries (naming the follower), so that it is never forwarded twice. */
-  static final String FORWARDED_BY = "X-Agora-Forwarded-By";
+  static final String FORWARDED_BY = LeaderForwarder.FORWARDED_BY;
 
-  /** A follower's answer to an API call: the leader's answer to the same call, or 503 saying why not. */
-  private Response forward(String method, String pathAndQuery, String body, String contentType, String forwardedBy) {
-    Optional<String> leader = leaderUrl();
-    if (leader.isEmpty()) {
+  /**
+   * A follower's answer to an API call: the leader's answer to the same call (relayed by the shared
+   * {@link LeaderForwarder}, then null is returned: it is sent), or 503 saying why not.
+   */
+  private Response forward(HttpExchange ex, byte[] body) throws IOException {
+    if (leaderUrl().isEmpty()) {
       return new Response(503, "text/plain; charset=utf-8", "no jobs-service leader is known (an election is under"
           + " way or no instance leads); retry shortly");
     }
-    if (leader.get().equals(selfUrl) || proxy == null) {
+    if (forwarder == null) {
       return new Response(503, "text/plain; charset=utf-8", "not the leader yet; the leader is " + leaderHostPort()
           + "; retry shortly");
     }
-    if (forwardedBy != null) {
-      return new Response(503, "text/plain; charset=utf-8", "not the leader: " + selfUrl + " got a call forwarded by "
-          + forwardedBy + " and does not forward it again; the leader is changing, retry shortly");
-    }
-    String target = (leader.get().endsWith("/") ? leader.get().substring(0, leader.get().length() - 1) : leader.get())
-        + pathAndQuery;
+    LeaderForwarder.Outcome o;
     try {
-      HttpRequest.Builder rb = HttpRequest.newBuilder(URI.create(target)).timeout(Duration.ofSeconds(30))
-          .header(FORWARDED_BY, selfUrl)
-          .method(method, body.isEmpty() ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
-      if (contentType != null) {
-        rb.header("Content-Type", contentType);
-      }
-      HttpResponse<String> answer = proxy.send(rb.build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
-      LOG.debug("forwarded {} {} to the leader {}: {}", method, pathAndQuery, leader.get(), answer.statusCode());
-      return new Response(answer.statusCode(), answer.headers().firstValue("Content-Type").orElse("text/plain; charset=utf-8"),
-          answer.body());
-    } catch (IOException | IllegalArgumentException e) {
-      return new Response(503, "text/plain; charset=utf-8", "not the leader, and the leader " + leader.get()
-          + " could not be reached: " + e.getMessage() + "; retry shortly");
+      o = forwarder.forward(ex, body);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return new Response(503, "text/plain; charset=utf-8", "interrupted while forwarding to the leader");
     }
+    LOG.debug("forwarding {} {} to the leader: {}", ex.getRequestMethod(), ex.getRequestURI(), o);
+    return switch (o.kind()) {
+      case FORWARDED -> null;
+      case NO_LEADER -> new Response(503, "text/plain; charset=utf-8", "no jobs-service leader is known (an election"
+          + " is under way or no instance leads); retry shortly");
+      case LEADER_IS_SELF -> new Response(503, "text/plain; charset=utf-8", "not the leader yet; the leader is "
+          + leaderHostPort() + "; retry shortly");
+      case ALREADY_FORWARDED -> new Response(503, "text/plain; charset=utf-8", "not the leader: " + selfUrl
+          + " got a call forwarded by " + o.detail() + " and does not forward it again; the leader is changing,"
+          + " retry shortly");
+      case UNREACHABLE -> new Response(503, "text/plain; charset=utf-8", "not the leader, and the leader "
+          + o.leader().orElse("") + " could not be reached: " + o.detail() + "; retry shortly");
+    };
   }
 
   private static void send(HttpExchange ex, Response r) throws IOException {
