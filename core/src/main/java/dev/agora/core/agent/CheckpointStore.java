@@ -126,7 +126,7 @@ final class CheckpointStore {
   void writeTask(TaskRecord r) {
     try {
       write(taskFile(r.frameworkId(), r.task().taskId()),
-          CheckpointCodec.MAPPER.writeValueAsBytes(CheckpointCodec.encode(r)), r.checkpoint());
+          CheckpointCodec.encodeBytes(r), r.checkpoint());
     } catch (IOException e) {
       LOG.error("cannot encode the checkpoint of task {}", r.task().taskId(), e);
     }

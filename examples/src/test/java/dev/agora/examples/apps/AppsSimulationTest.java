@@ -93,6 +93,10 @@ class AppsSimulationTest {
       assertThat(q.get(0).get("count").asInt()).isEqualTo(1);
       JsonNode reasons = q.get(0).get("processedOffersSummary").get("rejectSummaryLastOffers");
       assertThat(reasons.toString()).contains("UnfulfilledConstraint").contains("[hostname, UNIQUE]");
+      // the app's status says the same (Agora's "waiting" field)
+      JsonNode waiting = s.app("/uniq").get("waiting");
+      assertThat(waiting.get("count").asInt()).isEqualTo(1);
+      assertThat(waiting.get("reasons").toString()).contains("UnfulfilledConstraint").contains("[hostname, UNIQUE]");
       long hosts = s.json("GET", "/v2/tasks", "").get("tasks").findValuesAsText("host").stream().distinct().count();
       assertThat(hosts).isEqualTo(3);
     }
