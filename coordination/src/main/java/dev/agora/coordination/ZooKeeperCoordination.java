@@ -68,9 +68,24 @@ public final class ZooKeeperCoordination implements AutoCloseable {
    * Call once per process: its candidacy is this coordination's session.
    */
   public synchronized LeaderElector leaderElector(Address address) {
+    return leaderElector(address, 1);
+  }
+
+  /**
+   * A candidate as {@link #leaderElector(Address)} that takes office only once at least
+   * {@code quorum} candidates (itself included) are in the election; a leader in office stays
+   * when candidates leave. (Agora's {@code --quorum}: the registry is replicated by ZooKeeper's own
+   * quorum, so this is what a master quorum means here.)
+   *
+   * @throws IllegalArgumentException if {@code quorum < 1}
+   */
+  public synchronized LeaderElector leaderElector(Address address, int quorum) {
     Objects.requireNonNull(address, "address");
+    if (quorum < 1) {
+      throw new IllegalArgumentException("quorum must be >= 1 but was " + quorum);
+    }
     checkOpen();
-    return remember(new ZooKeeperLeaderElector(client, layout, loop, address));
+    return remember(new ZooKeeperLeaderElector(client, layout, loop, address, quorum));
   }
 
   /** A detector of this cluster's leading master. */

@@ -62,6 +62,8 @@ final class ZooKeeperLeaderElector implements LeaderElector {
   private final Layout layout;
   private final EventLoop loop;
   private final Address address;
+  /** Candidates that must be in the election before the first in line takes office. */
+  private final int quorum;
   private final AtomicBoolean started = new AtomicBoolean();
   private final AtomicBoolean closeCalled = new AtomicBoolean();
   private final CuratorWatcher watcher = event -> post(this::elect);
@@ -87,10 +89,18 @@ final class ZooKeeperLeaderElector implements LeaderElector {
   private boolean retryScheduled;
 
   ZooKeeperLeaderElector(CuratorFramework client, Layout layout, EventLoop loop, Address address) {
+    this(client, layout, loop, address, 1);
+  }
+
+  ZooKeeperLeaderElector(CuratorFramework client, Layout layout, EventLoop loop, Address address, int quorum) {
+    if (quorum < 1) {
+      throw new IllegalArgumentException("quorum must be >= 1 but was " + quorum);
+    }
     this.client = client;
     this.layout = layout;
     this.loop = loop;
     this.address = address;
+    this.quorum = quorum;
   }
 
   @Override
@@ -228,6 +238,12 @@ final class ZooKeeperLeaderElector implements LeaderElector {
       }
       if (!children.get(0).equals(ourName)) {
         stopLeading("another candidate is first");
+        return;
+      }
+      if (term() == 0 && children.size() < quorum) {
+        // First in line, but too few contenders yet: the children watch runs us again when one joins.
+        LOG.info("candidate {} is first in line but waits for a quorum: {} of {} master(s) present", address,
+            children.size(), quorum);
         return;
       }
       if (term() == 0) {

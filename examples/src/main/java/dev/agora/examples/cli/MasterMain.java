@@ -104,6 +104,14 @@ public final class MasterMain implements Callable<Integer> {
           "elect one leader; the others stand by. Default: this master leads alone."})
   String zk;
 
+  @Option(names = "--quorum", paramLabel = "N", description = {
+      "With --zk: how many masters must be in the election before one takes office (a positive integer; default 1).",
+      "Departure from Mesos: there it is the replicated log's write quorum; Agora's registry lives in ZooKeeper,",
+      "which replicates it under its own quorum, so here N counts contending masters. Use a majority of your",
+      "masters (2 of 3) so that a lone master cut off from the others never starts leading by itself.",
+      "Without --zk only 1 is accepted (a lone master)."})
+  Integer quorum;
+
   @Option(names = "--zk-session-timeout", defaultValue = "PT10S",
       description = "ZooKeeper session timeout, ISO-8601: how long a silent leader keeps leading (default: ${DEFAULT-VALUE}).")
   Duration zkSessionTimeout;
@@ -111,6 +119,7 @@ public final class MasterMain implements Callable<Integer> {
   @Override
   public Integer call() throws InterruptedException {
     PrintWriter out = spec.commandLine().getOut();
+    checkQuorum();
     ZooKeeperCoordination coordination = zk != null
         ? ZooKeeperOptions.connect(spec, "--zk", zk, zkSessionTimeout) : null;
     HttpTransport transport;
@@ -134,7 +143,8 @@ public final class MasterMain implements Callable<Integer> {
           .allocationInterval(allocationInterval);
       if (coordination != null) {
         // Publish the address agents and frameworks send to; exit once deposed (Mesos does too).
-        mb.elector(new ExitWhenDeposed(coordination.leaderElector(address), ExitWhenDeposed::systemExit));
+        mb.elector(new ExitWhenDeposed(coordination.leaderElector(address, quorum != null ? quorum : 1),
+            ExitWhenDeposed::systemExit));
         // The registry (agents and their marks, frameworks, weights, quotas) survives failover.
         mb.registry(coordination.stateStore());
       } else if (workDir != null) {
@@ -154,11 +164,13 @@ public final class MasterMain implements Callable<Integer> {
       }
       throw e;
     }
-    MasterApis.serve(transport, master, java.util.Map.of("ip", ip, "port", String.valueOf(port),
+    java.util.Map<String, String> flags = new java.util.LinkedHashMap<>(java.util.Map.of("ip", ip, "port", String.valueOf(port),
         "authenticate", String.valueOf(authenticate), "acls", acls != null ? acls.toString() : "", "agent_ping_interval", agentPingInterval.toString(),
         "max_agent_ping_misses", String.valueOf(maxAgentPingMisses), "heartbeat_interval",
         heartbeatInterval.toString(), "allocation_interval", allocationInterval.toString(), "zk", zk != null ? zk : "",
         "work_dir", workDir != null ? workDir.toString() : ""));
+    flags.put("quorum", String.valueOf(quorum != null ? quorum : 1));
+    MasterApis.serve(transport, master, flags);
     if (coordination != null) {
       // A follower answers the scheduler and operator APIs with 307 to the leader (503 if none).
       transport.leaderGate(dev.agora.core.transport.http.LeaderGate.of(master::isLeading,
@@ -185,5 +197,20 @@ public final class MasterMain implements Callable<Integer> {
     out.flush();
     closed.await();
     return 0;
+  }
+
+  /** {@code --quorum}: a positive integer, as Mesos requires; more than 1 only means something with --zk. */
+  void checkQuorum() {
+    if (quorum == null) {
+      return;
+    }
+    if (quorum < 1) {
+      throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+          "--quorum must be a positive integer but was " + quorum);
+    }
+    if (zk == null && quorum > 1) {
+      throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+          "--quorum " + quorum + " needs --zk: without ZooKeeper a master leads alone (use 1 or leave it out)");
+    }
   }
 }

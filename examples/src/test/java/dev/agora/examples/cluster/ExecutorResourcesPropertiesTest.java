@@ -123,6 +123,36 @@ class ExecutorResourcesPropertiesTest {
     }
   }
 
+  /**
+   * A framework torn down with a live executor: the executor's resources come back once (with
+   * the framework's removal; the agent's later exit report changes nothing) and another framework
+   * is offered the whole agent.
+   */
+  @Test
+  void aTornDownFrameworksExecutorResourcesComeBackOnce() throws Exception {
+    Path dir = Files.createTempDirectory("executor-resources");
+    try (SimCluster cluster = new SimCluster(10, dir)) {
+      SimExecutors executors = new SimExecutors(cluster.sim, cluster.transport);
+      cluster.containerizerWrapper = executors::wrap;
+      cluster.addAgent(AGENT);
+      RecordingScheduler s = new RecordingScheduler();
+      SchedulerDriver d = cluster.subscribe(FrameworkInfo.builder("f").user("nobody").build(), s);
+      Offer offer = s.lastOffer();
+      d.accept(List.of(offer.id()), List.of(new Operation.Launch(List.of(task("t1", offer.agentId(), "e1")))),
+          Filters.NONE);
+      cluster.sim.advance(Duration.ofSeconds(2));
+      d.teardown();
+      cluster.sim.advance(Duration.ofSeconds(10));
+      assertThat(executors.live()).as("the executor was shut down").isEmpty();
+
+      RecordingScheduler other = new RecordingScheduler();
+      cluster.subscribe(FrameworkInfo.builder("g").user("nobody").build(), other);
+      cluster.sim.advance(Duration.ofSeconds(2));
+      assertThat(offeredTotal(other)).isEqualTo(Resources.parse(AGENT));
+      assertThat(cluster.accounting.violations()).isEmpty();
+    }
+  }
+
   /** A second task under a running executor is not charged for the executor again. */
   @Test
   void aRunningExecutorIsChargedOnce() throws Exception {
