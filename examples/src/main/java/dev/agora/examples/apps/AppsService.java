@@ -162,8 +162,9 @@ public final class AppsService implements AutoCloseable {
     }
     restoreStates();
     api.groups().restore();
+    // Checkpointing, as Marathon's --checkpoint default: instances outlive an agent restart.
     FrameworkInfo.Builder info = FrameworkInfo.builder(config.frameworkName).failoverTimeout(Duration.ofDays(7))
-        .role(config.role).capability(FrameworkInfo.Capability.PARTITION_AWARE);
+        .role(config.role).capability(FrameworkInfo.Capability.PARTITION_AWARE).checkpoint(true);
     config.store.get(FRAMEWORK_ID_KEY).ifPresent(v -> {
       info.id(FrameworkId.of(new String(v.value(), StandardCharsets.UTF_8)));
       frameworkIdStored = true;

@@ -62,6 +62,11 @@ final class AppsSim implements AutoCloseable {
     return this;
   }
 
+  /** The directory under which each simulated agent has its work dir ({@code agent-N}). */
+  Path workDir() {
+    return workDir;
+  }
+
   AppsSim start() {
     apps.start();
     sim.advance(Duration.ofSeconds(2));

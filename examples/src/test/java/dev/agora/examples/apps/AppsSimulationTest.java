@@ -50,6 +50,23 @@ class AppsSimulationTest {
   }
 
   @Test
+  void instancesAreCheckpointedByTheirAgentsAsMarathonsDefaultAsks() throws Exception {
+    try (AppsSim s = cluster(1)) {
+      s.call("POST", "/v2/apps", "{\"id\":\"/kept\",\"cmd\":\"sleep 1000\",\"cpus\":0.1,\"mem\":16}");
+      s.advanceUntil(() -> s.running("/kept") == 1, Duration.ofSeconds(30));
+      String taskId = s.tasks("/kept").keySet().iterator().next();
+      Path tasks = s.workDir().resolve("agent-0").resolve("meta").resolve("tasks");
+      Path record;
+      try (var files = java.nio.file.Files.walk(tasks)) {
+        record = files.filter(f -> f.getFileName().toString().equals(taskId + ".json")).findFirst().orElseThrow();
+      }
+      // The agent kills a non-checkpointing framework's tasks when it recovers; these it keeps.
+      JsonNode json = new com.fasterxml.jackson.databind.ObjectMapper().readTree(record.toFile());
+      assertThat(json.get("checkpoint").asBoolean()).as("checkpoint in %s", record).isTrue();
+    }
+  }
+
+  @Test
   void selfHealingWithBackoffGapsAndKilledDoesNotGrowIt() {
     try (AppsSim s = cluster(1)) {
       s.call("POST", "/v2/apps", "{\"id\":\"/crash\",\"cmd\":\"false\",\"cpus\":0.1,\"mem\":16,"
