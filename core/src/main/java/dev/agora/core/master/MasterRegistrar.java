@@ -277,6 +277,14 @@ final class MasterRegistrar {
     after(committed);
   }
 
+  /**
+   * Runs {@code committed} once every change made so far is durable (at once without a store);
+   * never if the term ends first.
+   */
+  void afterCommit(Runnable committed) {
+    after(committed);
+  }
+
   /** The agent is unreachable since {@code since}. */
   void unreachable(AgentId id, AgentInfo info, Instant since) {
     AgentRecord old = agents.get(id);

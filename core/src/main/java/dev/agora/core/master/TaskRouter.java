@@ -389,8 +389,16 @@ final class TaskRouter {
     }
   }
 
-  /** The agent is gone: its live tasks become UNREACHABLE (partition-aware) or LOST. */
+  /**
+   * The agent is gone: its live tasks become UNREACHABLE (partition-aware) or LOST. As Mesos, the
+   * frameworks are told once the agent's unreachable mark is durable: a leader that dies before
+   * has told nobody (its successor, finding the agent admitted, waits for it to re-register), and
+   * one that dies after leaves the mark to its successor, which then treats the agent's return as
+   * a return from unreachable (its tasks' later updates swallowed, not forwarded after the LOST).
+   */
   void agentLost(AgentEntry a, String why) {
+    List<TaskStatus> told = new ArrayList<>();
+    List<FrameworkId> to = new ArrayList<>();
     for (TaskEntry t : new ArrayList<>(a.tasks.values())) {
       FrameworkEntry f = registry.frameworks.get(t.frameworkId);
       if (f == null) {
@@ -398,12 +406,30 @@ final class TaskRouter {
       }
       boolean aware = f.info.has(Capability.PARTITION_AWARE);
       if (!t.state().isTerminal()) {
-        decided(f, master.masterStatus(t.info.taskId(), aware ? TaskState.UNREACHABLE : TaskState.LOST, a.id,
-            Reason.REASON_AGENT_REMOVED, why));
+        TaskStatus status = master.masterStatus(t.info.taskId(), aware ? TaskState.UNREACHABLE : TaskState.LOST, a.id,
+            Reason.REASON_AGENT_REMOVED, why);
+        if (status.state().isTerminal()) {
+          ends.reported(f.id, status.taskId(), status.state());
+        }
         partitions.reportedLost(f, t.info.taskId(), a.id);
+        told.add(status);
+        to.add(f.id);
       }
       forget(t);
     }
+    if (told.isEmpty()) {
+      return;
+    }
+    master.registrar().afterCommit(() -> {
+      for (int i = 0; i < told.size(); i++) {
+        FrameworkEntry f = registry.frameworks.get(to.get(i));
+        TaskStatus status = told.get(i);
+        if (f == null || status.state() == TaskState.UNREACHABLE && f.tasks.containsKey(status.taskId())) {
+          continue; // gone, or back already (its agent returned before the mark was durable)
+        }
+        update(f, status);
+      }
+    });
   }
 
   /**

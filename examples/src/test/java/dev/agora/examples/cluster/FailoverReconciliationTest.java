@@ -141,6 +141,72 @@ class FailoverReconciliationTest {
     }
   }
 
+  /** Runs registry writes on a simulation loop while open; holds them while closed. */
+  private static final class Gate implements java.util.concurrent.Executor {
+    private final dev.agora.core.runtime.EventLoop loop;
+    private final List<Runnable> held = new ArrayList<>();
+    private boolean closed;
+
+    Gate(dev.agora.core.runtime.EventLoop loop) {
+      this.loop = loop;
+    }
+
+    @Override
+    public synchronized void execute(Runnable r) {
+      if (closed) {
+        held.add(r);
+      } else {
+        loop.execute(r);
+      }
+    }
+
+    synchronized void close() {
+      closed = true;
+    }
+
+    synchronized void open() {
+      closed = false;
+      held.forEach(loop::execute);
+      held.clear();
+    }
+  }
+
+  @Test
+  void frameworksHearOfALostAgentOnlyOnceItsUnreachableMarkIsDurable() {
+    Gate gate = new Gate(sim.newLoop("registry-io"));
+    RegistryFailoverTest.TestElector elector = new RegistryFailoverTest.TestElector();
+    Master m = Master.builder().transport(transport).address(Address.of("master-a")).id("master-a")
+        .allocator(HierarchicalAllocator.builder().build()).loop(sim.newLoop("master-a")).elector(elector)
+        .registry(store).registryExecutor(gate).agentPingInterval(Duration.ofSeconds(1)).maxAgentPingMisses(3)
+        .build().start();
+    toClose.add(m);
+    elector.lead(1);
+    detector.set(Optional.of(Address.of("master-a")));
+    sim.runUntilIdle();
+    dev.agora.core.runtime.EventLoop agentLoop = sim.newLoop("agent-0");
+    Agent agent = Agent.builder().transport(transport).address(Address.of("agent-0")).masterDetector(detector)
+        .info(new AgentInfo("host0", Resources.parse("cpus:8;mem:1024"))).containerizer(new SimulatedContainerizer())
+        .workDir(work.resolve("agent-0")).loop(agentLoop).random(sim.random()).build().start();
+    toClose.add(agent);
+    sim.advance(Duration.ofSeconds(2));
+    CheckingScheduler plain = framework("plain", false);
+    sim.advanceUntil(() -> plain.waiting() == 0, Duration.ofMinutes(1));
+    sim.advance(Duration.ofSeconds(5));
+    TaskId task = plain.placed.keySet().iterator().next();
+    assertThat(plain.checker.latest(task)).contains(TaskState.RUNNING);
+
+    gate.close(); // the registry's writes stall
+    agentLoop.shutdown(); // the agent dies: it misses its pings
+    sim.advance(Duration.ofSeconds(10));
+    assertThat(await(m.unreachableAgents())).as("the master took the agent for unreachable").hasSize(1);
+    assertThat(plain.checker.latest(task)).as("not told before the mark is durable").contains(TaskState.RUNNING);
+
+    gate.open();
+    sim.advance(Duration.ofSeconds(2));
+    assertThat(plain.checker.latest(task)).as("told once it is").contains(TaskState.LOST);
+    assertThat(plain.checker.violations()).isEmpty();
+  }
+
   private <T> T await(java.util.concurrent.CompletableFuture<T> f) {
     sim.runUntilIdle();
     return f.join();

@@ -214,7 +214,7 @@ class FaultSoakTest {
   private final class SoakFramework implements Scheduler {
     final String name;
     final int budget;
-    final TaskStateChecker checker = new TaskStateChecker();
+    final CompactChecker checker;
     final Map<TaskId, AgentId> live = new HashMap<>();
     final Map<TaskState, Integer> ends = new EnumMap<>(TaskState.class);
     final List<String> errors = new ArrayList<>();
@@ -228,6 +228,7 @@ class FaultSoakTest {
     SoakFramework(String name, int budget) {
       this.name = name;
       this.budget = budget;
+      this.checker = new CompactChecker(name + "-", budget);
     }
 
     synchronized int allowed() {
@@ -290,7 +291,93 @@ class FaultSoakTest {
       List<String> v = checker.violations();
       return String.format("%s: launched %d, ended %s, unknown to the master %d, still live %d, updates %d,"
           + " violations %d %s, errors %d", name, launched, ends, unknown, live.size(), checker.received(),
-          v.size(), v.subList(Math.max(0, v.size() - 2), v.size()), errors.size());
+          checker.violationCount(), v.subList(Math.max(0, v.size() - 2), v.size()), errors.size());
+    }
+  }
+
+  /**
+   * The rules of {@link TaskStateChecker} (no state goes back; a terminal state is absorbing, a
+   * reconciliation's LOST for a forgotten task aside), over tasks {@code <prefix><n>} with
+   * {@code n < count}, in arrays allocated up front: the soak's leak check then measures the
+   * cluster, not a checker that grows with every task. Synchronized by its framework.
+   */
+  private static final class CompactChecker {
+    private final String prefix;
+    /** Per task: 0 if no update yet, else the latest state's ordinal + 1. */
+    private final byte[] latest;
+    /** Per task: 0 unless terminal, else the terminal state's ordinal + 1. */
+    private final byte[] terminal;
+    private final List<String> violations = new ArrayList<>();
+    private int violationCount;
+    private long received;
+
+    CompactChecker(String prefix, int count) {
+      this.prefix = prefix;
+      latest = new byte[count];
+      terminal = new byte[count];
+    }
+
+    private static int rank(TaskState s) {
+      return switch (s) {
+        case STAGING -> 0;
+        case STARTING -> 1;
+        case RUNNING, UNREACHABLE -> 2;
+        case KILLING -> 3;
+        default -> s.isTerminal() ? 4 : -1;
+      };
+    }
+
+    void observe(TaskStatus status) {
+      received++;
+      String id = status.taskId().value();
+      if (!id.startsWith(prefix)) {
+        violation("update of a task not launched here: " + status);
+        return;
+      }
+      int i = Integer.parseInt(id.substring(prefix.length()));
+      TaskState next = status.state();
+      if (next == TaskState.UNKNOWN) {
+        return; // an answer about the master's books, not a state of the task
+      }
+      TaskState end = terminal[i] == 0 ? null : TaskState.values()[terminal[i] - 1];
+      if (end != null && next == TaskState.LOST && status.uuid().isEmpty()
+          && status.reason().equals(Optional.of(TaskStatus.Reason.REASON_RECONCILIATION))) {
+        return; // the master forgot the acknowledged task: "unknown", said the legacy way (LOST)
+      }
+      if (end != null) {
+        if (next != end) {
+          violation("task " + id + " was " + end + " then " + next + " (" + status + ")");
+        }
+        return;
+      }
+      TaskState before = latest[i] == 0 ? null : TaskState.values()[latest[i] - 1];
+      if (before != null && rank(next) < rank(before) && before != TaskState.UNREACHABLE) {
+        violation("task " + id + " went back from " + before + " to " + next + " (" + status + ")");
+      }
+      latest[i] = (byte) (next.ordinal() + 1);
+      if (next.isTerminal()) {
+        terminal[i] = (byte) (next.ordinal() + 1);
+      }
+    }
+
+    private void violation(String v) {
+      violationCount++;
+      if (violations.size() < 100) {
+        violations.add(v); // the first hundred, with their details
+      }
+    }
+
+    /** The first violations (at most 100); {@link #violationCount} counts all. */
+    List<String> violations() {
+      return List.copyOf(violations);
+    }
+
+    int violationCount() {
+      return violationCount;
+    }
+
+    long received() {
+      return received;
     }
   }
 
@@ -645,6 +732,10 @@ class FaultSoakTest {
       }
       for (SoakFramework f : frameworks) {
         synchronized (f) {
+          if (f.checker.violationCount() > 0) {
+            failures.add(f.name + ": " + f.checker.violationCount() + " state violations, the first below");
+            f.checker.violations().forEach(v -> note("%s violation: %s", f.name, v));
+          }
           f.checker.violations().stream().limit(20).forEach(v -> failures.add(f.name + ": " + v));
           if (!f.errors.isEmpty()) {
             failures.add(f.name + " errors: " + f.errors);
