@@ -155,7 +155,8 @@ final class NativeLauncher implements AutoCloseable {
           + " through the slower sh/setsid/unshare chain", path);
       return Optional.empty();
     }
-    String unique = hash + "." + ProcessHandle.current().pid() + "." + System.nanoTime();
+    // Unique per build attempt: several agents on one machine may build at once (renamed in place after).
+    String unique = hash + "." + ProcessHandle.current().pid() + "." + java.util.UUID.randomUUID();
     Path src = directory.resolve("agora-launch-" + unique + ".c");
     Path out = directory.resolve("agora-launch-" + unique + ".tmp");
     Files.write(src, source);

@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import dev.agora.core.container.ResourceUsage;
+import dev.agora.core.runtime.Clock;
 
 /**
  * Finds the processes of a container in {@code /proc} and signals them.
@@ -19,8 +20,9 @@ import dev.agora.core.container.ResourceUsage;
  * started a session of their own but kept their environment). Zombies do not count: they no longer
  * run, and their parent, not us, reaps them.
  *
- * <p>Concurrency: stateless apart from constants; safe from any thread. Every call reads
- * {@code /proc} afresh, so its answer may be out of date as soon as it returns.
+ * <p>Concurrency: safe from any thread. Its one piece of mutable state is the last scan of
+ * {@code /proc}, shared by every container's membership check (an atomic reference: one scan
+ * instead of one per container); every answer may be out of date as soon as it returns.
  *
  * <p>Invariants: never returns the JVM itself, pid 1, or a process of the JVM's own session; a
  * returned handle is checked against the container after it was taken, and the JDK refuses to
@@ -28,11 +30,17 @@ import dev.agora.core.container.ResourceUsage;
  */
 final class ProcessTable {
   private final Path proc;
+  private final Clock clock;
   private final long selfPid;
   private final long selfSession;
 
   ProcessTable(Path proc) {
+    this(proc, Clock.system());
+  }
+
+  ProcessTable(Path proc, Clock clock) {
     this.proc = proc;
+    this.clock = clock;
     this.selfPid = ProcessHandle.current().pid();
     this.selfSession = stat(selfPid).map(Stat::session).orElse(-1L);
   }
@@ -51,12 +59,12 @@ final class ProcessTable {
    * @param marker {@code NAME=VALUE} of the container's marker environment variable
    */
   List<ProcessHandle> members(long session, String marker) {
-    return members(session, marker, System.nanoTime());
+    return members(session, marker, now());
   }
 
   /**
    * As {@link #members(long, String)}, from a scan of {@code /proc} that this table shares
-   * between containers: one taken at or after {@code notBefore} (a {@link System#nanoTime}; pass
+   * between containers: one taken at or after {@code notBefore} (a reading of {@link #now}; pass
    * the container's start, so that a scan from before it is never used for it) and at most
    * {@link #SNAPSHOT_MAX_AGE_NANOS} old, else a new one. Each candidate is checked again on its
    * own, so a stale entry never counts; a process started after the scan is missed until the
@@ -82,6 +90,11 @@ final class ProcessTable {
     return found;
   }
 
+  /** The table's monotonic time in nanoseconds, the scale of {@code notBefore}. */
+  long now() {
+    return clock.nanoTime();
+  }
+
   /** How long a scan of {@code /proc} is shared: below the containers' polling interval. */
   static final long SNAPSHOT_MAX_AGE_NANOS = 20_000_000L;
 
@@ -100,7 +113,7 @@ final class ProcessTable {
 
   private Snapshot snapshot(String markerName, long notBefore) {
     Snapshot s = snapshot.get();
-    long now = System.nanoTime();
+    long now = now();
     if (s != null && s.markerName().equals(markerName) && s.takenAt() - notBefore >= 0
         && now - s.takenAt() <= SNAPSHOT_MAX_AGE_NANOS) {
       return s;

@@ -92,8 +92,8 @@ final class SessionIsolation implements Isolation {
     private final ProcessHandle top;
     private final Optional<Process> child;
     private final String marker;
-    /** When this was made (a nanoTime): scans of /proc from before it are not used for it. */
-    private final long since = System.nanoTime();
+    /** When this was made (the table's time): scans of /proc from before it are not used for it. */
+    private final long since = table.now();
     private final java.util.concurrent.atomic.AtomicLong peak = new java.util.concurrent.atomic.AtomicLong();
 
     Session(ProcessHandle top, Optional<Process> child, String marker) {
@@ -112,8 +112,19 @@ final class SessionIsolation implements Isolation {
       return child;
     }
 
+    /**
+     * When it was last signalled (the table's time; {@link #since} before that). An empty answer
+     * is taken only from a scan after the last signal: an older scan misses what a member forked
+     * after it, and "empty" from it would leave that process running.
+     */
+    private volatile long signalled = since;
+
     private List<ProcessHandle> members() {
-      List<ProcessHandle> members = new ArrayList<>(table.members(top.pid(), marker, since));
+      return members(since);
+    }
+
+    private List<ProcessHandle> members(long notBefore) {
+      List<ProcessHandle> members = new ArrayList<>(table.members(top.pid(), marker, notBefore));
       // Our child may not have started its session yet; a re-adopted top process leads its session
       // already, so the table finds it (and, unlike isAlive, never counts it alive as a zombie).
       if (child.isPresent() && child.get().isAlive() && !members.contains(top)) {
@@ -124,12 +135,13 @@ final class SessionIsolation implements Isolation {
 
     @Override
     public void signal(boolean force) {
+      signalled = table.now();
       ProcessTable.signal(members(), force);
     }
 
     @Override
     public boolean isEmpty() {
-      return members().isEmpty();
+      return members(signalled).isEmpty();
     }
 
     @Override
