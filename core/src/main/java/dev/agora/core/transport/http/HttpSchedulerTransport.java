@@ -42,7 +42,8 @@ import org.slf4j.LoggerFactory;
  * {@code maxMissedHeartbeats} heartbeat intervals; the driver then resubscribes with its backoff.
  *
  * <p>Concurrency: thread-safe. Each endpoint reads its stream on one executor thread and POSTs its
- * calls, in order, on another; handlers run on the loop the endpoint was bound with. Ownership:
+ * calls, in order, on another (acknowledgements, in order among themselves, on a third, so that
+ * a burst of them never holds an ACCEPT back); handlers run on the loop the endpoint was bound with. Ownership:
  * owns its executor unless given one.
  */
 public final class HttpSchedulerTransport implements Transport, AutoCloseable {
@@ -117,6 +118,14 @@ public final class HttpSchedulerTransport implements Transport, AutoCloseable {
     private final MessageHandler handler;
     private final ExecutorService calls = Executors.newSingleThreadExecutor(
         HttpTransport.daemonThreads("agora-scheduler-calls"));
+    /**
+     * Acknowledgements go on a lane of their own, in order among themselves: after a failover
+     * every task's updates are resent and acknowledged, and behind them on one lane an ACCEPT
+     * waited seconds (launches then went to a master that died meanwhile). Their order relative to
+     * other calls does not matter to the master.
+     */
+    private final ExecutorService acknowledgements = Executors.newSingleThreadExecutor(
+        HttpTransport.daemonThreads("agora-scheduler-acks"));
     private final Set<Address> linked = ConcurrentHashMap.newKeySet();
     private final Object lock = new Object();
     // guarded by lock
@@ -171,7 +180,8 @@ public final class HttpSchedulerTransport implements Transport, AutoCloseable {
         LOG.warn("dropping a {} call: not subscribed", call.getClass().getSimpleName());
         return;
       }
-      calls.execute(() -> post(uri, body, id, call.getClass().getSimpleName()));
+      ExecutorService lane = call instanceof SchedulerCall.Acknowledge ? acknowledgements : calls;
+      lane.execute(() -> post(uri, body, id, call.getClass().getSimpleName()));
     }
 
     private HttpRequest.Builder request(URI uri, byte[] body) {
@@ -337,6 +347,7 @@ public final class HttpSchedulerTransport implements Transport, AutoCloseable {
       clients.remove(this);
       abort();
       calls.shutdown();
+      acknowledgements.shutdown();
     }
   }
 
