@@ -100,6 +100,8 @@ public final class HierarchicalAllocator implements Allocator {
    * the next full cycle).
    */
   private AgentState[] agentOrder;
+  /** The scan's copy of {@link #agentOrder}'s fields, by slot in that order (rebuilt with it). */
+  private AgentColumns columns;
   /** What frameworks not (yet) added use on agents, from {@link #addAgent}. */
   private final Map<FrameworkId, Map<AgentId, Resources>> orphans = new HashMap<>();
   private final QuotaTracker quota = new QuotaTracker();
@@ -632,10 +634,17 @@ public final class HierarchicalAllocator implements Allocator {
     visit.clear();
     if (agentOrder == null) {
       agentOrder = agents.values().toArray(new AgentState[0]);
+      columns = new AgentColumns(agentOrder.length);
+      for (int i = 0; i < agentOrder.length; i++) {
+        agentOrder[i].attach(columns, i);
+      }
     }
-    for (AgentState agent : agentOrder) {
-      if (wantsVisit(agent, now)) {
-        visit.add(agent);
+    // The scan reads the columns, not the agents: the agents it skips are never touched.
+    AgentColumns c = columns;
+    long v = version;
+    for (int i = 0; i < agentOrder.length; i++) {
+      if (!c.skip(i, v, now)) {
+        visit.add(agentOrder[i]);
       }
     }
     List<Allocation> result = allocateVisits(now);
@@ -667,7 +676,10 @@ public final class HierarchicalAllocator implements Allocator {
 
   /** Forgets that agents are clean, so that the next cycle looks at every agent (tests compare both ways). */
   void touchAll() {
-    agents.values().forEach(a -> a.cleanVersion = -1);
+    agents.values().forEach(a -> {
+      a.cleanVersion = -1;
+      a.sync();
+    });
   }
 
   /** How many agents the last cycle looked at; the others were skipped (clean, inactive or full). */
@@ -771,6 +783,7 @@ public final class HierarchicalAllocator implements Allocator {
     AgentState agent = agents.get(Objects.requireNonNull(id, "id"));
     if (agent != null) {
       agent.active = false;
+      agent.sync();
     }
   }
 
@@ -781,6 +794,7 @@ public final class HierarchicalAllocator implements Allocator {
     if (agent != null && !agent.active) {
       agent.active = true;
       agent.cleanVersion = -1;
+      agent.sync();
       if (!quota.isEmpty()) {
         version++;
       }
@@ -945,6 +959,13 @@ public final class HierarchicalAllocator implements Allocator {
 
   /** Checks the invariants in the class comment; throws {@link IllegalStateException} if broken. */
   void checkInvariants() {
+    if (agentOrder != null) {
+      for (int i = 0; i < agentOrder.length; i++) {
+        if (!agentOrder[i].synced(columns, i)) {
+          throw new IllegalStateException("the scan's columns disagree with agent " + agentOrder[i].id);
+        }
+      }
+    }
     Map<AgentId, Resources> sums = new HashMap<>();
     Map<String, Resources> roleSums = new HashMap<>();
     Map<String, Resources> frameworkSums = new HashMap<>();
@@ -1121,6 +1142,7 @@ public final class HierarchicalAllocator implements Allocator {
       AgentState agent = agents.get(agentId);
       if (agent != null) {
         agent.filters.remove(fw.client);
+        agent.sync();
       }
     }
     fw.filteredAgents.clear();
