@@ -133,6 +133,15 @@ public final class HierarchicalAllocator implements Allocator {
   private int offersInCycle;
   /** Frameworks starved by decliners, oldest first: offered first on every agent until served. */
   private final LinkedHashSet<FrameworkState> starving = new LinkedHashSet<>();
+  /**
+   * The frameworks that want offers ({@link FrameworkState#wantsAnyOffers}), in the order of
+   * {@link #frameworks}' values; null once a framework was added or removed or its wish may have
+   * changed (rebuilt by the next full cycle's starvation accounting, which thus costs the active
+   * frameworks, not all of them).
+   */
+  private FrameworkState[] wanting;
+  /** Frameworks whose wish for offers may have changed since the last full cycle. */
+  private final Set<FrameworkState> maybeIdle = new HashSet<>();
   private final int starvationCycles;
   private Clock clock;
 
@@ -193,6 +202,7 @@ public final class HierarchicalAllocator implements Allocator {
       attribute(fw, agent, clampToFree(agent, id, e.getValue()), true);
     }
     books.refreshActivation(fw);
+    wantsChanged(fw);
     version++;
     assert checkAgents();
   }
@@ -201,6 +211,7 @@ public final class HierarchicalAllocator implements Allocator {
   public void removeFramework(FrameworkId id) {
     requireInitialized();
     FrameworkState fw = frameworks.remove(id);
+    wanting = null;
     if (fw == null) {
       Map<AgentId, Resources> held = orphans.remove(id);
       if (held != null) {
@@ -229,6 +240,7 @@ public final class HierarchicalAllocator implements Allocator {
     if (fw != null) {
       fw.active = true;
       books.refreshActivation(fw);
+      wantsChanged(fw);
       version++;
     }
   }
@@ -240,6 +252,7 @@ public final class HierarchicalAllocator implements Allocator {
     if (fw != null) {
       fw.active = false;
       books.refreshActivation(fw);
+      wantsChanged(fw);
     }
   }
 
@@ -265,6 +278,7 @@ public final class HierarchicalAllocator implements Allocator {
       }
     }
     books.refreshActivation(fw);
+    wantsChanged(fw);
     version++;
   }
 
@@ -277,6 +291,7 @@ public final class HierarchicalAllocator implements Allocator {
       checkSubscribed(fw, roles);
       fw.suppressed.addAll(subscribed(fw, roles));
       books.refreshActivation(fw);
+      wantsChanged(fw);
     }
   }
 
@@ -291,6 +306,7 @@ public final class HierarchicalAllocator implements Allocator {
       fw.declining = false;
       fw.suppressed.removeAll(subscribed(fw, roles));
       books.refreshActivation(fw);
+      wantsChanged(fw);
       version++;
     }
   }
@@ -907,8 +923,25 @@ public final class HierarchicalAllocator implements Allocator {
    */
   private void endFullCycle() {
     boolean passedOver = offersInCycle > 0;
-    for (FrameworkState fw : frameworks.values()) {
-      if (fw.offeredCycle == cycle || !fw.wantsAnyOffers()) {
+    // A framework that stopped wanting offers is not hungry (nothing else makes it hungry until it wants them again).
+    for (FrameworkState fw : maybeIdle) {
+      if (!fw.wantsAnyOffers()) {
+        fw.hungryCycles = 0;
+        starving.remove(fw);
+      }
+    }
+    maybeIdle.clear();
+    if (wanting == null) {
+      List<FrameworkState> w = new ArrayList<>();
+      for (FrameworkState fw : frameworks.values()) {
+        if (fw.wantsAnyOffers()) {
+          w.add(fw);
+        }
+      }
+      wanting = w.toArray(new FrameworkState[0]);
+    }
+    for (FrameworkState fw : wanting) {
+      if (fw.offeredCycle == cycle) {
         fw.hungryCycles = 0;
         if (!starving.isEmpty()) {
           starving.remove(fw);
@@ -923,6 +956,12 @@ public final class HierarchicalAllocator implements Allocator {
     }
     offersInCycle = 0;
     cycle++;
+  }
+
+  /** Notes that {@code fw}'s wish for offers may have changed (see {@link #wanting}). */
+  private void wantsChanged(FrameworkState fw) {
+    wanting = null;
+    maybeIdle.add(fw);
   }
 
   // ---------------------------------------------------------------- views for tests and operators
