@@ -22,14 +22,18 @@ final class AgentState {
    * agent without filters.
    */
   final FilterTable filters = new FilterTable();
-  /** False while an operator deactivated the agent (or it drains): it offers nothing. */
+  /** False while an operator deactivated the agent (or it drains): it offers nothing. Call {@link #sync} after a change. */
   boolean active = true;
   /**
    * The allocator's candidate version at which a cycle last visited this agent and could give
    * nothing away; -1 once its free resources changed since. A cycle skips a clean agent whose
-   * filters have not expired since (batched allocation: only touched agents are looked at).
+   * filters have not expired since (batched allocation: only touched agents are looked at). Call
+   * {@link #sync} after a change.
    */
   long cleanVersion = -1;
+  /** The columns the full cycle's scan reads, and this agent's slot there; null until attached. */
+  private AgentColumns columns;
+  private int slot;
   /**
    * The last answer to "what of the free resources may role R be offered" without quota: the free
    * resources (by identity: they are immutable), the role (by identity) and the answer (null:
@@ -72,6 +76,7 @@ final class AgentState {
     free = resources == free ? Resources.EMPTY : free.subtract(resources);
     hasFree = !free.isEmpty();
     cleanVersion = -1;
+    sync();
   }
 
   /**
@@ -83,6 +88,7 @@ final class AgentState {
     free = free.isEmpty() ? resources : free.add(resources);
     hasFree = !free.isEmpty();
     cleanVersion = -1;
+    sync();
   }
 
   /**
@@ -96,6 +102,7 @@ final class AgentState {
       hasFree = !free.isEmpty();
     }
     cleanVersion = -1;
+    sync();
   }
 
   /** Whether a cycle at {@code version} and {@code nowNanos} would give nothing away here, as the last one did. */
@@ -109,6 +116,7 @@ final class AgentState {
       nextExpiry = filters.expire(nowNanos);
     }
     cleanVersion = version;
+    sync();
   }
 
   void addFilter(String client, OfferFilter filter) {
@@ -116,6 +124,36 @@ final class AgentState {
       nextExpiry = filter.expiresAtNanos();
     }
     filters.add(client, filter);
+    sync();
+  }
+
+  /** Puts this agent at {@code slot} of {@code columns} (the scan's copy of its fields). */
+  void attach(AgentColumns columns, int slot) {
+    this.columns = columns;
+    this.slot = slot;
+    sync();
+  }
+
+  /** Writes the fields the scan reads to the columns (after any change to them, filters included). */
+  void sync() {
+    AgentColumns c = columns;
+    if (c != null) {
+      c.flags[slot] = (byte) ((active ? AgentColumns.ACTIVE : 0) | (hasFree ? AgentColumns.HAS_FREE : 0)
+          | (filters.isEmpty() ? 0 : AgentColumns.HAS_FILTERS));
+      c.cleanVersion[slot] = cleanVersion;
+      c.nextExpiry[slot] = nextExpiry;
+    }
+  }
+
+  /** Whether the columns hold this agent's fields (the allocator's invariant check). */
+  boolean synced(AgentColumns expected, int expectedSlot) {
+    if (columns != expected || slot != expectedSlot) {
+      return false;
+    }
+    byte f = (byte) ((active ? AgentColumns.ACTIVE : 0) | (hasFree ? AgentColumns.HAS_FREE : 0)
+        | (filters.isEmpty() ? 0 : AgentColumns.HAS_FILTERS));
+    return columns.flags[slot] == f && columns.cleanVersion[slot] == cleanVersion
+        && (filters.isEmpty() || columns.nextExpiry[slot] == nextExpiry);
   }
 
   /** Whether a live filter of {@code client} holds back {@code offered} (expired ones are dropped by {@link #markClean}). */

@@ -100,6 +100,8 @@ public final class HierarchicalAllocator implements Allocator {
    * the next full cycle).
    */
   private AgentState[] agentOrder;
+  /** The scan's copy of {@link #agentOrder}'s fields, by slot in that order (rebuilt with it). */
+  private AgentColumns columns;
   /** What frameworks not (yet) added use on agents, from {@link #addAgent}. */
   private final Map<FrameworkId, Map<AgentId, Resources>> orphans = new HashMap<>();
   private final QuotaTracker quota = new QuotaTracker();
@@ -131,6 +133,15 @@ public final class HierarchicalAllocator implements Allocator {
   private int offersInCycle;
   /** Frameworks starved by decliners, oldest first: offered first on every agent until served. */
   private final LinkedHashSet<FrameworkState> starving = new LinkedHashSet<>();
+  /**
+   * The frameworks that want offers ({@link FrameworkState#wantsAnyOffers}), in the order of
+   * {@link #frameworks}' values; null once a framework was added or removed or its wish may have
+   * changed (rebuilt by the next full cycle's starvation accounting, which thus costs the active
+   * frameworks, not all of them).
+   */
+  private FrameworkState[] wanting;
+  /** Frameworks whose wish for offers may have changed since the last full cycle. */
+  private final Set<FrameworkState> maybeIdle = new HashSet<>();
   private final int starvationCycles;
   private Clock clock;
 
@@ -191,6 +202,7 @@ public final class HierarchicalAllocator implements Allocator {
       attribute(fw, agent, clampToFree(agent, id, e.getValue()), true);
     }
     books.refreshActivation(fw);
+    wantsChanged(fw);
     version++;
     assert checkAgents();
   }
@@ -199,6 +211,7 @@ public final class HierarchicalAllocator implements Allocator {
   public void removeFramework(FrameworkId id) {
     requireInitialized();
     FrameworkState fw = frameworks.remove(id);
+    wanting = null;
     if (fw == null) {
       Map<AgentId, Resources> held = orphans.remove(id);
       if (held != null) {
@@ -227,6 +240,7 @@ public final class HierarchicalAllocator implements Allocator {
     if (fw != null) {
       fw.active = true;
       books.refreshActivation(fw);
+      wantsChanged(fw);
       version++;
     }
   }
@@ -238,6 +252,7 @@ public final class HierarchicalAllocator implements Allocator {
     if (fw != null) {
       fw.active = false;
       books.refreshActivation(fw);
+      wantsChanged(fw);
     }
   }
 
@@ -263,6 +278,7 @@ public final class HierarchicalAllocator implements Allocator {
       }
     }
     books.refreshActivation(fw);
+    wantsChanged(fw);
     version++;
   }
 
@@ -275,6 +291,7 @@ public final class HierarchicalAllocator implements Allocator {
       checkSubscribed(fw, roles);
       fw.suppressed.addAll(subscribed(fw, roles));
       books.refreshActivation(fw);
+      wantsChanged(fw);
     }
   }
 
@@ -289,6 +306,7 @@ public final class HierarchicalAllocator implements Allocator {
       fw.declining = false;
       fw.suppressed.removeAll(subscribed(fw, roles));
       books.refreshActivation(fw);
+      wantsChanged(fw);
       version++;
     }
   }
@@ -632,10 +650,17 @@ public final class HierarchicalAllocator implements Allocator {
     visit.clear();
     if (agentOrder == null) {
       agentOrder = agents.values().toArray(new AgentState[0]);
+      columns = new AgentColumns(agentOrder.length);
+      for (int i = 0; i < agentOrder.length; i++) {
+        agentOrder[i].attach(columns, i);
+      }
     }
-    for (AgentState agent : agentOrder) {
-      if (wantsVisit(agent, now)) {
-        visit.add(agent);
+    // The scan reads the columns, not the agents: the agents it skips are never touched.
+    AgentColumns c = columns;
+    long v = version;
+    for (int i = 0; i < agentOrder.length; i++) {
+      if (!c.skip(i, v, now)) {
+        visit.add(agentOrder[i]);
       }
     }
     List<Allocation> result = allocateVisits(now);
@@ -667,7 +692,10 @@ public final class HierarchicalAllocator implements Allocator {
 
   /** Forgets that agents are clean, so that the next cycle looks at every agent (tests compare both ways). */
   void touchAll() {
-    agents.values().forEach(a -> a.cleanVersion = -1);
+    agents.values().forEach(a -> {
+      a.cleanVersion = -1;
+      a.sync();
+    });
   }
 
   /** How many agents the last cycle looked at; the others were skipped (clean, inactive or full). */
@@ -771,6 +799,7 @@ public final class HierarchicalAllocator implements Allocator {
     AgentState agent = agents.get(Objects.requireNonNull(id, "id"));
     if (agent != null) {
       agent.active = false;
+      agent.sync();
     }
   }
 
@@ -781,6 +810,7 @@ public final class HierarchicalAllocator implements Allocator {
     if (agent != null && !agent.active) {
       agent.active = true;
       agent.cleanVersion = -1;
+      agent.sync();
       if (!quota.isEmpty()) {
         version++;
       }
@@ -893,8 +923,25 @@ public final class HierarchicalAllocator implements Allocator {
    */
   private void endFullCycle() {
     boolean passedOver = offersInCycle > 0;
-    for (FrameworkState fw : frameworks.values()) {
-      if (fw.offeredCycle == cycle || !fw.wantsAnyOffers()) {
+    // A framework that stopped wanting offers is not hungry (nothing else makes it hungry until it wants them again).
+    for (FrameworkState fw : maybeIdle) {
+      if (!fw.wantsAnyOffers()) {
+        fw.hungryCycles = 0;
+        starving.remove(fw);
+      }
+    }
+    maybeIdle.clear();
+    if (wanting == null) {
+      List<FrameworkState> w = new ArrayList<>();
+      for (FrameworkState fw : frameworks.values()) {
+        if (fw.wantsAnyOffers()) {
+          w.add(fw);
+        }
+      }
+      wanting = w.toArray(new FrameworkState[0]);
+    }
+    for (FrameworkState fw : wanting) {
+      if (fw.offeredCycle == cycle) {
         fw.hungryCycles = 0;
         if (!starving.isEmpty()) {
           starving.remove(fw);
@@ -909,6 +956,12 @@ public final class HierarchicalAllocator implements Allocator {
     }
     offersInCycle = 0;
     cycle++;
+  }
+
+  /** Notes that {@code fw}'s wish for offers may have changed (see {@link #wanting}). */
+  private void wantsChanged(FrameworkState fw) {
+    wanting = null;
+    maybeIdle.add(fw);
   }
 
   // ---------------------------------------------------------------- views for tests and operators
@@ -945,6 +998,13 @@ public final class HierarchicalAllocator implements Allocator {
 
   /** Checks the invariants in the class comment; throws {@link IllegalStateException} if broken. */
   void checkInvariants() {
+    if (agentOrder != null) {
+      for (int i = 0; i < agentOrder.length; i++) {
+        if (!agentOrder[i].synced(columns, i)) {
+          throw new IllegalStateException("the scan's columns disagree with agent " + agentOrder[i].id);
+        }
+      }
+    }
     Map<AgentId, Resources> sums = new HashMap<>();
     Map<String, Resources> roleSums = new HashMap<>();
     Map<String, Resources> frameworkSums = new HashMap<>();
@@ -1121,6 +1181,7 @@ public final class HierarchicalAllocator implements Allocator {
       AgentState agent = agents.get(agentId);
       if (agent != null) {
         agent.filters.remove(fw.client);
+        agent.sync();
       }
     }
     fw.filteredAgents.clear();

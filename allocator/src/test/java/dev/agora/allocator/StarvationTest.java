@@ -50,6 +50,12 @@ class StarvationTest {
    */
   private static int[] run(HierarchicalAllocator a, Simulation sim, int decliners, int agents,
       List<Duration> filters, int cycles) {
+    return run(a, sim, decliners, agents, filters, cycles, false);
+  }
+
+  /** As above; if {@code suppressFirst}, the hungry framework sits out one full cycle suppressed, then revives. */
+  private static int[] run(HierarchicalAllocator a, Simulation sim, int decliners, int agents,
+      List<Duration> filters, int cycles, boolean suppressFirst) {
     for (int i = 0; i < agents; i++) {
       a.addAgent(agent("a" + i), agentInfo("h" + i, "cpus:8;mem:8192"), Resources.parse("cpus:8;mem:8192"), Map.of());
     }
@@ -65,6 +71,14 @@ class StarvationTest {
     a.recoverResources(hungry, first.agentId(), Resources.parse("cpus:4;mem:4096"), Optional.empty());
     for (int h = 1; h < held.size(); h++) {
       a.recoverResources(hungry, held.get(h).agentId(), held.get(h).resources(), Optional.empty());
+    }
+    if (suppressFirst) {
+      a.suppressOffers(hungry, java.util.Set.of());
+      for (Allocation o : a.allocate()) {
+        int k = Integer.parseInt(o.frameworkId().value().substring(1));
+        a.recoverResources(o.frameworkId(), o.agentId(), o.resources(), Optional.of(new Filters(filters.get(k))));
+      }
+      a.reviveOffers(hungry, java.util.Set.of());
     }
     int wait = 0;
     int longest = 0;
@@ -151,6 +165,21 @@ class StarvationTest {
     assertThat(fair[1]).isBetween(1, 11 + 3 + 1);
     assertThat(fair[0]).isLessThanOrEqualTo(3);
     assertThat(fair[2]).as("offered at least once every 4 cycles after the warm-up").isGreaterThanOrEqualTo((30 - 15) / 4);
+  }
+
+  @Test
+  void aFrameworkThatSatOutSuppressedIsBoundedAgainOnceItRevives() {
+    // The starvation accounting skips frameworks that want no offers; a revive must bring it back.
+    Simulation sim = new Simulation(3);
+    HierarchicalAllocator a = HierarchicalAllocator.builder().build();
+    a.initialize(sim);
+    List<Duration> oneSecond = new ArrayList<>();
+    for (int k = 0; k < 20; k++) {
+      oneSecond.add(Duration.ofSeconds(1));
+    }
+    int[] r = run(a, sim, 20, 2, oneSecond, 30, true);
+    assertThat(r[0]).as("longest wait after the warm-up").isLessThanOrEqualTo(3);
+    assertThat(r[2]).as("cycles in which the revived framework was offered anything").isGreaterThanOrEqualTo((30 - 15) / 4);
   }
 
   @Test
