@@ -113,9 +113,10 @@ final class SessionIsolation implements Isolation {
     }
 
     /**
-     * When it was last signalled (the table's time; {@link #since} before that). An empty answer
-     * is taken only from a scan after the last signal: an older scan misses what a member forked
-     * after it, and "empty" from it would leave that process running.
+     * When its last signals were sent (the table's time; {@link #since} before any). An empty
+     * answer is taken only from a scan after that: an older scan (the one that chose whom to
+     * signal, say) misses what a member forked after it, and "empty" from it would leave that
+     * process running.
      */
     private volatile long signalled = since;
 
@@ -135,8 +136,8 @@ final class SessionIsolation implements Isolation {
 
     @Override
     public void signal(boolean force) {
-      signalled = table.now();
       ProcessTable.signal(members(), force);
+      signalled = table.now(); // after the signals: the scan that decides "empty" must postdate them
     }
 
     @Override
