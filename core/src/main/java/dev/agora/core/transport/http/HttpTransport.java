@@ -67,9 +67,8 @@ import org.slf4j.LoggerFactory;
  * gaps, as over one TCP connection that may break: never reordered.
  *
  * <p>Concurrency: thread-safe. Requests run on the server's executor; each subscription stream
- * holds one executor thread while open. Messages from one endpoint to one peer are POSTed in
- * order, one request at a time. Ownership: the transport owns its server, client and (unless given) executor;
- * {@link #close} stops them.
+ * holds one executor thread while open; sending is ordered as "Order" says. Ownership: the
+ * transport owns its server, client and (unless given) executor; {@link #close} stops them.
  */
 public final class HttpTransport implements Transport, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(HttpTransport.class);
