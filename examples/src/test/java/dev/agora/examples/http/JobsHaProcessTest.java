@@ -23,6 +23,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.curator.test.TestingServer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Tag;
@@ -110,9 +111,15 @@ class JobsHaProcessTest {
       String body = "{\"name\":\"" + name + "\",\"command\":\"echo \\\"$CHRONOS_JOB_NAME $AGORA_JOB_SCHEDULED_TIME\\\" >> "
           + ran + "\",\"schedule\":\"R/" + start + "/PT10S\",\"epsilon\":\"PT30S\",\"cpus\":0.05,\"mem\":16,"
           + "\"disk\":0,\"concurrent\":true}";
-      // Through any instance: followers forward to the leader.
-      HttpResponse<String> r = call(ports.get(i % ports.size()), "POST", "/v1/scheduler/iso8601", body);
-      assertThat(r.statusCode()).as(r.body()).isEqualTo(204);
+      // Through any instance: followers forward to the leader. A follower that has not yet seen
+      // the election's result answers 503 "retry shortly" having sent nothing: a client retries.
+      int port = ports.get(i % ports.size());
+      AtomicReference<HttpResponse<String>> r = new AtomicReference<>();
+      await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).until(() -> {
+        r.set(call(port, "POST", "/v1/scheduler/iso8601", body));
+        return r.get().statusCode() != 503;
+      });
+      assertThat(r.get().statusCode()).as(r.get().body()).isEqualTo(204);
       created.put(name, Instant.now().plusSeconds(1));
     }
 
