@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -75,21 +76,7 @@ public final class AgentMain implements Callable<Integer> {
           + " the Linux containerizer removes unknown cgroups under it at start, so agents must not share one.")
   String cgroupsHierarchy;
 
-  @Option(names = "--tls-keystore", description = "Serve HTTPS with the key in this PKCS12 (or .jks) key store.")
-  java.nio.file.Path tlsKeystore;
-
-  @Option(names = "--tls-keystore-password-file", description = "File whose first line is the key store password.")
-  java.nio.file.Path tlsKeystorePassword;
-
-  @Option(names = "--tls-truststore", description = "Trust store for HTTPS peers (default: the JDK's).")
-  java.nio.file.Path tlsTruststore;
-
-  @Option(names = "--tls-truststore-password-file", description = "File whose first line is the trust store password.")
-  java.nio.file.Path tlsTruststorePassword;
-
-  @Option(names = "--tls-client-auth", description = "With --tls-keystore and --tls-truststore: refuse TLS"
-      + " clients without a certificate the trust store trusts, and present the key store's certificate to peers.")
-  boolean tlsClientAuth;
+  @Mixin TlsOptions tls;
 
   @Option(names = "--credential", description = "JSON file {\"principal\": ..., \"secret\": ...} this agent"
       + " authenticates with to the master.")
@@ -137,7 +124,7 @@ public final class AgentMain implements Callable<Integer> {
         tb.advertisedHost(advertiseIp);
       }
       Security.configure(spec, tb, authenticate, credentials, credential);
-      Security.tls(spec, tb, tlsKeystore, tlsKeystorePassword, tlsTruststore, tlsTruststorePassword, tlsClientAuth);
+      tls.apply(spec, tb);
       transport = tb.build();
     } catch (IllegalArgumentException | java.io.UncheckedIOException e) {
       throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage());

@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -60,21 +61,7 @@ public final class MasterMain implements Callable<Integer> {
       description = "Time between allocation cycles, ISO-8601 (default: ${DEFAULT-VALUE}).")
   Duration allocationInterval;
 
-  @Option(names = "--tls-keystore", description = "Serve HTTPS with the key in this PKCS12 (or .jks) key store.")
-  java.nio.file.Path tlsKeystore;
-
-  @Option(names = "--tls-keystore-password-file", description = "File whose first line is the key store password.")
-  java.nio.file.Path tlsKeystorePassword;
-
-  @Option(names = "--tls-truststore", description = "Trust store for HTTPS peers (default: the JDK's).")
-  java.nio.file.Path tlsTruststore;
-
-  @Option(names = "--tls-truststore-password-file", description = "File whose first line is the trust store password.")
-  java.nio.file.Path tlsTruststorePassword;
-
-  @Option(names = "--tls-client-auth", description = "With --tls-keystore and --tls-truststore: refuse TLS"
-      + " clients without a certificate the trust store trusts, and present the key store's certificate to peers.")
-  boolean tlsClientAuth;
+  @Mixin TlsOptions tls;
 
   @Option(names = "--authenticate", description = "Require HTTP authentication (Basic or bearer) on every endpoint"
       + " but /health, against --credentials.")
@@ -131,7 +118,7 @@ public final class MasterMain implements Callable<Integer> {
         tb.advertisedHost(advertiseIp);
       }
       Security.configure(spec, tb, authenticate, credentials, credential);
-      Security.tls(spec, tb, tlsKeystore, tlsKeystorePassword, tlsTruststore, tlsTruststorePassword, tlsClientAuth);
+      tls.apply(spec, tb);
       if (acls != null) {
         tb.acls(dev.agora.core.security.Acls.fromFile(acls));
       }
