@@ -8,7 +8,6 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeSet;
 import java.util.function.Predicate;
 
 /**
@@ -23,15 +22,15 @@ import java.util.function.Predicate;
  * <p>Invariants (checked by {@link #checkInvariants()}, which tests call):
  *
  * <ul>
- *   <li>{@code order} holds exactly the active clients, each keyed by its {@code share}, unless
- *       {@code sharesStale} is set (the pool changed: every share is recomputed and {@code order}
- *       rebuilt on the next {@link #sort()} or {@link #visit});
+ *   <li>{@code order[0, size)} holds exactly the active clients, sorted by {@code share} then
+ *       name, unless {@code sharesStale} is set (the pool changed: every share is recomputed and
+ *       {@code order} rebuilt on the next {@link #sort()} or {@link #visit});
  *   <li>a client's {@code share} is its current weighted share unless the client is {@code
  *       dirty} (listed in {@code dirty}: its allocation or weight changed since); dirty clients
  *       are re-keyed on the next {@link #sort()} or {@link #visit}, so that a burst of updates
  *       (adding agents, recovering offers) costs O(1) each and one re-sort at the end;
- *   <li>a client's {@code share} is never changed while it is in {@code order} (the tree would
- *       lose it): remove, update, reinsert;
+ *   <li>a client's {@code share} is changed while it is in {@code order} only by a re-key that
+ *       moves it to its new place (a binary search by the old key finds it);
  *   <li>{@code snapshot}, when not null, equals the names of {@code order} in order;
  *   <li>allocations and the pool hold only unreserved scalars, never negative.
  * </ul>
@@ -53,6 +52,8 @@ final class DrfSorter implements Sorter {
     /** Allocated thousandths per name, indexed like {@code names}; may be shorter (missing = 0). */
     long[] allocation = new long[0];
     double share;
+    /** {@code weights}' entry for the name, kept here so that a re-key does no map lookup. */
+    double weight = 1;
     boolean active = true;
     /** Listed in {@code dirty}: {@code share} may be out of date. */
     boolean dirty;
@@ -65,7 +66,13 @@ final class DrfSorter implements Sorter {
 
   private final Map<String, Client> clients = new HashMap<>();
   private final Map<String, Double> weights = new HashMap<>();
-  private final TreeSet<Client> order = new TreeSet<>(ORDER);
+  /**
+   * The active clients in order, a sorted array: a re-key is two binary searches and one shift of
+   * the clients it passes (a few kilobytes at most), a visit a plain loop; a balanced tree costs
+   * a node per insertion and a pointer chase per step, and every offer re-keys one client.
+   */
+  private Client[] order = new Client[8];
+  private int size;
   /** Clients whose share may have changed since the order was last brought up to date. */
   private final List<Client> dirty = new ArrayList<>();
   /** Every scalar name seen (in the pool or an allocation), interned; indexes the arrays. */
@@ -92,9 +99,10 @@ final class DrfSorter implements Sorter {
     }
     Client c = new Client(client);
     c.share = 0;
+    c.weight = weights.getOrDefault(client, 1.0);
     clients.put(client, c);
     if (!sharesStale) {
-      order.add(c);
+      insert(c);
     }
     snapshot = null;
   }
@@ -103,7 +111,9 @@ final class DrfSorter implements Sorter {
   public void remove(String client) {
     Client c = clients.remove(client);
     if (c != null) {
-      order.remove(c);
+      if (c.active && !sharesStale) {
+        removeAt(indexOf(c));
+      }
       c.removed = true; // it may still be listed in dirty
       snapshot = null;
     }
@@ -121,7 +131,7 @@ final class DrfSorter implements Sorter {
       c.active = true;
       if (!sharesStale) {
         c.share = shareOf(c);
-        order.add(c);
+        insert(c);
       }
       snapshot = null;
     }
@@ -131,7 +141,9 @@ final class DrfSorter implements Sorter {
   public void deactivate(String client) {
     Client c = require(client);
     if (c.active) {
-      order.remove(c);
+      if (!sharesStale) {
+        removeAt(indexOf(c));
+      }
       c.active = false;
       snapshot = null;
     }
@@ -146,6 +158,7 @@ final class DrfSorter implements Sorter {
     weights.put(client, weight);
     Client c = clients.get(client);
     if (c != null) {
+      c.weight = weight;
       touch(c);
     }
   }
@@ -286,9 +299,9 @@ final class DrfSorter implements Sorter {
   public List<String> sort() {
     refresh();
     if (snapshot == null) {
-      List<String> names = new ArrayList<>(order.size());
-      for (Client c : order) {
-        names.add(c.name);
+      List<String> names = new ArrayList<>(size);
+      for (int i = 0; i < size; i++) {
+        names.add(order[i].name);
       }
       snapshot = Collections.unmodifiableList(names);
     }
@@ -298,10 +311,12 @@ final class DrfSorter implements Sorter {
   @Override
   public boolean visit(Predicate<String> visitor) {
     refresh();
-    // Safe without a snapshot: the visitor changes the tree only when it then returns true.
-    for (Client c : order) {
+    // Safe without a snapshot: the visitor changes the order only when it then returns true.
+    Client[] o = order;
+    for (int i = 0, n = size; i < n; i++) {
+      Client c = o[i];
+      last = c; // the visitor that takes an offer updates this client at once: spare it the lookup
       if (visitor.test(c.name)) {
-        last = c;
         return true;
       }
     }
@@ -310,7 +325,7 @@ final class DrfSorter implements Sorter {
 
   /** Brings the order up to date: re-keys the dirty clients, or rebuilds it if many are (or the pool changed). */
   private void refresh() {
-    if (!sharesStale && dirty.size() > 16 && dirty.size() > order.size() / 8) {
+    if (!sharesStale && dirty.size() > 16 && dirty.size() > size / 8) {
       sharesStale = true; // cheaper to rebuild than to re-key that many one by one
     }
     if (sharesStale) {
@@ -318,19 +333,21 @@ final class DrfSorter implements Sorter {
         c.dirty = false;
       }
       dirty.clear();
-      order.clear();
-      Client[] active = new Client[clients.size()];
+      if (order.length < clients.size()) {
+        order = new Client[Math.max(8, clients.size() + clients.size() / 2)];
+      }
       int n = 0;
       for (Client c : clients.values()) {
         c.share = shareOf(c);
         if (c.active) {
-          active[n++] = c;
+          order[n++] = c;
         }
       }
-      java.util.Arrays.sort(active, 0, n, ORDER);
-      for (int i = 0; i < n; i++) {
-        order.add(active[i]); // in order: the tree appends
+      if (n < size) {
+        java.util.Arrays.fill(order, n, size, null);
       }
+      size = n;
+      java.util.Arrays.sort(order, 0, n, ORDER);
       sharesStale = false;
       snapshot = null;
       return;
@@ -343,15 +360,91 @@ final class DrfSorter implements Sorter {
           continue;
         }
         if (c.active) {
-          order.remove(c);
-          c.share = shareOf(c);
-          order.add(c);
+          rekey(c, shareOf(c));
         } else {
           c.share = shareOf(c);
         }
       }
       dirty.clear();
       snapshot = null;
+    }
+  }
+
+  private static int compare(Client a, Client b) {
+    int byShare = Double.compare(a.share, b.share);
+    return byShare != 0 ? byShare : a.name.compareTo(b.name);
+  }
+
+  /** The index of {@code c} in the order (found by its current key), or -1. */
+  private int find(Client c) {
+    int lo = 0;
+    int hi = size - 1;
+    while (lo <= hi) {
+      int mid = (lo + hi) >>> 1;
+      Client m = order[mid];
+      if (m == c) {
+        return mid;
+      }
+      int cmp = compare(m, c);
+      if (cmp < 0) {
+        lo = mid + 1;
+      } else if (cmp > 0) {
+        hi = mid - 1;
+      } else {
+        return -1; // an equal key that is another client: c is not in the order
+      }
+    }
+    return -1;
+  }
+
+  private int indexOf(Client c) {
+    int i = find(c);
+    if (i < 0) {
+      throw new IllegalStateException("client '" + c.name + "' is not in the order");
+    }
+    return i;
+  }
+
+  /** The first index in {@code [lo, hi)} whose client sorts after {@code c}, or {@code hi}. */
+  private int insertionPoint(Client c, int lo, int hi) {
+    while (lo < hi) {
+      int mid = (lo + hi) >>> 1;
+      if (compare(order[mid], c) > 0) {
+        hi = mid;
+      } else {
+        lo = mid + 1;
+      }
+    }
+    return lo;
+  }
+
+  private void insert(Client c) {
+    if (size == order.length) {
+      order = java.util.Arrays.copyOf(order, 2 * order.length);
+    }
+    int p = insertionPoint(c, 0, size);
+    System.arraycopy(order, p, order, p + 1, size - p);
+    order[p] = c;
+    size++;
+  }
+
+  private void removeAt(int i) {
+    System.arraycopy(order, i + 1, order, i, size - i - 1);
+    order[--size] = null;
+  }
+
+  /** Gives active client {@code c} its new share and moves it to its place; those it passes shift by one. */
+  private void rekey(Client c, double share) {
+    int i = indexOf(c);
+    c.share = share;
+    if (i + 1 < size && compare(order[i + 1], c) < 0) {
+      int j = insertionPoint(c, i + 1, size) - 1;
+      System.arraycopy(order, i + 1, order, i, j - i);
+      order[j] = c;
+    } else if (i > 0 && compare(order[i - 1], c) > 0) {
+      int j = insertionPoint(c, 0, i);
+      System.arraycopy(order, j, order, j + 1, i - j);
+      order[j] = c;
     }
   }
 
@@ -373,17 +466,29 @@ final class DrfSorter implements Sorter {
       }
       if (c.active) {
         active++;
-        if (!order.contains(c) || !c.dirty && Double.compare(c.share, shareOf(c)) != 0) {
+        if (find(c) < 0 || !c.dirty && Double.compare(c.share, shareOf(c)) != 0) {
           throw new IllegalStateException("client '" + c.name + "' is out of order");
         }
       }
     }
-    if (active != order.size()) {
-      throw new IllegalStateException("order holds " + order.size() + " clients, " + active + " active");
+    if (active != size) {
+      throw new IllegalStateException("order holds " + size + " clients, " + active + " active");
+    }
+    for (int i = 1; i < size; i++) {
+      if (compare(order[i - 1], order[i]) >= 0) {
+        throw new IllegalStateException("clients '" + order[i - 1].name + "' and '" + order[i].name + "' are out of order");
+      }
+    }
+    for (int i = size; i < order.length; i++) {
+      if (order[i] != null) {
+        throw new IllegalStateException("a client is left beyond the order's end");
+      }
     }
     if (snapshot != null) {
       List<String> expected = new ArrayList<>();
-      order.forEach(c -> expected.add(c.name));
+      for (int i = 0; i < size; i++) {
+        expected.add(order[i].name);
+      }
       if (!expected.equals(snapshot)) {
         throw new IllegalStateException("stale snapshot " + snapshot + ", order " + expected);
       }
@@ -424,8 +529,7 @@ final class DrfSorter implements Sorter {
     if (dominant == 0) {
       return 0;
     }
-    Double w = weights.isEmpty() ? null : weights.get(c.name);
-    return w == null ? dominant : dominant / w;
+    return c.weight == 1 ? dominant : dominant / c.weight;
   }
 
   private void totalChanged() {
