@@ -177,8 +177,9 @@ final class AgentState {
     if (spare != null) {
       x += spare.n();
     }
-    if (f.entryCount() > 0) {
-      x += (int) f.scalarMillisAt(0);
+    int n = f.entryCount();
+    if (n > 0) {
+      x += (int) (f.scalarMillisAt(0) + f.scalarMillisAt(n - 1)); // both ends of the arrays
     }
     return x;
   }

@@ -325,49 +325,56 @@ final class DrfSorter implements Sorter {
 
   /** Brings the order up to date: re-keys the dirty clients, or rebuilds it if many are (or the pool changed). */
   private void refresh() {
-    if (!sharesStale && dirty.size() > 16 && dirty.size() > size / 8) {
-      sharesStale = true; // cheaper to rebuild than to re-key that many one by one
+    // Small on purpose, so that the compiler inlines it into visit(): after an offer, one client is dirty.
+    int d = dirty.size();
+    if (sharesStale || d > 16 && d > size / 8) {
+      rebuild(); // the pool changed, or cheaper to rebuild than to re-key that many one by one
+    } else if (d > 0) {
+      rekeyDirty();
     }
-    if (sharesStale) {
-      for (Client c : dirty) {
-        c.dirty = false;
+  }
+
+  /** Recomputes every share and sorts the active clients afresh. */
+  private void rebuild() {
+    for (Client c : dirty) {
+      c.dirty = false;
+    }
+    dirty.clear();
+    if (order.length < clients.size()) {
+      order = new Client[Math.max(8, clients.size() + clients.size() / 2)];
+    }
+    int n = 0;
+    for (Client c : clients.values()) {
+      c.share = shareOf(c);
+      if (c.active) {
+        order[n++] = c;
       }
-      dirty.clear();
-      if (order.length < clients.size()) {
-        order = new Client[Math.max(8, clients.size() + clients.size() / 2)];
+    }
+    if (n < size) {
+      java.util.Arrays.fill(order, n, size, null);
+    }
+    size = n;
+    java.util.Arrays.sort(order, 0, n, ORDER);
+    sharesStale = false;
+    snapshot = null;
+  }
+
+  /** Gives each dirty client its current share, moving the active ones to their place. */
+  private void rekeyDirty() {
+    for (int i = 0; i < dirty.size(); i++) {
+      Client c = dirty.get(i);
+      c.dirty = false;
+      if (c.removed) {
+        continue;
       }
-      int n = 0;
-      for (Client c : clients.values()) {
+      if (c.active) {
+        rekey(c, shareOf(c));
+      } else {
         c.share = shareOf(c);
-        if (c.active) {
-          order[n++] = c;
-        }
       }
-      if (n < size) {
-        java.util.Arrays.fill(order, n, size, null);
-      }
-      size = n;
-      java.util.Arrays.sort(order, 0, n, ORDER);
-      sharesStale = false;
-      snapshot = null;
-      return;
     }
-    if (!dirty.isEmpty()) {
-      for (int i = 0; i < dirty.size(); i++) {
-        Client c = dirty.get(i);
-        c.dirty = false;
-        if (c.removed) {
-          continue;
-        }
-        if (c.active) {
-          rekey(c, shareOf(c));
-        } else {
-          c.share = shareOf(c);
-        }
-      }
-      dirty.clear();
-      snapshot = null;
-    }
+    dirty.clear();
+    snapshot = null;
   }
 
   private static int compare(Client a, Client b) {

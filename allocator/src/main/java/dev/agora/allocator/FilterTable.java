@@ -192,12 +192,15 @@ final class FilterTable {
       return -1;
     }
     int mask = capacity() - 1;
-    for (int i = home(client, mask); ; i = (i + 1) & mask) {
+    int h = client.hashCode();
+    for (int i = (h ^ (h >>> 16)) & mask; ; i = (i + 1) & mask) {
       Object k = slots[2 * i];
       if (k == null) {
         return -1;
       }
-      if (k == client || k.equals(client)) {
+      // Identity first (the allocator passes the sorter's own strings); another key of the probe
+      // run is told apart by its cached hash, without comparing characters.
+      if (k == client || k.hashCode() == h && k.equals(client)) {
         return i;
       }
     }
