@@ -22,9 +22,14 @@ import java.util.function.Predicate;
  * <p>Invariants (checked by {@link #checkInvariants()}, which tests call):
  *
  * <ul>
- *   <li>{@code order[0, size)} holds exactly the active clients, sorted by {@code share} then
- *       name, unless {@code sharesStale} is set (the pool changed: every share is recomputed and
- *       {@code order} rebuilt on the next {@link #sort()} or {@link #visit});
+ *   <li>{@code order[0, size)} holds exactly the clients marked {@code inOrder}, sorted by {@code
+ *       share} then name, unless {@code sharesStale} is set (the pool changed: every share is
+ *       recomputed and {@code order} rebuilt on the next {@link #sort()} or {@link #visit});
+ *   <li>every active client is in the order or {@code pending} (activated or added since the
+ *       last refresh); {@code idle} counts the inactive clients still in the order (deactivated
+ *       since). The next {@link #sort()} or {@link #visit} drops the idle ones and merges the
+ *       pending ones in one pass, so that deactivating and reactivating k of n clients (a
+ *       cycle's roles at their quota limit) costs O(n + k log k), not O(k n);
  *   <li>a client's {@code share} is its current weighted share unless the client is {@code
  *       dirty} (listed in {@code dirty}: its allocation or weight changed since); dirty clients
  *       are re-keyed on the next {@link #sort()} or {@link #visit}, so that a burst of updates
@@ -55,6 +60,10 @@ final class DrfSorter implements Sorter {
     /** {@code weights}' entry for the name, kept here so that a re-key does no map lookup. */
     double weight = 1;
     boolean active = true;
+    /** In {@code order[0, size)}. */
+    boolean inOrder;
+    /** Listed in {@code pending}. */
+    boolean pending;
     /** Listed in {@code dirty}: {@code share} may be out of date. */
     boolean dirty;
     boolean removed;
@@ -73,6 +82,10 @@ final class DrfSorter implements Sorter {
    */
   private Client[] order = new Client[8];
   private int size;
+  /** Clients in the order that are no longer active (dropped by the next refresh). */
+  private int idle;
+  /** Clients added or activated since the last refresh, not in the order yet (merged by the next refresh). */
+  private final List<Client> pending = new ArrayList<>();
   /** Clients whose share may have changed since the order was last brought up to date. */
   private final List<Client> dirty = new ArrayList<>();
   /** Every scalar name seen (in the pool or an allocation), interned; indexes the arrays. */
@@ -102,7 +115,8 @@ final class DrfSorter implements Sorter {
     c.weight = weights.getOrDefault(client, 1.0);
     clients.put(client, c);
     if (!sharesStale) {
-      insert(c);
+      c.pending = true;
+      pending.add(c);
     }
     snapshot = null;
   }
@@ -111,10 +125,14 @@ final class DrfSorter implements Sorter {
   public void remove(String client) {
     Client c = clients.remove(client);
     if (c != null) {
-      if (c.active && !sharesStale) {
+      if (c.inOrder && !sharesStale) {
         removeAt(indexOf(c));
+        if (!c.active) {
+          idle--;
+        }
       }
-      c.removed = true; // it may still be listed in dirty
+      c.inOrder = false;
+      c.removed = true; // it may still be listed in dirty or pending
       snapshot = null;
     }
   }
@@ -130,8 +148,12 @@ final class DrfSorter implements Sorter {
     if (!c.active) {
       c.active = true;
       if (!sharesStale) {
-        c.share = shareOf(c);
-        insert(c);
+        if (c.inOrder) {
+          idle--; // deactivated since the last refresh: still in its place
+        } else if (!c.pending) {
+          c.pending = true;
+          pending.add(c);
+        }
       }
       snapshot = null;
     }
@@ -141,10 +163,10 @@ final class DrfSorter implements Sorter {
   public void deactivate(String client) {
     Client c = require(client);
     if (c.active) {
-      if (!sharesStale) {
-        removeAt(indexOf(c));
-      }
       c.active = false;
+      if (!sharesStale && c.inOrder) {
+        idle++; // left in place until the next refresh
+      }
       snapshot = null;
     }
   }
@@ -315,6 +337,9 @@ final class DrfSorter implements Sorter {
     Client[] o = order;
     for (int i = 0, n = size; i < n; i++) {
       Client c = o[i];
+      if (!c.active) {
+        continue; // deactivated by this visitor, which then returned true (not reached), or by a caller's
+      }
       last = c; // the visitor that takes an offer updates this client at once: spare it the lookup
       if (visitor.test(c.name)) {
         return true;
@@ -329,9 +354,61 @@ final class DrfSorter implements Sorter {
     int d = dirty.size();
     if (sharesStale || d > 16 && d > size / 8) {
       rebuild(); // the pool changed, or cheaper to rebuild than to re-key that many one by one
-    } else if (d > 0) {
+      return;
+    }
+    if (d > 0) {
       rekeyDirty();
     }
+    if (idle > 0 || !pending.isEmpty()) {
+      dropIdleAndMergePending();
+    }
+  }
+
+  /** Drops the inactive clients from the order and merges the pending ones in, in one pass each. */
+  private void dropIdleAndMergePending() {
+    if (idle > 0) {
+      int n = 0;
+      for (int i = 0; i < size; i++) {
+        Client c = order[i];
+        if (c.active) {
+          order[n++] = c;
+        } else {
+          c.inOrder = false;
+        }
+      }
+      java.util.Arrays.fill(order, n, size, null);
+      size = n;
+      idle = 0;
+    }
+    if (!pending.isEmpty()) {
+      Client[] in = new Client[pending.size()];
+      int k = 0;
+      for (Client c : pending) {
+        c.pending = false;
+        if (c.active && !c.removed && !c.inOrder) {
+          c.share = shareOf(c);
+          in[k++] = c;
+        }
+      }
+      pending.clear();
+      java.util.Arrays.sort(in, 0, k, ORDER);
+      if (order.length < size + k) {
+        order = java.util.Arrays.copyOf(order, Math.max(2 * order.length, size + k));
+      }
+      // Merge from the back: order[0, size) and in[0, k) into order[0, size + k).
+      int i = size - 1;
+      int j = k - 1;
+      for (int w = size + k - 1; j >= 0; w--) {
+        if (i >= 0 && compare(order[i], in[j]) > 0) {
+          order[w] = order[i--];
+        } else {
+          in[j].inOrder = true;
+          order[w] = in[j--];
+        }
+      }
+      size += k;
+    }
+    snapshot = null;
   }
 
   /** Recomputes every share and sorts the active clients afresh. */
@@ -340,12 +417,18 @@ final class DrfSorter implements Sorter {
       c.dirty = false;
     }
     dirty.clear();
+    for (Client c : pending) {
+      c.pending = false;
+    }
+    pending.clear();
+    idle = 0;
     if (order.length < clients.size()) {
       order = new Client[Math.max(8, clients.size() + clients.size() / 2)];
     }
     int n = 0;
     for (Client c : clients.values()) {
       c.share = shareOf(c);
+      c.inOrder = c.active;
       if (c.active) {
         order[n++] = c;
       }
@@ -367,10 +450,10 @@ final class DrfSorter implements Sorter {
       if (c.removed) {
         continue;
       }
-      if (c.active) {
+      if (c.inOrder) {
         rekey(c, shareOf(c));
       } else {
-        c.share = shareOf(c);
+        c.share = shareOf(c); // recomputed again when merged, if pending
       }
     }
     dirty.clear();
@@ -425,16 +508,6 @@ final class DrfSorter implements Sorter {
     return lo;
   }
 
-  private void insert(Client c) {
-    if (size == order.length) {
-      order = java.util.Arrays.copyOf(order, 2 * order.length);
-    }
-    int p = insertionPoint(c, 0, size);
-    System.arraycopy(order, p, order, p + 1, size - p);
-    order[p] = c;
-    size++;
-  }
-
   private void removeAt(int i) {
     System.arraycopy(order, i + 1, order, i, size - i - 1);
     order[--size] = null;
@@ -466,20 +539,29 @@ final class DrfSorter implements Sorter {
     if (sharesStale) {
       return;
     }
-    int active = 0;
+    int inOrder = 0;
+    int inactiveInOrder = 0;
     for (Client c : clients.values()) {
       if (c.dirty != dirty.contains(c)) {
         throw new IllegalStateException("client '" + c.name + "' is dirty " + c.dirty + " but listed " + !c.dirty);
       }
-      if (c.active) {
-        active++;
+      if (c.pending != pending.contains(c) || c.pending && c.inOrder) {
+        throw new IllegalStateException("client '" + c.name + "' is pending " + c.pending + " in order " + c.inOrder);
+      }
+      if (c.active && !c.inOrder && !c.pending) {
+        throw new IllegalStateException("active client '" + c.name + "' is neither in the order nor pending");
+      }
+      if (c.inOrder) {
+        inOrder++;
+        inactiveInOrder += c.active ? 0 : 1;
         if (find(c) < 0 || !c.dirty && Double.compare(c.share, shareOf(c)) != 0) {
           throw new IllegalStateException("client '" + c.name + "' is out of order");
         }
       }
     }
-    if (active != size) {
-      throw new IllegalStateException("order holds " + size + " clients, " + active + " active");
+    if (inOrder != size || inactiveInOrder != idle) {
+      throw new IllegalStateException("order holds " + size + " clients, " + inOrder + " marked, " + idle
+          + " counted idle, " + inactiveInOrder + " inactive");
     }
     for (int i = 1; i < size; i++) {
       if (compare(order[i - 1], order[i]) >= 0) {
