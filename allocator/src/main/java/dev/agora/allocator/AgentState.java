@@ -42,7 +42,6 @@ final class AgentState {
   private Resources offerableFree;
   private String offerableRole;
   private Resources offerable;
-  /** What frameworks hold here, by framework and role (few: a short array beats a map). */
   /**
    * What frameworks hold here, as pairs: {@code held[2i]} is the framework of holding {@code
    * held[2i + 1]}, kept beside it so that a lookup reads one short array (few holdings: an array

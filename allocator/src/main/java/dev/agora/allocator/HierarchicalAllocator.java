@@ -128,7 +128,6 @@ public final class HierarchicalAllocator implements Allocator {
   /** How many visited agents {@link #allocateVisits} reads ahead at a time ({@link AgentState#touch}); a power of two. */
   private static final int TOUCH_AHEAD = 16;
   /** Where {@link #allocateVisits} leaves what {@link AgentState#touch} read (so that those reads are kept). */
-  @SuppressWarnings("unused")
   private int touchSink;
   /** How many agents the last cycle visited (not skipped as clean, inactive or without free resources). */
   private int lastCycleVisited;
