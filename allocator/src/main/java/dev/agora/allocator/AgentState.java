@@ -239,6 +239,11 @@ final class AgentState {
     return h;
   }
 
+  /** Whether the spare holding, if any, holds nothing and names no framework or role (invariant checks). */
+  boolean spareForgotten() {
+    return spare == null || spare.n() == 0 && spare.framework == null && spare.role == null;
+  }
+
   void link(Holding h) {
     if (2 * holdingCount == held.length) {
       held = java.util.Arrays.copyOf(held, 2 * held.length);
@@ -257,6 +262,7 @@ final class AgentState {
         held[i] = held[last + 1];
         held[last] = null;
         held[last + 1] = null;
+        h.forget();
         spare = h;
         return;
       }

@@ -18,8 +18,8 @@ import java.util.List;
  *
  * <p>Invariants: {@code size} keys; every key has at least one filter; the table is a power of
  * two, at most three quarters full (so that ten frameworks' filters fit in sixteen slots, 128
- * bytes: a cycle's probes of one agent read two cache lines, not four); every key sits at or after its home slot with no empty slot between
- * (removal shifts the probe run back).
+ * bytes: a cycle's probes of one agent read two cache lines, not four); every key sits at or
+ * after its home slot with no empty slot between (removal shifts the probe run back).
  */
 final class FilterTable {
   private static final Object[] NONE = new Object[0];
@@ -36,7 +36,7 @@ final class FilterTable {
     return size;
   }
 
-  /** Reads the ends of the table (see {@link AgentState#touch}); returns a value made of them. */
+  /** Reads one slot in each cache line of the table (see {@link AgentState#touch}); returns a value made of them. */
   int touch() {
     Object[] s = slots;
     int x = 0;

@@ -23,7 +23,7 @@ final class Holding {
   /** Pieces beyond this many are added up at once, so that a piece list stays short. */
   private static final int MAX_PIECES = 8;
 
-  /** The holder and role; set again when a spare is reused. */
+  /** The holder and role; null while the holding is its agent's spare, set again when it is reused. */
   FrameworkState framework;
   String role;
   final AgentState agent;
@@ -48,6 +48,15 @@ final class Holding {
     this.role = role;
     pieces[0] = first;
     n = 1;
+  }
+
+  /** Forgets the holder and role of this emptied holding (it becomes its agent's spare). */
+  void forget() {
+    if (n != 0) {
+      throw new IllegalStateException("holding of " + framework.id + " on " + agent.id + " is still in use");
+    }
+    framework = null;
+    role = null;
   }
 
   void add(Resources r) {
