@@ -42,11 +42,15 @@ final class AgentState {
   private Resources offerableFree;
   private String offerableRole;
   private Resources offerable;
-  /** What frameworks hold here, by framework and role (few: a short array beats a map). */
-  private Holding[] holdings = new Holding[2];
-  /** {@code holdings[i].framework}, kept beside them so that a lookup reads one array. */
-  private FrameworkState[] holders = new FrameworkState[2];
+  /**
+   * What frameworks hold here, as pairs: {@code held[2i]} is the framework of holding {@code
+   * held[2i + 1]}, kept beside it so that a lookup reads one short array (few holdings: an array
+   * beats a map, and one array one cache line).
+   */
+  private Object[] held = new Object[4];
   private int holdingCount;
+  /** The last holding unlinked here (emptied), to be reused by the next one made here; or null. */
+  private Holding spare;
   /** When the earliest of {@link #filters} expires (meaningful only while there are filters). */
   private long nextExpiry;
 
@@ -161,6 +165,24 @@ final class AgentState {
     return !filters.isEmpty() && filters.blocks(client, offered, nowNanos, nextExpiry - nowNanos > 0);
   }
 
+  /**
+   * Reads a word of each object a cycle's visit reads here (this agent, its free resources' arrays,
+   * its filter table, its holders), so that a cycle can start the cache misses of several agents
+   * together. Returns a value made of what it read, for the caller to keep.
+   */
+  int touch() {
+    Resources f = free;
+    int x = holdingCount + held.length + filters.touch();
+    if (spare != null) {
+      x += spare.n();
+    }
+    int n = f.entryCount();
+    if (n > 0) {
+      x += (int) (f.scalarMillisAt(0) + f.scalarMillisAt(n - 1)); // both ends of the arrays
+    }
+    return x;
+  }
+
   /** Whether {@code free} fits in {@code total}, so that {@code allocated + free == total}. */
   boolean consistent() {
     return total.contains(free);
@@ -185,9 +207,10 @@ final class AgentState {
 
   /** What {@code framework} holds here in {@code role}, or null. */
   Holding holding(FrameworkState framework, String role) {
-    for (int i = 0; i < holdingCount; i++) {
-      if (holders[i] == framework) {
-        Holding h = holdings[i];
+    Object[] pairs = held;
+    for (int i = 0, end = 2 * holdingCount; i < end; i += 2) {
+      if (pairs[i] == framework) {
+        Holding h = (Holding) pairs[i + 1];
         if (h.role == role || h.role.equals(role)) {
           return h;
         }
@@ -198,26 +221,49 @@ final class AgentState {
 
   /** The holdings here (a copy). */
   java.util.List<Holding> holdings() {
-    return java.util.List.of(java.util.Arrays.copyOf(holdings, holdingCount));
+    Holding[] out = new Holding[holdingCount];
+    for (int i = 0; i < holdingCount; i++) {
+      out[i] = (Holding) held[2 * i + 1];
+    }
+    return java.util.List.of(out);
+  }
+
+  /** A holding of {@code framework} in {@code role} holding {@code first}, not linked yet: the spare if there is one. */
+  Holding newHolding(FrameworkState framework, String role, Resources first) {
+    Holding h = spare;
+    if (h == null) {
+      return new Holding(framework, role, this, first);
+    }
+    spare = null;
+    h.reuse(framework, role, first);
+    return h;
+  }
+
+  /** Whether the spare holding, if any, holds nothing and names no framework or role (invariant checks). */
+  boolean spareForgotten() {
+    return spare == null || spare.n() == 0 && spare.framework == null && spare.role == null;
   }
 
   void link(Holding h) {
-    if (holdingCount == holdings.length) {
-      holdings = java.util.Arrays.copyOf(holdings, 2 * holdingCount);
-      holders = java.util.Arrays.copyOf(holders, 2 * holdingCount);
+    if (2 * holdingCount == held.length) {
+      held = java.util.Arrays.copyOf(held, 2 * held.length);
     }
-    holders[holdingCount] = h.framework;
-    holdings[holdingCount++] = h;
+    held[2 * holdingCount] = h.framework;
+    held[2 * holdingCount + 1] = h;
+    holdingCount++;
   }
 
   void unlink(Holding h) {
-    for (int i = 0; i < holdingCount; i++) {
-      if (holdings[i] == h) {
+    for (int i = 1, end = 2 * holdingCount; i < end; i += 2) {
+      if (held[i] == h) {
         holdingCount--;
-        holdings[i] = holdings[holdingCount];
-        holders[i] = holders[holdingCount];
-        holdings[holdingCount] = null;
-        holders[holdingCount] = null;
+        int last = 2 * holdingCount;
+        held[i - 1] = held[last];
+        held[i] = held[last + 1];
+        held[last] = null;
+        held[last + 1] = null;
+        h.forget();
+        spare = h;
         return;
       }
     }

@@ -8,7 +8,6 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeSet;
 import java.util.function.Predicate;
 
 /**
@@ -23,15 +22,20 @@ import java.util.function.Predicate;
  * <p>Invariants (checked by {@link #checkInvariants()}, which tests call):
  *
  * <ul>
- *   <li>{@code order} holds exactly the active clients, each keyed by its {@code share}, unless
- *       {@code sharesStale} is set (the pool changed: every share is recomputed and {@code order}
- *       rebuilt on the next {@link #sort()} or {@link #visit});
+ *   <li>{@code order[0, size)} holds exactly the clients marked {@code inOrder}, sorted by {@code
+ *       share} then name, unless {@code sharesStale} is set (the pool changed: every share is
+ *       recomputed and {@code order} rebuilt on the next {@link #sort()} or {@link #visit});
+ *   <li>every active client is in the order or {@code pending} (activated or added since the
+ *       last refresh); {@code idle} counts the inactive clients still in the order (deactivated
+ *       since). The next {@link #sort()} or {@link #visit} drops the idle ones and merges the
+ *       pending ones in one pass, so that deactivating and reactivating k of n clients (a
+ *       cycle's roles at their quota limit) costs O(n + k log k), not O(k n);
  *   <li>a client's {@code share} is its current weighted share unless the client is {@code
  *       dirty} (listed in {@code dirty}: its allocation or weight changed since); dirty clients
  *       are re-keyed on the next {@link #sort()} or {@link #visit}, so that a burst of updates
  *       (adding agents, recovering offers) costs O(1) each and one re-sort at the end;
- *   <li>a client's {@code share} is never changed while it is in {@code order} (the tree would
- *       lose it): remove, update, reinsert;
+ *   <li>a client's {@code share} is changed while it is in {@code order} only by a re-key that
+ *       moves it to its new place (a binary search by the old key finds it);
  *   <li>{@code snapshot}, when not null, equals the names of {@code order} in order;
  *   <li>allocations and the pool hold only unreserved scalars, never negative.
  * </ul>
@@ -53,7 +57,13 @@ final class DrfSorter implements Sorter {
     /** Allocated thousandths per name, indexed like {@code names}; may be shorter (missing = 0). */
     long[] allocation = new long[0];
     double share;
+    /** {@code weights}' entry for the name, kept here so that a re-key does no map lookup. */
+    double weight = 1;
     boolean active = true;
+    /** In {@code order[0, size)}. */
+    boolean inOrder;
+    /** Listed in {@code pending}. */
+    boolean pending;
     /** Listed in {@code dirty}: {@code share} may be out of date. */
     boolean dirty;
     boolean removed;
@@ -65,7 +75,17 @@ final class DrfSorter implements Sorter {
 
   private final Map<String, Client> clients = new HashMap<>();
   private final Map<String, Double> weights = new HashMap<>();
-  private final TreeSet<Client> order = new TreeSet<>(ORDER);
+  /**
+   * The active clients in order, a sorted array: a re-key is two binary searches and one shift of
+   * the clients it passes (a few kilobytes at most), a visit a plain loop; a balanced tree costs
+   * a node per insertion and a pointer chase per step, and every offer re-keys one client.
+   */
+  private Client[] order = new Client[8];
+  private int size;
+  /** Clients in the order that are no longer active (dropped by the next refresh). */
+  private int idle;
+  /** Clients added or activated since the last refresh, not in the order yet (merged by the next refresh). */
+  private final List<Client> pending = new ArrayList<>();
   /** Clients whose share may have changed since the order was last brought up to date. */
   private final List<Client> dirty = new ArrayList<>();
   /** Every scalar name seen (in the pool or an allocation), interned; indexes the arrays. */
@@ -92,9 +112,11 @@ final class DrfSorter implements Sorter {
     }
     Client c = new Client(client);
     c.share = 0;
+    c.weight = weights.getOrDefault(client, 1.0);
     clients.put(client, c);
     if (!sharesStale) {
-      order.add(c);
+      c.pending = true;
+      pending.add(c);
     }
     snapshot = null;
   }
@@ -103,8 +125,14 @@ final class DrfSorter implements Sorter {
   public void remove(String client) {
     Client c = clients.remove(client);
     if (c != null) {
-      order.remove(c);
-      c.removed = true; // it may still be listed in dirty
+      if (c.inOrder && !sharesStale) {
+        removeAt(indexOf(c));
+        if (!c.active) {
+          idle--;
+        }
+      }
+      c.inOrder = false;
+      c.removed = true; // it may still be listed in dirty or pending
       snapshot = null;
     }
   }
@@ -120,8 +148,12 @@ final class DrfSorter implements Sorter {
     if (!c.active) {
       c.active = true;
       if (!sharesStale) {
-        c.share = shareOf(c);
-        order.add(c);
+        if (c.inOrder) {
+          idle--; // deactivated since the last refresh: still in its place
+        } else if (!c.pending) {
+          c.pending = true;
+          pending.add(c);
+        }
       }
       snapshot = null;
     }
@@ -131,8 +163,10 @@ final class DrfSorter implements Sorter {
   public void deactivate(String client) {
     Client c = require(client);
     if (c.active) {
-      order.remove(c);
       c.active = false;
+      if (!sharesStale && c.inOrder) {
+        idle++; // left in place until the next refresh
+      }
       snapshot = null;
     }
   }
@@ -146,6 +180,7 @@ final class DrfSorter implements Sorter {
     weights.put(client, weight);
     Client c = clients.get(client);
     if (c != null) {
+      c.weight = weight;
       touch(c);
     }
   }
@@ -286,9 +321,9 @@ final class DrfSorter implements Sorter {
   public List<String> sort() {
     refresh();
     if (snapshot == null) {
-      List<String> names = new ArrayList<>(order.size());
-      for (Client c : order) {
-        names.add(c.name);
+      List<String> names = new ArrayList<>(size);
+      for (int i = 0; i < size; i++) {
+        names.add(order[i].name);
       }
       snapshot = Collections.unmodifiableList(names);
     }
@@ -298,10 +333,15 @@ final class DrfSorter implements Sorter {
   @Override
   public boolean visit(Predicate<String> visitor) {
     refresh();
-    // Safe without a snapshot: the visitor changes the tree only when it then returns true.
-    for (Client c : order) {
+    // Safe without a snapshot: the visitor changes the order only when it then returns true.
+    Client[] o = order;
+    for (int i = 0, n = size; i < n; i++) {
+      Client c = o[i];
+      if (!c.active) {
+        continue; // deactivated by this visitor, which then returned true (not reached), or by a caller's
+      }
+      last = c; // the visitor that takes an offer updates this client at once: spare it the lookup
       if (visitor.test(c.name)) {
-        last = c;
         return true;
       }
     }
@@ -310,48 +350,181 @@ final class DrfSorter implements Sorter {
 
   /** Brings the order up to date: re-keys the dirty clients, or rebuilds it if many are (or the pool changed). */
   private void refresh() {
-    if (!sharesStale && dirty.size() > 16 && dirty.size() > order.size() / 8) {
-      sharesStale = true; // cheaper to rebuild than to re-key that many one by one
-    }
-    if (sharesStale) {
-      for (Client c : dirty) {
-        c.dirty = false;
-      }
-      dirty.clear();
-      order.clear();
-      Client[] active = new Client[clients.size()];
-      int n = 0;
-      for (Client c : clients.values()) {
-        c.share = shareOf(c);
-        if (c.active) {
-          active[n++] = c;
-        }
-      }
-      java.util.Arrays.sort(active, 0, n, ORDER);
-      for (int i = 0; i < n; i++) {
-        order.add(active[i]); // in order: the tree appends
-      }
-      sharesStale = false;
-      snapshot = null;
+    // Small on purpose, so that the compiler inlines it into visit(): after an offer, one client is dirty.
+    int d = dirty.size();
+    if (sharesStale || d > 16 && d > size / 8) {
+      rebuild(); // the pool changed, or cheaper to rebuild than to re-key that many one by one
       return;
     }
-    if (!dirty.isEmpty()) {
-      for (int i = 0; i < dirty.size(); i++) {
-        Client c = dirty.get(i);
-        c.dirty = false;
-        if (c.removed) {
-          continue;
-        }
+    if (d > 0) {
+      rekeyDirty();
+    }
+    if (idle > 0 || !pending.isEmpty()) {
+      dropIdleAndMergePending();
+    }
+  }
+
+  /** Drops the inactive clients from the order and merges the pending ones in, in one pass each. */
+  private void dropIdleAndMergePending() {
+    if (idle > 0) {
+      int n = 0;
+      for (int i = 0; i < size; i++) {
+        Client c = order[i];
         if (c.active) {
-          order.remove(c);
-          c.share = shareOf(c);
-          order.add(c);
+          order[n++] = c;
         } else {
-          c.share = shareOf(c);
+          c.inOrder = false;
         }
       }
-      dirty.clear();
-      snapshot = null;
+      java.util.Arrays.fill(order, n, size, null);
+      size = n;
+      idle = 0;
+    }
+    if (!pending.isEmpty()) {
+      Client[] in = new Client[pending.size()];
+      int k = 0;
+      for (Client c : pending) {
+        c.pending = false;
+        if (c.active && !c.removed && !c.inOrder) {
+          c.share = shareOf(c);
+          in[k++] = c;
+        }
+      }
+      pending.clear();
+      java.util.Arrays.sort(in, 0, k, ORDER);
+      if (order.length < size + k) {
+        order = java.util.Arrays.copyOf(order, Math.max(2 * order.length, size + k));
+      }
+      // Merge from the back: order[0, size) and in[0, k) into order[0, size + k).
+      int i = size - 1;
+      int j = k - 1;
+      for (int w = size + k - 1; j >= 0; w--) {
+        if (i >= 0 && compare(order[i], in[j]) > 0) {
+          order[w] = order[i--];
+        } else {
+          in[j].inOrder = true;
+          order[w] = in[j--];
+        }
+      }
+      size += k;
+    }
+    snapshot = null;
+  }
+
+  /** Recomputes every share and sorts the active clients afresh. */
+  private void rebuild() {
+    for (Client c : dirty) {
+      c.dirty = false;
+    }
+    dirty.clear();
+    for (Client c : pending) {
+      c.pending = false;
+    }
+    pending.clear();
+    idle = 0;
+    if (order.length < clients.size()) {
+      order = new Client[Math.max(8, clients.size() + clients.size() / 2)];
+    }
+    int n = 0;
+    for (Client c : clients.values()) {
+      c.share = shareOf(c);
+      c.inOrder = c.active;
+      if (c.active) {
+        order[n++] = c;
+      }
+    }
+    if (n < size) {
+      java.util.Arrays.fill(order, n, size, null);
+    }
+    size = n;
+    java.util.Arrays.sort(order, 0, n, ORDER);
+    sharesStale = false;
+    snapshot = null;
+  }
+
+  /** Gives each dirty client its current share, moving the active ones to their place. */
+  private void rekeyDirty() {
+    for (int i = 0; i < dirty.size(); i++) {
+      Client c = dirty.get(i);
+      c.dirty = false;
+      if (c.removed) {
+        continue;
+      }
+      if (c.inOrder) {
+        rekey(c, shareOf(c));
+      } else {
+        c.share = shareOf(c); // recomputed again when merged, if pending
+      }
+    }
+    dirty.clear();
+    snapshot = null;
+  }
+
+  private static int compare(Client a, Client b) {
+    int byShare = Double.compare(a.share, b.share);
+    return byShare != 0 ? byShare : a.name.compareTo(b.name);
+  }
+
+  /** The index of {@code c} in the order (found by its current key), or -1. */
+  private int find(Client c) {
+    int lo = 0;
+    int hi = size - 1;
+    while (lo <= hi) {
+      int mid = (lo + hi) >>> 1;
+      Client m = order[mid];
+      if (m == c) {
+        return mid;
+      }
+      int cmp = compare(m, c);
+      if (cmp < 0) {
+        lo = mid + 1;
+      } else if (cmp > 0) {
+        hi = mid - 1;
+      } else {
+        return -1; // an equal key that is another client: c is not in the order
+      }
+    }
+    return -1;
+  }
+
+  private int indexOf(Client c) {
+    int i = find(c);
+    if (i < 0) {
+      throw new IllegalStateException("client '" + c.name + "' is not in the order");
+    }
+    return i;
+  }
+
+  /** The first index in {@code [lo, hi)} whose client sorts after {@code c}, or {@code hi}. */
+  private int insertionPoint(Client c, int lo, int hi) {
+    while (lo < hi) {
+      int mid = (lo + hi) >>> 1;
+      if (compare(order[mid], c) > 0) {
+        hi = mid;
+      } else {
+        lo = mid + 1;
+      }
+    }
+    return lo;
+  }
+
+  private void removeAt(int i) {
+    System.arraycopy(order, i + 1, order, i, size - i - 1);
+    order[--size] = null;
+  }
+
+  /** Gives active client {@code c} its new share and moves it to its place; those it passes shift by one. */
+  private void rekey(Client c, double share) {
+    int i = indexOf(c);
+    c.share = share;
+    if (i + 1 < size && compare(order[i + 1], c) < 0) {
+      int j = insertionPoint(c, i + 1, size) - 1;
+      System.arraycopy(order, i + 1, order, i, j - i);
+      order[j] = c;
+    } else if (i > 0 && compare(order[i - 1], c) > 0) {
+      int j = insertionPoint(c, 0, i);
+      System.arraycopy(order, j, order, j + 1, i - j);
+      order[j] = c;
     }
   }
 
@@ -366,24 +539,45 @@ final class DrfSorter implements Sorter {
     if (sharesStale) {
       return;
     }
-    int active = 0;
+    int inOrder = 0;
+    int inactiveInOrder = 0;
     for (Client c : clients.values()) {
       if (c.dirty != dirty.contains(c)) {
         throw new IllegalStateException("client '" + c.name + "' is dirty " + c.dirty + " but listed " + !c.dirty);
       }
-      if (c.active) {
-        active++;
-        if (!order.contains(c) || !c.dirty && Double.compare(c.share, shareOf(c)) != 0) {
+      if (c.pending != pending.contains(c) || c.pending && c.inOrder) {
+        throw new IllegalStateException("client '" + c.name + "' is pending " + c.pending + " in order " + c.inOrder);
+      }
+      if (c.active && !c.inOrder && !c.pending) {
+        throw new IllegalStateException("active client '" + c.name + "' is neither in the order nor pending");
+      }
+      if (c.inOrder) {
+        inOrder++;
+        inactiveInOrder += c.active ? 0 : 1;
+        if (find(c) < 0 || !c.dirty && Double.compare(c.share, shareOf(c)) != 0) {
           throw new IllegalStateException("client '" + c.name + "' is out of order");
         }
       }
     }
-    if (active != order.size()) {
-      throw new IllegalStateException("order holds " + order.size() + " clients, " + active + " active");
+    if (inOrder != size || inactiveInOrder != idle) {
+      throw new IllegalStateException("order holds " + size + " clients, " + inOrder + " marked, " + idle
+          + " counted idle, " + inactiveInOrder + " inactive");
+    }
+    for (int i = 1; i < size; i++) {
+      if (compare(order[i - 1], order[i]) >= 0) {
+        throw new IllegalStateException("clients '" + order[i - 1].name + "' and '" + order[i].name + "' are out of order");
+      }
+    }
+    for (int i = size; i < order.length; i++) {
+      if (order[i] != null) {
+        throw new IllegalStateException("a client is left beyond the order's end");
+      }
     }
     if (snapshot != null) {
       List<String> expected = new ArrayList<>();
-      order.forEach(c -> expected.add(c.name));
+      for (int i = 0; i < size; i++) {
+        expected.add(order[i].name);
+      }
       if (!expected.equals(snapshot)) {
         throw new IllegalStateException("stale snapshot " + snapshot + ", order " + expected);
       }
@@ -424,8 +618,7 @@ final class DrfSorter implements Sorter {
     if (dominant == 0) {
       return 0;
     }
-    Double w = weights.isEmpty() ? null : weights.get(c.name);
-    return w == null ? dominant : dominant / w;
+    return c.weight == 1 ? dominant : dominant / c.weight;
   }
 
   private void totalChanged() {

@@ -111,7 +111,7 @@ final class FrameworkState {
       h.add(resources);
       return;
     }
-    h = new Holding(this, role, agent, resources);
+    h = agent.newHolding(this, role, resources);
     List<Holding> list = role == lastRole ? lastList : allocations.get(role);
     if (list == null) {
       list = new ArrayList<>();

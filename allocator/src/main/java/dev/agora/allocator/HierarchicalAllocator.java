@@ -74,7 +74,9 @@ import org.slf4j.LoggerFactory;
  *   <li>a role is tracked (in the role sorter, with a framework sorter) exactly while some
  *       framework subscribes it or holds resources in it; a framework is active in a role's
  *       sorter exactly when {@link FrameworkState#wantsOffers} holds;
- *   <li>the sorters' pool is the sum of the agents' totals.
+ *   <li>the sorters' pool is the sum of the agents' totals;
+ *   <li>an agent's spare holding (reused by its next offer) holds nothing and names no framework
+ *       (so that it keeps no removed framework reachable).
  * </ul>
  */
 public final class HierarchicalAllocator implements Allocator {
@@ -85,6 +87,9 @@ public final class HierarchicalAllocator implements Allocator {
 
   /** Filters longer than this (about a century) are cut to it, so that clock arithmetic cannot wrap. */
   private static final long MAX_FILTER_NANOS = Duration.ofDays(36_500).toNanos();
+
+  /** How many visited agents {@link #allocateVisits} reads ahead at a time ({@link AgentState#touch}); a power of two. */
+  private static final int TOUCH_AHEAD = 16;
 
   private final MinAllocatable minAllocatable;
   /** {@code books.roles()}. */
@@ -125,6 +130,8 @@ public final class HierarchicalAllocator implements Allocator {
   private Resources atOffered;
   /** The agents the current cycle visits (reused, so that a cycle allocates no list). */
   private final List<AgentState> visit = new ArrayList<>();
+  /** Where {@link #allocateVisits} leaves what {@link AgentState#touch} read (so that those reads are kept). */
+  private int touchSink;
   /** How many agents the last cycle visited (not skipped as clean, inactive or without free resources). */
   private int lastCycleVisited;
   /** Full cycles run so far (starvation accounting). */
@@ -356,9 +363,10 @@ public final class HierarchicalAllocator implements Allocator {
     }
     for (Holding h : agent.holdings()) {
       FrameworkState fw = h.framework;
-      unallocate(fw, h.role, agent, h.sum());
-      if (!fw.subscribes(h.role) && !fw.allocations.containsKey(h.role)) {
-        books.untrack(fw, h.role);
+      String role = h.role; // read first: an emptied holding forgets them
+      unallocate(fw, role, agent, h.sum());
+      if (!fw.subscribes(role) && !fw.allocations.containsKey(role)) {
+        books.untrack(fw, role);
       }
     }
     for (FrameworkState fw : frameworks.values()) {
@@ -706,7 +714,7 @@ public final class HierarchicalAllocator implements Allocator {
   /** The cycle over {@link #visit}. */
   private List<Allocation> allocateVisits(long now) {
     lastCycleVisited = visit.size();
-    List<Allocation> result = new ArrayList<>();
+    List<Allocation> result = new ArrayList<>(Math.min(visit.size(), 1 << 16)); // most visited agents yield one offer
     if (visit.isEmpty()) {
       return result;
     }
@@ -733,8 +741,17 @@ public final class HierarchicalAllocator implements Allocator {
         }
       }
     }
+    int touched = 0;
     try {
-      for (AgentState agent : visit) {
+      for (int vi = 0, visits = visit.size(); vi < visits; vi++) {
+        AgentState agent = visit.get(vi);
+        if ((vi & (TOUCH_AHEAD - 1)) == 0) {
+          // Read the next agents' cycle state in one short loop first: their cache misses are
+          // independent, so they overlap, where the visits would meet them one after another.
+          for (int k = vi, end = Math.min(visits, vi + TOUCH_AHEAD); k < end; k++) {
+            touched += visit.get(k).touch();
+          }
+        }
         int before = result.size();
         // Stage 1: roles still short of their guarantee, in the role order at the cycle's start
         // (a guarantee once met stays met within the cycle).
@@ -775,6 +792,7 @@ public final class HierarchicalAllocator implements Allocator {
       atAgent = null;
       atResult = null;
       atOffered = null;
+      touchSink = touched;
     }
     if (LOG.isDebugEnabled()) {
       LOG.debug("allocation cycle handed out {} offers over {} of {} agents", result.size(), lastCycleVisited,
@@ -1029,6 +1047,9 @@ public final class HierarchicalAllocator implements Allocator {
       }
     }
     for (AgentState agent : agents.values()) {
+      if (!agent.spareForgotten()) {
+        throw new IllegalStateException("agent " + agent.id + " keeps a spare holding that still names its framework");
+      }
       for (Holding h : agent.holdings()) {
         if (frameworks.get(h.framework.id) != h.framework || h.agent != agent
             || h.framework.agentsIn(h.role).indexOf(agent) != h.indexInFramework) {

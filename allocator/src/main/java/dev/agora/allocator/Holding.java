@@ -13,6 +13,9 @@ import java.util.Arrays;
  * Resources#add} (which merges port ranges), and taking back exactly a piece that was handed out
  * (the usual decline) costs no subtraction. Mutable; confined to the allocator's thread.
  *
+ * <p>A holding that empties is kept by its agent as a spare and reused by the next one made
+ * there ({@link #reuse}): a decline and the next offer of the agent then allocate nothing.
+ *
  * <p>Invariants: {@code 1 <= n} while linked; no piece is empty; {@code indexInFramework} is the
  * holding's position in its framework's list for {@code role}.
  */
@@ -20,8 +23,9 @@ final class Holding {
   /** Pieces beyond this many are added up at once, so that a piece list stays short. */
   private static final int MAX_PIECES = 8;
 
-  final FrameworkState framework;
-  final String role;
+  /** The holder and role; null while the holding is its agent's spare, set again when it is reused. */
+  FrameworkState framework;
+  String role;
   final AgentState agent;
   int indexInFramework;
   private Resources[] pieces;
@@ -35,6 +39,26 @@ final class Holding {
     this.n = 1;
   }
 
+  /** Makes this emptied holding the holding of {@code framework} in {@code role} with its first piece. */
+  void reuse(FrameworkState framework, String role, Resources first) {
+    if (n != 0) {
+      throw new IllegalStateException("holding of " + this.framework.id + " on " + agent.id + " is still in use");
+    }
+    this.framework = framework;
+    this.role = role;
+    pieces[0] = first;
+    n = 1;
+  }
+
+  /** Forgets the holder and role of this emptied holding (it becomes its agent's spare). */
+  void forget() {
+    if (n != 0) {
+      throw new IllegalStateException("holding of " + framework.id + " on " + agent.id + " is still in use");
+    }
+    framework = null;
+    role = null;
+  }
+
   void add(Resources r) {
     if (n == MAX_PIECES) {
       sum();
@@ -43,6 +67,11 @@ final class Holding {
       pieces = Arrays.copyOf(pieces, 2 * n);
     }
     pieces[n++] = r;
+  }
+
+  /** How many pieces it holds (0 once emptied). */
+  int n() {
+    return n;
   }
 
   /** Whether one piece is the very object {@code r}. */

@@ -2,6 +2,7 @@ package dev.agora.benchmarks;
 
 import dev.agora.allocator.HierarchicalAllocator;
 import dev.agora.core.allocation.Allocation;
+import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.util.ArrayList;
@@ -18,7 +19,8 @@ import java.util.function.LongSupplier;
  * dev.agora.benchmarks.CpuTime [repeats]}; prints the median and the worst of each figure.
  * {@code -Dwarmups=N} (default 2) sets the untimed runs before each figure: on a loaded machine the
  * JIT compiler threads get little CPU, and a first cycle timed after 2 runs still partly runs
- * interpreted code.
+ * interpreted code. {@code -Donly=PREFIX} runs only the figures whose name starts with PREFIX
+ * (e.g. {@code -Donly=SuppressOffers}).
  */
 public final class CpuTime {
   private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
@@ -55,8 +57,12 @@ public final class CpuTime {
       Clusters.addDeclineAgents(a, 10_000, 1000);
       return a::allocate;
     });
-    declineRounds(10_000, 1000, 60);
-    suppressed(10_000, 1000, 99, 30);
+    if (selected("DeclineOffers.cycle")) {
+      declineRounds(10_000, 1000, 60);
+    }
+    if (selected("SuppressOffers")) {
+      suppressed(Integer.getInteger("agents", 10_000), 1000, 99, 30, repeats);
+    }
 
     report("Quota.addFrameworks 3000x3000 (ms)", repeats, () -> {
       HierarchicalAllocator a = Quota.cluster(3000, 3000);
@@ -67,6 +73,10 @@ public final class CpuTime {
         }
       };
     });
+    if (!selected("Quota.") && !selected("SorterFullSort") && !selected("ReserveUnreserve")
+        && !selected("MultiFrameworkWorkload")) {
+      return;
+    }
     HierarchicalAllocator quota = Quota.cluster(3000, 3000);
     var infos = Quota.infos(3000);
     for (int i = 0; i < 3000; i++) {
@@ -144,26 +154,74 @@ public final class CpuTime {
         times.get(times.size() - 1) / 1e6);
   }
 
-  private static void suppressed(int agents, int frameworks, int percent, int rounds) {
-    HierarchicalAllocator a = Clusters.newAllocator(new ManualClock());
-    Clusters.addFrameworks(a, frameworks, "role");
-    Clusters.addDeclineAgents(a, agents, frameworks);
-    for (int i = 0; i < frameworks * percent / 100; i++) {
-      a.suppressOffers(Clusters.framework(i), Set.of());
+  /**
+   * The 99%-suppressed rounds: one allocator per repetition, {@code warmups} untimed repetitions
+   * first (the JIT), then {@code repeats} whose rounds 2-{@code rounds} are all kept. Rounds 2-10
+   * hand every agent to an active framework (10,000 offers each: the worst rounds), the later ones
+   * only scan; both are reported apart, with the collections that ran inside timed rounds.
+   */
+  private static void suppressed(int agents, int frameworks, int percent, int rounds, int repeats) {
+    int warmups = Integer.getInteger("warmups", 2);
+    int active = frameworks - frameworks * percent / 100;
+    List<Long> all = new ArrayList<>();
+    List<Long> handOut = new ArrayList<>();
+    List<Long> quiet = new ArrayList<>();
+    long gcs = 0;
+    long[] byRound = new long[rounds];
+    for (int rep = 0; rep < warmups + repeats; rep++) {
+      HierarchicalAllocator a = Clusters.newAllocator(new ManualClock());
+      Clusters.addFrameworks(a, frameworks, "role");
+      Clusters.addDeclineAgents(a, agents, frameworks);
+      for (int i = 0; i < frameworks * percent / 100; i++) {
+        a.suppressOffers(Clusters.framework(i), Set.of());
+      }
+      List<Allocation> offers = List.of();
+      for (int r = 0; r < rounds; r++) {
+        Clusters.declineAll(a, offers, Clusters.FOREVER);
+        long g0 = gcCount();
+        long t0 = THREADS.getCurrentThreadCpuTime();
+        offers = a.allocate();
+        long t = THREADS.getCurrentThreadCpuTime() - t0;
+        long g = gcCount() - g0;
+        if (rep >= warmups && r >= 1) {
+          all.add(t);
+          (r < active ? handOut : quiet).add(t);
+          byRound[r] += t;
+          gcs += g;
+        }
+      }
     }
-    List<Long> times = new ArrayList<>();
-    List<Allocation> offers = List.of();
-    for (int r = 0; r < rounds; r++) {
-      Clusters.declineAll(a, offers, Clusters.FOREVER);
-      long t0 = THREADS.getCurrentThreadCpuTime();
-      offers = a.allocate();
-      times.add(THREADS.getCurrentThreadCpuTime() - t0);
+    String name = "SuppressOffers.cycle " + agents + "x" + frameworks + " " + percent + "% suppressed";
+    print(name + ", rounds 2-" + rounds + " (ms)", all);
+    print("  of which hand-out rounds 2-" + active + " (ms)", handOut);
+    print("  of which quiet rounds " + (active + 1) + "-" + rounds + " (ms)", quiet);
+    System.out.printf("  %d repetitions after %d warm-ups; %d collections inside timed rounds; hand-out mean %.3f ms%n",
+        repeats, warmups, gcs, handOut.stream().mapToLong(Long::longValue).average().orElse(0) / 1e6);
+    StringBuilder means = new StringBuilder("  mean by round (ms):");
+    for (int r = 1; r <= Math.min(active + 1, rounds - 1); r++) {
+      means.append(String.format(" %d: %.2f", r + 1, byRound[r] / 1e6 / repeats));
     }
-    print("SuppressOffers.cycle " + agents + "x" + frameworks + " " + percent + "% suppressed, rounds 2-" + rounds
-        + " (ms)", new ArrayList<>(times.subList(1, times.size())));
+    System.out.println(means);
+  }
+
+  private static long gcCount() {
+    long n = 0;
+    for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+      n += Math.max(0, gc.getCollectionCount());
+    }
+    return n;
+  }
+
+  /** Whether the figure named {@code name} is selected by {@code -Donly=PREFIX} (default: all). */
+  private static boolean selected(String name) {
+    String only = System.getProperty("only", "");
+    return only.isEmpty() || name.startsWith(only) || only.startsWith(name);
   }
 
   private static void report(String name, int repeats, Step step) {
+    if (!selected(name)) {
+      return;
+    }
     List<Long> times = new ArrayList<>();
     int warmups = Integer.getInteger("warmups", 2);
     for (int i = 0; i < repeats + warmups; i++) {
