@@ -295,6 +295,32 @@ class RegistryFailoverTest {
   }
 
   @Test
+  void operatorCallsMadeWhileANewLeaderReadsItsRegistryBackSeeAndChangeTheRecoveredBooks() {
+    TestElector electorA = new TestElector();
+    TestElector electorB = new TestElector();
+    Master a = master("master-a", electorA);
+    Master b = master("master-b", electorB);
+    electorA.lead(1);
+    sim.runUntilIdle();
+    await(a.updateWeights(Map.of("eng", 2.0, "ops", 3.0)));
+    electorA.depose();
+    sim.runUntilIdle();
+
+    // The calls reach b's loop after its election and before its registry read is back.
+    electorB.lead(2);
+    CompletableFuture<Map<String, Double>> during = b.weights();
+    CompletableFuture<Void> update = b.updateWeights(Map.of("ops", 5.0));
+    CompletableFuture<Map<String, Double>> after = b.weights();
+    sim.runUntilIdle();
+
+    assertThat(during.join()).containsEntry("eng", 2.0).containsEntry("ops", 3.0);
+    update.join();
+    assertThat(after.join()).containsEntry("eng", 2.0).containsEntry("ops", 5.0);
+    sim.advance(Duration.ofSeconds(1));
+    assertThat(await(b.weights())).as("the update was not overwritten by the recovery").containsEntry("ops", 5.0);
+  }
+
+  @Test
   void reservationsByTheOperatorAndByAFrameworkSurviveAFailover() {
     TestElector electorA = new TestElector();
     TestElector electorB = new TestElector();
