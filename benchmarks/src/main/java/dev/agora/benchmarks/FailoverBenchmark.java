@@ -43,8 +43,20 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * tasks, as agents do when their detector names the new leader. Killing to election is
  * ZooKeeper's session timeout, measured by the process tests, not here.
  *
+ * <p>The second master stands by as a real one does: it keeps a warm copy of the registry,
+ * refreshed every {@code --refresh} seconds (default 2; 0: no copy, the whole registry is decoded
+ * at the election). After the agents registered, the benchmark waits two refresh intervals, so that
+ * the copy holds every admission, unless {@code --changed N}: the last N agents register after
+ * that wait (admissions the standby has not seen, whose buckets the new leader decodes).
+ *
+ * <p>With {@code --zk}, the registry is in ZooKeeper: a standalone server started in this JVM, each
+ * master with a session of its own; the new leader's read-back is then real round trips. The
+ * server needs Dropwizard's metrics-core and snappy-java on the class path (ZooKeeper's server; Agora does
+ * not depend on them): add {@code metrics-core-3.2.5.jar} and {@code snappy-java-1.1.10.4.jar} from {@code ~/.m2}.
+ *
  * <p>Run: {@code java -cp benchmarks/target/benchmarks.jar dev.agora.benchmarks.FailoverBenchmark
- * [agents tasksPerAgent [repeats]]}; without arguments, 2,000 x 50 and 20,000 x 5, 3 repeats each.
+ * [agents tasksPerAgent [repeats]] [--refresh SECONDS] [--changed N] [--zk]}; without numbers,
+ * 2,000 x 50 and 20,000 x 5, 3 repeats each.
  */
 public final class FailoverBenchmark {
   private FailoverBenchmark() {}
@@ -87,6 +99,11 @@ public final class FailoverBenchmark {
     }
 
     @Override
+    public java.util.Map<String, Versioned> getAll(java.util.Collection<String> keys) {
+      return inner.getAll(keys);
+    }
+
+    @Override
     public Optional<Long> compareAndSet(String key, byte[] value, long expectedVersion) {
       writes.incrementAndGet();
       return inner.compareAndSet(key, value, expectedVersion);
@@ -123,28 +140,99 @@ public final class FailoverBenchmark {
   record Result(int agents, int tasksPerAgent, double setupSeconds, long admissionWrites, double failoverMillis,
       double cpuMillis, double masterCpuMillis, long failoverWrites) {}
 
+  /** The options after the numbers. */
+  record Options(double refreshSeconds, int changed, boolean zk) {}
+
   public static void main(String[] args) throws Exception {
-    int repeats = args.length > 2 ? Integer.parseInt(args[2]) : 3;
-    List<int[]> shapes = args.length >= 2
-        ? List.of(new int[] {Integer.parseInt(args[0]), Integer.parseInt(args[1])})
+    List<String> numbers = new ArrayList<>();
+    double refresh = 2;
+    int changed = 0;
+    boolean zk = false;
+    for (int i = 0; i < args.length; i++) {
+      switch (args[i]) {
+        case "--refresh" -> refresh = Double.parseDouble(args[++i]);
+        case "--changed" -> changed = Integer.parseInt(args[++i]);
+        case "--zk" -> zk = true;
+        default -> numbers.add(args[i]);
+      }
+    }
+    Options options = new Options(refresh, changed, zk);
+    int repeats = numbers.size() > 2 ? Integer.parseInt(numbers.get(2)) : 3;
+    List<int[]> shapes = numbers.size() >= 2
+        ? List.of(new int[] {Integer.parseInt(numbers.get(0)), Integer.parseInt(numbers.get(1))})
         : List.of(new int[] {2_000, 50}, new int[] {20_000, 5});
-    System.out.printf("# %d cores, load %.2f; failover = election to every agent re-registered%n",
-        Runtime.getRuntime().availableProcessors(), ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
-    for (int[] shape : shapes) {
-      for (int r = 0; r < repeats; r++) {
-        Result res = run(shape[0], shape[1]);
-        System.out.printf("agents %6d x tasks %3d: setup %.1f s (%d admission writes); failover %.0f ms wall,"
-            + " %.0f ms process CPU, %.0f ms CPU of the new leader's threads; %d registry writes during failover%n",
-            res.agents(), res.tasksPerAgent(), res.setupSeconds(), res.admissionWrites(), res.failoverMillis(),
-            res.cpuMillis(), res.masterCpuMillis(), res.failoverWrites());
+    System.out.printf("# %d cores, load %.2f; failover = election to every agent re-registered; %s%n",
+        Runtime.getRuntime().availableProcessors(), ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(),
+        options);
+    ZooKeeperServer zkServer = null;
+    try {
+      zkServer = zk ? new ZooKeeperServer() : null;
+      for (int[] shape : shapes) {
+        for (int r = 0; r < repeats; r++) {
+          Result res = run(shape[0], shape[1], options, zkServer);
+          System.out.printf("agents %6d x tasks %3d: setup %.1f s (%d admission writes); failover %.0f ms wall,"
+              + " %.0f ms process CPU, %.0f ms CPU of the new leader's threads; %d registry writes during failover"
+              + " (load %.2f)%n",
+              res.agents(), res.tasksPerAgent(), res.setupSeconds(), res.admissionWrites(), res.failoverMillis(),
+              res.cpuMillis(), res.masterCpuMillis(), res.failoverWrites(),
+              ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+        }
+      }
+    } catch (Exception | Error e) {
+      e.printStackTrace(); // ZooKeeper's server sets a default handler that logs (to nothing here)
+      System.exit(1);
+    } finally {
+      if (zkServer != null) {
+        zkServer.close();
       }
     }
   }
 
-  static Result run(int agentCount, int tasksPerAgent) throws Exception {
+  /** A standalone ZooKeeper server in this JVM, on a free local port. */
+  private static final class ZooKeeperServer implements AutoCloseable {
+    private final org.apache.zookeeper.server.ServerCnxnFactory factory;
+    private final java.nio.file.Path dir;
+
+    ZooKeeperServer() throws Exception {
+      dir = java.nio.file.Files.createTempDirectory("agora-failover-zk");
+      var server = new org.apache.zookeeper.server.ZooKeeperServer(dir.toFile(), dir.toFile(), 2000);
+      factory = org.apache.zookeeper.server.ServerCnxnFactory.createFactory(
+          new java.net.InetSocketAddress("127.0.0.1", 0), 1000);
+      factory.startup(server);
+    }
+
+    String url() {
+      return "zk://127.0.0.1:" + factory.getLocalPort() + "/failover-" + java.util.UUID.randomUUID();
+    }
+
+    @Override
+    public void close() throws Exception {
+      factory.shutdown();
+      try (var files = java.nio.file.Files.walk(dir)) {
+        files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+      }
+    }
+  }
+
+  static Result run(int agentCount, int tasksPerAgent, Options options, ZooKeeperServer zk) throws Exception {
     InProcessTransport transport = new InProcessTransport();
     AtomicLong writes = new AtomicLong();
-    StateStore store = new Counting(new InMemoryStateStore(), writes);
+    List<AutoCloseable> sessions = new ArrayList<>();
+    StateStore storeA;
+    StateStore storeB;
+    if (zk != null) {
+      String url = zk.url();
+      for (int i = 0; i < 2; i++) {
+        sessions.add(dev.agora.coordination.ZooKeeperCoordination.builder().url(url)
+            .sessionTimeout(java.time.Duration.ofSeconds(30)).build());
+      }
+      storeA = new Counting(((dev.agora.coordination.ZooKeeperCoordination) sessions.get(0)).stateStore(), writes);
+      storeB = new Counting(((dev.agora.coordination.ZooKeeperCoordination) sessions.get(1)).stateStore(), writes);
+    } else {
+      storeA = new Counting(new InMemoryStateStore(), writes);
+      storeB = storeA;
+    }
+    java.time.Duration refresh = java.time.Duration.ofMillis((long) (options.refreshSeconds() * 1000));
     Elector electorA = new Elector();
     Elector electorB = new Elector();
     List<EventLoop> loops = new ArrayList<>();
@@ -157,10 +245,12 @@ public final class FailoverBenchmark {
     }
     Master a = Master.builder().transport(transport).address(Address.of("master-a")).id("a").elector(electorA)
         .loop(loops.get(0)).registryExecutor(loops.get(1))
-        .allocator(HierarchicalAllocator.builder().build()).registry(store).build().start();
+        .allocator(HierarchicalAllocator.builder().build()).registry(storeA).standbyRegistryRefresh(refresh).build()
+        .start();
     Master b = Master.builder().transport(transport).address(Address.of("master-b")).id("b").elector(electorB)
         .loop(loops.get(2)).registryExecutor(loops.get(3))
-        .allocator(HierarchicalAllocator.builder().build()).registry(store).build().start();
+        .allocator(HierarchicalAllocator.builder().build()).registry(storeB).standbyRegistryRefresh(refresh).build()
+        .start();
     electorA.lead(1);
     EventLoop agentLoop = ThreadEventLoop.start("simulated-agents");
     AtomicReferenceArray<AgentId> ids = new AtomicReferenceArray<>(agentCount);
@@ -189,14 +279,27 @@ public final class FailoverBenchmark {
     }
     long setupStart = System.nanoTime();
     long before = writes.get();
-    for (int i = 0; i < agentCount; i++) {
+    int seen = agentCount - Math.min(options.changed(), agentCount); // admitted before the standby's last read
+    for (int i = 0; i < seen; i++) {
+      endpoints.get(i).send(Address.of("master-a"), new AgentMessage.RegisterAgent(info));
+    }
+    long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(10);
+    while (registered.getCount() > agentCount - seen) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("agents did not register: " + registered.getCount() + " left");
+      }
+      Thread.sleep(10);
+    }
+    double setupSeconds = (System.nanoTime() - setupStart) / 1e9;
+    long admissionWrites = writes.get() - before;
+    // The standby reads the registry every refresh interval: two of them, and its copy holds these admissions.
+    Thread.sleep(2 * refresh.toMillis());
+    for (int i = seen; i < agentCount; i++) {
       endpoints.get(i).send(Address.of("master-a"), new AgentMessage.RegisterAgent(info));
     }
     if (!registered.await(10, TimeUnit.MINUTES)) {
       throw new IllegalStateException("agents did not register: " + registered.getCount() + " left");
     }
-    double setupSeconds = (System.nanoTime() - setupStart) / 1e9;
-    long admissionWrites = writes.get() - before;
     List<AgentMessage.ReregisterAgent> reports = new ArrayList<>(agentCount);
     for (int i = 0; i < agentCount; i++) {
       List<AgentMessage.AgentTask> tasks = new ArrayList<>(tasksPerAgent);
@@ -226,12 +329,38 @@ public final class FailoverBenchmark {
     double cpuMillis = (processCpuNanos() - cpuBefore) / 1e6;
     double masterCpuMillis = (masterThreadsCpuNanos() - masterCpuBefore) / 1e6;
     long failoverWrites = writes.get() - writesBefore;
+    if (zk != null) {
+      compareReads(storeB);
+    }
     b.close();
     loops.forEach(EventLoop::shutdown);
     endpoints.forEach(Endpoint::close);
     agentLoop.shutdown();
+    for (AutoCloseable c : sessions) {
+      c.close();
+    }
     return new Result(agentCount, tasksPerAgent, setupSeconds, admissionWrites, failoverMillis, cpuMillis,
         masterCpuMillis, failoverWrites);
+  }
+
+  /**
+   * The registry read back from ZooKeeper as a new leader reads it: one key after another (as
+   * before {@code getAll}), and with {@code getAll} (each tree level's requests sent at once).
+   */
+  private static void compareReads(StateStore store) {
+    for (int i = 0; i < 3; i++) {
+      long t0 = System.nanoTime();
+      long bytes = 0;
+      List<String> keys = store.keys("registry/");
+      for (String key : keys) {
+        bytes += store.get(key).map(v -> v.value().length).orElse(0);
+      }
+      long t1 = System.nanoTime();
+      long parallelBytes = store.getAll(store.keys("registry/")).values().stream().mapToLong(v -> v.value().length).sum();
+      long t2 = System.nanoTime();
+      System.out.printf("  registry read back from ZooKeeper (%d keys, %d bytes): one by one %.0f ms, getAll %.0f ms"
+          + " (%d bytes)%n", keys.size(), bytes, (t1 - t0) / 1e6, (t2 - t1) / 1e6, parallelBytes);
+    }
   }
 
   /** CPU time of the new leader's loop and registry threads. */

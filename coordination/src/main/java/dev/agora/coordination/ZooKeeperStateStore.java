@@ -7,11 +7,18 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.api.BackgroundCallback;
+import org.apache.curator.framework.api.CuratorEvent;
 import org.apache.curator.framework.api.transaction.CuratorOp;
 import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.KeeperException;
@@ -33,6 +40,9 @@ import org.slf4j.LoggerFactory;
  * node guarded by its znode version. Any concurrent change fails the transaction; the loop reads
  * again and decides anew, so the logical version check and the write are atomic.
  *
+ * <p>Reading many keys ({@link #getAll}, {@link #keys}) sends the requests of one tree level at
+ * once in the background and waits for all their answers: a round trip per level, not per node.
+ *
  * <p>Concurrency: thread-safe (no mutable fields); every call blocks on ZooKeeper. Curator retries
  * connection losses; past that a {@link StateStoreException} is thrown. Orphan chunks of a
  * process that died mid-write stay in {@code root/chunks} (never read; safe to delete).
@@ -44,6 +54,8 @@ final class ZooKeeperStateStore implements FenceableStore {
   private static final byte INLINE = 1;
   private static final byte CHUNKED = 2;
   private static final int MAX_ATTEMPTS = 1000;
+  /** How long a batch of background reads may take before the read fails (Curator retries inside it). */
+  private static final long BATCH_TIMEOUT_MILLIS = 120_000;
 
   private final CuratorFramework client;
   private final Layout layout;
@@ -105,6 +117,71 @@ final class ZooKeeperStateStore implements FenceableStore {
       }
       throw new IllegalStateException("value of " + key + " kept changing while read");
     });
+  }
+
+  @Override
+  public Map<String, Versioned> getAll(Collection<String> keys) {
+    List<String> list = List.copyOf(keys);
+    List<String> paths = list.stream().map(this::path).toList();
+    return call("get " + list.size() + " keys", () -> {
+      List<CuratorEvent> events = inParallel(paths, (p, callback) -> client.getData().inBackground(callback).forPath(p));
+      Map<String, Versioned> out = new LinkedHashMap<>();
+      for (int i = 0; i < list.size(); i++) {
+        CuratorEvent event = events.get(i);
+        if (absent(event)) {
+          continue;
+        }
+        Node node = new Node(event.getData() == null ? new byte[0] : event.getData(), event.getStat());
+        if (!node.hasValue()) {
+          continue;
+        }
+        String key = list.get(i);
+        Optional<byte[]> value = value(node);
+        if (value.isPresent()) {
+          out.put(key, new Versioned(value.get(), node.logicalVersion()));
+        } else {
+          get(key).ifPresent(v -> out.put(key, v)); // a chunk was gone: replaced meanwhile, read it again
+        }
+      }
+      return out;
+    });
+  }
+
+  /** A request sent in the background, its answer to {@code callback}. */
+  private interface BackgroundRequest {
+    void send(String path, BackgroundCallback callback) throws Exception;
+  }
+
+  /**
+   * Sends {@code request} for every path at once and waits for every answer; the events in the
+   * paths' order. An answer other than success or "no node" fails the whole read.
+   */
+  private List<CuratorEvent> inParallel(List<String> paths, BackgroundRequest request) throws Exception {
+    CuratorEvent[] events = new CuratorEvent[paths.size()];
+    CountDownLatch answered = new CountDownLatch(paths.size());
+    for (int i = 0; i < paths.size(); i++) {
+      int n = i;
+      // The callback runs on Curator's event thread; the latch publishes events[n] to this one.
+      request.send(paths.get(i), (c, event) -> {
+        events[n] = event;
+        answered.countDown();
+      });
+    }
+    if (!answered.await(BATCH_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS)) {
+      throw new StateStoreException(answered.getCount() + " of " + paths.size() + " reads unanswered after "
+          + BATCH_TIMEOUT_MILLIS + " ms", null);
+    }
+    for (int i = 0; i < events.length; i++) {
+      KeeperException.Code code = KeeperException.Code.get(events[i].getResultCode());
+      if (code != KeeperException.Code.OK && code != KeeperException.Code.NONODE) {
+        throw KeeperException.create(code, paths.get(i));
+      }
+    }
+    return Arrays.asList(events);
+  }
+
+  private static boolean absent(CuratorEvent event) {
+    return event.getResultCode() == KeeperException.Code.NONODE.intValue();
   }
 
   private Optional<byte[]> value(Node node) throws Exception {
@@ -334,10 +411,42 @@ final class ZooKeeperStateStore implements FenceableStore {
     return call("keys " + prefix, () -> {
       List<String> out = new ArrayList<>();
       String base = dir.isEmpty() ? layout.state() : layout.state() + "/" + dir;
+      List<String> level = new ArrayList<>();
       for (String child : children(base)) {
         if (child.startsWith(start)) {
-          collect(base + "/" + child, dir.isEmpty() ? child : dir + "/" + child, out);
+          level.add(dir.isEmpty() ? child : dir + "/" + child);
         }
+      }
+      // Breadth first, each level's nodes asked at once: their stats, then the children of those that have some.
+      while (!level.isEmpty()) {
+        List<String> paths = level.stream().map(k -> layout.state() + "/" + k).toList();
+        List<CuratorEvent> stats = inParallel(paths, (p, callback) -> client.checkExists().inBackground(callback).forPath(p));
+        List<String> parents = new ArrayList<>();
+        for (int i = 0; i < level.size(); i++) {
+          Stat stat = stats.get(i).getStat();
+          if (absent(stats.get(i)) || stat == null) {
+            continue;
+          }
+          if (stat.getDataLength() > 0) {
+            out.add(level.get(i));
+          }
+          if (stat.getNumChildren() > 0) {
+            parents.add(level.get(i));
+          }
+        }
+        List<String> next = new ArrayList<>();
+        if (!parents.isEmpty()) {
+          List<CuratorEvent> children = inParallel(parents.stream().map(k -> layout.state() + "/" + k).toList(),
+              (p, callback) -> client.getChildren().inBackground(callback).forPath(p));
+          for (int i = 0; i < parents.size(); i++) {
+            if (!absent(children.get(i)) && children.get(i).getChildren() != null) {
+              for (String child : children.get(i).getChildren()) {
+                next.add(parents.get(i) + "/" + child);
+              }
+            }
+          }
+        }
+        level = next;
       }
       out.sort(null);
       return out;
@@ -349,21 +458,6 @@ final class ZooKeeperStateStore implements FenceableStore {
       return client.getChildren().forPath(path);
     } catch (KeeperException.NoNodeException e) {
       return List.of();
-    }
-  }
-
-  private void collect(String path, String key, List<String> out) throws Exception {
-    Stat stat = client.checkExists().forPath(path);
-    if (stat == null) {
-      return;
-    }
-    if (stat.getDataLength() > 0) {
-      out.add(key);
-    }
-    if (stat.getNumChildren() > 0) {
-      for (String child : children(path)) {
-        collect(path + "/" + child, key + "/" + child, out);
-      }
     }
   }
 

@@ -1,6 +1,8 @@
 package dev.agora.core.coordination;
 
+import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -44,6 +46,11 @@ public interface FenceableStore extends StateStore {
     @Override
     public Optional<Versioned> get(String key) {
       return store.get(key);
+    }
+
+    @Override
+    public Map<String, Versioned> getAll(Collection<String> keys) {
+      return store.getAll(keys);
     }
 
     @Override

@@ -1,6 +1,9 @@
 package dev.agora.core.coordination;
 
+import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -32,6 +35,21 @@ public interface StateStore extends AutoCloseable {
 
   /** The value at {@code key}, if any. */
   Optional<Versioned> get(String key);
+
+  /**
+   * The values of those of {@code keys} that exist, by key, in the order given. A store may read
+   * the keys concurrently (the ZooKeeper store sends every read at once, so that reading many keys
+   * costs about one round trip, not one per key): each value is one its key held at some moment
+   * during the call, not one snapshot of all keys. Blocks like {@link #get}; the default reads the
+   * keys one after another with {@link #get}.
+   */
+  default Map<String, Versioned> getAll(Collection<String> keys) {
+    Map<String, Versioned> out = new LinkedHashMap<>();
+    for (String key : keys) {
+      get(key).ifPresent(v -> out.put(key, v));
+    }
+    return out;
+  }
 
   /**
    * Writes {@code value} if the key's current version is {@code expectedVersion} (-1: the key

@@ -53,7 +53,9 @@ public final class Master implements AutoCloseable {
     this.elector = b.elector != null ? b.elector : new SingleMasterElector();
     MasterActor.Settings settings = new MasterActor.Settings(
         b.allocationInterval, Optional.ofNullable(b.offerTimeout), b.agentPingInterval, b.maxAgentPingMisses,
-        b.frameworkHeartbeatInterval, b.id != null ? b.id : randomId(), b.agentReregistrationTimeout);
+        b.frameworkHeartbeatInterval, b.id != null ? b.id : randomId(), b.agentReregistrationTimeout,
+        // A single master leads at once: it never stands by.
+        b.elector != null ? b.standbyRegistryRefresh : Duration.ZERO);
     this.actor = new MasterActor(loop, b.transport, b.address, b.allocator, settings);
     actor.partitions().retention(b.unreachableMaxAge, b.unreachableMaxCount);
     if (b.registry != null) {
@@ -336,13 +338,14 @@ public final class Master implements AutoCloseable {
    */
   private <T> CompletableFuture<T> call(Supplier<T> body) {
     CompletableFuture<T> f = new CompletableFuture<>();
-    loop.execute(() -> {
+    // While a new leader reads its registry back, the call waits for it (as messages do).
+    loop.execute(() -> actor.operatorCall(() -> {
       try {
         f.complete(body.get());
       } catch (RuntimeException e) {
         f.completeExceptionally(e);
       }
-    });
+    }));
     return f;
   }
 
@@ -388,6 +391,7 @@ public final class Master implements AutoCloseable {
     private dev.agora.core.coordination.StateStore registry;
     private java.util.concurrent.Executor registryExecutor;
     private Duration agentReregistrationTimeout = Duration.ofMinutes(10);
+    private Duration standbyRegistryRefresh = Duration.ofSeconds(30);
     private final java.util.Set<String> set = new java.util.HashSet<>();
 
     private Builder() {}
@@ -533,6 +537,25 @@ public final class Master implements AutoCloseable {
     public Builder agentReregistrationTimeout(Duration value) {
       once("agentReregistrationTimeout");
       agentReregistrationTimeout = positive("agentReregistrationTimeout", value);
+      return this;
+    }
+
+    /**
+     * How often a master that stands by (started, not leading) reads the {@link #registry} back to
+     * keep a warm, decoded copy of it; {@link Duration#ZERO}: it keeps none. Default 30 seconds; a
+     * master without an elector leads at once and keeps none.
+     * With a copy, a new leader decodes only the registry keys written since the last refresh, so
+     * that its failover does not wait for the whole registry to be decoded (20,000 agents: about
+     * half of a first failover's CPU). Each refresh reads every registry key (for 20,000 agents
+     * about 4.5 MB); with ZooKeeper, weigh that against the interval.
+     */
+    public Builder standbyRegistryRefresh(Duration value) {
+      once("standbyRegistryRefresh");
+      java.util.Objects.requireNonNull(value, "standbyRegistryRefresh");
+      if (value.isNegative()) {
+        throw new IllegalArgumentException("standbyRegistryRefresh must be >= 0 but was " + value);
+      }
+      standbyRegistryRefresh = value;
       return this;
     }
 

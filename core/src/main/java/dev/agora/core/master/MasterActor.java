@@ -55,7 +55,8 @@ final class MasterActor implements MessageHandler {
       int maxAgentPingMisses,
       Duration frameworkHeartbeatInterval,
       String id,
-      Duration agentReregistrationTimeout) {}
+      Duration agentReregistrationTimeout,
+      Duration standbyRegistryRefresh) {}
 
   private final EventLoop loop;
   private final Transport transport;
@@ -173,6 +174,9 @@ final class MasterActor implements MessageHandler {
 
   void bind() {
     endpoint = transport.bind(address, loop, this);
+    if (!leading && !ledBefore) {
+      registrar.standBy(settings.standbyRegistryRefresh()); // a standby keeps the registry warm until elected
+    }
   }
 
   /**
@@ -249,6 +253,14 @@ final class MasterActor implements MessageHandler {
       return;
     }
     dispatch(from, message);
+  }
+
+  /**
+   * Runs an operator call on the loop: at once, or, while a new leader reads its registry back,
+   * once that is done (so that it sees and changes the recovered books).
+   */
+  void operatorCall(Runnable call) {
+    recovery.afterRecovery(call);
   }
 
   /** Handles a message as the leader, once the registry is recovered. */

@@ -13,10 +13,13 @@ import dev.agora.core.model.FrameworkId;
 import dev.agora.core.model.FrameworkInfo;
 import dev.agora.core.model.Resources;
 import dev.agora.core.model.TaskId;
+import dev.agora.core.runtime.Cancellable;
 import dev.agora.core.runtime.EventLoop;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -52,13 +55,21 @@ import org.slf4j.LoggerFactory;
  * write per touched bucket), and an admission at most one write, shared by the admissions of the
  * same moment. Callbacks given with a mutation run on the loop once its batch is committed.
  *
+ * <p>Standby: a master that does not lead keeps a warm copy of the registry ({@link #standBy}): it
+ * reads every key back at once and then every refresh interval, and keeps each key's bytes with
+ * their decoded content. A new leader still reads every key (one parallel read, see {@link
+ * StateStore#getAll}), but decodes only those whose bytes differ from its copy: after a failover
+ * the registry is usually as the standby last saw it, so the election costs reading the bytes
+ * and comparing them, and the decoding code has already run in this JVM.
+ *
  * <p>Failures: a refused compare-and-set (a newer epoch began, or another writer) or an unreachable
  * store ends this registrar: nothing more is written, and {@code onFailure} hears why (the master
  * stops acting, as a Mesos master aborts). A disabled registrar (no store) writes nothing and runs
  * callbacks at once.
  *
- * <p>Concurrency: state confined to the master's loop; store I/O runs on {@code io}, and results
- * hop back with {@code loop.execute}. Invariants: at most one batch in flight; {@code versions}
+ * <p>Concurrency: state confined to the master's loop; store I/O and the decoding of what was read
+ * run on {@code io} (pure functions of the bytes read and of the warm copy, an immutable map handed
+ * over), and results hop back with {@code loop.execute}. Invariants: at most one batch in flight; {@code versions}
  * holds the version of every key last read or written; a callback runs at most once.
  */
 final class MasterRegistrar {
@@ -90,6 +101,21 @@ final class MasterRegistrar {
       Set<FrameworkId> removedFrameworks, Map<String, Double> weights, Map<String, Quota> quotas,
       Optional<byte[]> maintenance, Map<AgentId, Set<TaskKey>> reportedLost) {}
 
+  /**
+   * One registry key as read back: its bytes and version, and what they say (the sections a key
+   * does not hold are empty). Immutable; decoded off the loop.
+   */
+  record Section(byte[] bytes, long version, Map<AgentId, AgentRecord> agents, Map<AgentId, Set<TaskKey>> lost,
+      Map<FrameworkId, FrameworkInfo> frameworks, Set<FrameworkId> removedFrameworks,
+      Optional<Map<String, Double>> weights, Optional<Map<String, Quota>> quotas) {
+    Section withVersion(long v) {
+      return new Section(bytes, v, agents, lost, frameworks, removedFrameworks, weights, quotas);
+    }
+  }
+
+  /** The registry read back: each key's section, and how many of them had to be decoded. */
+  private record ReadBack(Map<String, Section> sections, int decoded) {}
+
   private final EventLoop loop;
   private final StateStore store; // null: disabled
   private final Executor io;
@@ -114,6 +140,13 @@ final class MasterRegistrar {
   private boolean inFlight;
   private long writes;
   private long batches;
+  /** The standby's warm copy, by key (immutable: handed to {@code io} as it is). Empty once leading. */
+  private Map<String, Section> warm = Map.of();
+  private boolean standingBy;
+  private Cancellable warmTimer;
+  private long warmRefreshes;
+  private int lastDecoded = -1;
+  private int lastReused = -1;
 
   /**
    * @param store the store, or null for a registrar that writes nothing
@@ -155,43 +188,144 @@ final class MasterRegistrar {
       then.accept(new Recovered(Map.of(), Map.of(), Set.of(), Map.of(), Map.of(), Optional.empty(), Map.of()));
       return;
     }
+    endStandby();
+    Map<String, Section> copy = warm;
+    warm = Map.of(); // a leader keeps its own books
     io.execute(() -> {
-      Map<String, StateStore.Versioned> read = new TreeMap<>();
+      ReadBack read = null;
       String error = null;
       try {
         if (!store.beginEpoch(epoch)) {
           error = "epoch " + epoch + " is stale: a newer one began (store epoch " + store.epoch() + ")";
         } else {
-          for (String key : store.keys(ROOT)) {
-            store.get(key).ifPresent(v -> read.put(key, v));
-          }
+          read = readBack(store, copy);
         }
+      } catch (Unreadable e) {
+        error = "the registry is unreadable: " + e.getCause();
       } catch (RuntimeException e) {
         error = "reading the registry failed: " + e;
       }
       String why = error;
+      ReadBack got = read;
       loop.execute(() -> {
         if (why != null) {
           fail(why);
           return;
         }
-        Recovered recovered;
-        try {
-          recovered = load(read);
-        } catch (RuntimeException e) {
-          fail("the registry is unreadable: " + e);
-          return;
-        }
+        Recovered recovered = load(got.sections());
         fenced = store.fenced(epoch);
         active = true;
-        LOG.info("registry recovered under epoch {}: {} agents, {} frameworks ({} keys)", epoch,
-            recovered.agents().size(), recovered.frameworks().size(), read.size());
+        lastDecoded = got.decoded();
+        lastReused = got.sections().size() - got.decoded();
+        LOG.info("registry recovered under epoch {}: {} agents, {} frameworks ({} keys: {} decoded, {} unchanged"
+            + " since this standby's last read)", epoch, recovered.agents().size(), recovered.frameworks().size(),
+            got.sections().size(), lastDecoded, lastReused);
         then.accept(recovered);
       });
     });
   }
 
-  private Recovered load(Map<String, StateStore.Versioned> read) {
+  // ------------------------------------------------------------------ standby
+
+  /**
+   * While this master stands by, keeps a warm copy of the registry: reads it now and then every
+   * {@code every} (through the loop's clock), decoding only the keys whose bytes changed, until
+   * {@link #recover} or {@link #stop}. A failed read is logged and tried again at the next
+   * refresh. Nothing for a disabled registrar or a zero interval. On the loop; once.
+   */
+  void standBy(Duration every) {
+    if (store == null || every.isZero() || active || standingBy) {
+      return;
+    }
+    standingBy = true;
+    refreshWarm(every);
+  }
+
+  private void refreshWarm(Duration every) {
+    warmTimer = null;
+    if (!standingBy) {
+      return;
+    }
+    Map<String, Section> copy = warm;
+    io.execute(() -> {
+      ReadBack read = null;
+      try {
+        read = readBack(store, copy);
+      } catch (RuntimeException e) {
+        LOG.warn("standby: reading the registry failed (tried again in {}): {}", every, e.toString());
+      }
+      ReadBack got = read;
+      loop.execute(() -> {
+        if (!standingBy) {
+          return; // elected (or stopped) meanwhile: the recovery reads for itself
+        }
+        if (got != null) {
+          warm = got.sections();
+          warmRefreshes++;
+          LOG.debug("standby: registry read, {} keys, {} decoded", got.sections().size(), got.decoded());
+        }
+        warmTimer = loop.schedule(every, () -> refreshWarm(every));
+      });
+    });
+  }
+
+  private void endStandby() {
+    standingBy = false;
+    if (warmTimer != null) {
+      warmTimer.cancel();
+      warmTimer = null;
+    }
+  }
+
+  /** Reads of the registry this standby completed. On the loop. */
+  long warmRefreshes() {
+    return warmRefreshes;
+  }
+
+  /** Keys the last recovery had to decode (-1 before one); the others came from the warm copy. On the loop. */
+  int lastDecoded() {
+    return lastDecoded;
+  }
+
+  /** Keys the last recovery took from the warm copy unchanged (-1 before one). On the loop. */
+  int lastReused() {
+    return lastReused;
+  }
+
+  /** A key's bytes could not be decoded. */
+  private static final class Unreadable extends RuntimeException {
+    Unreadable(String key, RuntimeException cause) {
+      super(key, cause);
+    }
+  }
+
+  /**
+   * Reads every registry key (one {@link StateStore#getAll}) and decodes those whose bytes are not
+   * those of the same key in {@code warm}. Off the loop: touches no field.
+   */
+  private static ReadBack readBack(StateStore store, Map<String, Section> warm) {
+    Map<String, StateStore.Versioned> read = store.getAll(store.keys(ROOT));
+    Map<String, Section> sections = new TreeMap<>();
+    int decoded = 0;
+    for (Map.Entry<String, StateStore.Versioned> e : read.entrySet()) {
+      Section known = warm.get(e.getKey());
+      StateStore.Versioned v = e.getValue();
+      if (known != null && Arrays.equals(known.bytes(), v.value())) {
+        sections.put(e.getKey(), known.version() == v.version() ? known : known.withVersion(v.version()));
+        continue;
+      }
+      try {
+        sections.put(e.getKey(), decode(e.getKey(), v));
+      } catch (RuntimeException ex) {
+        throw new Unreadable(e.getKey(), ex);
+      }
+      decoded++;
+    }
+    return new ReadBack(Collections.unmodifiableMap(sections), decoded);
+  }
+
+  /** Takes the sections read back as this registrar's books. On the loop. */
+  private Recovered load(Map<String, Section> sections) {
     agents.clear();
     reportedLost.clear();
     frameworks.clear();
@@ -202,55 +336,76 @@ final class MasterRegistrar {
     weights = Map.of();
     quotas = Map.of();
     maintenance = null;
-    for (Map.Entry<String, StateStore.Versioned> e : read.entrySet()) {
-      String key = e.getKey();
-      byte[] bytes = e.getValue().value();
-      versions.put(key, e.getValue().version());
-      written.put(key, bytes);
+    sections.forEach((key, section) -> {
+      versions.put(key, section.version());
+      written.put(key, section.bytes());
       if (key.equals(MAINTENANCE)) {
-        maintenance = bytes;
-        continue;
+        maintenance = section.bytes();
       }
-      if (!key.startsWith(ROOT + "agents/") && !key.equals(FRAMEWORKS) && !key.equals(WEIGHTS) && !key.equals(QUOTAS)) {
-        continue; // another component's key (none today); left alone
-      }
+      agents.putAll(section.agents());
+      section.lost().forEach((id, keys) -> reportedLost.computeIfAbsent(id, k -> new LinkedHashSet<>()).addAll(keys));
+      frameworks.putAll(section.frameworks());
+      removedFrameworks.addAll(section.removedFrameworks());
+      section.weights().ifPresent(w -> weights = w);
+      section.quotas().ifPresent(q -> quotas = q);
+    });
+    Map<AgentId, Set<TaskKey>> lost = new LinkedHashMap<>();
+    reportedLost.forEach((id, keys) -> lost.put(id, Set.copyOf(keys)));
+    return new Recovered(Map.copyOf(agents), Map.copyOf(frameworks), Set.copyOf(removedFrameworks), weights,
+        quotas, Optional.ofNullable(maintenance).map(byte[]::clone), Map.copyOf(lost));
+  }
+
+  /** What one key's bytes say. A pure function (runs off the loop); throws if they do not parse. */
+  static Section decode(String key, StateStore.Versioned v) {
+    byte[] bytes = v.value();
+    Map<AgentId, AgentRecord> agentsIn = new LinkedHashMap<>();
+    Map<AgentId, Set<TaskKey>> lostIn = new LinkedHashMap<>();
+    Map<FrameworkId, FrameworkInfo> frameworksIn = new LinkedHashMap<>();
+    Set<FrameworkId> removedIn = new LinkedHashSet<>();
+    Optional<Map<String, Double>> weightsIn = Optional.empty();
+    Optional<Map<String, Quota>> quotasIn = Optional.empty();
+    boolean known = key.startsWith(ROOT + "agents/") || key.equals(FRAMEWORKS) || key.equals(WEIGHTS)
+        || key.equals(QUOTAS);
+    if (known) { // else the maintenance schedule (opaque bytes), or another component's key (none today)
       JsonNode json = MesosJson.parse(bytes);
       if (key.startsWith(ROOT + "agents/")) {
         for (JsonNode a : json.path("agents")) {
           AgentInfo info = MesosJson.decodeAgentInfo(a.path("info"));
           Resources total = a.has("resources") ? MesosJson.decodeResources(a, "agent resources") : info.resources();
-          agents.put(AgentId.of(a.path("id").asText()), new AgentRecord(info, Mark.valueOf(a.path("mark").asText()),
+          agentsIn.put(AgentId.of(a.path("id").asText()), new AgentRecord(info, Mark.valueOf(a.path("mark").asText()),
               a.path("since").asLong(), total));
         }
         for (JsonNode l : json.path("lost")) {
-          Set<TaskKey> keys = reportedLost.computeIfAbsent(AgentId.of(l.path("agent").asText()), k -> new LinkedHashSet<>());
+          Set<TaskKey> keys = lostIn.computeIfAbsent(AgentId.of(l.path("agent").asText()), k -> new LinkedHashSet<>());
           for (JsonNode t : l.path("tasks")) {
             keys.add(new TaskKey(FrameworkId.of(t.path("framework").asText()), TaskId.of(t.path("task").asText())));
           }
         }
       } else if (key.equals(FRAMEWORKS)) {
         for (JsonNode f : json.path("frameworks")) {
-          frameworks.put(FrameworkId.of(f.path("id").asText()), MesosJson.decodeFrameworkInfo(f.path("info")));
+          frameworksIn.put(FrameworkId.of(f.path("id").asText()), MesosJson.decodeFrameworkInfo(f.path("info")));
         }
         for (JsonNode id : json.path("removed")) {
-          removedFrameworks.add(FrameworkId.of(id.asText()));
+          removedIn.add(FrameworkId.of(id.asText()));
         }
       } else if (key.equals(WEIGHTS)) {
         Map<String, Double> w = new LinkedHashMap<>();
         json.fields().forEachRemaining(f -> w.put(f.getKey(), f.getValue().asDouble()));
-        weights = Map.copyOf(w);
+        weightsIn = Optional.of(Map.copyOf(w));
       } else {
         Map<String, Quota> q = new LinkedHashMap<>();
         json.fields().forEachRemaining(f -> q.put(f.getKey(), new Quota(
             MesosJson.decodeResources(f.getValue(), "quota guarantee"),
             MesosJson.decodeResources(limitHolder(f.getValue()), "quota limit"))));
-        quotas = Map.copyOf(q);
+        quotasIn = Optional.of(Map.copyOf(q));
       }
     }
-    Map<AgentId, Set<TaskKey>> lost = new LinkedHashMap<>();
-    reportedLost.forEach((id, keys) -> lost.put(id, Set.copyOf(keys)));
-    return new Recovered(Map.copyOf(agents), Map.copyOf(frameworks), Set.copyOf(removedFrameworks), weights,
-        quotas, Optional.ofNullable(maintenance).map(byte[]::clone), Map.copyOf(lost));
+    Map<AgentId, Set<TaskKey>> lostFrozen = new LinkedHashMap<>();
+    lostIn.forEach((id, keys) -> lostFrozen.put(id, Collections.unmodifiableSet(keys)));
+    // Unmodifiable views of ordered maps: the order of the agents is the order a bucket is written back in.
+    return new Section(bytes, v.version(), Collections.unmodifiableMap(agentsIn),
+        Collections.unmodifiableMap(lostFrozen), Collections.unmodifiableMap(frameworksIn),
+        Collections.unmodifiableSet(removedIn), weightsIn, quotasIn);
   }
 
   private static JsonNode limitHolder(JsonNode quota) {
@@ -261,6 +416,7 @@ final class MasterRegistrar {
 
   /** Stops writing (the term ended); pending callbacks are dropped. Idempotent. */
   void stop() {
+    endStandby();
     active = false;
     waiting.clear();
     dirty.clear();

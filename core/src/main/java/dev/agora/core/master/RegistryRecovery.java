@@ -18,15 +18,22 @@ import org.slf4j.LoggerFactory;
  * frameworks were told are LOST are restored; admitted agents wait to re-register with their tasks, and those that have not within
  * the agent re-registration timeout are marked unreachable (one batched write).
  *
- * <p>Concurrency: confined to the master's loop. Invariants: messages are held only while a
- * recovery of the current term runs; {@code registry.recoveringAgents} is empty when not leading.
+ * <p>Operator calls ({@link #afterRecovery}) wait with the messages, in arrival order: answered
+ * before the registry is back, a read would miss what it holds (weights, quotas, marks) and a
+ * change would be overwritten by it. A held call is never dropped: it runs when the recovery ends,
+ * however it ends.
+ *
+ * <p>Concurrency: confined to the master's loop. Invariants: messages and calls are held only
+ * while a recovery of the current term runs; {@code registry.recoveringAgents} is empty when not
+ * leading.
  */
 final class RegistryRecovery {
   private static final Logger LOG = LoggerFactory.getLogger(RegistryRecovery.class);
   /** Messages held while recovering, beyond which the oldest are dropped (senders retry). */
   static final int MAX_HELD = 1_000_000;
 
-  private record Held(Address from, Message message) {}
+  /** A held message (from, message), or a held operator call (call). */
+  private record Held(Address from, Message message, Runnable call) {}
 
   private final MasterActor master;
   private final Registry registry;
@@ -58,17 +65,32 @@ final class RegistryRecovery {
       return false;
     }
     if (held.size() >= MAX_HELD) {
-      held.removeFirst();
-      dropped++;
+      Held oldest = held.removeFirst();
+      if (oldest.call() != null) {
+        oldest.call().run(); // calls are not dropped: this one answers early
+      } else {
+        dropped++;
+      }
     }
-    held.add(new Held(from, message));
+    held.add(new Held(from, message, null));
     return true;
+  }
+
+  /** Runs the operator call now, or after the registry is read back if it is being read. */
+  void afterRecovery(Runnable call) {
+    if (recovering) {
+      held.add(new Held(null, null, call));
+    } else {
+      call.run();
+    }
   }
 
   /** The term ended: drops held messages and the re-registration deadline. */
   void end() {
     recovering = false;
+    List<Held> calls = held.stream().filter(h -> h.call() != null).toList();
     held.clear();
+    calls.forEach(h -> h.call().run()); // answered as the follower this master now is
     registry.recoveringAgents.clear();
     if (timeout != null) {
       timeout.cancel();
@@ -120,10 +142,14 @@ final class RegistryRecovery {
         replay.size(), dropped > 0 ? " (" + dropped + " dropped)" : "");
     dropped = 0;
     for (Held h : replay) {
-      if (!master.isLeading()) {
-        return;
+      if (h.call() != null) {
+        h.call().run();
+      } else if (master.isLeading()) {
+        master.dispatch(h.from(), h.message());
       }
-      master.dispatch(h.from(), h.message());
+    }
+    if (!master.isLeading()) {
+      return;
     }
     master.requestAllocation();
   }

@@ -160,6 +160,60 @@ public abstract class StateStoreContract {
   }
 
   @Test
+  void getAllGivesWhatGetGivesForEachKeyInTheOrderAskedAndLeavesAbsentKeysOut() {
+    byte[] big = new byte[1024 * 1024 + 5]; // chunked in ZooKeeper
+    new Random(3).nextBytes(big);
+    store.compareAndSet("registry/big", big, -1);
+    List<String> asked = new ArrayList<>();
+    for (int i = 0; i < 40; i++) {
+      String key = "registry/agents/" + String.format("%02d", i);
+      store.compareAndSet(key, bytes("bucket " + i), -1);
+      if (i % 3 == 0) {
+        store.compareAndSet(key, bytes("bucket " + i + " again"), 0);
+      }
+      asked.add(key);
+    }
+    store.compareAndSet("registry/empty", new byte[0], -1);
+    asked.add(0, "registry/absent");
+    asked.add("registry/big");
+    asked.add("registry/empty");
+    asked.add("registry"); // a parent of keys, not a key
+
+    java.util.Map<String, StateStore.Versioned> all = store.getAll(asked);
+
+    List<String> expectedKeys = new ArrayList<>();
+    for (String key : asked) {
+      Optional<StateStore.Versioned> one = store.get(key);
+      if (one.isPresent()) {
+        expectedKeys.add(key);
+        assertThat(all.get(key).value()).as(key).isEqualTo(one.get().value());
+        assertThat(all.get(key).version()).as(key).isEqualTo(one.get().version());
+      }
+    }
+    assertThat(all.keySet()).containsExactlyElementsOf(expectedKeys).hasSize(42).doesNotContain("registry/absent");
+    assertThat(all.get("registry/agents/03").version()).isEqualTo(1);
+    assertThat(all.get("registry/big").value()).isEqualTo(big);
+    assertThat(store.getAll(List.of())).isEmpty();
+    assertThat(store.fenced(1).getAll(List.of("registry/agents/07")).get("registry/agents/07").value())
+        .isEqualTo(bytes("bucket 7"));
+  }
+
+  @Test
+  void keysOfADeepTreeAreListedWholeAndSorted() {
+    List<String> written = new ArrayList<>();
+    for (int i = 0; i < 12; i++) {
+      for (String key : List.of("t/" + i, "t/" + i + "/a", "t/" + i + "/a/b/c", "t/x" + i + "/y")) {
+        store.compareAndSet(key, bytes(key), -1);
+        written.add(key);
+      }
+    }
+    store.compareAndSet("u/1", bytes("u"), -1);
+    written.sort(null);
+    assertThat(store.keys("t/")).containsExactlyElementsOf(written);
+    assertThat(store.keys("t/1")).containsExactlyElementsOf(written.stream().filter(k -> k.startsWith("t/1")).toList());
+  }
+
+  @Test
   void epochsOnlyGrow() {
     assertThat(store.epoch()).isZero();
     assertThat(store.beginEpoch(2)).isTrue();

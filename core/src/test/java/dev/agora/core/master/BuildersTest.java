@@ -25,6 +25,10 @@ class BuildersTest {
         .hasMessageContaining("offerTimeout must be > 0 but was PT-1S");
     assertThatThrownBy(() -> Master.builder().maxAgentPingMisses(0)).hasMessageContaining("maxAgentPingMisses");
     assertThatThrownBy(() -> Master.builder().id("a/b")).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> Master.builder().standbyRegistryRefresh(Duration.ofSeconds(-1)))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("standbyRegistryRefresh must be >= 0 but was PT-1S");
+    assertThatThrownBy(() -> Master.builder().standbyRegistryRefresh(Duration.ZERO).standbyRegistryRefresh(Duration.ZERO))
+        .isInstanceOf(IllegalStateException.class).hasMessageContaining("standbyRegistryRefresh was already set");
   }
 
   @Test

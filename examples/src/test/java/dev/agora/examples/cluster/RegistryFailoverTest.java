@@ -71,6 +71,8 @@ class RegistryFailoverTest {
   static final class CountingStore implements StateStore {
     final StateStore inner;
     final AtomicLong writes;
+    /** Reads of many keys at once ({@code getAll}): a registry read back. */
+    final AtomicLong readBacks = new AtomicLong();
 
     CountingStore(StateStore inner) {
       this(inner, new AtomicLong());
@@ -84,6 +86,12 @@ class RegistryFailoverTest {
     @Override
     public Optional<Versioned> get(String key) {
       return inner.get(key);
+    }
+
+    @Override
+    public Map<String, Versioned> getAll(java.util.Collection<String> keys) {
+      readBacks.incrementAndGet();
+      return inner.getAll(keys);
     }
 
     @Override
@@ -292,6 +300,54 @@ class RegistryFailoverTest {
 
     // The old leader's epoch is fenced: a write through it is refused.
     assertThat(store.inner.fenced(1).compareAndSet("registry/weights", new byte[0], 0)).isEmpty();
+  }
+
+  @Test
+  void aStandbyMasterReadsTheRegistryEveryRefreshThroughItsClockUntilItLeads() {
+    TestElector electorA = new TestElector();
+    TestElector electorB = new TestElector();
+    master("master-a", electorA);
+    Master b = master("master-b", electorB);
+    sim.runUntilIdle();
+    assertThat(store.readBacks.get()).as("each standby reads at start").isEqualTo(2);
+    electorA.lead(1);
+    sim.runUntilIdle();
+    assertThat(store.readBacks.get()).as("a's recovery").isEqualTo(3);
+    sim.advance(Duration.ofSeconds(61));
+    assertThat(store.readBacks.get()).as("b, every 30 s (the default)").isEqualTo(5);
+    electorA.depose();
+    electorB.lead(2);
+    sim.runUntilIdle();
+    assertThat(store.readBacks.get()).as("b's recovery").isEqualTo(6);
+    sim.advance(Duration.ofMinutes(5));
+    assertThat(store.readBacks.get()).as("neither leader nor deposed master reads again").isEqualTo(6);
+    assertThat(await(b.snapshot()).leading()).isTrue();
+  }
+
+  @Test
+  void operatorCallsMadeWhileANewLeaderReadsItsRegistryBackSeeAndChangeTheRecoveredBooks() {
+    TestElector electorA = new TestElector();
+    TestElector electorB = new TestElector();
+    Master a = master("master-a", electorA);
+    Master b = master("master-b", electorB);
+    electorA.lead(1);
+    sim.runUntilIdle();
+    await(a.updateWeights(Map.of("eng", 2.0, "ops", 3.0)));
+    electorA.depose();
+    sim.runUntilIdle();
+
+    // The calls reach b's loop after its election and before its registry read is back.
+    electorB.lead(2);
+    CompletableFuture<Map<String, Double>> during = b.weights();
+    CompletableFuture<Void> update = b.updateWeights(Map.of("ops", 5.0));
+    CompletableFuture<Map<String, Double>> after = b.weights();
+    sim.runUntilIdle();
+
+    assertThat(during.join()).containsEntry("eng", 2.0).containsEntry("ops", 3.0);
+    update.join();
+    assertThat(after.join()).containsEntry("eng", 2.0).containsEntry("ops", 5.0);
+    sim.advance(Duration.ofSeconds(1));
+    assertThat(await(b.weights())).as("the update was not overwritten by the recovery").containsEntry("ops", 5.0);
   }
 
   @Test
