@@ -16,7 +16,9 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -27,26 +29,73 @@ import org.slf4j.LoggerFactory;
  * holding its framework, task info, container id and pid, sandbox, state and unacknowledged
  * status updates.
  *
- * <p>Atomic writes: each file is written whole to a temporary file in the same directory, forced
- * to disk, then renamed over the old one (an atomic rename on POSIX file systems), so a crash
- * leaves either the old or the new content, never a mix. A leftover temporary file (crash before
- * the rename) is ignored and removed on recovery.
+ * <p>Journal: a task's new record (or its removal) is first appended, as one JSON line, to
+ * {@code meta/tasks.journal}. The records of one loop turn are batched: {@link #writeTask} and
+ * {@link #removeTask} queue them, and one flush, posted to the agent's loop, appends the batch in
+ * one write and forces it once (if any of its records is of a checkpointing framework). What must
+ * not happen before a record is on disk (sending the status update it holds) is passed to
+ * {@link #afterFlush}. Creating, forcing and renaming a file per update cost several times an
+ * append (the whole cluster's launch throughput was bound by it). Once the journal holds
+ * {@code foldEntries} entries, the latest record of every task it names is written to the task's
+ * file (atomically, forced) and the journal is emptied; recovery does the same before the agent
+ * starts.
  *
- * <p>Recovery: strict mode refuses to start on any unreadable or corrupt file, with a message
- * naming it; non-strict mode logs it, moves it aside ({@code .corrupt}) and recovers the rest.
+ * <p>Atomic writes: each task file is written whole to a temporary file in the same directory,
+ * forced to disk, then renamed over the old one (an atomic rename on POSIX file systems), so a
+ * crash leaves either the old or the new content, never a mix. A leftover temporary file (crash
+ * before the rename) is ignored and removed on recovery. A journal line is complete once its
+ * newline is on disk: a last line without one (a crash during the append, before the update was
+ * sent) is ignored on recovery.
  *
- * <p>Concurrency: called on the agent's loop only. Writes are small and synchronous (a checkpoint
- * is only worth something once it is on disk before the agent acts on it). I/O failures while
- * writing are logged, not thrown: the agent keeps running without the durability.
+ * <p>Recovery: the task files, then the journal's entries in order over them (the last entry of a
+ * task wins). Strict mode refuses to start on any unreadable or corrupt file or journal line, with
+ * a message naming it; non-strict mode logs it, moves it aside ({@code .corrupt}) and recovers the
+ * rest.
+ *
+ * <p>Concurrency: called on the agent's loop only ({@link #recover} before the loop starts).
+ * I/O failures while writing are logged, not thrown: the agent keeps running without the
+ * durability.
  */
 final class CheckpointStore {
   private static final Logger LOG = LoggerFactory.getLogger(CheckpointStore.class);
   private static final String TMP = ".tmp";
+  static final String JOURNAL = "tasks.journal";
+  /** Journal entries after which they are folded into the task files, by default. */
+  static final int DEFAULT_FOLD_ENTRIES = 4096;
 
   private final Path meta;
+  private final Path journalFile;
+  private final java.util.concurrent.Executor flusher;
+  private final int foldEntries;
+  private FileChannel journal;
+  /** The batch: its lines, whether to force it, the task files it changes (null: removed). */
+  private final java.io.ByteArrayOutputStream batch = new java.io.ByteArrayOutputStream(4096);
+  private boolean batchSync;
+  private final Map<Path, byte[]> batchFiles = new LinkedHashMap<>();
+  private final List<Runnable> afterFlush = new ArrayList<>();
+  private boolean flushPosted;
+  /** The latest record of each task file the journal names (null: removed), for the fold. */
+  private final Map<Path, byte[]> unfolded = new LinkedHashMap<>();
+  private int journalEntries;
 
+  /** A store that writes each record at once (for reading, and for tests). */
   CheckpointStore(Path workDir) {
+    this(workDir, Runnable::run, 1);
+  }
+
+  /**
+   * @param flusher where the flush of a batch is posted (the agent's loop: after what is queued)
+   * @param foldEntries journal entries after which they are folded into the task files (1: at
+   *     every flush)
+   */
+  CheckpointStore(Path workDir, java.util.concurrent.Executor flusher, int foldEntries) {
+    if (foldEntries < 1) {
+      throw new IllegalArgumentException("foldEntries must be >= 1 but was " + foldEntries);
+    }
     this.meta = workDir.resolve("meta");
+    this.journalFile = meta.resolve(JOURNAL);
+    this.flusher = flusher;
+    this.foldEntries = foldEntries;
   }
 
   /** What a previous run of the agent left. */
@@ -101,9 +150,80 @@ final class CheckpointStore {
         }
       }
     }
+    replayJournal(strict, problems, tasks);
     List<ExecutorCheckpoint.ExecutorRecord> executors =
         new ExecutorCheckpoint(meta.getParent()).read(strict, problems);
     return new Recovered(agentId, tasks, problems, executors);
+  }
+
+  /**
+   * Applies the journal's entries to {@code tasks} (read from the task files), writes the result
+   * to the task files and removes the journal (moved aside if a line was corrupt).
+   */
+  private void replayJournal(boolean strict, List<String> problems, List<TaskRecord> tasks) {
+    if (!Files.exists(journalFile)) {
+      return;
+    }
+    byte[] bytes;
+    try {
+      bytes = Files.readAllBytes(journalFile);
+    } catch (IOException e) {
+      problem(strict, problems, journalFile, e);
+      moveAside(journalFile);
+      return;
+    }
+    Map<Path, TaskRecord> byFile = new LinkedHashMap<>();
+    for (TaskRecord t : tasks) {
+      byFile.put(taskFile(t.frameworkId(), t.task().taskId()), t);
+    }
+    Map<Path, byte[]> changed = new LinkedHashMap<>();
+    boolean corrupt = false;
+    int start = 0;
+    int line = 0;
+    for (int i = 0; i < bytes.length; i++) {
+      if (bytes[i] != '\n') {
+        continue;
+      }
+      line++;
+      try {
+        JsonNode node = CheckpointCodec.MAPPER.readTree(bytes, start, i - start);
+        if (node == null || !node.isObject()) {
+          throw new IllegalArgumentException("not a JSON object");
+        }
+        if (node.has("removed")) {
+          Path file = taskFile(FrameworkId.of(node.get("frameworkId").asText()), TaskId.of(node.get("taskId").asText()));
+          byFile.remove(file);
+          changed.put(file, null);
+        } else {
+          TaskRecord r = CheckpointCodec.decodeTask(node);
+          Path file = taskFile(r.frameworkId(), r.task().taskId());
+          byFile.put(file, r);
+          changed.put(file, java.util.Arrays.copyOfRange(bytes, start, i));
+        }
+      } catch (IOException | RuntimeException e) {
+        problem(strict, problems, Path.of(journalFile + " line " + line), e);
+        corrupt = true;
+      }
+      start = i + 1;
+    }
+    if (start < bytes.length) {
+      LOG.warn("checkpoint journal {} ends with an incomplete entry ({} bytes, a crash while it was written): ignored",
+          journalFile, bytes.length - start);
+    }
+    changed.forEach((file, record) -> {
+      if (record == null) {
+        deleteQuietly(file);
+      } else {
+        write(file, record, true);
+      }
+    });
+    if (corrupt) {
+      moveAside(journalFile);
+    } else {
+      deleteQuietly(journalFile);
+    }
+    tasks.clear();
+    tasks.addAll(byFile.values());
   }
 
   private static void problem(boolean strict, List<String> problems, Path file, Exception e) {
@@ -120,20 +240,139 @@ final class CheckpointStore {
   }
 
   /**
-   * Writes a task's record; forced to disk only for checkpointing frameworks (for the others the
-   * record is a best-effort note that lets a restarted agent find and kill their processes).
+   * Queues a task's record for the next flush; forced to disk only for checkpointing frameworks
+   * (for the others the record is a best-effort note that lets a restarted agent find and kill
+   * their processes).
    */
   void writeTask(TaskRecord r) {
     try {
-      write(taskFile(r.frameworkId(), r.task().taskId()),
-          CheckpointCodec.encodeBytes(r), r.checkpoint());
+      queue(taskFile(r.frameworkId(), r.task().taskId()), CheckpointCodec.encodeBytes(r), r.checkpoint());
     } catch (IOException e) {
       LOG.error("cannot encode the checkpoint of task {}", r.task().taskId(), e);
     }
   }
 
+  /** Queues the removal of a task's record for the next flush (not forced). */
   void removeTask(FrameworkId frameworkId, TaskId taskId) {
-    deleteQuietly(taskFile(frameworkId, taskId));
+    queue(taskFile(frameworkId, taskId), null, false);
+  }
+
+  /**
+   * Runs {@code action} once every record queued so far is on disk: at once if none is waiting,
+   * else after the flush, in the order given.
+   */
+  void afterFlush(Runnable action) {
+    if (batchFiles.isEmpty()) {
+      action.run();
+    } else {
+      afterFlush.add(action);
+    }
+  }
+
+  private void queue(Path file, byte[] record, boolean sync) {
+    if (record == null) {
+      batch.writeBytes(("{\"removed\":true,\"frameworkId\":" + quote(file.getParent().getFileName().toString())
+          + ",\"taskId\":" + quote(taskIdOf(file)) + "}").getBytes(StandardCharsets.UTF_8));
+    } else {
+      batch.writeBytes(record);
+    }
+    batch.write('\n');
+    batchSync |= sync;
+    batchFiles.put(file, record);
+    if (!flushPosted) {
+      flushPosted = true;
+      flusher.execute(this::flush);
+    }
+  }
+
+  private static String taskIdOf(Path file) {
+    String name = file.getFileName().toString();
+    return name.substring(0, name.length() - ".json".length());
+  }
+
+  private static String quote(String s) {
+    try {
+      return CheckpointCodec.MAPPER.writeValueAsString(s);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Appends the batch to the journal (forced if it must be), then runs what waited for it. */
+  void flush() {
+    flushPosted = false;
+    if (!batchFiles.isEmpty()) {
+      int entries = batchFiles.size();
+      try {
+        if (journal == null) {
+          Files.createDirectories(meta);
+          journal = FileChannel.open(journalFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+              StandardOpenOption.APPEND);
+        }
+        java.nio.ByteBuffer buf = java.nio.ByteBuffer.wrap(batch.toByteArray());
+        while (buf.hasRemaining()) {
+          journal.write(buf);
+        }
+        if (batchSync) {
+          journal.force(false);
+        }
+      } catch (IOException e) {
+        LOG.error("cannot append to checkpoint journal {}", journalFile, e);
+        closeJournal();
+      }
+      unfolded.putAll(batchFiles);
+      journalEntries += entries;
+      batch.reset();
+      batchSync = false;
+      batchFiles.clear();
+      if (journalEntries >= foldEntries) {
+        fold();
+      }
+    }
+    if (!afterFlush.isEmpty()) {
+      List<Runnable> ready = new ArrayList<>(afterFlush);
+      afterFlush.clear();
+      ready.forEach(Runnable::run);
+    }
+  }
+
+  /** Writes the latest record of every task the journal names to its file, then empties the journal. */
+  private void fold() {
+    unfolded.forEach((file, record) -> {
+      if (record == null) {
+        deleteQuietly(file);
+      } else {
+        write(file, record, true);
+      }
+    });
+    unfolded.clear();
+    journalEntries = 0;
+    try {
+      if (journal != null) {
+        journal.truncate(0);
+        journal.force(true);
+      }
+    } catch (IOException e) {
+      LOG.error("cannot empty checkpoint journal {}", journalFile, e);
+      closeJournal();
+    }
+  }
+
+  /** Flushes what is queued and closes the journal (the agent stops). */
+  void close() {
+    flush();
+    closeJournal();
+  }
+
+  private void closeJournal() {
+    if (journal != null) {
+      try {
+        journal.close();
+      } catch (IOException e) {
+        LOG.warn("cannot close checkpoint journal {}", journalFile, e);
+      }
+      journal = null;
+    }
   }
 
   Path taskFile(FrameworkId frameworkId, TaskId taskId) {
@@ -144,9 +383,16 @@ final class CheckpointStore {
   static void write(Path file, byte[] bytes, boolean sync) {
     Path tmp = file.resolveSibling(file.getFileName() + TMP);
     try {
-      Files.createDirectories(file.getParent());
-      try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-          StandardOpenOption.TRUNCATE_EXISTING)) {
+      FileChannel opened;
+      try {
+        opened = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+            StandardOpenOption.TRUNCATE_EXISTING);
+      } catch (java.nio.file.NoSuchFileException e) {
+        Files.createDirectories(file.getParent()); // only when missing: a create per write costs a syscall or two
+        opened = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+            StandardOpenOption.TRUNCATE_EXISTING);
+      }
+      try (FileChannel ch = opened) {
         java.nio.ByteBuffer buf = java.nio.ByteBuffer.wrap(bytes);
         while (buf.hasRemaining()) {
           ch.write(buf);
