@@ -31,14 +31,15 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Journal: a task's new record (or its removal) is first appended, as one JSON line, to
  * {@code meta/tasks.journal}. The records of one loop turn are batched: {@link #writeTask} and
- * {@link #removeTask} queue them, and one flush, posted to the agent's loop, appends the batch in
- * one write and forces it once (if any of its records is of a checkpointing framework). What must
- * not happen before a record is on disk (sending the status update it holds) is passed to
- * {@link #afterFlush}. Creating, forcing and renaming a file per update cost several times an
- * append (the whole cluster's launch throughput was bound by it). Once the journal holds
- * {@code foldEntries} entries, the latest record of every task it names is written to the task's
- * file (atomically, forced) and the journal is emptied; recovery does the same before the agent
- * starts.
+ * {@link #removeTask} queue them, and one flush, posted to the agent's loop (so it runs after what
+ * is queued there), appends the batch in one write and forces it once. What must not happen before
+ * a record is on disk (sending the status update it holds) is passed to {@link #afterFlush}.
+ * Acknowledgements are forced too: a lost one would resend an update the framework has seen, which
+ * may look to it like a task going back (RUNNING, then STARTING again). Creating, forcing and
+ * renaming a file per update cost several times an append (the whole cluster's launch throughput
+ * was bound by it). Once the journal holds {@code foldEntries} entries, the latest record of every
+ * task it names is written to the task's file (atomically, forced) and the journal is emptied;
+ * recovery does the same before the agent starts.
  *
  * <p>Atomic writes: each task file is written whole to a temporary file in the same directory,
  * forced to disk, then renamed over the old one (an atomic rename on POSIX file systems), so a
@@ -68,14 +69,15 @@ final class CheckpointStore {
   private final java.util.concurrent.Executor flusher;
   private final int foldEntries;
   private FileChannel journal;
-  /** The batch: its lines, whether to force it, the task files it changes (null: removed). */
+  /** The batch: its lines, and the task files it changes (null: removed). */
   private final java.io.ByteArrayOutputStream batch = new java.io.ByteArrayOutputStream(4096);
-  private boolean batchSync;
   private final Map<Path, byte[]> batchFiles = new LinkedHashMap<>();
   private final List<Runnable> afterFlush = new ArrayList<>();
   private boolean flushPosted;
   /** The latest record of each task file the journal names (null: removed), for the fold. */
   private final Map<Path, byte[]> unfolded = new LinkedHashMap<>();
+  /** The constant part of each live task's record, encoded once (the task's whole life). */
+  private final Map<Path, Prefix> prefixes = new java.util.HashMap<>();
   private int journalEntries;
 
   /** A store that writes each record at once (for reading, and for tests). */
@@ -239,22 +241,35 @@ final class CheckpointStore {
     write(meta.resolve("agent.id"), (id.value() + "\n").getBytes(StandardCharsets.UTF_8), true);
   }
 
-  /**
-   * Queues a task's record for the next flush; forced to disk only for checkpointing frameworks
-   * (for the others the record is a best-effort note that lets a restarted agent find and kill
-   * their processes).
-   */
+  /** Queues a task's record for the next flush. */
   void writeTask(TaskRecord r) {
+    Path file = taskFile(r.frameworkId(), r.task().taskId());
     try {
-      queue(taskFile(r.frameworkId(), r.task().taskId()), CheckpointCodec.encodeBytes(r), r.checkpoint());
+      Prefix p = prefixes.get(file);
+      if (p == null || !p.fits(r)) {
+        p = new Prefix(r, CheckpointCodec.encodePrefix(r));
+        prefixes.put(file, p);
+      }
+      queue(file, CheckpointCodec.encodeBytes(r, p.bytes));
     } catch (IOException e) {
       LOG.error("cannot encode the checkpoint of task {}", r.task().taskId(), e);
     }
   }
 
-  /** Queues the removal of a task's record for the next flush (not forced). */
+  /** Queues the removal of a task's record for the next flush. */
   void removeTask(FrameworkId frameworkId, TaskId taskId) {
-    queue(taskFile(frameworkId, taskId), null, false);
+    Path file = taskFile(frameworkId, taskId);
+    prefixes.remove(file);
+    queue(file, null);
+  }
+
+  /** A task's record encoded up to what changes ({@link CheckpointCodec#encodePrefix}), and what it was made of. */
+  private record Prefix(TaskRecord of, byte[] bytes) {
+    boolean fits(TaskRecord r) {
+      return r.framework() == of.framework() && r.task() == of.task() && r.checkpoint() == of.checkpoint()
+          && r.containerId().equals(of.containerId()) && r.sandbox().equals(of.sandbox())
+          && r.environment().equals(of.environment()) && r.user().equals(of.user());
+    }
   }
 
   /**
@@ -269,7 +284,7 @@ final class CheckpointStore {
     }
   }
 
-  private void queue(Path file, byte[] record, boolean sync) {
+  private void queue(Path file, byte[] record) {
     if (record == null) {
       batch.writeBytes(("{\"removed\":true,\"frameworkId\":" + quote(file.getParent().getFileName().toString())
           + ",\"taskId\":" + quote(taskIdOf(file)) + "}").getBytes(StandardCharsets.UTF_8));
@@ -277,7 +292,6 @@ final class CheckpointStore {
       batch.writeBytes(record);
     }
     batch.write('\n');
-    batchSync |= sync;
     batchFiles.put(file, record);
     if (!flushPosted) {
       flushPosted = true;
@@ -298,7 +312,7 @@ final class CheckpointStore {
     }
   }
 
-  /** Appends the batch to the journal (forced if it must be), then runs what waited for it. */
+  /** Appends the batch to the journal, forced, then runs what waited for it. */
   void flush() {
     flushPosted = false;
     if (!batchFiles.isEmpty()) {
@@ -313,9 +327,7 @@ final class CheckpointStore {
         while (buf.hasRemaining()) {
           journal.write(buf);
         }
-        if (batchSync) {
-          journal.force(false);
-        }
+        journal.force(false);
       } catch (IOException e) {
         LOG.error("cannot append to checkpoint journal {}", journalFile, e);
         closeJournal();
@@ -323,7 +335,6 @@ final class CheckpointStore {
       unfolded.putAll(batchFiles);
       journalEntries += entries;
       batch.reset();
-      batchSync = false;
       batchFiles.clear();
       if (journalEntries >= foldEntries) {
         fold();
