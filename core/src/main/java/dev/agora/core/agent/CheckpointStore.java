@@ -46,7 +46,8 @@ import org.slf4j.LoggerFactory;
  * crash leaves either the old or the new content, never a mix. A leftover temporary file (crash
  * before the rename) is ignored and removed on recovery. A journal line is complete once its
  * newline is on disk: a last line without one (a crash during the append, before the update was
- * sent) is ignored on recovery.
+ * sent) is ignored on recovery. The journal is preallocated with zeros: its entries end at the
+ * first NUL byte (JSON text has none).
  *
  * <p>Recovery: the task files, then the journal's entries in order over them (the last entry of a
  * task wins). Strict mode refuses to start on any unreadable or corrupt file or journal line, with
@@ -61,6 +62,8 @@ final class CheckpointStore {
   private static final Logger LOG = LoggerFactory.getLogger(CheckpointStore.class);
   private static final String TMP = ".tmp";
   static final String JOURNAL = "tasks.journal";
+  /** Bytes the journal is grown by, zeros, ahead of its entries. */
+  static final int PREALLOCATE = 64 * 1024;
   /** Journal entries after which they are folded into the task files, by default. */
   static final int DEFAULT_FOLD_ENTRIES = 4096;
 
@@ -69,6 +72,9 @@ final class CheckpointStore {
   private final java.util.concurrent.Executor flusher;
   private final int foldEntries;
   private FileChannel journal;
+  /** Where the next entry goes, and how far the journal is preallocated. */
+  private long journalEnd;
+  private long journalAllocated;
   /** The batch: its lines, and the task files it changes (null: removed). */
   private final java.io.ByteArrayOutputStream batch = new java.io.ByteArrayOutputStream(4096);
   private final Map<Path, byte[]> batchFiles = new LinkedHashMap<>();
@@ -182,7 +188,8 @@ final class CheckpointStore {
     boolean corrupt = false;
     int start = 0;
     int line = 0;
-    for (int i = 0; i < bytes.length; i++) {
+    int end = used(bytes);
+    for (int i = 0; i < end; i++) {
       if (bytes[i] != '\n') {
         continue;
       }
@@ -208,9 +215,9 @@ final class CheckpointStore {
       }
       start = i + 1;
     }
-    if (start < bytes.length) {
+    if (start < end) {
       LOG.warn("checkpoint journal {} ends with an incomplete entry ({} bytes, a crash while it was written): ignored",
-          journalFile, bytes.length - start);
+          journalFile, end - start);
     }
     changed.forEach((file, record) -> {
       if (record == null) {
@@ -312,22 +319,68 @@ final class CheckpointStore {
     }
   }
 
-  /** Appends the batch to the journal, forced, then runs what waited for it. */
+  /** How much of a journal's bytes hold entries: up to the first NUL (the rest was preallocated). */
+  private static int used(byte[] journal) {
+    for (int i = 0; i < journal.length; i++) {
+      if (journal[i] == 0) {
+        return i;
+      }
+    }
+    return journal.length;
+  }
+
+  /**
+   * Opens the journal for writing after its last complete entry; what follows (an incomplete
+   * entry) is zeroed. Normally the journal does not exist here: recovery folded it.
+   */
+  private void openJournal() throws IOException {
+    Files.createDirectories(meta);
+    journal = FileChannel.open(journalFile, StandardOpenOption.CREATE, StandardOpenOption.READ,
+        StandardOpenOption.WRITE);
+    journalAllocated = journal.size();
+    journalEnd = 0;
+    if (journalAllocated > 0) {
+      byte[] bytes = Files.readAllBytes(journalFile);
+      int used = used(bytes);
+      int end = used;
+      while (end > 0 && bytes[end - 1] != '\n') {
+        end--;
+      }
+      journalEnd = end;
+      writeFully(java.nio.ByteBuffer.allocate(used - end), end);
+    }
+  }
+
+  private void writeFully(java.nio.ByteBuffer buf, long position) throws IOException {
+    long at = position;
+    while (buf.hasRemaining()) {
+      at += journal.write(buf, at);
+    }
+  }
+
+  /**
+   * Appends the batch to the journal, forced, then runs what waited for it. The journal is
+   * preallocated (zeros, forced once per {@link #PREALLOCATE} bytes) so that forcing an append
+   * writes data only, not the file's size as well.
+   */
   void flush() {
     flushPosted = false;
     if (!batchFiles.isEmpty()) {
       int entries = batchFiles.size();
       try {
         if (journal == null) {
-          Files.createDirectories(meta);
-          journal = FileChannel.open(journalFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-              StandardOpenOption.APPEND);
+          openJournal();
         }
-        java.nio.ByteBuffer buf = java.nio.ByteBuffer.wrap(batch.toByteArray());
-        while (buf.hasRemaining()) {
-          journal.write(buf);
+        byte[] bytes = batch.toByteArray();
+        if (journalEnd + bytes.length > journalAllocated) {
+          long size = journalEnd + bytes.length + PREALLOCATE;
+          writeFully(java.nio.ByteBuffer.allocate((int) (size - journalAllocated)), journalAllocated);
+          journal.force(true);
+          journalAllocated = size;
         }
+        writeFully(java.nio.ByteBuffer.wrap(bytes), journalEnd);
         journal.force(false);
+        journalEnd += bytes.length;
       } catch (IOException e) {
         LOG.error("cannot append to checkpoint journal {}", journalFile, e);
         closeJournal();
@@ -362,6 +415,8 @@ final class CheckpointStore {
       if (journal != null) {
         journal.truncate(0);
         journal.force(true);
+        journalEnd = 0;
+        journalAllocated = 0;
       }
     } catch (IOException e) {
       LOG.error("cannot empty checkpoint journal {}", journalFile, e);
@@ -376,6 +431,8 @@ final class CheckpointStore {
   }
 
   private void closeJournal() {
+    journalEnd = 0;
+    journalAllocated = 0;
     if (journal != null) {
       try {
         journal.close();

@@ -15,7 +15,6 @@ import dev.agora.core.model.TaskState;
 import dev.agora.core.model.TaskStatus;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -98,8 +97,7 @@ class CheckpointStoreTest {
     store.writeTask(record("a", TaskState.STARTING, 1));
     runPosted();
     byte[] torn = CheckpointCodec.encodeBytes(record("a", TaskState.RUNNING, 2));
-    Files.write(dir.resolve("meta").resolve(CheckpointStore.JOURNAL), java.util.Arrays.copyOf(torn, torn.length / 2),
-        StandardOpenOption.APPEND);
+    writeAtEnd(java.util.Arrays.copyOf(torn, torn.length / 2));
 
     assertThat(onDisk()).singleElement().satisfies(r -> assertThat(r.state()).isEqualTo(TaskState.STARTING));
   }
@@ -110,8 +108,8 @@ class CheckpointStoreTest {
     store.writeTask(record("a", TaskState.STARTING, 1));
     runPosted();
     Path journal = dir.resolve("meta").resolve(CheckpointStore.JOURNAL);
-    Files.write(journal, "{\"version\":1,\"task\":\n".getBytes(), StandardOpenOption.APPEND);
-    store.writeTask(record("b", TaskState.STARTING, 2));
+    writeAtEnd("{\"version\":1,\"task\":\n".getBytes());
+    store(100).writeTask(record("b", TaskState.STARTING, 2)); // a new store appends after what it finds
     runPosted();
 
     assertThatThrownBy(() -> new CheckpointStore(dir).recover(true)).isInstanceOf(IllegalStateException.class)
@@ -121,6 +119,20 @@ class CheckpointStoreTest {
     assertThat(rest.problems()).singleElement().asString().contains("line 2");
     assertThat(Files.exists(journal.resolveSibling(CheckpointStore.JOURNAL + ".corrupt"))).isTrue();
     assertThat(Files.exists(journal)).isFalse();
+  }
+
+  @Test
+  void aStoreOpeningAJournalWithAnIncompleteEntryWritesOverIt() throws Exception {
+    store(100).writeTask(record("a", TaskState.STARTING, 1));
+    runPosted();
+    byte[] torn = CheckpointCodec.encodeBytes(record("a", TaskState.RUNNING, 2));
+    writeAtEnd(java.util.Arrays.copyOf(torn, torn.length - 10));
+    store(100).writeTask(record("b", TaskState.STARTING, 3));
+    runPosted();
+
+    assertThat(journalLines()).hasSize(2);
+    assertThat(onDiskCopy()).extracting(r -> r.task().taskId().value() + "=" + r.state())
+        .containsExactlyInAnyOrder("a=STARTING", "b=STARTING");
   }
 
   @Test
@@ -170,13 +182,29 @@ class CheckpointStoreTest {
     }
   }
 
+  /** The journal's entries (it is preallocated: they end at the first NUL). */
   private List<String> journalLines() {
     try {
       Path journal = dir.resolve("meta").resolve(CheckpointStore.JOURNAL);
-      return Files.exists(journal) ? Files.readAllLines(journal) : List.of();
+      if (!Files.exists(journal)) {
+        return List.of();
+      }
+      String text = Files.readString(journal);
+      int nul = text.indexOf('\0');
+      return (nul < 0 ? text : text.substring(0, nul)).lines().toList();
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException(e);
     }
+  }
+
+  /** Writes {@code bytes} where the journal's next entry would go, as a crash or a bad disk might. */
+  private void writeAtEnd(byte[] bytes) throws java.io.IOException {
+    Path journal = dir.resolve("meta").resolve(CheckpointStore.JOURNAL);
+    byte[] all = Files.readAllBytes(journal);
+    int end = String.join("\n", journalLines()).length() + 1;
+    assertThat(all.length).as("preallocated room").isGreaterThan(end + bytes.length);
+    System.arraycopy(bytes, 0, all, end, bytes.length);
+    Files.write(journal, all);
   }
 
   private static TaskRecord record(String task, TaskState state, long uuid) {

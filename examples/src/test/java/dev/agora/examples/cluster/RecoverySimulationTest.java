@@ -173,7 +173,9 @@ class RecoverySimulationTest {
     Path journal = agentWork.resolve("meta").resolve("tasks.journal");
     if (Files.exists(journal)) {
       try {
-        for (String line : Files.readAllLines(journal)) {
+        String text = Files.readString(journal);
+        int nul = text.indexOf('\0'); // preallocated: the entries end at the first NUL
+        for (String line : (nul < 0 ? text : text.substring(0, nul)).lines().toList()) {
           com.fasterxml.jackson.databind.JsonNode n = new com.fasterxml.jackson.databind.ObjectMapper().readTree(line);
           String task = n.has("removed") ? n.get("taskId").asText() : n.get("task").get("taskId").asText();
           Path file = dir.resolve(n.get("frameworkId").asText()).resolve(task + ".json");
