@@ -36,7 +36,8 @@ public final class Agent implements AutoCloseable {
     this.ownsLoop = b.loop == null;
     this.loop = ownsLoop ? ThreadEventLoop.start("agora-" + b.address.value()) : b.loop;
     AgentActor.Settings settings = new AgentActor.Settings(b.initialUpdateBackoff, b.maxUpdateBackoff,
-        b.defaultKillGrace, Duration.ofSeconds(1), b.strictRecovery, b.healthKills, b.healthKillsPer);
+        b.defaultKillGrace, Duration.ofSeconds(1), b.strictRecovery, b.healthKills, b.healthKillsPer,
+        b.checkpointFoldEntries);
     this.actor = new AgentActor(loop, b.transport, b.address, b.detector, b.info, b.containerizer, b.workDir,
         settings, b.random != null ? b.random : new Random());
     if (b.executorTokens != null) {
@@ -114,6 +115,7 @@ public final class Agent implements AutoCloseable {
     private boolean strictRecovery = true;
     private int healthKills = 10;
     private Duration healthKillsPer = Duration.ofMinutes(1);
+    private int checkpointFoldEntries = CheckpointStore.DEFAULT_FOLD_ENTRIES;
     private dev.agora.core.executor.ExecutorTokens executorTokens;
     private Address executorEndpoint;
     private final Set<String> set = new HashSet<>();
@@ -216,6 +218,21 @@ public final class Agent implements AutoCloseable {
     public Builder strictRecovery(boolean value) {
       once("strictRecovery");
       strictRecovery = value;
+      return this;
+    }
+
+    /**
+     * How many task checkpoint entries the agent's journal ({@code meta/tasks.journal}) holds
+     * before they are folded into one file per task ({@code meta/tasks/<framework>/<task>.json});
+     * default 4096. Each batch of updates is appended and forced once; 1 writes every task's file
+     * at each flush (the per-task files stay current on disk, at several times the I/O).
+     */
+    public Builder checkpointJournalEntries(int value) {
+      once("checkpointJournalEntries");
+      if (value < 1) {
+        throw new IllegalArgumentException("checkpointJournalEntries must be >= 1 but was " + value);
+      }
+      checkpointFoldEntries = value;
       return this;
     }
 

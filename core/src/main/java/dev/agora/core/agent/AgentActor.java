@@ -69,7 +69,8 @@ final class AgentActor implements MessageHandler {
   static final int MAX_PING_MISSES = 5;
 
   record Settings(Duration initialUpdateBackoff, Duration maxUpdateBackoff, Duration defaultKillGrace,
-      Duration registrationBackoff, boolean strictRecovery, int healthKills, Duration healthKillsPer) {}
+      Duration registrationBackoff, boolean strictRecovery, int healthKills, Duration healthKillsPer,
+      int checkpointFoldEntries) {}
 
   private final EventLoop loop;
   private final Transport transport;
@@ -109,13 +110,14 @@ final class AgentActor implements MessageHandler {
     this.workDir = workDir;
     this.settings = settings;
     this.random = random;
-    this.store = new CheckpointStore(workDir);
+    this.store = new CheckpointStore(workDir, loop, settings.checkpointFoldEntries());
+    // An update goes out only once its checkpoint (queued as it was added) is on disk.
     this.updates = new StatusUpdateManager(loop, settings.initialUpdateBackoff(), settings.maxUpdateBackoff(),
-        (frameworkId, status) -> {
-          if (registered) {
+        (frameworkId, status) -> store.afterFlush(() -> {
+          if (registered && !stopped) {
             endpoint.send(master, new AgentMessage.StatusUpdate(frameworkId, status));
           }
-        }, this::pendingChanged);
+        }), this::pendingChanged);
     this.health = new TaskHealthChecks(loop, containerizer, settings.healthKills(), settings.healthKillsPer(),
         new HealthListener());
     this.executors = new ExecutorManager(loop, containerizer, workDir, address, random, EXECUTOR_REGISTRATION_TIMEOUT,
@@ -368,6 +370,7 @@ final class AgentActor implements MessageHandler {
   }
 
   void stop() {
+    store.close(); // what is queued goes to disk, and the updates it held out
     stopped = true;
     if (registrationTimer != null) {
       registrationTimer.cancel();

@@ -72,10 +72,10 @@ final class CheckpointCodec {
     n.set("framework", framework(r.framework()));
     n.set("task", task(r.task()));
     n.put("containerId", r.containerId());
-    n.put("pid", r.pid());
     n.put("sandbox", r.sandbox().toString());
     n.set("environment", map(r.environment()));
     r.user().ifPresent(u -> n.put("user", u));
+    n.put("pid", r.pid());
     n.put("state", r.state().name());
     ArrayNode pending = n.putArray("pending");
     r.pending().forEach(s -> pending.add(status(s)));
@@ -87,6 +87,14 @@ final class CheckpointCodec {
    * tree (the agent writes one per task update: this is on the launch path). Same JSON, byte for byte.
    */
   static byte[] encodeBytes(TaskRecord r) throws java.io.IOException {
+    return encodeBytes(r, encodePrefix(r));
+  }
+
+  /**
+   * What stays the same over a task's life, encoded: the record's JSON up to its last constant
+   * field (all but pid, state and pending), without the closing brace, for {@link #encodeBytes(TaskRecord, byte[])}.
+   */
+  static byte[] encodePrefix(TaskRecord r) throws java.io.IOException {
     java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(2048);
     try (com.fasterxml.jackson.core.JsonGenerator g = MAPPER.getFactory().createGenerator(out)) {
       g.writeStartObject();
@@ -98,13 +106,25 @@ final class CheckpointCodec {
       g.writeFieldName("task");
       writeTask(g, r.task());
       g.writeStringField("containerId", r.containerId());
-      g.writeNumberField("pid", r.pid());
       g.writeStringField("sandbox", r.sandbox().toString());
       g.writeFieldName("environment");
       writeMap(g, r.environment());
       if (r.user().isPresent()) {
         g.writeStringField("user", r.user().get());
       }
+      g.writeEndObject();
+    }
+    byte[] whole = out.toByteArray();
+    return java.util.Arrays.copyOf(whole, whole.length - 1); // without '}'
+  }
+
+  /** The record's bytes from its {@link #encodePrefix} (of a record that differs at most in pid, state and pending). */
+  static byte[] encodeBytes(TaskRecord r, byte[] prefix) throws java.io.IOException {
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(prefix.length + 512);
+    out.write(prefix);
+    try (com.fasterxml.jackson.core.JsonGenerator g = MAPPER.getFactory().createGenerator(out)) {
+      g.writeStartObject();
+      g.writeNumberField("pid", r.pid());
       g.writeStringField("state", r.state().name());
       g.writeArrayFieldStart("pending");
       for (TaskStatus st : r.pending()) {
@@ -113,7 +133,9 @@ final class CheckpointCodec {
       g.writeEndArray();
       g.writeEndObject();
     }
-    return out.toByteArray();
+    byte[] all = out.toByteArray();
+    all[prefix.length] = ','; // the tail was written as an object of its own: its '{' continues the prefix's
+    return all;
   }
 
   private static void writeFramework(com.fasterxml.jackson.core.JsonGenerator g, FrameworkInfo f)

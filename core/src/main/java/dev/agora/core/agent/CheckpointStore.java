@@ -16,7 +16,9 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -27,26 +29,81 @@ import org.slf4j.LoggerFactory;
  * holding its framework, task info, container id and pid, sandbox, state and unacknowledged
  * status updates.
  *
- * <p>Atomic writes: each file is written whole to a temporary file in the same directory, forced
- * to disk, then renamed over the old one (an atomic rename on POSIX file systems), so a crash
- * leaves either the old or the new content, never a mix. A leftover temporary file (crash before
- * the rename) is ignored and removed on recovery.
+ * <p>Journal: a task's new record (or its removal) is first appended, as one JSON line, to
+ * {@code meta/tasks.journal}. The records of one loop turn are batched: {@link #writeTask} and
+ * {@link #removeTask} queue them, and one flush, posted to the agent's loop (so it runs after what
+ * is queued there), appends the batch in one write and forces it once. What must not happen before
+ * a record is on disk (sending the status update it holds) is passed to {@link #afterFlush}.
+ * Acknowledgements are forced too: a lost one would resend an update the framework has seen, which
+ * may look to it like a task going back (RUNNING, then STARTING again). Creating, forcing and
+ * renaming a file per update cost several times an append (the whole cluster's launch throughput
+ * was bound by it). Once the journal holds {@code foldEntries} entries, the latest record of every
+ * task it names is written to the task's file (atomically, forced) and the journal is emptied;
+ * recovery does the same before the agent starts.
  *
- * <p>Recovery: strict mode refuses to start on any unreadable or corrupt file, with a message
- * naming it; non-strict mode logs it, moves it aside ({@code .corrupt}) and recovers the rest.
+ * <p>Atomic writes: each task file is written whole to a temporary file in the same directory,
+ * forced to disk, then renamed over the old one (an atomic rename on POSIX file systems), so a
+ * crash leaves either the old or the new content, never a mix. A leftover temporary file (crash
+ * before the rename) is ignored and removed on recovery. A journal line is complete once its
+ * newline is on disk: a last line without one (a crash during the append, before the update was
+ * sent) is ignored on recovery. The journal is preallocated with zeros: its entries end at the
+ * first NUL byte (JSON text has none).
  *
- * <p>Concurrency: called on the agent's loop only. Writes are small and synchronous (a checkpoint
- * is only worth something once it is on disk before the agent acts on it). I/O failures while
- * writing are logged, not thrown: the agent keeps running without the durability.
+ * <p>Recovery: the task files, then the journal's entries in order over them (the last entry of a
+ * task wins). Strict mode refuses to start on any unreadable or corrupt file or journal line, with
+ * a message naming it; non-strict mode logs it, moves it aside ({@code .corrupt}) and recovers the
+ * rest.
+ *
+ * <p>Concurrency: called on the agent's loop only ({@link #recover} before the loop starts).
+ * I/O failures while writing are logged, not thrown: the agent keeps running without the
+ * durability.
  */
 final class CheckpointStore {
   private static final Logger LOG = LoggerFactory.getLogger(CheckpointStore.class);
   private static final String TMP = ".tmp";
+  static final String JOURNAL = "tasks.journal";
+  /** Bytes the journal is grown by, zeros, ahead of its entries. */
+  static final int PREALLOCATE = 64 * 1024;
+  /** Journal entries after which they are folded into the task files, by default. */
+  static final int DEFAULT_FOLD_ENTRIES = 4096;
 
   private final Path meta;
+  private final Path journalFile;
+  private final java.util.concurrent.Executor flusher;
+  private final int foldEntries;
+  private FileChannel journal;
+  /** Where the next entry goes, and how far the journal is preallocated. */
+  private long journalEnd;
+  private long journalAllocated;
+  /** The batch: its lines, and the task files it changes (null: removed). */
+  private final java.io.ByteArrayOutputStream batch = new java.io.ByteArrayOutputStream(4096);
+  private final Map<Path, byte[]> batchFiles = new LinkedHashMap<>();
+  private final List<Runnable> afterFlush = new ArrayList<>();
+  private boolean flushPosted;
+  /** The latest record of each task file the journal names (null: removed), for the fold. */
+  private final Map<Path, byte[]> unfolded = new LinkedHashMap<>();
+  /** The constant part of each live task's record, encoded once (the task's whole life). */
+  private final Map<Path, Prefix> prefixes = new java.util.HashMap<>();
+  private int journalEntries;
 
+  /** A store that writes each record at once (for reading, and for tests). */
   CheckpointStore(Path workDir) {
+    this(workDir, Runnable::run, 1);
+  }
+
+  /**
+   * @param flusher where the flush of a batch is posted (the agent's loop: after what is queued)
+   * @param foldEntries journal entries after which they are folded into the task files (1: at
+   *     every flush)
+   */
+  CheckpointStore(Path workDir, java.util.concurrent.Executor flusher, int foldEntries) {
+    if (foldEntries < 1) {
+      throw new IllegalArgumentException("foldEntries must be >= 1 but was " + foldEntries);
+    }
     this.meta = workDir.resolve("meta");
+    this.journalFile = meta.resolve(JOURNAL);
+    this.flusher = flusher;
+    this.foldEntries = foldEntries;
   }
 
   /** What a previous run of the agent left. */
@@ -101,9 +158,81 @@ final class CheckpointStore {
         }
       }
     }
+    replayJournal(strict, problems, tasks);
     List<ExecutorCheckpoint.ExecutorRecord> executors =
         new ExecutorCheckpoint(meta.getParent()).read(strict, problems);
     return new Recovered(agentId, tasks, problems, executors);
+  }
+
+  /**
+   * Applies the journal's entries to {@code tasks} (read from the task files), writes the result
+   * to the task files and removes the journal (moved aside if a line was corrupt).
+   */
+  private void replayJournal(boolean strict, List<String> problems, List<TaskRecord> tasks) {
+    if (!Files.exists(journalFile)) {
+      return;
+    }
+    byte[] bytes;
+    try {
+      bytes = Files.readAllBytes(journalFile);
+    } catch (IOException e) {
+      problem(strict, problems, journalFile, e);
+      moveAside(journalFile);
+      return;
+    }
+    Map<Path, TaskRecord> byFile = new LinkedHashMap<>();
+    for (TaskRecord t : tasks) {
+      byFile.put(taskFile(t.frameworkId(), t.task().taskId()), t);
+    }
+    Map<Path, byte[]> changed = new LinkedHashMap<>();
+    boolean corrupt = false;
+    int start = 0;
+    int line = 0;
+    int end = used(bytes);
+    for (int i = 0; i < end; i++) {
+      if (bytes[i] != '\n') {
+        continue;
+      }
+      line++;
+      try {
+        JsonNode node = CheckpointCodec.MAPPER.readTree(bytes, start, i - start);
+        if (node == null || !node.isObject()) {
+          throw new IllegalArgumentException("not a JSON object");
+        }
+        if (node.has("removed")) {
+          Path file = taskFile(FrameworkId.of(node.get("frameworkId").asText()), TaskId.of(node.get("taskId").asText()));
+          byFile.remove(file);
+          changed.put(file, null);
+        } else {
+          TaskRecord r = CheckpointCodec.decodeTask(node);
+          Path file = taskFile(r.frameworkId(), r.task().taskId());
+          byFile.put(file, r);
+          changed.put(file, java.util.Arrays.copyOfRange(bytes, start, i));
+        }
+      } catch (IOException | RuntimeException e) {
+        problem(strict, problems, Path.of(journalFile + " line " + line), e);
+        corrupt = true;
+      }
+      start = i + 1;
+    }
+    if (start < end) {
+      LOG.warn("checkpoint journal {} ends with an incomplete entry ({} bytes, a crash while it was written): ignored",
+          journalFile, end - start);
+    }
+    changed.forEach((file, record) -> {
+      if (record == null) {
+        deleteQuietly(file);
+      } else {
+        write(file, record, true);
+      }
+    });
+    if (corrupt) {
+      moveAside(journalFile);
+    } else {
+      deleteQuietly(journalFile);
+    }
+    tasks.clear();
+    tasks.addAll(byFile.values());
   }
 
   private static void problem(boolean strict, List<String> problems, Path file, Exception e) {
@@ -119,21 +248,199 @@ final class CheckpointStore {
     write(meta.resolve("agent.id"), (id.value() + "\n").getBytes(StandardCharsets.UTF_8), true);
   }
 
-  /**
-   * Writes a task's record; forced to disk only for checkpointing frameworks (for the others the
-   * record is a best-effort note that lets a restarted agent find and kill their processes).
-   */
+  /** Queues a task's record for the next flush. */
   void writeTask(TaskRecord r) {
+    Path file = taskFile(r.frameworkId(), r.task().taskId());
     try {
-      write(taskFile(r.frameworkId(), r.task().taskId()),
-          CheckpointCodec.encodeBytes(r), r.checkpoint());
+      Prefix p = prefixes.get(file);
+      if (p == null || !p.fits(r)) {
+        p = new Prefix(r, CheckpointCodec.encodePrefix(r));
+        prefixes.put(file, p);
+      }
+      queue(file, CheckpointCodec.encodeBytes(r, p.bytes));
     } catch (IOException e) {
       LOG.error("cannot encode the checkpoint of task {}", r.task().taskId(), e);
     }
   }
 
+  /** Queues the removal of a task's record for the next flush. */
   void removeTask(FrameworkId frameworkId, TaskId taskId) {
-    deleteQuietly(taskFile(frameworkId, taskId));
+    Path file = taskFile(frameworkId, taskId);
+    prefixes.remove(file);
+    queue(file, null);
+  }
+
+  /** A task's record encoded up to what changes ({@link CheckpointCodec#encodePrefix}), and what it was made of. */
+  private record Prefix(TaskRecord of, byte[] bytes) {
+    boolean fits(TaskRecord r) {
+      return r.framework() == of.framework() && r.task() == of.task() && r.checkpoint() == of.checkpoint()
+          && r.containerId().equals(of.containerId()) && r.sandbox().equals(of.sandbox())
+          && r.environment().equals(of.environment()) && r.user().equals(of.user());
+    }
+  }
+
+  /**
+   * Runs {@code action} once every record queued so far is on disk: at once if none is waiting,
+   * else after the flush, in the order given.
+   */
+  void afterFlush(Runnable action) {
+    if (batchFiles.isEmpty()) {
+      action.run();
+    } else {
+      afterFlush.add(action);
+    }
+  }
+
+  private void queue(Path file, byte[] record) {
+    if (record == null) {
+      batch.writeBytes(("{\"removed\":true,\"frameworkId\":" + quote(file.getParent().getFileName().toString())
+          + ",\"taskId\":" + quote(taskIdOf(file)) + "}").getBytes(StandardCharsets.UTF_8));
+    } else {
+      batch.writeBytes(record);
+    }
+    batch.write('\n');
+    batchFiles.put(file, record);
+    if (!flushPosted) {
+      flushPosted = true;
+      flusher.execute(this::flush);
+    }
+  }
+
+  private static String taskIdOf(Path file) {
+    String name = file.getFileName().toString();
+    return name.substring(0, name.length() - ".json".length());
+  }
+
+  private static String quote(String s) {
+    try {
+      return CheckpointCodec.MAPPER.writeValueAsString(s);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** How much of a journal's bytes hold entries: up to the first NUL (the rest was preallocated). */
+  private static int used(byte[] journal) {
+    for (int i = 0; i < journal.length; i++) {
+      if (journal[i] == 0) {
+        return i;
+      }
+    }
+    return journal.length;
+  }
+
+  /**
+   * Opens the journal for writing after its last complete entry; what follows (an incomplete
+   * entry) is zeroed. Normally the journal does not exist here: recovery folded it.
+   */
+  private void openJournal() throws IOException {
+    Files.createDirectories(meta);
+    journal = FileChannel.open(journalFile, StandardOpenOption.CREATE, StandardOpenOption.READ,
+        StandardOpenOption.WRITE);
+    journalAllocated = journal.size();
+    journalEnd = 0;
+    if (journalAllocated > 0) {
+      byte[] bytes = Files.readAllBytes(journalFile);
+      int used = used(bytes);
+      int end = used;
+      while (end > 0 && bytes[end - 1] != '\n') {
+        end--;
+      }
+      journalEnd = end;
+      writeFully(java.nio.ByteBuffer.allocate(used - end), end);
+    }
+  }
+
+  private void writeFully(java.nio.ByteBuffer buf, long position) throws IOException {
+    long at = position;
+    while (buf.hasRemaining()) {
+      at += journal.write(buf, at);
+    }
+  }
+
+  /**
+   * Appends the batch to the journal, forced, then runs what waited for it. The journal is
+   * preallocated (zeros, forced once per {@link #PREALLOCATE} bytes) so that forcing an append
+   * writes data only, not the file's size as well.
+   */
+  void flush() {
+    flushPosted = false;
+    if (!batchFiles.isEmpty()) {
+      int entries = batchFiles.size();
+      try {
+        if (journal == null) {
+          openJournal();
+        }
+        byte[] bytes = batch.toByteArray();
+        if (journalEnd + bytes.length > journalAllocated) {
+          long size = journalEnd + bytes.length + PREALLOCATE;
+          writeFully(java.nio.ByteBuffer.allocate((int) (size - journalAllocated)), journalAllocated);
+          journal.force(true);
+          journalAllocated = size;
+        }
+        writeFully(java.nio.ByteBuffer.wrap(bytes), journalEnd);
+        journal.force(false);
+        journalEnd += bytes.length;
+      } catch (IOException e) {
+        LOG.error("cannot append to checkpoint journal {}", journalFile, e);
+        closeJournal();
+      }
+      unfolded.putAll(batchFiles);
+      journalEntries += entries;
+      batch.reset();
+      batchFiles.clear();
+      if (journalEntries >= foldEntries) {
+        fold();
+      }
+    }
+    if (!afterFlush.isEmpty()) {
+      List<Runnable> ready = new ArrayList<>(afterFlush);
+      afterFlush.clear();
+      ready.forEach(Runnable::run);
+    }
+  }
+
+  /** Writes the latest record of every task the journal names to its file, then empties the journal. */
+  private void fold() {
+    unfolded.forEach((file, record) -> {
+      if (record == null) {
+        deleteQuietly(file);
+      } else {
+        write(file, record, true);
+      }
+    });
+    unfolded.clear();
+    journalEntries = 0;
+    try {
+      if (journal != null) {
+        journal.truncate(0);
+        journal.force(true);
+        journalEnd = 0;
+        journalAllocated = 0;
+      }
+    } catch (IOException e) {
+      LOG.error("cannot empty checkpoint journal {}", journalFile, e);
+      closeJournal();
+    }
+  }
+
+  /** Flushes what is queued and closes the journal (the agent stops). */
+  void close() {
+    flush();
+    closeJournal();
+  }
+
+  private void closeJournal() {
+    journalEnd = 0;
+    journalAllocated = 0;
+    if (journal != null) {
+      try {
+        journal.close();
+      } catch (IOException e) {
+        LOG.warn("cannot close checkpoint journal {}", journalFile, e);
+      }
+      journal = null;
+    }
   }
 
   Path taskFile(FrameworkId frameworkId, TaskId taskId) {
@@ -144,9 +451,16 @@ final class CheckpointStore {
   static void write(Path file, byte[] bytes, boolean sync) {
     Path tmp = file.resolveSibling(file.getFileName() + TMP);
     try {
-      Files.createDirectories(file.getParent());
-      try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-          StandardOpenOption.TRUNCATE_EXISTING)) {
+      FileChannel opened;
+      try {
+        opened = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+            StandardOpenOption.TRUNCATE_EXISTING);
+      } catch (java.nio.file.NoSuchFileException e) {
+        Files.createDirectories(file.getParent()); // only when missing: a create per write costs a syscall or two
+        opened = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+            StandardOpenOption.TRUNCATE_EXISTING);
+      }
+      try (FileChannel ch = opened) {
         java.nio.ByteBuffer buf = java.nio.ByteBuffer.wrap(bytes);
         while (buf.hasRemaining()) {
           ch.write(buf);

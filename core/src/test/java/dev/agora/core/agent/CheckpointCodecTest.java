@@ -34,6 +34,19 @@ class CheckpointCodecTest {
     }
   }
 
+  @Test
+  void aRecordFromTheEncodedPrefixOfAnEarlierStateIsTheWholeEncoding() throws Exception {
+    CheckpointCodec.TaskRecord r = rich();
+    CheckpointCodec.TaskRecord launched = new CheckpointCodec.TaskRecord(r.checkpoint(), r.frameworkId(), r.framework(),
+        r.task(), r.containerId(), 0, r.sandbox(), r.environment(), r.user(), TaskState.STARTING, List.of());
+    byte[] prefix = CheckpointCodec.encodePrefix(launched);
+    for (CheckpointCodec.TaskRecord x : List.of(launched, r)) {
+      assertThat(new String(CheckpointCodec.encodeBytes(x, prefix), java.nio.charset.StandardCharsets.UTF_8))
+          .isEqualTo(new String(CheckpointCodec.MAPPER.writeValueAsBytes(CheckpointCodec.encode(x)),
+              java.nio.charset.StandardCharsets.UTF_8));
+    }
+  }
+
   private static CheckpointCodec.TaskRecord rich() {
     FrameworkInfo f = FrameworkInfo.builder("marathon").id(FrameworkId.of("fw-1")).user("svc").role("web")
         .principal("ops").failoverTimeout(Duration.ofDays(7)).checkpoint(true)

@@ -7,6 +7,7 @@ import dev.agora.core.framework.SchedulerDriver;
 import dev.agora.core.model.Filters;
 import dev.agora.core.model.FrameworkId;
 import dev.agora.core.model.Offer;
+import dev.agora.core.model.OfferId;
 import dev.agora.core.model.Operation;
 import dev.agora.core.model.TaskId;
 import dev.agora.core.model.TaskInfo;
@@ -235,7 +236,7 @@ final class AppsScheduler implements Scheduler {
   public void offers(SchedulerDriver d, List<Offer> offers) {
     this.driver = d;
     if (nanos() < holdLaunchesUntilNanos) {
-      offers.forEach(o -> d.decline(List.of(o.id()), Filters.refuseSeconds(1)));
+      d.decline(offers.stream().map(Offer::id).toList(), Filters.refuseSeconds(1));
       return;
     }
     List<Candidate> candidates = new ArrayList<>();
@@ -276,18 +277,18 @@ final class AppsScheduler implements Scheduler {
         app.lastRejections = Map.of();
       }
     }
-    Filters declineFilters = null; // the same for every unused offer: computed once, not per offer
+    List<OfferId> unused = new ArrayList<>();
     for (int i = 0; i < offers.size(); i++) {
       List<TaskInfo> tasks = launches.get(i);
       if (tasks != null) {
         launched += tasks.size();
         d.accept(List.of(offers.get(i).id()), List.of(new Operation.Launch(tasks)), Filters.NONE);
       } else {
-        if (declineFilters == null) {
-          declineFilters = anyWaiting() ? Filters.refuseSeconds(1) : Filters.DEFAULT;
-        }
-        d.decline(List.of(offers.get(i).id()), declineFilters);
+        unused.add(offers.get(i).id());
       }
+    }
+    if (!unused.isEmpty()) { // one call for all (one message to the master, not one per offer)
+      d.decline(unused, anyWaiting() ? Filters.refuseSeconds(1) : Filters.DEFAULT);
     }
     convergeDirty();
   }

@@ -55,13 +55,12 @@ class AppsSimulationTest {
       s.call("POST", "/v2/apps", "{\"id\":\"/kept\",\"cmd\":\"sleep 1000\",\"cpus\":0.1,\"mem\":16}");
       s.advanceUntil(() -> s.running("/kept") == 1, Duration.ofSeconds(30));
       String taskId = s.tasks("/kept").keySet().iterator().next();
-      Path tasks = s.workDir().resolve("agent-0").resolve("meta").resolve("tasks");
-      Path record;
-      try (var files = java.nio.file.Files.walk(tasks)) {
-        record = files.filter(f -> f.getFileName().toString().equals(taskId + ".json")).findFirst().orElseThrow();
-      }
+      // The agent's latest record of the task: in its checkpoint journal until folded into the task's file.
+      Path journal = s.workDir().resolve("agent-0").resolve("meta").resolve("tasks.journal");
+      String record = java.nio.file.Files.readAllLines(journal).stream().filter(l -> l.contains(taskId))
+          .reduce((a, b) -> b).orElseThrow();
       // The agent kills a non-checkpointing framework's tasks when it recovers; these it keeps.
-      JsonNode json = new com.fasterxml.jackson.databind.ObjectMapper().readTree(record.toFile());
+      JsonNode json = new com.fasterxml.jackson.databind.ObjectMapper().readTree(record);
       assertThat(json.get("checkpoint").asBoolean()).as("checkpoint in %s", record).isTrue();
     }
   }
