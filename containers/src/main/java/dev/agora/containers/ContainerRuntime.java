@@ -40,7 +40,8 @@ import org.slf4j.LoggerFactory;
  * Containers live in a concurrent map; each guards its own fields (see {@link ProcessContainer}).
  *
  * <p>Invariants: a container id is in use from {@link #launch} until its termination completes;
- * at most {@value #RETAINED_TERMINATIONS} ended containers are remembered (oldest forgotten first);
+ * at most {@value #RETAINED_TERMINATIONS} (by default) ended containers are remembered (oldest forgotten first), each
+ * by its termination alone (not its process, task or configuration: a few hundred bytes each);
  * after {@link #close()} returns, no container process is left and the threads are stopped.
  */
 final class ContainerRuntime {
@@ -55,6 +56,7 @@ final class ContainerRuntime {
   private static final AtomicLong INSTANCES = new AtomicLong();
 
   private final String markerName;
+  private final int retainedTerminations;
   private final Isolation isolation;
   private final ScheduledThreadPoolExecutor scheduler;
   /**
@@ -63,8 +65,15 @@ final class ContainerRuntime {
    */
   private final java.util.concurrent.ExecutorService launches;
   private final String markerPrefix;
+  /** Containers from launch (or recovery) until they end. */
   private final ConcurrentHashMap<ContainerId, ProcessContainer> containers = new ConcurrentHashMap<>();
-  private final ConcurrentLinkedQueue<ProcessContainer> ended = new ConcurrentLinkedQueue<>();
+  /** The terminations of the last ended containers, for {@link #termination} and {@link #destroy} after the end. */
+  private final ConcurrentHashMap<ContainerId, CompletableFuture<ContainerTermination>> endedTerminations =
+      new ConcurrentHashMap<>();
+  /** The ended containers, oldest first, to forget beyond {@link #retainedTerminations}. */
+  private final ConcurrentLinkedQueue<Ended> ended = new ConcurrentLinkedQueue<>();
+
+  private record Ended(ContainerId id, CompletableFuture<ContainerTermination> termination) {}
   private final AtomicInteger endedCount = new AtomicInteger();
   private final AtomicBoolean closed = new AtomicBoolean();
   /** Whether the isolation's orphans have been removed; guarded by itself for the removal. */
@@ -75,6 +84,16 @@ final class ContainerRuntime {
    */
   ContainerRuntime(String markerName, Isolation isolation, ThreadFactory threadFactory,
       Optional<Duration> limitCheckInterval) {
+    this(markerName, isolation, threadFactory, limitCheckInterval, RETAINED_TERMINATIONS);
+  }
+
+  /** As above, remembering the last {@code retainedTerminations} ended containers' terminations. */
+  ContainerRuntime(String markerName, Isolation isolation, ThreadFactory threadFactory,
+      Optional<Duration> limitCheckInterval, int retainedTerminations) {
+    if (retainedTerminations < 0) {
+      throw new IllegalArgumentException("retainedTerminations must be >= 0 but was " + retainedTerminations);
+    }
+    this.retainedTerminations = retainedTerminations;
     this.markerName = markerName;
     this.isolation = isolation;
     this.scheduler = new ScheduledThreadPoolExecutor(2, threadFactory);
@@ -117,6 +136,7 @@ final class ContainerRuntime {
       if (old != null && !old.hasEnded()) {
         throw new IllegalArgumentException("container id '" + id + "' is already in use");
       }
+      endedTerminations.remove(id); // the id is reused: its last end is forgotten
       return container;
     });
     if (closed.get()) { // close() may have missed it: end it here
@@ -206,6 +226,7 @@ final class ContainerRuntime {
       if (old != null && !old.hasEnded()) { // launched meanwhile, though recover comes before launches
         throw new IllegalArgumentException("container id '" + id + "' is already in use");
       }
+      endedTerminations.remove(id);
       return container;
     });
     container.watch();
@@ -218,10 +239,14 @@ final class ContainerRuntime {
   CompletionStage<ContainerTermination> termination(ContainerId id) {
     Objects.requireNonNull(id, "id");
     ProcessContainer container = containers.get(id);
-    if (container == null) {
+    if (container != null) {
+      return container.terminated.minimalCompletionStage();
+    }
+    CompletableFuture<ContainerTermination> end = endedTerminations.get(id);
+    if (end == null) {
       return CompletableFuture.failedStage(new IllegalArgumentException("unknown container id '" + id + "'"));
     }
-    return container.terminated.minimalCompletionStage();
+    return end.minimalCompletionStage();
   }
 
   CompletionStage<Optional<ContainerTermination>> destroy(ContainerId id, Duration gracePeriod) {
@@ -232,7 +257,9 @@ final class ContainerRuntime {
     }
     ProcessContainer container = containers.get(id);
     if (container == null) {
-      return CompletableFuture.completedStage(Optional.empty());
+      CompletableFuture<ContainerTermination> end = endedTerminations.get(id);
+      return end == null ? CompletableFuture.completedStage(Optional.empty())
+          : end.thenApply(Optional::of).minimalCompletionStage();
     }
     return container.destroy(gracePeriod).thenApply(Optional::of).minimalCompletionStage();
   }
@@ -246,6 +273,11 @@ final class ContainerRuntime {
   Optional<ResourceUsage> usage(ContainerId id) {
     ProcessContainer container = containers.get(Objects.requireNonNull(id, "id"));
     return container == null ? Optional.empty() : container.usage();
+  }
+
+  /** How many containers the runtime holds whole (launched or recovered, not yet ended). For tests. */
+  int heldContainers() {
+    return containers.size();
   }
 
   Set<ContainerId> containers() {
@@ -297,13 +329,19 @@ final class ContainerRuntime {
     scheduler.shutdownNow();
   }
 
+  /**
+   * Called once a container has ended (its termination complete): only the termination is kept,
+   * put in place before the container leaves the table, so that a lookup always finds one of them.
+   */
   private void onEnded(ProcessContainer container) {
-    ended.add(container);
-    if (endedCount.incrementAndGet() > RETAINED_TERMINATIONS) {
-      ProcessContainer oldest = ended.poll();
+    endedTerminations.put(container.id, container.terminated);
+    containers.remove(container.id, container);
+    ended.add(new Ended(container.id, container.terminated));
+    if (endedCount.incrementAndGet() > retainedTerminations) {
+      Ended oldest = ended.poll();
       if (oldest != null) {
         endedCount.decrementAndGet();
-        containers.remove(oldest.id, oldest);
+        endedTerminations.remove(oldest.id(), oldest.termination()); // unless the id ended again since
       }
     }
   }

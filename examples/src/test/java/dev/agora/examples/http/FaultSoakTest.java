@@ -421,14 +421,16 @@ class FaultSoakTest {
    * The live heap of a JVM, through jcmd: {@code GC.class_histogram} runs a full GC and counts the
    * objects that survive it in the same pause, so bytes the JVM allocates right after the GC are not
    * counted (a {@code GC.run} then {@code GC.heap_info} pair counted them, which moved a 12 MiB
-   * agent's figure by +-5 MiB between samples). -1 if jcmd fails.
+   * agent's figure by +-5 MiB between samples). The histogram is kept in {@code histogram} (per
+   * class: instances and bytes), so that a growth can be traced to its classes. -1 if jcmd fails.
    */
-  private static long heapAfterGc(long pid) {
+  private static long heapAfterGc(long pid, Path histogram) {
     try {
       String jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd").toString();
       Process p = new ProcessBuilder(jcmd, String.valueOf(pid), "GC.class_histogram").redirectErrorStream(true).start();
       String out = new String(p.getInputStream().readAllBytes());
       p.waitFor(60, TimeUnit.SECONDS);
+      Files.writeString(histogram, out);
       Matcher m = Pattern.compile("(?m)^Total\\s+\\d+\\s+(\\d+)\\s*$").matcher(out);
       return m.find() ? Long.parseLong(m.group(1)) : -1;
     } catch (IOException e) {
@@ -439,13 +441,14 @@ class FaultSoakTest {
     }
   }
 
-  private Sample sample(Map<String, Process> stableAgents) throws IOException {
+  private Sample sample(Map<String, Process> stableAgents, String when) throws IOException {
     long self = ProcessHandle.current().pid();
-    long heap = heapAfterGc(self);
+    long heap = heapAfterGc(self, work.resolve("histogram-test-jvm-" + when + ".txt"));
     Map<String, long[]> agents = new LinkedHashMap<>();
     for (Map.Entry<String, Process> e : stableAgents.entrySet()) {
       long pid = e.getValue().pid();
-      agents.put(e.getKey(), new long[] {heapAfterGc(pid), threads(pid), fds(pid)});
+      Path histogram = work.resolve("histogram-" + e.getKey() + "-" + when + ".txt");
+      agents.put(e.getKey(), new long[] {heapAfterGc(pid, histogram), threads(pid), fds(pid)});
     }
     return new Sample(heap, threads(self), fds(self), agents);
   }
@@ -554,7 +557,7 @@ class FaultSoakTest {
         return;
       }
       if (first == null && now - start > warmUp) {
-        first = sample(stable);
+        first = sample(stable, "first");
         note("first sample: %s", first.describe());
       }
       for (int i = 0; i < MASTERS; i++) {
@@ -715,7 +718,7 @@ class FaultSoakTest {
       } catch (org.awaitility.core.ConditionTimeoutException e) {
         failures.add("task processes left 2 minutes after the load: " + leftoverTaskProcesses());
       }
-      Sample last = sample(stable);
+      Sample last = sample(stable, "last");
       note("last sample: %s", last.describe());
       if (first == null) {
         failures.add("no first sample (the run was shorter than a minute)");
