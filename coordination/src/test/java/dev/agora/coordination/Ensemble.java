@@ -18,6 +18,28 @@ final class Ensemble implements AutoCloseable {
   Ensemble() throws Exception {
     cluster = new TestingCluster(3);
     cluster.start();
+    awaitEveryServerServing();
+  }
+
+  /**
+   * Waits until each server, asked alone, takes a write: the quorum has formed and every follower
+   * has synced. (Right after start the servers may still elect and sync; a session made then on a
+   * follower that re-syncs was seen to end on the server within milliseconds, which tests of
+   * client-side expiry must not meet.)
+   */
+  private void awaitEveryServerServing() throws Exception {
+    for (org.apache.curator.test.InstanceSpec server : cluster.getInstances()) {
+      try (org.apache.curator.framework.CuratorFramework probe = org.apache.curator.framework.CuratorFrameworkFactory
+          .newClient(server.getConnectString(), 4000, 2000, new org.apache.curator.retry.RetryOneTime(100))) {
+        probe.start();
+        if (!probe.blockUntilConnected(60, java.util.concurrent.TimeUnit.SECONDS)) {
+          throw new IllegalStateException("ZooKeeper server " + server.getConnectString() + " did not serve in 60 s");
+        }
+        String path = probe.create().creatingParentsIfNeeded()
+            .withMode(org.apache.zookeeper.CreateMode.EPHEMERAL_SEQUENTIAL).forPath("/ensemble-probe/p-");
+        probe.delete().forPath(path);
+      }
+    }
   }
 
   /** A fresh cluster root, so tests sharing an ensemble do not see each other. */

@@ -115,6 +115,10 @@ class ZooKeeperFailoverTest {
     new Master("b");
     new Master("c");
     Master first = awaitOneLeader();
+    // Every candidate in line (its node made) before the leader's session ends, as in the test below.
+    for (Master m : masters) {
+      await().atMost(DEADLINE).until(() -> m.elector.candidatePath().get(5, TimeUnit.SECONDS) != null);
+    }
     long oldEpoch = first.epoch;
     StateStore store = ensemble.connect(url).stateStore();
     assertThat(store.epoch()).isEqualTo(oldEpoch);
