@@ -33,7 +33,10 @@ import java.util.function.Predicate;
  *   <li>a client's {@code share} is its current weighted share unless the client is {@code
  *       dirty} (listed in {@code dirty}: its allocation or weight changed since); dirty clients
  *       are re-keyed on the next {@link #sort()} or {@link #visit}, so that a burst of updates
- *       (adding agents, recovering offers) costs O(1) each and one re-sort at the end;
+ *       (adding agents, recovering offers) costs O(1) each and one re-sort at the end; except
+ *       that a single dirty client is left dirty while the order holds at most one client and
+ *       nothing is pending or idle (its place cannot change: a flat role level with one active
+ *       role re-keys nothing per offer);
  *   <li>a client's {@code share} is changed while it is in {@code order} only by a re-key that
  *       moves it to its new place (a binary search by the old key finds it);
  *   <li>{@code snapshot}, when not null, equals the names of {@code order} in order;
@@ -228,7 +231,7 @@ final class DrfSorter implements Sorter {
     for (int i = 0; i < resources.entryCount(); i++) {
       long v = resources.scalarMillisAt(i);
       if (v > 0) {
-        int k = index(resources.nameAt(i));
+        int k = indexAt(resources, i);
         if (c.allocation.length <= k) {
           c.allocation = java.util.Arrays.copyOf(c.allocation, names.length);
         }
@@ -252,7 +255,7 @@ final class DrfSorter implements Sorter {
     for (int i = 0; i < resources.entryCount(); i++) {
       long v = resources.scalarMillisAt(i);
       if (v > 0) {
-        int k = index(resources.nameAt(i));
+        int k = indexAt(resources, i);
         c.allocation[k] -= v;
         changed = true;
       }
@@ -266,6 +269,15 @@ final class DrfSorter implements Sorter {
   public Resources allocation(String client) {
     Client c = clients.get(client);
     return c == null ? Resources.EMPTY : toResources(c.allocation);
+  }
+
+  /**
+   * The index of the name of {@code resources}' entry {@code i}: usually {@code i} itself (agents'
+   * resources list their names in the order the pool first saw them), checked before any search.
+   */
+  private int indexAt(Resources resources, int i) {
+    String name = resources.nameAt(i);
+    return i < names.length && names[i] == name ? i : index(name);
   }
 
   /** The index of an (interned) scalar name, added if new. */
@@ -356,10 +368,11 @@ final class DrfSorter implements Sorter {
       rebuild(); // the pool changed, or cheaper to rebuild than to re-key that many one by one
       return;
     }
-    if (d > 0) {
+    boolean merge = idle > 0 || !pending.isEmpty();
+    if (d > 1 || d == 1 && (merge || size > 1)) {
       rekeyDirty();
-    }
-    if (idle > 0 || !pending.isEmpty()) {
+    } // else at most one client in the order and nothing to merge: the order holds whatever the share; it stays dirty
+    if (merge) {
       dropIdleAndMergePending();
     }
   }
@@ -515,6 +528,12 @@ final class DrfSorter implements Sorter {
 
   /** Gives active client {@code c} its new share and moves it to its place; those it passes shift by one. */
   private void rekey(Client c, double share) {
+    // The usual re-key after an offer: the last client's share grew (or the first's fell). It stays.
+    if (order[size - 1] == c && Double.compare(share, c.share) >= 0
+        || order[0] == c && Double.compare(share, c.share) <= 0) {
+      c.share = share;
+      return;
+    }
     int i = indexOf(c);
     c.share = share;
     if (i + 1 < size && compare(order[i + 1], c) < 0) {

@@ -39,6 +39,34 @@ class DrfSorterTest extends SorterContract {
   }
 
   @Test
+  void aLoneClientLeftDirtyTakesItsPlaceWhenAnotherJoins() {
+    DrfSorter drf = (DrfSorter) sorter;
+    sorter.add("a");
+    sorter.add("b");
+    sorter.deactivate("b");
+    assertThat(sorter.sort()).containsExactly("a");
+    // The only client in the order: its offers re-key nothing (its place cannot change).
+    sorter.allocated("a", Resources.parse("cpus:2"));
+    assertThat(sorter.sort()).containsExactly("a");
+    sorter.allocated("a", Resources.parse("cpus:1"));
+    sorter.visit(c -> false);
+    drf.checkInvariants();
+    // b joins with a smaller share (none), at the front, although a's share was never recomputed.
+    sorter.activate("b");
+    assertThat(sorter.sort()).containsExactly("b", "a");
+    drf.checkInvariants();
+    sorter.unallocated("a", Resources.parse("cpus:3"));
+    assertThat(sorter.sort()).containsExactly("a", "b");
+    sorter.deactivate("a");
+    assertThat(sorter.sort()).containsExactly("b");
+    sorter.allocated("a", Resources.parse("cpus:5"));
+    sorter.activate("a");
+    assertThat(sorter.sort()).containsExactly("b", "a");
+    assertThat(drf.weightedShare("a")).isEqualTo(0.5);
+    drf.checkInvariants();
+  }
+
+  @Test
   void weightDividesTheShare() {
     sorter.add("heavy");
     sorter.add("light");
