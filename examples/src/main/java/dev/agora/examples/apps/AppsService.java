@@ -183,7 +183,11 @@ public final class AppsService implements AutoCloseable {
       return;
     }
     leading = false;
-    LOG.warn("apps service lost leadership; stopping its scheduler");
+    if (state.get() == State.TERMINATED) {
+      LOG.info("apps service closing; stopping its scheduler (its tasks keep running)");
+    } else {
+      LOG.warn("apps service lost leadership; stopping its scheduler");
+    }
     scheduler.stop();
     if (driver != null) {
       driver.close();
