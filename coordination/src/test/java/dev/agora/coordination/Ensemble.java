@@ -7,7 +7,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.retry.RetryOneTime;
+import org.apache.curator.test.InstanceSpec;
 import org.apache.curator.test.TestingCluster;
+import org.apache.zookeeper.CreateMode;
 
 /** A real three-node ZooKeeper ensemble in this JVM (Curator's TestingCluster) and clients of it. */
 final class Ensemble implements AutoCloseable {
@@ -28,15 +34,15 @@ final class Ensemble implements AutoCloseable {
    * client-side expiry must not meet.)
    */
   private void awaitEveryServerServing() throws Exception {
-    for (org.apache.curator.test.InstanceSpec server : cluster.getInstances()) {
-      try (org.apache.curator.framework.CuratorFramework probe = org.apache.curator.framework.CuratorFrameworkFactory
-          .newClient(server.getConnectString(), 4000, 2000, new org.apache.curator.retry.RetryOneTime(100))) {
+    for (InstanceSpec server : cluster.getInstances()) {
+      try (CuratorFramework probe = CuratorFrameworkFactory.newClient(server.getConnectString(), 4000, 2000,
+          new RetryOneTime(100))) {
         probe.start();
-        if (!probe.blockUntilConnected(60, java.util.concurrent.TimeUnit.SECONDS)) {
+        if (!probe.blockUntilConnected(60, TimeUnit.SECONDS)) {
           throw new IllegalStateException("ZooKeeper server " + server.getConnectString() + " did not serve in 60 s");
         }
         String path = probe.create().creatingParentsIfNeeded()
-            .withMode(org.apache.zookeeper.CreateMode.EPHEMERAL_SEQUENTIAL).forPath("/ensemble-probe/p-");
+            .withMode(CreateMode.EPHEMERAL_SEQUENTIAL).forPath("/ensemble-probe/p-");
         probe.delete().forPath(path);
       }
     }
