@@ -14,32 +14,48 @@ import java.util.Objects;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * An agent: offers one machine's resources to the master and runs tasks on it through a
  * {@link Containerizer}, reporting every state change until the framework acknowledges it.
  *
  * <p>Build one with {@link #builder()}, then {@link #start()}. Concurrency: an actor; public
- * methods are thread-safe and post to its loop. Ownership: the agent owns its containerizer
- * (closing the agent kills every task) and its loop if it created it; not the transport.
+ * methods are thread-safe and post to its loop; its checkpoint journal is folded off the loop (see
+ * {@link Builder#checkpointFolder}). Ownership: the agent owns its containerizer (closing the agent
+ * kills every task), its loop and its checkpoint fold thread if it created them; not the transport.
  */
 public final class Agent implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(Agent.class);
   private final AgentActor actor;
   private final EventLoop loop;
   private final boolean ownsLoop;
+  /** The fold thread the agent created, if it did. */
+  private final ExecutorService ownedFolder;
   private final AtomicBoolean started = new AtomicBoolean();
   private final AtomicBoolean closed = new AtomicBoolean();
 
   private Agent(Builder b) {
     this.ownsLoop = b.loop == null;
     this.loop = ownsLoop ? ThreadEventLoop.start("agora-" + b.address.value()) : b.loop;
+    String folderName = "agora-" + b.address.value() + "-checkpoint-fold";
+    this.ownedFolder = b.checkpointFolder == null && ownsLoop ? Executors.newSingleThreadExecutor(r -> {
+      Thread t = new Thread(r, folderName);
+      t.setDaemon(true);
+      return t;
+    }) : null;
+    Executor folder = b.checkpointFolder != null ? b.checkpointFolder : ownedFolder != null ? ownedFolder : loop;
     AgentActor.Settings settings = new AgentActor.Settings(b.initialUpdateBackoff, b.maxUpdateBackoff,
         b.defaultKillGrace, Duration.ofSeconds(1), b.strictRecovery, b.healthKills, b.healthKillsPer,
         b.checkpointFoldEntries);
     this.actor = new AgentActor(loop, b.transport, b.address, b.detector, b.info, b.containerizer, b.workDir,
-        settings, b.random != null ? b.random : new Random());
+        settings, b.random != null ? b.random : new Random(), folder);
     if (b.executorTokens != null) {
       actor.executorTokens(b.executorTokens);
     }
@@ -80,7 +96,8 @@ public final class Agent implements AutoCloseable {
 
   /**
    * Stops the agent and kills every task it runs (the containerizer is closed), waiting until no
-   * task process is left. Idempotent.
+   * task process is left, and for a checkpoint fold in flight on the agent's own fold thread (a
+   * fold not yet started is left to the next recovery). Idempotent.
    */
   @Override
   public void close() {
@@ -95,6 +112,16 @@ public final class Agent implements AutoCloseable {
     if (ownsLoop) {
       done.orTimeout(10, TimeUnit.SECONDS).exceptionally(e -> null).join();
       loop.shutdown();
+    }
+    if (ownedFolder != null) {
+      ownedFolder.shutdown();
+      try {
+        if (!ownedFolder.awaitTermination(10, TimeUnit.SECONDS)) {
+          LOG.warn("agent {}: a checkpoint fold still runs after 10 s; recovery will redo it", loop.name());
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
     }
     actor.containerizer().close();
   }
@@ -116,6 +143,7 @@ public final class Agent implements AutoCloseable {
     private int healthKills = 10;
     private Duration healthKillsPer = Duration.ofMinutes(1);
     private int checkpointFoldEntries = CheckpointStore.DEFAULT_FOLD_ENTRIES;
+    private Executor checkpointFolder;
     private dev.agora.core.executor.ExecutorTokens executorTokens;
     private Address executorEndpoint;
     private final Set<String> set = new HashSet<>();
@@ -225,7 +253,9 @@ public final class Agent implements AutoCloseable {
      * How many task checkpoint entries the agent's journal ({@code meta/tasks.journal}) holds
      * before they are folded into one file per task ({@code meta/tasks/<framework>/<task>.json});
      * default 4096. Each batch of updates is appended and forced once; 1 writes every task's file
-     * at each flush (the per-task files stay current on disk, at several times the I/O).
+     * at each flush (the per-task files stay current on disk, at several times the I/O). The
+     * fold runs off the agent's loop (see {@link #checkpointFolder}); while one runs, the journal
+     * grows past this size.
      */
     public Builder checkpointJournalEntries(int value) {
       once("checkpointJournalEntries");
@@ -233,6 +263,22 @@ public final class Agent implements AutoCloseable {
         throw new IllegalArgumentException("checkpointJournalEntries must be >= 1 but was " + value);
       }
       checkpointFoldEntries = value;
+      return this;
+    }
+
+    /**
+     * Where the agent folds its full checkpoint journal into one file per task: writing and forcing
+     * one file per task the journal names (~1,000 for as many running tasks), which would hold the
+     * agent's loop for a second or more. The agent hands it one fold at a time, and never waits for
+     * it. Default: a thread the agent creates and stops on {@link Agent#close()} when the agent
+     * owns its loop; the given {@link #loop} otherwise (a simulation's: folds stay deterministic,
+     * and stop with the loop as with a crashed process). The caller owns an executor given here:
+     * {@link Agent#close()} does not wait for a fold running on it, so let it end (shut the executor
+     * down and await it) before another agent starts on the same work directory.
+     */
+    public Builder checkpointFolder(Executor value) {
+      once("checkpointFolder");
+      checkpointFolder = Objects.requireNonNull(value, "checkpointFolder");
       return this;
     }
 

@@ -100,7 +100,8 @@ final class AgentActor implements MessageHandler {
   private long highestEpoch;
 
   AgentActor(EventLoop loop, Transport transport, Address address, MasterDetector detector, AgentInfo info,
-      Containerizer containerizer, Path workDir, Settings settings, Random random) {
+      Containerizer containerizer, Path workDir, Settings settings, Random random,
+      java.util.concurrent.Executor checkpointFolder) {
     this.loop = loop;
     this.transport = transport;
     this.address = address;
@@ -110,7 +111,7 @@ final class AgentActor implements MessageHandler {
     this.workDir = workDir;
     this.settings = settings;
     this.random = random;
-    this.store = new CheckpointStore(workDir, loop, settings.checkpointFoldEntries());
+    this.store = new CheckpointStore(workDir, loop, checkpointFolder, settings.checkpointFoldEntries());
     // An update goes out only once its checkpoint (queued as it was added) is on disk.
     this.updates = new StatusUpdateManager(loop, settings.initialUpdateBackoff(), settings.maxUpdateBackoff(),
         (frameworkId, status) -> store.afterFlush(() -> {

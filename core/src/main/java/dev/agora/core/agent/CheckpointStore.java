@@ -20,6 +20,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,9 +39,20 @@ import org.slf4j.LoggerFactory;
  * Acknowledgements are forced too: a lost one would resend an update the framework has seen, which
  * may look to it like a task going back (RUNNING, then STARTING again). Creating, forcing and
  * renaming a file per update cost several times an append (the whole cluster's launch throughput
- * was bound by it). Once the journal holds {@code foldEntries} entries, the latest record of every
- * task it names is written to the task's file (atomically, forced) and the journal is emptied;
- * recovery does the same before the agent starts.
+ * was bound by it).
+ *
+ * <p>Fold, by rotation: once the journal holds {@code foldEntries} entries, the flush renames it
+ * aside to {@code meta/tasks.journal.1} (the directory forced), and the next flush starts a new
+ * journal. The rotated journal is folded on the folder: the latest record of every task it names
+ * is written to the task's file (atomically, forced; a removal deletes the file), the directories
+ * of those files are forced, then the rotated journal is deleted. Writing ~1,000 task files took
+ * the loop 0.5-1.3 s when the fold ran on it (benchmarks/RESULTS.md, branch j5); the loop now
+ * only renames. One fold at a time: while one is in flight the current journal keeps growing past
+ * {@code foldEntries} (never does the loop wait for the fold), and is rotated at the first flush
+ * after the fold ends. A fold that fails (a task file cannot be written, the rotated journal cannot
+ * be read) keeps the rotated journal and stops rotation: the current journal grows until the
+ * agent restarts and recovery folds both. A fold not started when the store is closed is left to
+ * recovery as well.
  *
  * <p>Atomic writes: each task file is written whole to a temporary file in the same directory,
  * forced to disk, then renamed over the old one (an atomic rename on POSIX file systems), so a
@@ -49,12 +62,26 @@ import org.slf4j.LoggerFactory;
  * sent) is ignored on recovery. The journal is preallocated with zeros: its entries end at the
  * first NUL byte (JSON text has none).
  *
- * <p>Recovery: the task files, then the journal's entries in order over them (the last entry of a
- * task wins). Strict mode refuses to start on any unreadable or corrupt file or journal line, with
- * a message naming it; non-strict mode logs it, moves it aside ({@code .corrupt}) and recovers the
- * rest.
+ * <p>Recovery: the task files, then the rotated journal's entries if it is there, then the current
+ * journal's, in order over them (the last entry of a task wins). A crash at any point of a fold
+ * recovers the same state: a task file the fold wrote holds the rotated journal's latest record of
+ * its task, which the replay of the rotated journal writes again anyway, and the current journal
+ * comes after both. The result is written to the task files, their directories forced, then the
+ * rotated journal is deleted (the directory forced) before the current one: the task files then
+ * hold the current journal's records, which an older rotated journal must never be replayed over.
+ * Strict mode refuses to start on any unreadable or corrupt file or journal line, with a message
+ * naming it; non-strict mode logs it, moves it aside ({@code .corrupt}) and recovers the rest.
  *
- * <p>Concurrency: called on the agent's loop only ({@link #recover} before the loop starts).
+ * <p>Concurrency: {@link #recover} runs before the loop starts; every other method runs on the
+ * agent's loop, except the fold of the rotated journal, which runs on {@code folder}. They share
+ * only files that never have two writers at once, and two flags: the task files and the rotated
+ * journal belong to the folder while a fold is in flight (the loop writes neither once recovery is
+ * done; it renames the journal to the rotated one only when no fold is in flight and the rotated
+ * journal is gone), and the current journal belongs to the loop. {@code folding} (atomic) is set
+ * by the loop before it hands a fold over and cleared by the folder when the fold ends;
+ * {@code closed} (volatile) is set by the loop at {@link #close}. The fold reads what it folds from
+ * the rotated journal on disk, not from the loop's memory. Invariants: at most one fold in flight;
+ * the rotated journal exists only while a fold is in flight, or after one failed or was not run.
  * I/O failures while writing are logged, not thrown: the agent keeps running without the
  * durability.
  */
@@ -62,6 +89,8 @@ final class CheckpointStore {
   private static final Logger LOG = LoggerFactory.getLogger(CheckpointStore.class);
   private static final String TMP = ".tmp";
   static final String JOURNAL = "tasks.journal";
+  /** The journal being folded, renamed aside from {@link #JOURNAL}. */
+  static final String ROTATED = JOURNAL + ".1";
   /** Bytes the journal is grown by, zeros, ahead of its entries. */
   static final int PREALLOCATE = 64 * 1024;
   /** Journal entries after which they are folded into the task files, by default. */
@@ -69,7 +98,9 @@ final class CheckpointStore {
 
   private final Path meta;
   private final Path journalFile;
-  private final java.util.concurrent.Executor flusher;
+  private final Path rotatedFile;
+  private final Executor flusher;
+  private final Executor folder;
   private final int foldEntries;
   private FileChannel journal;
   /** Where the next entry goes, and how far the journal is preallocated. */
@@ -80,29 +111,38 @@ final class CheckpointStore {
   private final Map<Path, byte[]> batchFiles = new LinkedHashMap<>();
   private final List<Runnable> afterFlush = new ArrayList<>();
   private boolean flushPosted;
-  /** The latest record of each task file the journal names (null: removed), for the fold. */
-  private final Map<Path, byte[]> unfolded = new LinkedHashMap<>();
   /** The constant part of each live task's record, encoded once (the task's whole life). */
   private final Map<Path, Prefix> prefixes = new java.util.HashMap<>();
+  /** Entries appended to the current journal (by this store). */
   private int journalEntries;
+  /** Set (loop) when a fold is handed to the folder, cleared (folder) when it ends. */
+  private final AtomicBoolean folding = new AtomicBoolean();
+  /** A rotated journal is left (a fold failed or did not run): no rotation until recovery. */
+  private boolean rotationStopped;
+  /** Set (loop) by {@link #close}: a fold not yet started is left to recovery. */
+  private volatile boolean closed;
 
-  /** A store that writes each record at once (for reading, and for tests). */
+  /** A store that writes and folds each record at once (for reading, and for tests). */
   CheckpointStore(Path workDir) {
-    this(workDir, Runnable::run, 1);
+    this(workDir, Runnable::run, Runnable::run, 1);
   }
 
   /**
    * @param flusher where the flush of a batch is posted (the agent's loop: after what is queued)
-   * @param foldEntries journal entries after which they are folded into the task files (1: at
-   *     every flush)
+   * @param folder where the fold of a rotated journal runs (off the loop; one fold at a time is
+   *     handed to it; a rejected fold is left to recovery)
+   * @param foldEntries journal entries after which they are folded into the task files (1: after
+   *     every flush, if no fold is in flight)
    */
-  CheckpointStore(Path workDir, java.util.concurrent.Executor flusher, int foldEntries) {
+  CheckpointStore(Path workDir, Executor flusher, Executor folder, int foldEntries) {
     if (foldEntries < 1) {
       throw new IllegalArgumentException("foldEntries must be >= 1 but was " + foldEntries);
     }
     this.meta = workDir.resolve("meta");
     this.journalFile = meta.resolve(JOURNAL);
+    this.rotatedFile = meta.resolve(ROTATED);
     this.flusher = flusher;
+    this.folder = folder;
     this.foldEntries = foldEntries;
   }
 
@@ -165,19 +205,14 @@ final class CheckpointStore {
   }
 
   /**
-   * Applies the journal's entries to {@code tasks} (read from the task files), writes the result
-   * to the task files and removes the journal (moved aside if a line was corrupt).
+   * Applies the rotated journal's entries, then the current journal's, to {@code tasks} (read from
+   * the task files), writes the result to the task files and removes the journals (moved aside if a
+   * line was corrupt), the rotated one first.
    */
   private void replayJournal(boolean strict, List<String> problems, List<TaskRecord> tasks) {
-    if (!Files.exists(journalFile)) {
-      return;
-    }
-    byte[] bytes;
-    try {
-      bytes = Files.readAllBytes(journalFile);
-    } catch (IOException e) {
-      problem(strict, problems, journalFile, e);
-      moveAside(journalFile);
+    boolean rotated = Files.exists(rotatedFile);
+    boolean current = Files.exists(journalFile);
+    if (!rotated && !current) {
       return;
     }
     Map<Path, TaskRecord> byFile = new LinkedHashMap<>();
@@ -185,7 +220,51 @@ final class CheckpointStore {
       byFile.put(taskFile(t.frameworkId(), t.task().taskId()), t);
     }
     Map<Path, byte[]> changed = new LinkedHashMap<>();
-    boolean corrupt = false;
+    boolean rotatedCorrupt = rotated && !readJournal(rotatedFile, strict, problems, byFile, changed);
+    boolean currentCorrupt = current && !readJournal(journalFile, strict, problems, byFile, changed);
+    tasks.clear();
+    tasks.addAll(byFile.values());
+    if (!apply(changed)) {
+      LOG.error("checkpoint journals {} kept: their records could not all be written to the task files", meta);
+      return;
+    }
+    if (rotated) {
+      finish(rotatedFile, rotatedCorrupt);
+      // Gone for good before the current journal goes: never replayed over the task files written here.
+      forceDirectoryQuietly(meta);
+    }
+    if (current) {
+      finish(journalFile, currentCorrupt);
+      forceDirectoryQuietly(meta);
+    }
+  }
+
+  private static void finish(Path journalFile, boolean corrupt) {
+    if (corrupt) {
+      moveAside(journalFile);
+    } else {
+      deleteQuietly(journalFile);
+    }
+  }
+
+  /**
+   * Reads a journal's entries over {@code byFile} (the tasks so far, by file), noting in
+   * {@code changed} the latest record of each task file it names (null: removed).
+   *
+   * @return whether every entry could be read (an incomplete last one, a crash during its append,
+   *     is ignored)
+   * @throws IllegalStateException in strict mode, naming the file and line of the first bad entry
+   */
+  private boolean readJournal(Path file, boolean strict, List<String> problems, Map<Path, TaskRecord> byFile,
+      Map<Path, byte[]> changed) {
+    byte[] bytes;
+    try {
+      bytes = Files.readAllBytes(file);
+    } catch (IOException e) {
+      problem(strict, problems, file, e);
+      return false;
+    }
+    boolean complete = true;
     int start = 0;
     int line = 0;
     int end = used(bytes);
@@ -200,39 +279,66 @@ final class CheckpointStore {
           throw new IllegalArgumentException("not a JSON object");
         }
         if (node.has("removed")) {
-          Path file = taskFile(FrameworkId.of(node.get("frameworkId").asText()), TaskId.of(node.get("taskId").asText()));
-          byFile.remove(file);
-          changed.put(file, null);
+          Path task = taskFile(FrameworkId.of(node.get("frameworkId").asText()), TaskId.of(node.get("taskId").asText()));
+          byFile.remove(task);
+          changed.put(task, null);
         } else {
           TaskRecord r = CheckpointCodec.decodeTask(node);
-          Path file = taskFile(r.frameworkId(), r.task().taskId());
-          byFile.put(file, r);
-          changed.put(file, java.util.Arrays.copyOfRange(bytes, start, i));
+          Path task = taskFile(r.frameworkId(), r.task().taskId());
+          byFile.put(task, r);
+          changed.put(task, java.util.Arrays.copyOfRange(bytes, start, i));
         }
       } catch (IOException | RuntimeException e) {
-        problem(strict, problems, Path.of(journalFile + " line " + line), e);
-        corrupt = true;
+        problem(strict, problems, Path.of(file + " line " + line), e);
+        complete = false;
       }
       start = i + 1;
     }
     if (start < end) {
       LOG.warn("checkpoint journal {} ends with an incomplete entry ({} bytes, a crash while it was written): ignored",
-          journalFile, end - start);
+          file, end - start);
     }
-    changed.forEach((file, record) -> {
-      if (record == null) {
-        deleteQuietly(file);
+    return complete;
+  }
+
+  /**
+   * Writes each record to its task file (null: deletes it), then forces the directories changed.
+   *
+   * @return whether all of it reached the disk
+   */
+  private static boolean apply(Map<Path, byte[]> changed) {
+    boolean ok = true;
+    java.util.Set<Path> dirs = new java.util.LinkedHashSet<>();
+    for (Map.Entry<Path, byte[]> e : changed.entrySet()) {
+      if (e.getValue() == null) {
+        try {
+          Files.deleteIfExists(e.getKey());
+        } catch (IOException ex) {
+          LOG.error("cannot delete checkpoint {}", e.getKey(), ex);
+          ok = false;
+        }
       } else {
-        write(file, record, true);
+        ok &= write(e.getKey(), e.getValue(), true);
       }
-    });
-    if (corrupt) {
-      moveAside(journalFile);
-    } else {
-      deleteQuietly(journalFile);
+      dirs.add(e.getKey().getParent());
     }
-    tasks.clear();
-    tasks.addAll(byFile.values());
+    for (Path dir : dirs) {
+      if (Files.isDirectory(dir)) {
+        ok &= forceDirectoryQuietly(dir);
+      }
+    }
+    return ok;
+  }
+
+  /** Forces a directory's entries (renames, creations, deletions in it) to disk. */
+  private static boolean forceDirectoryQuietly(Path dir) {
+    try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+      ch.force(true);
+      return true;
+    } catch (IOException e) {
+      LOG.error("cannot force checkpoint directory {}", dir, e);
+      return false;
+    }
   }
 
   private static void problem(boolean strict, List<String> problems, Path file, Exception e) {
@@ -335,8 +441,12 @@ final class CheckpointStore {
    */
   private void openJournal() throws IOException {
     Files.createDirectories(meta);
+    boolean created = !Files.exists(journalFile);
     journal = FileChannel.open(journalFile, StandardOpenOption.CREATE, StandardOpenOption.READ,
         StandardOpenOption.WRITE);
+    if (created) {
+      forceDirectoryQuietly(meta); // its entries, once forced, must not be lost with its directory entry
+    }
     journalAllocated = journal.size();
     journalEnd = 0;
     if (journalAllocated > 0) {
@@ -385,12 +495,11 @@ final class CheckpointStore {
         LOG.error("cannot append to checkpoint journal {}", journalFile, e);
         closeJournal();
       }
-      unfolded.putAll(batchFiles);
       journalEntries += entries;
       batch.reset();
       batchFiles.clear();
-      if (journalEntries >= foldEntries) {
-        fold();
+      if (journalEntries >= foldEntries && journal != null) {
+        rotate();
       }
     }
     if (!afterFlush.isEmpty()) {
@@ -400,33 +509,79 @@ final class CheckpointStore {
     }
   }
 
-  /** Writes the latest record of every task the journal names to its file, then empties the journal. */
-  private void fold() {
-    unfolded.forEach((file, record) -> {
-      if (record == null) {
-        deleteQuietly(file);
-      } else {
-        write(file, record, true);
-      }
-    });
-    unfolded.clear();
-    journalEntries = 0;
+  /**
+   * Renames the (full) journal aside and hands its fold to the folder; the next flush starts a new
+   * journal. Does nothing while a fold is in flight: the journal grows until it ends.
+   */
+  private void rotate() {
+    if (rotationStopped || folding.get()) {
+      return;
+    }
+    if (Files.exists(rotatedFile)) {
+      LOG.error("checkpoint journal {} is left from a fold that failed or did not run: {} grows until recovery"
+          + " folds both", rotatedFile, journalFile);
+      rotationStopped = true;
+      return;
+    }
+    closeJournal();
     try {
-      if (journal != null) {
-        journal.truncate(0);
-        journal.force(true);
-        journalEnd = 0;
-        journalAllocated = 0;
+      try {
+        Files.move(journalFile, rotatedFile, StandardCopyOption.ATOMIC_MOVE);
+      } catch (AtomicMoveNotSupportedException e) {
+        Files.move(journalFile, rotatedFile);
       }
     } catch (IOException e) {
-      LOG.error("cannot empty checkpoint journal {}", journalFile, e);
-      closeJournal();
+      LOG.error("cannot rotate checkpoint journal {}: it grows until recovery folds it", journalFile, e);
+      rotationStopped = true;
+      return;
     }
+    // The new journal must not be found on disk without the old one's rename.
+    forceDirectoryQuietly(meta);
+    journalEntries = 0;
+    folding.set(true);
+    try {
+      folder.execute(this::foldRotated);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      LOG.warn("checkpoint fold rejected (the agent stops?): recovery will fold {}", rotatedFile);
+      folding.set(false);
+      rotationStopped = true;
+    }
+  }
+
+  /**
+   * On the folder: writes the latest record of every task the rotated journal names to its file,
+   * forced, then deletes the rotated journal. On failure the rotated journal stays, for recovery.
+   */
+  private void foldRotated() {
+    try {
+      if (closed) {
+        LOG.debug("checkpoint store closed: {} is left to recovery", rotatedFile);
+        return;
+      }
+      List<String> problems = new ArrayList<>();
+      Map<Path, byte[]> latest = new LinkedHashMap<>();
+      if (!readJournal(rotatedFile, false, problems, new java.util.HashMap<>(), latest) || !apply(latest)) {
+        LOG.error("checkpoint journal {} could not be folded: kept for recovery", rotatedFile);
+        return;
+      }
+      deleteQuietly(rotatedFile);
+      LOG.debug("checkpoint journal {} folded into {} task file(s)", rotatedFile, latest.size());
+    } catch (RuntimeException e) {
+      LOG.error("checkpoint fold of {} failed: kept for recovery", rotatedFile, e);
+    } finally {
+      folding.set(false);
+    }
+  }
+
+  /** Whether a fold of the rotated journal is in flight (handed to the folder, not ended). */
+  boolean folding() {
+    return folding.get();
   }
 
   /** Flushes what is queued and closes the journal (the agent stops). */
   void close() {
     flush();
+    closed = true;
     closeJournal();
   }
 
@@ -447,8 +602,13 @@ final class CheckpointStore {
     return meta.resolve("tasks").resolve(frameworkId.value()).resolve(taskId.value() + ".json");
   }
 
-  /** Writes {@code bytes} to {@code file} atomically: temporary file, force ({@code sync}), rename. */
-  static void write(Path file, byte[] bytes, boolean sync) {
+  /**
+   * Writes {@code bytes} to {@code file} atomically: temporary file, force ({@code sync}), rename.
+   * Thread-safe for distinct files.
+   *
+   * @return false if it failed (logged)
+   */
+  static boolean write(Path file, byte[] bytes, boolean sync) {
     Path tmp = file.resolveSibling(file.getFileName() + TMP);
     try {
       FileChannel opened;
@@ -474,8 +634,10 @@ final class CheckpointStore {
       } catch (AtomicMoveNotSupportedException e) {
         Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
       }
+      return true;
     } catch (IOException e) {
       LOG.error("cannot write checkpoint {}", file, e);
+      return false;
     }
   }
 

@@ -29,11 +29,18 @@ class CheckpointStoreTest {
   @TempDir
   Path dir;
 
+  /** Where copies of {@link #dir} go (crash images). */
+  @TempDir
+  Path scratch;
+
   private final List<Runnable> posted = new ArrayList<>();
 
-  /** A store whose flushes wait in {@link #posted} until the test runs them (as the agent's loop would). */
+  /**
+   * A store whose flushes wait in {@link #posted} until the test runs them (as the agent's loop
+   * would), and which folds at once.
+   */
   private CheckpointStore store(int foldEntries) {
-    return new CheckpointStore(dir, posted::add, foldEntries);
+    return new CheckpointStore(dir, posted::add, Runnable::run, foldEntries);
   }
 
   private void runPosted() {
@@ -154,6 +161,198 @@ class CheckpointStoreTest {
     assertThat(onDiskCopy()).singleElement().satisfies(r -> assertThat(r.state()).isEqualTo(TaskState.RUNNING));
   }
 
+  @Test
+  void aFullJournalIsRotatedAndTheLoopGoesOnWhileItsFoldWaits() throws Exception {
+    List<Runnable> folds = new ArrayList<>();
+    CheckpointStore store = new CheckpointStore(dir, posted::add, folds::add, 3);
+    store.writeTask(record("a", TaskState.STARTING, 1));
+    store.writeTask(record("b", TaskState.STARTING, 2));
+    store.writeTask(record("c", TaskState.STARTING, 3));
+    runPosted();
+    Path meta = dir.resolve("meta");
+    Path taskFiles = meta.resolve("tasks").resolve("fw");
+    assertThat(folds).as("the fold is handed over, not run by the flush").hasSize(1);
+    assertThat(store.folding()).isTrue();
+    assertThat(meta.resolve(CheckpointStore.ROTATED)).exists();
+    assertThat(meta.resolve(CheckpointStore.JOURNAL)).doesNotExist();
+    assertThat(taskFiles).doesNotExist();
+
+    // The loop goes on while the fold waits: appends to a new journal, past the limit, and what waits for them runs.
+    List<String> sent = new ArrayList<>();
+    store.writeTask(record("a", TaskState.RUNNING, 4));
+    store.removeTask(FrameworkId.of("fw"), TaskId.of("b"));
+    store.writeTask(record("d", TaskState.STARTING, 5));
+    store.writeTask(record("c", TaskState.RUNNING, 6));
+    store.afterFlush(() -> sent.add("update of a, c, d"));
+    runPosted();
+    assertThat(sent).containsExactly("update of a, c, d");
+    assertThat(folds).as("one fold in flight: the journal grows past the limit").hasSize(1);
+    assertThat(journalLines()).hasSize(4);
+    assertThat(states(onDiskCopy())).as("a crash now recovers everything flushed")
+        .containsExactlyInAnyOrder("a=RUNNING", "c=RUNNING", "d=STARTING");
+
+    folds.remove(0).run();
+    assertThat(store.folding()).isFalse();
+    assertThat(meta.resolve(CheckpointStore.ROTATED)).doesNotExist();
+    assertThat(states(taskFilesOnly(taskFiles))).as("the rotated journal's records, folded")
+        .containsExactlyInAnyOrder("a=STARTING", "b=STARTING", "c=STARTING");
+    assertThat(states(onDiskCopy())).containsExactlyInAnyOrder("a=RUNNING", "c=RUNNING", "d=STARTING");
+
+    store.writeTask(record("e", TaskState.STARTING, 7));
+    runPosted();
+    assertThat(folds).as("the grown journal is rotated at the first flush after the fold").hasSize(1);
+    folds.remove(0).run();
+    assertThat(journalLines()).isEmpty();
+    assertThat(states(taskFilesOnly(taskFiles)))
+        .containsExactlyInAnyOrder("a=RUNNING", "c=RUNNING", "d=STARTING", "e=STARTING");
+    store.close();
+    assertThat(states(onDisk())).containsExactlyInAnyOrder("a=RUNNING", "c=RUNNING", "d=STARTING", "e=STARTING");
+  }
+
+  @Test
+  void aCrashAtAnyPointOfAFoldRecoversTheSameTasks() throws Exception {
+    CheckpointStore first = new CheckpointStore(dir); // writes each task file at once
+    first.writeTask(record("a", TaskState.STARTING, 1));
+    first.writeTask(record("b", TaskState.STARTING, 2));
+    first.writeTask(record("gone", TaskState.RUNNING, 3));
+    List<Runnable> folds = new ArrayList<>();
+    CheckpointStore store = new CheckpointStore(dir, posted::add, folds::add, 3);
+    store.writeTask(record("a", TaskState.RUNNING, 4));
+    store.removeTask(FrameworkId.of("fw"), TaskId.of("gone"));
+    store.writeTask(record("c", TaskState.STARTING, 5));
+    runPosted();
+    Path meta = dir.resolve("meta");
+    Path rotated = meta.resolve(CheckpointStore.ROTATED);
+    assertThat(rotated).exists();
+    assertThat(folds).hasSize(1);
+
+    Path renamed = copy(dir); // crash right after the rename: the rotated journal only
+    store.writeTask(record("b", TaskState.RUNNING, 6));
+    store.removeTask(FrameworkId.of("fw"), TaskId.of("c"));
+    store.writeTask(record("d", TaskState.STARTING, 7));
+    runPosted();
+    Path both = copy(dir); // the rotated journal and the current one, the fold not started
+    Path partly = copy(dir); // the fold wrote a's file, not c's, and did not delete gone's
+    CheckpointStore.write(taskFile(partly, "a"), CheckpointCodec.encodeBytes(record("a", TaskState.RUNNING, 4)), true);
+    folds.remove(0).run();
+    Path undeleted = copy(dir); // the fold done, the rotated journal not deleted yet
+    Files.copy(both.resolve("meta").resolve(CheckpointStore.ROTATED), undeleted.resolve("meta")
+        .resolve(CheckpointStore.ROTATED));
+    Path folded = copy(dir); // the rotated journal deleted
+    assertThat(folded.resolve("meta").resolve(CheckpointStore.ROTATED)).doesNotExist();
+    // A crash during recovery itself: the task files written, then either journal left.
+    Path recovering = copy(both);
+    Path rotatedBack = Files.createTempDirectory(scratch, "journals");
+    for (String journal : List.of(CheckpointStore.ROTATED, CheckpointStore.JOURNAL)) {
+      Files.copy(recovering.resolve("meta").resolve(journal), rotatedBack.resolve(journal));
+    }
+    new CheckpointStore(recovering).recover(true);
+    Path recoveredBeforeDeletes = copy(recovering);
+    Path recoveredRotatedDeleted = copy(recovering);
+    for (String journal : List.of(CheckpointStore.ROTATED, CheckpointStore.JOURNAL)) {
+      Files.copy(rotatedBack.resolve(journal), recoveredBeforeDeletes.resolve("meta").resolve(journal));
+    }
+    Files.copy(rotatedBack.resolve(CheckpointStore.JOURNAL),
+        recoveredRotatedDeleted.resolve("meta").resolve(CheckpointStore.JOURNAL));
+
+    assertThat(states(renamed)).containsExactlyInAnyOrder("a=RUNNING", "b=STARTING", "c=STARTING");
+    for (Path image : List.of(both, partly, undeleted, folded, recoveredBeforeDeletes, recoveredRotatedDeleted, dir)) {
+      assertThat(states(image)).as(image.getFileName().toString())
+          .containsExactlyInAnyOrder("a=RUNNING", "b=RUNNING", "d=STARTING");
+      assertThat(image.resolve("meta").resolve(CheckpointStore.ROTATED)).as("recovery folds it").doesNotExist();
+      assertThat(image.resolve("meta").resolve(CheckpointStore.JOURNAL)).doesNotExist();
+      assertThat(states(image)).as("and recovers the same again").containsExactlyInAnyOrder("a=RUNNING", "b=RUNNING",
+          "d=STARTING");
+    }
+  }
+
+  @Test
+  void aCorruptRotatedJournalStopsStrictRecoveryNamingItsLine() throws Exception {
+    List<Runnable> folds = new ArrayList<>();
+    CheckpointStore store = new CheckpointStore(dir, posted::add, folds::add, 2);
+    store.writeTask(record("a", TaskState.STARTING, 1));
+    store.writeTask(record("b", TaskState.STARTING, 2));
+    runPosted();
+    store.writeTask(record("c", TaskState.STARTING, 3));
+    runPosted();
+    Path rotated = dir.resolve("meta").resolve(CheckpointStore.ROTATED);
+    byte[] bytes = Files.readAllBytes(rotated);
+    int second = new String(bytes, java.nio.charset.StandardCharsets.UTF_8).indexOf('\n') + 1;
+    bytes[second] = '[';
+    Files.write(rotated, bytes);
+
+    assertThatThrownBy(() -> new CheckpointStore(dir).recover(true)).isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining(rotated + " line 2");
+    CheckpointStore.Recovered rest = new CheckpointStore(dir).recover(false);
+    assertThat(rest.tasks()).extracting(r -> r.task().taskId().value()).containsExactlyInAnyOrder("a", "c");
+    assertThat(rest.problems()).singleElement().asString().contains(CheckpointStore.ROTATED + " line 2");
+    assertThat(rotated.resolveSibling(CheckpointStore.ROTATED + ".corrupt")).exists();
+  }
+
+  @Test
+  void aFoldThatCannotReadItsJournalKeepsItAndStopsRotation() throws Exception {
+    List<Runnable> folds = new ArrayList<>();
+    CheckpointStore store = new CheckpointStore(dir, posted::add, folds::add, 1);
+    store.writeTask(record("a", TaskState.STARTING, 1));
+    runPosted();
+    Path rotated = dir.resolve("meta").resolve(CheckpointStore.ROTATED);
+    Files.write(rotated, "not json\n".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    folds.remove(0).run();
+    assertThat(rotated).as("kept for recovery").exists();
+    store.writeTask(record("b", TaskState.STARTING, 2));
+    runPosted();
+    store.writeTask(record("c", TaskState.STARTING, 3));
+    runPosted();
+    assertThat(folds).as("no rotation over the kept journal").isEmpty();
+    assertThat(journalLines()).hasSize(2);
+  }
+
+  private static List<String> states(List<TaskRecord> tasks) {
+    return tasks.stream().map(r -> r.task().taskId().value() + "=" + r.state()).toList();
+  }
+
+  /** What recovery reads from {@code work}. */
+  private static List<String> states(Path work) {
+    return states(new CheckpointStore(work).recover(true).tasks());
+  }
+
+  /** The task files as they are, without any journal. */
+  private List<TaskRecord> taskFilesOnly(Path taskFiles) throws java.io.IOException {
+    List<TaskRecord> out = new ArrayList<>();
+    try (var files = Files.list(taskFiles)) {
+      for (Path f : (Iterable<Path>) files::iterator) {
+        if (f.getFileName().toString().endsWith(".json")) {
+          out.add(CheckpointCodec.decodeTask(CheckpointCodec.MAPPER.readTree(f.toFile())));
+        }
+      }
+    }
+    return out;
+  }
+
+  private static Path taskFile(Path work, String task) {
+    return work.resolve("meta").resolve("tasks").resolve("fw").resolve(task + ".json");
+  }
+
+  /** A copy of {@code work}, under {@link #scratch}. */
+  private Path copy(Path work) {
+    try {
+      Path copy = Files.createTempDirectory(scratch, "copy");
+      try (var all = Files.walk(work)) {
+        for (Path p : (Iterable<Path>) all::iterator) {
+          Path to = copy.resolve(work.relativize(p).toString());
+          if (Files.isDirectory(p)) {
+            Files.createDirectories(to);
+          } else {
+            Files.copy(p, to);
+          }
+        }
+      }
+      return copy;
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
   /** What a restarted agent would read, without folding the journal (a copy of the directory). */
   private List<TaskRecord> onDiskCopy() {
     return readCopy(dir, dir.getParent());
@@ -207,7 +406,7 @@ class CheckpointStoreTest {
     Files.write(journal, all);
   }
 
-  private static TaskRecord record(String task, TaskState state, long uuid) {
+  static TaskRecord record(String task, TaskState state, long uuid) {
     FrameworkInfo f = FrameworkInfo.builder("fw").id(FrameworkId.of("fw")).user("nobody").checkpoint(true).build();
     TaskInfo t = new TaskInfo(TaskId.of(task), task, AgentId.of("a1"), Resources.parse("cpus:0.1"),
         new CommandInfo(true, "sleep 10", List.of(), Map.of(), Optional.empty()), Map.of(), Optional.empty());
