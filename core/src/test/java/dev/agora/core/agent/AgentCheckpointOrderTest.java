@@ -28,7 +28,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import org.junit.jupiter.api.Test;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -39,8 +43,14 @@ class AgentCheckpointOrderTest {
   @TempDir
   Path dir;
 
-  @Test
-  void everyUpdateIsOnDiskWhenItIsSent() {
+  /**
+   * With the default journal (no fold), and with a journal of 2 entries folded at nearly every flush,
+   * on the agent's loop (the default with a given loop) or on a thread of its own.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"no fold", "fold on the loop", "fold on a thread"})
+  void everyUpdateIsOnDiskWhenItIsSent(String folds) throws InterruptedException {
+    ExecutorService folder = Executors.newSingleThreadExecutor();
     Simulation sim = new Simulation(7);
     InProcessTransport network = new InProcessTransport();
     Path work = dir.resolve("agent");
@@ -101,10 +111,16 @@ class AgentCheckpointOrderTest {
       @Override
       public void onExited(Address peer) {}
     });
-    Agent agent = Agent.builder().transport(watched).address(Address.of("agent-0")).master(masterAddress)
+    Agent.Builder builder = Agent.builder().transport(watched).address(Address.of("agent-0")).master(masterAddress)
         .info(new AgentInfo("host0", Resources.parse("cpus:4;mem:1024"), Attributes.parse("")))
-        .containerizer(new SimulatedContainerizer()).workDir(work).loop(sim.newLoop("agent-0")).random(sim.random())
-        .build().start();
+        .containerizer(new SimulatedContainerizer()).workDir(work).loop(sim.newLoop("agent-0")).random(sim.random());
+    if (!folds.equals("no fold")) {
+      builder.checkpointJournalEntries(2);
+    }
+    if (folds.equals("fold on a thread")) {
+      builder.checkpointFolder(folder);
+    }
+    Agent agent = builder.build().start();
     sim.advance(Duration.ofSeconds(5));
 
     assertThat(seen).containsExactlyInAnyOrder("t0 STARTING on disk", "t1 STARTING on disk",
@@ -112,5 +128,16 @@ class AgentCheckpointOrderTest {
     var snapshot = agent.snapshot();
     sim.runUntilIdle();
     assertThat(snapshot.join().pendingStatusUpdates()).as("all acknowledged").isZero();
+    assertThat(CheckpointStoreTest.readCopy(work, dir)).as("a crash now (a fold may be in flight)")
+        .extracting(r -> r.task().taskId().value() + " " + r.state() + " pending " + r.pending().size())
+        .containsExactlyInAnyOrder("t0 RUNNING pending 0", "t1 RUNNING pending 0", "t2 RUNNING pending 0");
+
+    agent.close(); // kills the tasks: their KILLED updates wait for a master
+    sim.runUntilIdle();
+    folder.shutdown();
+    assertThat(folder.awaitTermination(30, TimeUnit.SECONDS)).isTrue();
+    assertThat(new CheckpointStore(work).recover(true).tasks())
+        .extracting(r -> r.task().taskId().value() + " " + r.state() + " pending " + r.pending().size())
+        .containsExactlyInAnyOrder("t0 KILLED pending 1", "t1 KILLED pending 1", "t2 KILLED pending 1");
   }
 }
