@@ -51,6 +51,9 @@ class AgentCheckpointOrderTest {
   @ValueSource(strings = {"no fold", "fold on the loop", "fold on a thread"})
   void everyUpdateIsOnDiskWhenItIsSent(String folds) throws InterruptedException {
     ExecutorService folder = Executors.newSingleThreadExecutor();
+    // A copy of the work directory is not a snapshot: folds and copies take turns (crash images in the
+    // middle of a fold are CheckpointFoldPropertiesTest's).
+    Object diskLock = new Object();
     Simulation sim = new Simulation(7);
     InProcessTransport network = new InProcessTransport();
     Path work = dir.resolve("agent");
@@ -68,7 +71,11 @@ class AgentCheckpointOrderTest {
         public void send(Address to, Message message) {
           if (message instanceof AgentMessage.StatusUpdate u) {
             TaskStatus s = u.status();
-            boolean onDisk = CheckpointStoreTest.readCopy(work, dir).stream()
+            List<CheckpointCodec.TaskRecord> image;
+            synchronized (diskLock) {
+              image = CheckpointStoreTest.readCopy(work, dir);
+            }
+            boolean onDisk = image.stream()
                 .filter(r -> r.task().taskId().equals(s.taskId()))
                 .anyMatch(r -> r.pending().stream().anyMatch(p -> p.uuid().equals(s.uuid())));
             seen.add(s.taskId().value() + " " + s.state() + (onDisk ? " on disk" : " NOT on disk"));
@@ -118,7 +125,11 @@ class AgentCheckpointOrderTest {
       builder.checkpointJournalEntries(2);
     }
     if (folds.equals("fold on a thread")) {
-      builder.checkpointFolder(folder);
+      builder.checkpointFolder(fold -> folder.execute(() -> {
+        synchronized (diskLock) {
+          fold.run();
+        }
+      }));
     }
     Agent agent = builder.build().start();
     sim.advance(Duration.ofSeconds(5));
@@ -128,7 +139,11 @@ class AgentCheckpointOrderTest {
     var snapshot = agent.snapshot();
     sim.runUntilIdle();
     assertThat(snapshot.join().pendingStatusUpdates()).as("all acknowledged").isZero();
-    assertThat(CheckpointStoreTest.readCopy(work, dir)).as("a crash now (a fold may be in flight)")
+    List<CheckpointCodec.TaskRecord> now;
+    synchronized (diskLock) {
+      now = CheckpointStoreTest.readCopy(work, dir);
+    }
+    assertThat(now).as("a crash now (a fold may be waiting)")
         .extracting(r -> r.task().taskId().value() + " " + r.state() + " pending " + r.pending().size())
         .containsExactlyInAnyOrder("t0 RUNNING pending 0", "t1 RUNNING pending 0", "t2 RUNNING pending 0");
 
