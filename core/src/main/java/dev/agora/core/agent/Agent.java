@@ -252,10 +252,10 @@ public final class Agent implements AutoCloseable {
     /**
      * How many task checkpoint entries the agent's journal ({@code meta/tasks.journal}) holds
      * before they are folded into one file per task ({@code meta/tasks/<framework>/<task>.json});
-     * default 4096. Each batch of updates is appended and forced once; 1 writes every task's file
-     * at each flush (the per-task files stay current on disk, at several times the I/O). The
-     * fold runs off the agent's loop (see {@link #checkpointFolder}); while one runs, the journal
-     * grows past this size.
+     * default 4096. Each batch of updates is appended and forced once; 1 folds after every flush
+     * (the per-task files follow closely, at several times the I/O). The fold runs off the
+     * agent's loop (see {@link #checkpointFolder}), one at a time: while one runs, the journal
+     * grows past this size, and is folded once it ends.
      */
     public Builder checkpointJournalEntries(int value) {
       once("checkpointJournalEntries");
