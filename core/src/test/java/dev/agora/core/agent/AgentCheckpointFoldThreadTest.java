@@ -88,7 +88,8 @@ class AgentCheckpointFoldThreadTest {
       agent.close();
       agent = null;
 
-      assertThat(foldThreads()).as("stopped and awaited by close").isEmpty();
+      // Shut down and awaited by close (the thread itself may take a moment more to exit).
+      await().atMost(Duration.ofSeconds(5)).until(() -> foldThreads().isEmpty());
       // The loop stopped before the containerizer killed the tasks: their last checkpoint is RUNNING.
       assertThat(new CheckpointStore(work).recover(true).tasks()).hasSize(20)
           .allSatisfy(r -> assertThat(r.state()).isEqualTo(TaskState.RUNNING));
