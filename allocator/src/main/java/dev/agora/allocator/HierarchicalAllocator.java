@@ -1096,7 +1096,13 @@ public final class HierarchicalAllocator implements Allocator {
     // Sorters count scalar quantities themselves, without a copy; quota needs the quantities.
     books.allocated(role, fw.client, resources);
     if (!quota.isEmpty()) {
+      boolean owed = quota.anyUnmet();
       quota.allocated(role, DrfSorter.quantities(resources));
+      if (owed) {
+        // It may have met (part of) a guarantee: the headroom kept for it shrinks, so agents a
+        // cycle passed over (marked clean) for that headroom may now be offered.
+        version++;
+      }
     }
   }
 

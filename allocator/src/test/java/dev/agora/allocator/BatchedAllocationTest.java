@@ -23,6 +23,7 @@ import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
 import net.jqwik.api.ForAll;
+import net.jqwik.api.Example;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 import org.junit.jupiter.api.Test;
@@ -124,6 +125,21 @@ class BatchedAllocationTest {
 
   private static final List<List<String>> ROLES = List.of(List.of("*"), List.of("a"), List.of("a/x", "*"), List.of("b"));
   private static final String[] AGENTS = {"cpus:4;mem:4096", "cpus:2;mem:512;cpus(a):1", "cpus:1;mem:64;ports:[1-5]"};
+
+  /**
+   * Found by the property below: a guarantee met during a cycle frees the headroom it held on the
+   * agents that cycle had already passed (and marked clean): they must be looked at again.
+   */
+  @Example
+  void aGuaranteeMetMidCycleReleasesTheAgentsItsHeadroomHeldBack() {
+    skippingCleanAgentsChangesNoDecision(List.of(
+        new Event(Kind.QUOTA, 0, 0, 5), // role b: guarantee cpus:1
+        new Event(Kind.ADD_FRAMEWORK, 0, 1, 2), // f1 in a/x and *
+        new Event(Kind.ALLOCATE, 0, 0, 0),
+        new Event(Kind.ADD_FRAMEWORK, 0, 0, 3), // f0 in b
+        new Event(Kind.ALLOCATE, 0, 0, 0),
+        new Event(Kind.ALLOCATE, 0, 0, 0)));
+  }
 
   /**
    * Skipping clean agents never changes a decision: the same events give the same offers as an
