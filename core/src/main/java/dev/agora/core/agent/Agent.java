@@ -27,35 +27,42 @@ import org.slf4j.LoggerFactory;
  * {@link Containerizer}, reporting every state change until the framework acknowledges it.
  *
  * <p>Build one with {@link #builder()}, then {@link #start()}. Concurrency: an actor; public
- * methods are thread-safe and post to its loop; its checkpoint journal is folded off the loop (see
- * {@link Builder#checkpointFolder}). Ownership: the agent owns its containerizer (closing the agent
- * kills every task), its loop and its checkpoint fold thread if it created them; not the transport.
+ * methods are thread-safe and post to its loop; its blocking disk work (folding its checkpoint
+ * journal, see {@link Builder#checkpointFolder}, and creating task sandboxes) runs off the loop, on
+ * two threads of its own when it created its loop, on the given loop otherwise. Ownership: the agent
+ * owns its containerizer (closing the agent kills every task), and its loop and disk threads if it
+ * created them; not the transport.
  */
 public final class Agent implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Agent.class);
   private final AgentActor actor;
   private final EventLoop loop;
   private final boolean ownsLoop;
-  /** The fold thread the agent created, if it did. */
-  private final ExecutorService ownedFolder;
+  /**
+   * The threads the agent created for its blocking disk work (checkpoint folds, task sandboxes), if
+   * it owns its loop: two, so that sandboxes are made while a fold of a second or more runs.
+   */
+  private final ExecutorService ownedDisk;
   private final AtomicBoolean started = new AtomicBoolean();
   private final AtomicBoolean closed = new AtomicBoolean();
 
   private Agent(Builder b) {
     this.ownsLoop = b.loop == null;
     this.loop = ownsLoop ? ThreadEventLoop.start("agora-" + b.address.value()) : b.loop;
-    String folderName = "agora-" + b.address.value() + "-checkpoint-fold";
-    this.ownedFolder = b.checkpointFolder == null && ownsLoop ? Executors.newSingleThreadExecutor(r -> {
-      Thread t = new Thread(r, folderName);
+    String diskName = "agora-" + b.address.value() + "-disk";
+    this.ownedDisk = ownsLoop ? Executors.newFixedThreadPool(2, r -> {
+      Thread t = new Thread(r, diskName);
       t.setDaemon(true);
       return t;
     }) : null;
-    Executor folder = b.checkpointFolder != null ? b.checkpointFolder : ownedFolder != null ? ownedFolder : loop;
+    // Without threads of its own (a simulation's loop) the disk work runs on the loop, in order.
+    Executor disk = ownedDisk != null ? ownedDisk : loop;
+    Executor folder = b.checkpointFolder != null ? b.checkpointFolder : disk;
     AgentActor.Settings settings = new AgentActor.Settings(b.initialUpdateBackoff, b.maxUpdateBackoff,
         b.defaultKillGrace, Duration.ofSeconds(1), b.strictRecovery, b.healthKills, b.healthKillsPer,
         b.checkpointFoldEntries);
     this.actor = new AgentActor(loop, b.transport, b.address, b.detector, b.info, b.containerizer, b.workDir,
-        settings, b.random != null ? b.random : new Random(), folder);
+        settings, b.random != null ? b.random : new Random(), folder, disk);
     if (b.executorTokens != null) {
       actor.executorTokens(b.executorTokens);
     }
@@ -96,7 +103,7 @@ public final class Agent implements AutoCloseable {
 
   /**
    * Stops the agent and kills every task it runs (the containerizer is closed), waiting until no
-   * task process is left, and for a checkpoint fold in flight on the agent's own fold thread (a
+   * task process is left, and for a checkpoint fold in flight on the agent's own disk threads (a
    * fold not yet started is left to the next recovery). Idempotent.
    */
   @Override
@@ -113,10 +120,10 @@ public final class Agent implements AutoCloseable {
       done.orTimeout(10, TimeUnit.SECONDS).exceptionally(e -> null).join();
       loop.shutdown();
     }
-    if (ownedFolder != null) {
-      ownedFolder.shutdown();
+    if (ownedDisk != null) {
+      ownedDisk.shutdown();
       try {
-        if (!ownedFolder.awaitTermination(10, TimeUnit.SECONDS)) {
+        if (!ownedDisk.awaitTermination(10, TimeUnit.SECONDS)) {
           LOG.warn("agent {}: a checkpoint fold still runs after 10 s; recovery will redo it", loop.name());
         }
       } catch (InterruptedException e) {
@@ -270,8 +277,8 @@ public final class Agent implements AutoCloseable {
      * Where the agent folds its full checkpoint journal into one file per task: writing and forcing
      * one file per task the journal names (~1,000 for as many running tasks), which would hold the
      * agent's loop for a second or more. The agent hands it one fold at a time, and never waits for
-     * it. Default: a thread the agent creates and stops on {@link Agent#close()} when the agent
-     * owns its loop; the given {@link #loop} otherwise (a simulation's: folds stay deterministic,
+     * it. Default: the disk threads the agent creates and stops on {@link Agent#close()} when the
+     * agent owns its loop; the given {@link #loop} otherwise (a simulation's: folds stay deterministic,
      * and stop with the loop as with a crashed process). The caller owns an executor given here:
      * {@link Agent#close()} does not wait for a fold running on it, so let it end (shut the executor
      * down and await it) before another agent starts on the same work directory.

@@ -81,6 +81,8 @@ final class AgentActor implements MessageHandler {
   private final Path workDir;
   private final Settings settings;
   private final Random random;
+  /** Where blocking disk work goes (task sandboxes); the loop itself in a simulation. */
+  private final java.util.concurrent.Executor disk;
   private final StatusUpdateManager updates;
   private final Map<TaskId, Running> tasks = new LinkedHashMap<>();
   /** Ended tasks of checkpointing frameworks whose updates are not all acknowledged. */
@@ -101,7 +103,7 @@ final class AgentActor implements MessageHandler {
 
   AgentActor(EventLoop loop, Transport transport, Address address, MasterDetector detector, AgentInfo info,
       Containerizer containerizer, Path workDir, Settings settings, Random random,
-      java.util.concurrent.Executor checkpointFolder) {
+      java.util.concurrent.Executor checkpointFolder, java.util.concurrent.Executor disk) {
     this.loop = loop;
     this.transport = transport;
     this.address = address;
@@ -111,6 +113,7 @@ final class AgentActor implements MessageHandler {
     this.workDir = workDir;
     this.settings = settings;
     this.random = random;
+    this.disk = disk;
     this.store = new CheckpointStore(workDir, loop, checkpointFolder, settings.checkpointFoldEntries());
     // An update goes out only once its checkpoint (queued as it was added) is on disk.
     this.updates = new StatusUpdateManager(loop, settings.initialUpdateBackoff(), settings.maxUpdateBackoff(),
@@ -575,16 +578,43 @@ final class AgentActor implements MessageHandler {
         task.command().user().or(() -> Optional.of(run.framework().user())));
     r.config = config;
     tasks.put(task.taskId(), r);
+    // The sandbox is made off the loop: three directory creates, which take a millisecond or more
+    // on a busy disk (the largest part of a launch for the agent's loop). The task stays STAGING,
+    // known to kills and reconciliation, until it is there.
     try {
-      // A directory create is quick; the slow part of a launch (exec) is the containerizer's.
-      Files.createDirectories(sandbox);
-    } catch (IOException e) {
-      report(r, TaskState.FAILED, Reason.REASON_CONTAINER_LAUNCH_FAILED, "Cannot create sandbox " + sandbox + ": " + e);
+      disk.execute(() -> {
+        IOException failure = null;
+        try {
+          Files.createDirectories(sandbox);
+        } catch (IOException e) {
+          failure = e;
+        }
+        IOException f = failure;
+        loop.execute(() -> sandboxMade(r, f));
+      });
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      sandboxMade(r, new IOException("the agent is stopping"));
+    }
+  }
+
+  /** The sandbox of {@code r} was made (or not: {@code failure}): launches it unless it ended or was killed meanwhile. */
+  private void sandboxMade(Running r, IOException failure) {
+    if (tasks.get(r.task.taskId()) != r || stopped) {
+      return;
+    }
+    if (failure != null) {
+      report(r, TaskState.FAILED, Reason.REASON_CONTAINER_LAUNCH_FAILED,
+          "Cannot create sandbox " + r.config.sandbox() + ": " + failure);
+      endTask(r);
+      return;
+    }
+    if (r.killRequested) {
+      report(r, TaskState.KILLED, null, "Killed before it was launched");
       endTask(r);
       return;
     }
     report(r, TaskState.STARTING, null, null);
-    containerizer.launch(config).whenComplete((status, error) -> loop.execute(() -> launched(r, status, error)));
+    containerizer.launch(r.config).whenComplete((status, error) -> loop.execute(() -> launched(r, status, error)));
   }
 
   private void launched(Running r, ContainerStatus status, Throwable error) {

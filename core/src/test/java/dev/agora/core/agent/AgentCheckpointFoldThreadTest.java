@@ -103,6 +103,6 @@ class AgentCheckpointFoldThreadTest {
 
   private static List<Thread> foldThreads() {
     return Thread.getAllStackTraces().keySet().stream()
-        .filter(t -> t.getName().equals("agora-fold-agent-checkpoint-fold") && t.isAlive()).toList();
+        .filter(t -> t.getName().equals("agora-fold-agent-disk") && t.isAlive()).toList();
   }
 }
