@@ -1,6 +1,5 @@
 package dev.agora.examples.jobs;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.agora.core.coordination.LeaderElector;
 import dev.agora.core.coordination.StateStore;
@@ -24,7 +23,6 @@ import dev.agora.core.runtime.Clock;
 import dev.agora.core.runtime.EventLoop;
 import dev.agora.examples.jobs.JobRun.State;
 import dev.agora.examples.jobs.JobRun.Trigger;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -37,6 +35,9 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -46,8 +47,24 @@ import org.slf4j.LoggerFactory;
  * tasks. It is the framework's {@link Scheduler} and the {@link LeaderElector.Listener}.
  *
  * <p>Concurrency: everything runs on one {@link EventLoop}; state is touched only there. The state
- * store is called on the loop: with the ZooKeeper store each write holds the loop for a round trip
- * (a few milliseconds), which the jobs-service HA test lives with at 50 jobs every 10 s.
+ * store is never called on the loop: every read and write goes through the {@link JobsStoreWriter},
+ * which runs them on the store's executor in the order the loop handed them and hands each outcome
+ * back to the loop. What waits for a write waits without holding the loop:
+ * <ul>
+ *   <li>an API call that creates, replaces or deletes a job answers once the definition is written
+ *       (or deleted), and only then does the job change in memory: a refused or failed write answers
+ *       503 naming the job and the cause and leaves the job as it was;
+ *   <li>a run is queued for an offer only once its compare-and-set at version -1 came back true; a
+ *       task is launched (the offer accepted) only once its run's RUNNING record is written;
+ *   <li>run-state updates (a run's end, a retry, counters, cursors) change memory at once and are
+ *       written behind, in order (one queue, so per job too): for at most one store round trip a
+ *       read may show a run's end before it is durable. That is safe because nothing outside
+ *       depends on it but API replies (which wait for what they changed, {@code afterCommit}) and
+ *       children (whose run records are written after the parent's success in the same queue). If
+ *       such a write fails, this instance drops its in-memory state and leaves the election
+ *       ({@code onStoreFailure}), as the master does when its registry write fails: memory never
+ *       keeps claiming what the store does not hold, and the next leader reads the store.
+ * </ul>
  *
  * <p>Invariants: a run is created in the store with compare-and-set at version -1 before anything
  * else happens to it, so each (job, scheduled time) runs at most once even if two leaders race; a
@@ -92,6 +109,8 @@ final class JobsEngine implements Scheduler, LeaderElector.Listener {
     boolean noRetry;
     /** Queued by an earlier leader (recovered from the store). */
     boolean inherited;
+    /** Its task was handed to the master (or an earlier leader launched it). */
+    boolean launched;
     Cancellable timer;
 
     Active(JobRun run, Instant deadline) {
@@ -105,6 +124,8 @@ final class JobsEngine implements Scheduler, LeaderElector.Listener {
   private final StateStore store;
   private final Settings settings;
   private final Function<Optional<FrameworkId>, SchedulerDriver> subscribe;
+  private final JobsStoreWriter writer;
+  private final Consumer<String> onStoreFailure;
 
   final Map<String, JobDefinition> jobs = new TreeMap<>();
   final Map<String, JobState> states = new HashMap<>();
@@ -112,8 +133,11 @@ final class JobsEngine implements Scheduler, LeaderElector.Listener {
   private final List<Active> pending = new ArrayList<>();
   private SchedulerDriver driver;
   private volatile boolean leader;
+  /** Counts leadership changes: an outcome of an earlier term is ignored. */
+  private long term;
+  private boolean recovering;
   private long epoch;
-  /** Writes go through the store fenced with this leader's epoch; reads through {@link #store}. */
+  /** Writes go through the store fenced with this leader's epoch (on the writer's executor). */
   private StateStore writes;
   /** True from taking the lead until the master has answered for the tasks an earlier leader left. */
   private boolean reconciling;
@@ -124,13 +148,24 @@ final class JobsEngine implements Scheduler, LeaderElector.Listener {
   private Cancellable tick;
   private boolean suppressed;
 
-  JobsEngine(EventLoop loop, Clock clock, StateStore store, Settings settings,
-      Function<Optional<FrameworkId>, SchedulerDriver> subscribe) {
+  /**
+   * @param io where blocking store calls run (the loop itself in a simulation)
+   * @param onStoreFailure hears, on the loop, why this instance stopped leading after its own write failed
+   */
+  JobsEngine(EventLoop loop, Clock clock, StateStore store, Executor io, Settings settings,
+      Function<Optional<FrameworkId>, SchedulerDriver> subscribe, Consumer<String> onStoreFailure) {
     this.loop = loop;
     this.clock = clock;
     this.store = store;
     this.settings = settings;
     this.subscribe = subscribe;
+    this.writer = new JobsStoreWriter(loop, store, io);
+    this.onStoreFailure = onStoreFailure;
+  }
+
+  /** The store writer (for tests and metrics). */
+  JobsStoreWriter writer() {
+    return writer;
   }
 
   /** Whether this instance leads (any thread; racy by nature). */
@@ -151,27 +186,44 @@ final class JobsEngine implements Scheduler, LeaderElector.Listener {
 
   @Override
   public void isLeader(long newEpoch) {
+    long t = ++term;
     epoch = newEpoch;
-    if (!store.beginEpoch(newEpoch)) {
-      LOG.warn("jobs service was elected under epoch {} but the store has a later one ({}); its writes will be refused",
-          newEpoch, store.epoch());
-    }
-    writes = store.fenced(newEpoch);
-    recover();
-    leader = true;
-    catchingUp = true;
-    // Nothing fires until the master has answered for the tasks an earlier leader left running.
-    reconciling = true;
-    awaitingReconcile = null;
-    Optional<FrameworkId> id = store.get(FRAMEWORK_ID)
-        .map(v -> FrameworkId.of(new String(v.value(), StandardCharsets.UTF_8)));
-    driver = subscribe.apply(id);
-    LOG.info("jobs service leads under epoch {} with {} job(s) and {} run(s) in flight; reconciling before firing",
-        epoch, jobs.size(), byTask.size() + pending.size());
+    recovering = true;
+    Instant now = now();
+    int limit = settings.historyLimit();
+    // Begin the epoch and read everything back off the loop; act once it is here.
+    writer.submit("recovery under epoch " + newEpoch, s -> JobsStoreWriter.recover(s, newEpoch, now, limit),
+        (read, error) -> {
+          if (t != term) {
+            return;
+          }
+          recovering = false;
+          if (error != null) {
+            storeFailed("reading the jobs state back failed: " + error);
+            return;
+          }
+          if (!read.epochBegun()) {
+            LOG.warn("jobs service was elected under epoch {} but the store has a later one ({}); its writes will be"
+                + " refused", newEpoch, read.storeEpoch());
+          }
+          writes = store.fenced(newEpoch);
+          load(read, now);
+          leader = true;
+          catchingUp = true;
+          // Nothing fires until the master has answered for the tasks an earlier leader left running.
+          reconciling = true;
+          awaitingReconcile = null;
+          driver = subscribe.apply(read.frameworkId());
+          LOG.info("jobs service leads under epoch {} with {} job(s) and {} run(s) in flight; reconciling before"
+              + " firing", epoch, jobs.size(), byTask.size() + pending.size());
+        });
   }
 
   @Override
   public void notLeader() {
+    term++;
+    recovering = false;
+    writer.stop();
     if (!leader) {
       return;
     }
@@ -203,41 +255,44 @@ final class JobsEngine implements Scheduler, LeaderElector.Listener {
     LOG.info("jobs service no longer leads");
   }
 
-  private void recover() {
+  /** A write of this leader's own failed: drop the in-memory state and leave the election. */
+  private void storeFailed(String why) {
+    if (!leader && !recovering) {
+      return;
+    }
+    LOG.error("jobs service: {}; this instance stops leading (its in-memory state is dropped, the next leader"
+        + " reads the store)", why);
+    notLeader();
+    onStoreFailure.accept(why);
+  }
+
+  /** Takes what {@link JobsStoreWriter#recover} read as this leader's state. On the loop. */
+  private void load(JobsStoreWriter.Recovered read, Instant now) {
     jobs.clear();
     states.clear();
     byTask.clear();
     pending.clear();
-    Instant now = now();
-    for (String key : store.keys(DEFINITIONS)) {
-      store.get(key).ifPresent(v -> {
-        JobDefinition d = JobJson.parse(new String(v.value(), StandardCharsets.UTF_8), now);
-        jobs.put(d.name(), d);
-      });
-    }
+    jobs.putAll(read.jobs());
     for (String name : jobs.keySet()) {
       JobState s = new JobState();
       s.created = now;
       s.cursor = now;
       s.lastTriggeredCycle = now;
-      store.get(STATES + name).ifPresent(v -> readState(s, json(v.value())));
+      Optional.ofNullable(read.states().get(name)).ifPresent(o -> JobsStoreWriter.readState(s, o));
       states.put(name, s);
-      List<String> keys = store.keys(RUNS + name + "/");
-      for (String key : keys.subList(Math.max(0, keys.size() - settings.historyLimit()), keys.size())) {
-        store.get(key).ifPresent(v -> {
-          JobRun run = JobRun.fromJson(json(v.value()));
-          s.history.put(run.key(), run);
-          if (run.state() == State.PENDING) {
-            Active a = new Active(run, run.scheduled().plus(jobs.get(name).epsilon()));
-            a.inherited = true;
-            s.active.add(a);
-            pending.add(a);
-          } else if (run.state() == State.RUNNING) {
-            Active a = new Active(run, now);
-            s.active.add(a);
-            byTask.put(run.taskId().orElseThrow(), a);
-          }
-        });
+      for (JobRun run : read.runs().getOrDefault(name, List.of())) {
+        s.history.put(run.key(), run);
+        if (run.state() == State.PENDING) {
+          Active a = new Active(run, run.scheduled().plus(jobs.get(name).epsilon()));
+          a.inherited = true;
+          s.active.add(a);
+          pending.add(a);
+        } else if (run.state() == State.RUNNING) {
+          Active a = new Active(run, now);
+          a.launched = true;
+          s.active.add(a);
+          byTask.put(run.taskId().orElseThrow(), a);
+        }
       }
     }
   }
@@ -321,6 +376,7 @@ final class JobsEngine implements Scheduler, LeaderElector.Listener {
     for (Offer offer : offers) {
       Resources left = offer.resources();
       List<TaskInfo> tasks = new ArrayList<>();
+      List<Active> launching = new ArrayList<>();
       for (Iterator<Active> it = pending.iterator(); it.hasNext(); ) {
         Active a = it.next();
         JobDefinition job = jobs.get(a.run.job());
@@ -335,6 +391,7 @@ final class JobsEngine implements Scheduler, LeaderElector.Listener {
         a.agent = Optional.of(offer.agentId());
         saveRun(a.run);
         byTask.put(taskId.value(), a);
+        launching.add(a);
         tasks.add(new TaskInfo(taskId, "ChronosTask:" + job.name(), offer.agentId(), need, command(job, a.run),
             Map.of("job", job.name(), "scheduled", a.run.scheduled().toString()), Optional.empty()));
         left = left.subtract(need);
@@ -343,13 +400,39 @@ final class JobsEngine implements Scheduler, LeaderElector.Listener {
       if (tasks.isEmpty()) {
         d.decline(List.of(offer.id()), pending.isEmpty() ? new Filters(Duration.ofSeconds(60)) : Filters.DEFAULT);
       } else {
-        d.accept(List.of(offer.id()), List.of(new Operation.Launch(tasks)), Filters.NONE);
+        launchOnceRecorded(d, offer, tasks, launching);
       }
     }
     if (pending.isEmpty() && !suppressed) {
       suppressed = true;
       d.suppress(Set.of());
     }
+  }
+
+  /**
+   * Accepts the offer once the runs' RUNNING records are written (so a new leader reconciles these
+   * tasks rather than launching them again), launching those still meant to run then: a run killed
+   * meanwhile is not launched. Never if this leader stepped down meanwhile (its driver is closed).
+   */
+  private void launchOnceRecorded(SchedulerDriver d, Offer offer, List<TaskInfo> tasks, List<Active> launching) {
+    long t = term;
+    writer.afterCommit((ok, error) -> {
+      if (t != term || error != null) {
+        return;
+      }
+      List<TaskInfo> launch = new ArrayList<>();
+      for (int i = 0; i < tasks.size(); i++) {
+        if (byTask.get(tasks.get(i).taskId().value()) == launching.get(i)) {
+          launching.get(i).launched = true;
+          launch.add(tasks.get(i));
+        }
+      }
+      if (launch.isEmpty()) {
+        d.decline(List.of(offer.id()), Filters.DEFAULT);
+      } else {
+        d.accept(List.of(offer.id()), List.of(new Operation.Launch(launch)), Filters.NONE);
+      }
+    });
   }
 
   private static String attribute(Offer offer, String name) {
@@ -607,32 +690,48 @@ final class JobsEngine implements Scheduler, LeaderElector.Listener {
   }
 
   /**
-   * Starts a run: records it (compare-and-set, at most once per key) and queues it for an offer.
+   * Starts a run: records it (compare-and-set at version -1, at most once per key, off the loop)
+   * and, once recorded, queues it for an offer. Meanwhile it counts as active for its job.
    *
-   * @return the run, or empty if it was skipped or already recorded
+   * @return completes on the loop with the run, or empty if it was skipped or already recorded;
+   *     exceptionally ({@link JobsStoreWriter.StoreFailure}) if the store failed or the term ended
    */
-  Optional<JobRun> trigger(JobDefinition job, Instant scheduled, Instant cycle, Trigger trigger, List<String> args) {
+  CompletableFuture<Optional<JobRun>> trigger(JobDefinition job, Instant scheduled, Instant cycle, Trigger trigger,
+      List<String> args) {
     JobState s = states.get(job.name());
     if (!job.concurrent() && !s.active.isEmpty()) {
-      skip(job, scheduled, trigger, "previous run still active (concurrent=false)");
-      return Optional.empty();
+      return skip(job, scheduled, trigger, "previous run still active (concurrent=false)")
+          .thenApply(x -> Optional.empty());
     }
     if (job.container().isPresent()) {
-      skip(job, scheduled, trigger, "field 'container' is not supported here: containers are not run by this"
-          + " service");
-      return Optional.empty();
+      return skip(job, scheduled, trigger, "field 'container' is not supported here: containers are not run by this"
+          + " service").thenApply(x -> Optional.empty());
     }
-    JobRun run = new JobRun(job.name(), scheduled, cycle, trigger, State.PENDING, 1, Optional.empty(),
+    JobRun created = new JobRun(job.name(), scheduled, cycle, trigger, State.PENDING, 1, Optional.empty(),
         Optional.empty(), Optional.empty(), "", epoch, args);
-    run = run.with(State.PENDING, 1, Optional.of(taskId(run, 1)), Optional.empty(), Optional.empty(), "", epoch);
-    if (!createRun(run)) {
-      LOG.info("run {} of job {} is already recorded; not starting it again", run.key(), job.name());
-      return Optional.empty();
-    }
+    JobRun run = created.with(State.PENDING, 1, Optional.of(taskId(created, 1)), Optional.empty(), Optional.empty(),
+        "", epoch);
     Active a = new Active(run, now().plus(job.epsilon()));
     s.active.add(a);
-    enqueue(a);
-    return Optional.of(run);
+    return createRun(run).thenApply(recorded -> {
+      if (!recorded) {
+        s.active.remove(a);
+        LOG.info("run {} of job {} is already recorded; not starting it again", run.key(), job.name());
+        return Optional.<JobRun>empty();
+      }
+      if (a.run == run) { // else it was killed meanwhile, and its end is remembered already
+        remember(run);
+      }
+      if (states.get(job.name()) == s && s.active.contains(a)) {
+        a.deadline = now().plus(job.epsilon());
+        enqueue(a);
+      }
+      return Optional.of(run);
+    }).whenComplete((r, e) -> {
+      if (e != null) {
+        s.active.remove(a);
+      }
+    });
   }
 
   private void enqueue(Active a) {
@@ -648,24 +747,32 @@ final class JobsEngine implements Scheduler, LeaderElector.Listener {
         + attempt + ":" + run.job();
   }
 
-  private void skip(JobDefinition job, Instant scheduled, Trigger trigger, String why) {
+  /** Records a skipped run; completes on the loop once it is recorded (or was already). */
+  private CompletableFuture<Void> skip(JobDefinition job, Instant scheduled, Trigger trigger, String why) {
     Instant now = now();
     JobRun run = new JobRun(job.name(), scheduled, scheduled, trigger, State.SKIPPED, 0, Optional.empty(),
         Optional.empty(), Optional.of(now), why, epoch, List.of());
-    if (!createRun(run)) {
-      return;
-    }
-    LOG.info("job {} run {} skipped: {}", job.name(), scheduled, why);
+    return createRun(run).thenAccept(recorded -> {
+      if (recorded) {
+        remember(run);
+        LOG.info("job {} run {} skipped: {}", job.name(), scheduled, why);
+      }
+    });
   }
 
   // ---- operations the API calls (on the loop) ---------------------------------------------
 
   /**
-   * Creates or replaces a job; throws IllegalArgumentException for a bad parent or a cycle.
+   * Creates or replaces a job: writes its state and then its definition (the commit point), and
+   * only then takes it in memory. Throws IllegalArgumentException at once for a bad parent or a
+   * cycle.
    *
    * @param now the time the definition was parsed at (what an empty schedule start meant)
+   * @return completes on the loop once the job is durable and taken; exceptionally ({@link
+   *     JobsStoreWriter.StoreFailure}, naming the job and the cause) if the store refused or failed,
+   *     and then nothing changed in memory
    */
-  void putJob(JobDefinition def, Instant now) {
+  CompletableFuture<Void> putJob(JobDefinition def, Instant now) {
     for (String p : def.parents()) {
       if (!jobs.containsKey(p)) {
         throw new IllegalArgumentException("parent '" + p + "' of job '" + def.name() + "' does not exist");
@@ -676,25 +783,79 @@ final class JobsEngine implements Scheduler, LeaderElector.Listener {
       throw new IllegalArgumentException("job '" + def.name() + "' would make a dependency cycle: "
           + String.join(" -> ", path));
     }
-    JobDefinition old = jobs.put(def.name(), def);
-    JobState s = states.get(def.name());
-    if (s == null) {
-      s = new JobState();
+    String name = def.name();
+    String written = stateJson(define(copyOf(states.get(name)), jobs.get(name), def, now));
+    byte[] definition = bytes(JobJson.store(def));
+    byte[] state = bytes(written);
+    StateStore view = writes;
+    return apiWrite("job '" + name + "' was not saved", s -> JobsStoreWriter.put(s, view, STATES + name, state)
+        && JobsStoreWriter.put(s, view, DEFINITIONS + name, definition)).thenRun(() -> {
+          JobDefinition old = jobs.put(name, def);
+          JobState s = states.get(name);
+          if (s == null) {
+            s = new JobState();
+            states.put(name, s);
+          }
+          define(s, old, def, now);
+          if (!stateJson(s).equals(written)) {
+            saveState(name, s); // it changed meanwhile (a run ended): write what memory holds
+          }
+          evaluate();
+        });
+  }
+
+  /** A job's state without its runs (null: a new job's). */
+  private static JobState copyOf(JobState s) {
+    JobState c = new JobState();
+    if (s != null) {
+      c.created = s.created;
+      c.cursor = s.cursor;
+      c.stats = s.stats;
+      c.lastSuccessCycle = s.lastSuccessCycle;
+      c.lastTriggeredCycle = s.lastTriggeredCycle;
+    }
+    return c;
+  }
+
+  /** What (re)defining a job does to its state: a new schedule restarts the cursor, new parents the cycle. */
+  private JobState define(JobState s, JobDefinition old, JobDefinition def, Instant now) {
+    if (s.created == null) {
       s.created = now;
       s.lastTriggeredCycle = now;
-      states.put(def.name(), s);
     }
     if (old == null || !old.schedule().map(Schedule::text).equals(def.schedule().map(Schedule::text))) {
-      s.cursor = now.minusMillis(1);
+      Instant start = now.minusMillis(1);
+      s.cursor = s.cursor == null || start.isAfter(s.cursor) ? start : s.cursor; // never back
     }
     if (old == null || !old.parents().equals(def.parents())) {
       // A child waits for parent successes after it was (re)defined, not for ones it has missed.
       s.lastTriggeredCycle = def.parents().stream().map(p -> states.get(p).lastSuccessCycle)
           .flatMap(Optional::stream).max(Instant::compareTo).orElse(Instant.EPOCH);
     }
-    put(DEFINITIONS + def.name(), JobJson.store(def));
-    saveState(def.name(), s);
-    evaluate();
+    return s;
+  }
+
+  /**
+   * An API call's write: completes on the loop with nothing if the store took it, else
+   * exceptionally with a {@link JobsStoreWriter.StoreFailure} saying {@code what} and why.
+   */
+  private CompletableFuture<Void> apiWrite(String what, Function<StateStore, Boolean> call) {
+    long t = term;
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    writer.submit(what, call, (ok, error) -> {
+      if (t != term) {
+        done.completeExceptionally(new JobsStoreWriter.StoreFailure(what + ": the service stopped leading before the"
+            + " store answered"));
+      } else if (error != null) {
+        done.completeExceptionally(new JobsStoreWriter.StoreFailure(what + ": " + error));
+      } else if (!ok) {
+        done.completeExceptionally(new JobsStoreWriter.StoreFailure(what + ": the store refused the write (a newer"
+            + " leader's epoch began, or another writer changed the job)"));
+      } else {
+        done.complete(null);
+      }
+    });
+    return done;
   }
 
   /** The path parent... -> def.name -> ... that would close a cycle, or empty. */
@@ -731,34 +892,53 @@ final class JobsEngine implements Scheduler, LeaderElector.Listener {
     return false;
   }
 
-  /** Deletes a job and its runs; refuses while other jobs depend on it. */
-  void deleteJob(String name) {
-    JobDefinition job = require(name);
+  /**
+   * Deletes a job and its runs; refuses at once (IllegalArgumentException) while other jobs depend
+   * on it. The definition is deleted first (the commit point: a new leader ignores the rest); then
+   * the job leaves memory (its active runs are killed) and its state and runs are deleted.
+   *
+   * @return completes on the loop once all is deleted; exceptionally ({@link JobsStoreWriter.StoreFailure})
+   *     if the store refused or failed: before the definition was deleted nothing changed
+   */
+  CompletableFuture<Void> deleteJob(String name) {
+    require(name);
     List<String> children = jobs.values().stream().filter(j -> j.parents().contains(name)).map(JobDefinition::name)
         .toList();
     if (!children.isEmpty()) {
       throw new IllegalArgumentException("job '" + name + "' has dependent jobs " + children + "; delete them first");
     }
-    kill(job.name());
-    jobs.remove(name);
-    states.remove(name);
-    for (String key : store.keys(RUNS + name + "/")) {
-      delete(key);
-    }
-    delete(STATES + name);
-    delete(DEFINITIONS + name);
-    evaluate();
+    StateStore view = writes;
+    return apiWrite("job '" + name + "' was not deleted", s -> JobsStoreWriter.delete(s, view, DEFINITIONS + name))
+        .thenCompose(x -> {
+          if (jobs.containsKey(name)) {
+            kill(name);
+            jobs.remove(name);
+            states.remove(name);
+            evaluate();
+          }
+          // After the runs' last writes (the kills above are written before this, in order).
+          return apiWrite("job '" + name + "' was deleted, but not all of its runs", s -> {
+            boolean all = JobsStoreWriter.delete(s, view, STATES + name);
+            for (String key : s.keys(RUNS + name + "/")) {
+              all &= JobsStoreWriter.delete(s, view, key);
+            }
+            return all;
+          });
+        });
   }
 
-  /** Runs a job now, whatever its schedule or parents. */
-  Optional<JobRun> runNow(String name, List<String> args) {
+  /** Runs a job now, whatever its schedule or parents; completes once the run is recorded (or skipped). */
+  CompletableFuture<Optional<JobRun>> runNow(String name, List<String> args) {
     JobDefinition job = require(name);
     Instant now = now();
     return trigger(job, now, now, Trigger.MANUAL, args);
   }
 
-  /** Marks the job's latest run successful (or records a successful run now), releasing its children. */
-  JobRun markSuccess(String name) {
+  /**
+   * Marks the job's latest run successful (or records a successful run now), releasing its
+   * children; completes once that is written.
+   */
+  CompletableFuture<JobRun> markSuccess(String name) {
     require(name);
     JobState s = states.get(name);
     Optional<JobRun> latest = s.history.values().stream().filter(r -> r.state() != State.SKIPPED)
@@ -775,15 +955,26 @@ final class JobsEngine implements Scheduler, LeaderElector.Listener {
     } else {
       run = new JobRun(name, now, now, Trigger.MANUAL, State.SUCCESS, 0, Optional.empty(), Optional.empty(),
           Optional.of(now), "marked successful", epoch, List.of());
-      createRun(run);
+      remember(run);
+      background("create run " + runKey(run), createCall(run));
     }
     s.stats = s.stats.success(now);
     succeeded(name, s, run.cycle());
-    return run;
+    return committed("job '" + name + "' was marked successful in memory, but").thenApply(x -> run);
   }
 
-  /** Kills the job's active runs; they end FAILED without retries. Returns how many. */
-  int kill(String name) {
+  /** Kills the job's active runs; they end FAILED without retries. Completes with how many once written. */
+  CompletableFuture<Integer> killRuns(String name) {
+    int n = kill(name);
+    return committed("the kill of job '" + name + "' was not recorded").thenApply(x -> n);
+  }
+
+  /** Completes on the loop once every write handed so far is done; exceptionally if one failed. */
+  private CompletableFuture<Void> committed(String what) {
+    return apiWrite(what, s -> true);
+  }
+
+  private int kill(String name) {
     require(name);
     JobState s = states.get(name);
     int n = 0;
@@ -791,10 +982,11 @@ final class JobsEngine implements Scheduler, LeaderElector.Listener {
       n++;
       a.noRetry = true;
       a.killReason = "killed by request";
-      if (byTask.containsKey(a.run.taskId().orElse("")) && driver != null) {
+      if (a.launched && byTask.containsKey(a.run.taskId().orElse("")) && driver != null) {
         driver.kill(TaskId.of(a.run.taskId().get()), a.agent, Optional.empty());
       } else {
         pending.remove(a);
+        byTask.remove(a.run.taskId().orElse(""));
         complete(a, State.FAILED, "killed by request before it started");
       }
     }
@@ -831,19 +1023,59 @@ final class JobsEngine implements Scheduler, LeaderElector.Listener {
         .reduce((a, b) -> b).map(r -> r.state() == State.SUCCESS ? "success" : "failure").orElse("fresh");
   }
 
-  // ---- persistence ------------------------------------------------------------------------
+  // ---- persistence (through the writer, off the loop) -------------------------------------
 
-  private boolean createRun(JobRun run) {
-    String key = RUNS + run.job() + "/" + run.key();
-    if (writes.compareAndSet(key, bytes(run.toJson().toString()), -1).isEmpty()) {
-      return false;
-    }
-    remember(run);
-    return true;
+  private static String runKey(JobRun run) {
+    return RUNS + run.job() + "/" + run.key();
+  }
+
+  private Function<StateStore, Boolean> createCall(JobRun run) {
+    StateStore view = writes;
+    String key = runKey(run);
+    byte[] value = bytes(run.toJson().toString());
+    return s -> JobsStoreWriter.create(view, key, value);
+  }
+
+  /**
+   * Records a new run (compare-and-set at version -1); completes on the loop with whether it was
+   * created (false: already recorded), or exceptionally if the store failed (this leader then steps
+   * down) or the term ended. Does not remember the run: the caller does.
+   */
+  private CompletableFuture<Boolean> createRun(JobRun run) {
+    long t = term;
+    String key = runKey(run);
+    CompletableFuture<Boolean> out = new CompletableFuture<>();
+    writer.submit("create run " + key, createCall(run), (created, error) -> {
+      if (t != term) {
+        out.completeExceptionally(new JobsStoreWriter.StoreFailure("run " + key + " was not recorded: the service"
+            + " stopped leading first"));
+      } else if (error != null) {
+        storeFailed(error);
+        out.completeExceptionally(new JobsStoreWriter.StoreFailure("run " + key + " was not recorded: " + error));
+      } else {
+        out.complete(created);
+      }
+    });
+    return out;
+  }
+
+  /** A write-behind write of this leader: a failure makes it step down; a refusal is logged. */
+  private void background(String what, Function<StateStore, Boolean> call) {
+    long t = term;
+    writer.submit(what, call, (ok, error) -> {
+      if (t != term) {
+        return;
+      }
+      if (error != null) {
+        storeFailed(error);
+      } else if (!ok) {
+        LOG.warn("state store: {} was refused under epoch {}; another leader may be acting", what, epoch);
+      }
+    });
   }
 
   private void saveRun(JobRun run) {
-    put(RUNS + run.job() + "/" + run.key(), run.toJson().toString());
+    put(runKey(run), run.toJson().toString());
     remember(run);
   }
 
@@ -863,6 +1095,10 @@ final class JobsEngine implements Scheduler, LeaderElector.Listener {
   }
 
   private void saveState(String name, JobState s) {
+    put(STATES + name, stateJson(s));
+  }
+
+  private String stateJson(JobState s) {
     ObjectNode o = JobJson.MAPPER.createObjectNode();
     o.put("created", s.created.toString());
     o.put("cursor", s.cursor.toString());
@@ -874,43 +1110,21 @@ final class JobsEngine implements Scheduler, LeaderElector.Listener {
     o.put("lastError", s.stats.lastError().map(Instant::toString).orElse(""));
     o.put("errorsSinceLastSuccess", s.stats.errorsSinceLastSuccess());
     o.put("epoch", epoch);
-    put(STATES + name, o.toString());
-  }
-
-  private static void readState(JobState s, JsonNode o) {
-    s.created = Instant.parse(o.get("created").asText());
-    s.cursor = Instant.parse(o.get("cursor").asText());
-    s.lastTriggeredCycle = Instant.parse(o.get("lastTriggeredCycle").asText());
-    s.lastSuccessCycle = instant(o, "lastSuccessCycle");
-    s.stats = new JobStats(o.path("successCount").asLong(), o.path("errorCount").asLong(), instant(o, "lastSuccess"),
-        instant(o, "lastError"), o.path("errorsSinceLastSuccess").asLong());
-  }
-
-  private static Optional<Instant> instant(JsonNode o, String f) {
-    String v = o.path(f).asText("");
-    return v.isEmpty() ? Optional.empty() : Optional.of(Instant.parse(v));
+    return o.toString();
   }
 
   private void put(String key, String value) {
-    long version = store.get(key).map(StateStore.Versioned::version).orElse(-1L);
-    if (writes.compareAndSet(key, bytes(value), version).isEmpty()) {
-      LOG.warn("state store key {} changed under this leader (epoch {}); another leader may be acting", key, epoch);
-    }
+    StateStore view = writes;
+    byte[] b = bytes(value);
+    background("write " + key, s -> JobsStoreWriter.put(s, view, key, b));
   }
 
   private void delete(String key) {
-    store.get(key).ifPresent(v -> writes.delete(key, v.version()));
+    StateStore view = writes;
+    background("delete " + key, s -> JobsStoreWriter.delete(s, view, key));
   }
 
   private static byte[] bytes(String s) {
     return s.getBytes(StandardCharsets.UTF_8);
-  }
-
-  private static JsonNode json(byte[] b) {
-    try {
-      return JobJson.MAPPER.readTree(b);
-    } catch (IOException e) {
-      throw new IllegalStateException("stored job state is not JSON", e);
-    }
   }
 }

@@ -1,0 +1,252 @@
+package dev.agora.examples.jobs;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.agora.core.coordination.StateStore;
+import dev.agora.core.model.FrameworkId;
+import dev.agora.core.runtime.EventLoop;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.Executor;
+import java.util.function.BiConsumer;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The jobs service's store I/O, off its loop, in the shape of the master's registrar
+ * ({@code MasterRegistrar}): the engine hands each store operation to this class on the loop; the
+ * operations run on {@code io}, in the order they were handed, at most one batch in flight (what is
+ * handed meanwhile goes in the next batch); their outcomes hop back to the loop with {@code
+ * loop.execute}, in the same order. So writes of one job land in the order the engine made them,
+ * whatever {@code io} is (a thread of its own, a pool, or the loop itself in a simulation), and an
+ * outcome the engine waits for (a run's compare-and-set, an API call's write) never holds the loop.
+ *
+ * <p>Failures: an operation that throws (the store is unreachable) ends its batch: the operations
+ * after it in the batch are not attempted and hear that (so no later write of a job lands after an
+ * earlier one failed). Each operation's caller decides what an error means (the engine steps down
+ * for its own writes; an API call answers 5xx). A refused compare-and-set is a value, not an
+ * error.
+ *
+ * <p>Concurrency: the queue and the in-flight flag are confined to the loop; operations run on
+ * {@code io} and touch only the store and what they captured. Invariants: at most one batch in
+ * flight; outcomes are delivered on the loop in submission order, each exactly once; after
+ * {@link #stop()} the operations not yet sent hear that they were dropped.
+ */
+final class JobsStoreWriter {
+  private static final Logger LOG = LoggerFactory.getLogger(JobsStoreWriter.class);
+
+  /** One operation: what it is (for messages), what runs on {@code io}, and who hears the outcome on the loop. */
+  private record Op<T>(String what, Function<StateStore, T> call, BiConsumer<T, String> then) {
+    @SuppressWarnings("unchecked")
+    void deliver(Object value, String error) {
+      then.accept((T) value, error);
+    }
+  }
+
+  private final EventLoop loop;
+  private final StateStore store;
+  private final Executor io;
+  private final ArrayDeque<Op<?>> queue = new ArrayDeque<>();
+  private boolean inFlight;
+  private boolean flushScheduled;
+  private long batches;
+  private long operations;
+
+  /**
+   * @param store the store, unfenced: operations get it to read (and write through a fenced view they captured)
+   * @param io where blocking store calls run (the loop itself in a simulation)
+   */
+  JobsStoreWriter(EventLoop loop, StateStore store, Executor io) {
+    this.loop = loop;
+    this.store = store;
+    this.io = io;
+  }
+
+  /**
+   * Hands an operation to the store's thread; {@code then} hears on the loop its value, or (value
+   * null) why it failed. On the loop.
+   */
+  <T> void submit(String what, Function<StateStore, T> call, BiConsumer<T, String> then) {
+    queue.add(new Op<>(what, call, then));
+    if (!flushScheduled && !inFlight) {
+      flushScheduled = true;
+      loop.execute(this::flush);
+    }
+  }
+
+  /**
+   * Runs {@code then} on the loop once every operation handed so far has been delivered (at once
+   * if none is pending); it hears an error if the term ended first.
+   */
+  void afterCommit(BiConsumer<Boolean, String> then) {
+    if (queue.isEmpty() && !inFlight) {
+      then.accept(true, null);
+      return;
+    }
+    submit("commit", s -> true, then);
+  }
+
+  /** Operations handed but not yet delivered. On the loop. */
+  int pending() {
+    return queue.size() + (inFlight ? 1 : 0);
+  }
+
+  /** Batches sent so far. On the loop. */
+  long batches() {
+    return batches;
+  }
+
+  /** Operations sent so far. On the loop. */
+  long operations() {
+    return operations;
+  }
+
+  /**
+   * Drops the operations not yet sent (the term ended): each hears that it was not attempted. The
+   * batch in flight, if any, completes and is delivered. On the loop; idempotent.
+   */
+  void stop() {
+    List<Op<?>> dropped = new ArrayList<>(queue);
+    queue.clear();
+    for (Op<?> op : dropped) {
+      op.deliver(null, op.what() + " was not attempted: the service stopped leading first");
+    }
+  }
+
+  private void flush() {
+    flushScheduled = false;
+    if (inFlight || queue.isEmpty()) {
+      return;
+    }
+    List<Op<?>> batch = new ArrayList<>(queue);
+    queue.clear();
+    inFlight = true;
+    batches++;
+    operations += batch.size();
+    io.execute(() -> {
+      Object[] values = new Object[batch.size()];
+      String[] errors = new String[batch.size()];
+      String broken = null;
+      for (int i = 0; i < batch.size(); i++) {
+        Op<?> op = batch.get(i);
+        if (broken != null) {
+          errors[i] = op.what() + " was not attempted: the store failed on an earlier write (" + broken + ")";
+          continue;
+        }
+        try {
+          values[i] = op.call().apply(store);
+        } catch (RuntimeException e) {
+          broken = op.what() + ": " + e;
+          errors[i] = "the store failed on " + broken;
+          LOG.warn("jobs store: {} failed", op.what(), e);
+        }
+      }
+      loop.execute(() -> {
+        inFlight = false;
+        for (int i = 0; i < batch.size(); i++) {
+          batch.get(i).deliver(values[i], errors[i]);
+        }
+        if (!queue.isEmpty() && !flushScheduled) {
+          flushScheduled = true;
+          loop.execute(this::flush);
+        }
+      });
+    });
+  }
+
+  // ---- blocking helpers (on io) -----------------------------------------------------------
+
+  /** Writes {@code value} at the key's current version (read from {@code reads}); false if refused. */
+  static boolean put(StateStore reads, StateStore writes, String key, byte[] value) {
+    long version = reads.get(key).map(StateStore.Versioned::version).orElse(-1L);
+    return writes.compareAndSet(key, value, version).isPresent();
+  }
+
+  /** Creates the key; false if it exists (or the write was refused). */
+  static boolean create(StateStore writes, String key, byte[] value) {
+    return writes.compareAndSet(key, value, -1).isPresent();
+  }
+
+  /** Deletes the key at its current version; true if it is gone (or was never there). */
+  static boolean delete(StateStore reads, StateStore writes, String key) {
+    Optional<StateStore.Versioned> v = reads.get(key);
+    return v.isEmpty() || writes.delete(key, v.get().version());
+  }
+
+  // ---- reading back (on io) ---------------------------------------------------------------
+
+  /** A store operation failed, was refused, or was dropped: the message names what and why (an API call answers 503). */
+  static final class StoreFailure extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    StoreFailure(String message) {
+      super(message);
+    }
+  }
+
+  /** What a new leader reads back: definitions, each job's stored state, its last runs (oldest first). */
+  record Recovered(boolean epochBegun, long storeEpoch, Map<String, JobDefinition> jobs, Map<String, JsonNode> states,
+      Map<String, List<JobRun>> runs, Optional<FrameworkId> frameworkId) {}
+
+  /**
+   * Begins {@code epoch} and reads the jobs state back: a pure function of what the store holds
+   * (runs on io; touches no engine field).
+   *
+   * @param now what an empty schedule start in a stored definition means
+   */
+  static Recovered recover(StateStore store, long epoch, Instant now, int historyLimit) {
+    boolean begun = store.beginEpoch(epoch);
+    Map<String, JobDefinition> jobs = new TreeMap<>();
+    for (String key : store.keys(JobsEngine.DEFINITIONS)) {
+      store.get(key).ifPresent(v -> {
+        JobDefinition d = JobJson.parse(new String(v.value(), StandardCharsets.UTF_8), now);
+        jobs.put(d.name(), d);
+      });
+    }
+    Map<String, JsonNode> states = new HashMap<>();
+    Map<String, List<JobRun>> runs = new HashMap<>();
+    for (String name : jobs.keySet()) {
+      store.get(JobsEngine.STATES + name).ifPresent(v -> states.put(name, json(v.value())));
+      List<String> keys = store.keys(JobsEngine.RUNS + name + "/");
+      List<JobRun> read = new ArrayList<>();
+      for (String key : keys.subList(Math.max(0, keys.size() - historyLimit), keys.size())) {
+        store.get(key).ifPresent(v -> read.add(JobRun.fromJson(json(v.value()))));
+      }
+      runs.put(name, List.copyOf(read));
+    }
+    Optional<FrameworkId> id = store.get(JobsEngine.FRAMEWORK_ID)
+        .map(v -> FrameworkId.of(new String(v.value(), StandardCharsets.UTF_8)));
+    return new Recovered(begun, store.epoch(), Map.copyOf(jobs), Map.copyOf(states), Map.copyOf(runs), id);
+  }
+
+  /** Sets a job's state from its stored JSON. */
+  static void readState(JobsEngine.JobState s, JsonNode o) {
+    s.created = Instant.parse(o.get("created").asText());
+    s.cursor = Instant.parse(o.get("cursor").asText());
+    s.lastTriggeredCycle = Instant.parse(o.get("lastTriggeredCycle").asText());
+    s.lastSuccessCycle = instant(o, "lastSuccessCycle");
+    s.stats = new JobStats(o.path("successCount").asLong(), o.path("errorCount").asLong(), instant(o, "lastSuccess"),
+        instant(o, "lastError"), o.path("errorsSinceLastSuccess").asLong());
+  }
+
+  private static Optional<Instant> instant(JsonNode o, String f) {
+    String v = o.path(f).asText("");
+    return v.isEmpty() ? Optional.empty() : Optional.of(Instant.parse(v));
+  }
+
+  private static JsonNode json(byte[] b) {
+    try {
+      return JobJson.MAPPER.readTree(b);
+    } catch (IOException e) {
+      throw new IllegalStateException("stored job state is not JSON", e);
+    }
+  }
+}
