@@ -133,12 +133,8 @@ final class JobsEngine implements Scheduler, LeaderElector.Listener {
   private final List<Active> pending = new ArrayList<>();
   private SchedulerDriver driver;
   private volatile boolean leader;
-  /** Counts leadership changes: an outcome of an earlier term is ignored. */
-  private long term;
   private boolean recovering;
   private long epoch;
-  /** Writes go through the store fenced with this leader's epoch (on the writer's executor). */
-  private StateStore writes;
   /** True from taking the lead until the master has answered for the tasks an earlier leader left. */
   private boolean reconciling;
   /** Task ids still awaiting the master's answer while reconciling; null before subscribing. */
@@ -159,7 +155,7 @@ final class JobsEngine implements Scheduler, LeaderElector.Listener {
     this.store = store;
     this.settings = settings;
     this.subscribe = subscribe;
-    this.writer = new JobsStoreWriter(loop, store, io);
+    this.writer = new JobsStoreWriter(loop, store, io, this::storeFailed);
     this.onStoreFailure = onStoreFailure;
   }
 
@@ -186,7 +182,8 @@ final class JobsEngine implements Scheduler, LeaderElector.Listener {
 
   @Override
   public void isLeader(long newEpoch) {
-    long t = ++term;
+    writer.newTerm();
+    long t = writer.term();
     epoch = newEpoch;
     recovering = true;
     Instant now = now();
@@ -194,7 +191,7 @@ final class JobsEngine implements Scheduler, LeaderElector.Listener {
     // Begin the epoch and read everything back off the loop; act once it is here.
     writer.submit("recovery under epoch " + newEpoch, s -> JobsStoreWriter.recover(s, newEpoch, now, limit),
         (read, error) -> {
-          if (t != term) {
+          if (t != writer.term()) {
             return;
           }
           recovering = false;
@@ -206,7 +203,7 @@ final class JobsEngine implements Scheduler, LeaderElector.Listener {
             LOG.warn("jobs service was elected under epoch {} but the store has a later one ({}); its writes will be"
                 + " refused", newEpoch, read.storeEpoch());
           }
-          writes = store.fenced(newEpoch);
+          writer.begin(store.fenced(newEpoch));
           load(read, now);
           leader = true;
           catchingUp = true;
@@ -221,9 +218,8 @@ final class JobsEngine implements Scheduler, LeaderElector.Listener {
 
   @Override
   public void notLeader() {
-    term++;
     recovering = false;
-    writer.stop();
+    writer.newTerm();
     if (!leader) {
       return;
     }
@@ -380,8 +376,8 @@ final class JobsEngine implements Scheduler, LeaderElector.Listener {
       for (Iterator<Active> it = pending.iterator(); it.hasNext(); ) {
         Active a = it.next();
         JobDefinition job = jobs.get(a.run.job());
-        Resources need = need(job);
-        if (!left.contains(need) || !job.constraints().stream().allMatch(c -> c.matches(attribute(offer, c.attribute())))) {
+        Resources need = JobTasks.need(job);
+        if (!left.contains(need) || !JobTasks.matches(job, offer)) {
           continue;
         }
         it.remove();
@@ -392,7 +388,7 @@ final class JobsEngine implements Scheduler, LeaderElector.Listener {
         saveRun(a.run);
         byTask.put(taskId.value(), a);
         launching.add(a);
-        tasks.add(new TaskInfo(taskId, "ChronosTask:" + job.name(), offer.agentId(), need, command(job, a.run),
+        tasks.add(new TaskInfo(taskId, "ChronosTask:" + job.name(), offer.agentId(), need, JobTasks.command(job, a.run),
             Map.of("job", job.name(), "scheduled", a.run.scheduled().toString()), Optional.empty()));
         left = left.subtract(need);
         job.maxCompletionTime().ifPresent(max -> armKill(a, max, max));
@@ -415,11 +411,7 @@ final class JobsEngine implements Scheduler, LeaderElector.Listener {
    * meanwhile is not launched. Never if this leader stepped down meanwhile (its driver is closed).
    */
   private void launchOnceRecorded(SchedulerDriver d, Offer offer, List<TaskInfo> tasks, List<Active> launching) {
-    long t = term;
-    writer.afterCommit((ok, error) -> {
-      if (t != term || error != null) {
-        return;
-      }
+    writer.afterCommit(() -> {
       List<TaskInfo> launch = new ArrayList<>();
       for (int i = 0; i < tasks.size(); i++) {
         if (byTask.get(tasks.get(i).taskId().value()) == launching.get(i)) {
@@ -433,39 +425,6 @@ final class JobsEngine implements Scheduler, LeaderElector.Listener {
         d.accept(List.of(offer.id()), List.of(new Operation.Launch(launch)), Filters.NONE);
       }
     });
-  }
-
-  private static String attribute(Offer offer, String name) {
-    if (name.equals("hostname")) {
-      return offer.hostname();
-    }
-    AttributeValue v = offer.attributes().get(name);
-    return v == null ? null : v.asText();
-  }
-
-  private static Resources need(JobDefinition job) {
-    Resources.Builder b = Resources.builder().scalar("cpus", job.cpus()).scalar("mem", job.mem());
-    if (job.disk() > 0) {
-      b.scalar("disk", job.disk());
-    }
-    return b.build();
-  }
-
-  static CommandInfo command(JobDefinition job, JobRun run) {
-    List<String> args = new ArrayList<>(job.arguments());
-    args.addAll(run.arguments());
-    Map<String, String> env = new LinkedHashMap<>();
-    job.environmentVariables().forEach(e -> env.put(e.name(), e.value()));
-    env.put("CHRONOS_JOB_NAME", job.name());
-    env.put("AGORA_JOB_SCHEDULED_TIME", run.scheduled().toString());
-    if (job.shell()) {
-      String line = args.isEmpty() ? job.command() : job.command() + " " + String.join(" ", args);
-      return new CommandInfo(true, line, List.of(), env, job.runAsUser());
-    }
-    List<String> argv = new ArrayList<>();
-    argv.add(job.command());
-    argv.addAll(args);
-    return new CommandInfo(false, job.command(), argv, env, job.runAsUser());
   }
 
   @Override
@@ -505,8 +464,8 @@ final class JobsEngine implements Scheduler, LeaderElector.Listener {
     if (job != null && !a.noRetry && a.run.attempt() <= job.retries()) {
       int next = a.run.attempt() + 1;
       Duration backoff = settings.retryBackoff().multipliedBy(1L << Math.min(10, next - 2));
-      a.run = a.run.with(State.PENDING, next, Optional.of(taskId(a.run, next)), Optional.empty(), Optional.empty(),
-          "retry " + (next - 1) + " of " + job.retries() + " after: " + why, epoch);
+      a.run = a.run.with(State.PENDING, next, Optional.of(JobTasks.taskId(a.run, next)), Optional.empty(),
+          Optional.empty(), "retry " + (next - 1) + " of " + job.retries() + " after: " + why, epoch);
       saveRun(a.run);
       a.timer = loop.schedule(backoff, () -> {
         a.timer = null;
@@ -709,8 +668,8 @@ final class JobsEngine implements Scheduler, LeaderElector.Listener {
     }
     JobRun created = new JobRun(job.name(), scheduled, cycle, trigger, State.PENDING, 1, Optional.empty(),
         Optional.empty(), Optional.empty(), "", epoch, args);
-    JobRun run = created.with(State.PENDING, 1, Optional.of(taskId(created, 1)), Optional.empty(), Optional.empty(),
-        "", epoch);
+    JobRun run = created.with(State.PENDING, 1, Optional.of(JobTasks.taskId(created, 1)), Optional.empty(),
+        Optional.empty(), "", epoch);
     Active a = new Active(run, now().plus(job.epsilon()));
     s.active.add(a);
     return createRun(run).thenApply(recorded -> {
@@ -740,11 +699,6 @@ final class JobsEngine implements Scheduler, LeaderElector.Listener {
       suppressed = false;
       driver.revive(Set.of());
     }
-  }
-
-  private static String taskId(JobRun run, int attempt) {
-    return "ct:" + run.scheduled().toEpochMilli() + (run.trigger() == Trigger.MANUAL ? "m" : "") + ":"
-        + attempt + ":" + run.job();
   }
 
   /** Records a skipped run; completes on the loop once it is recorded (or was already). */
@@ -778,18 +732,17 @@ final class JobsEngine implements Scheduler, LeaderElector.Listener {
         throw new IllegalArgumentException("parent '" + p + "' of job '" + def.name() + "' does not exist");
       }
     }
-    List<String> path = cyclePath(def);
+    List<String> path = JobTasks.cyclePath(jobs, def);
     if (!path.isEmpty()) {
       throw new IllegalArgumentException("job '" + def.name() + "' would make a dependency cycle: "
           + String.join(" -> ", path));
     }
     String name = def.name();
-    String written = stateJson(define(copyOf(states.get(name)), jobs.get(name), def, now));
+    String written = JobsStoreWriter.stateJson(define(copyOf(states.get(name)), jobs.get(name), def, now), epoch);
     byte[] definition = bytes(JobJson.store(def));
     byte[] state = bytes(written);
-    StateStore view = writes;
-    return apiWrite("job '" + name + "' was not saved", s -> JobsStoreWriter.put(s, view, STATES + name, state)
-        && JobsStoreWriter.put(s, view, DEFINITIONS + name, definition)).thenRun(() -> {
+    return writer.change("job '" + name + "' was not saved", (r, w) -> JobsStoreWriter.put(r, w, STATES + name, state)
+        && JobsStoreWriter.put(r, w, DEFINITIONS + name, definition)).thenRun(() -> {
           JobDefinition old = jobs.put(name, def);
           JobState s = states.get(name);
           if (s == null) {
@@ -797,7 +750,7 @@ final class JobsEngine implements Scheduler, LeaderElector.Listener {
             states.put(name, s);
           }
           define(s, old, def, now);
-          if (!stateJson(s).equals(written)) {
+          if (!JobsStoreWriter.stateJson(s, epoch).equals(written)) {
             saveState(name, s); // it changed meanwhile (a run ended): write what memory holds
           }
           evaluate();
@@ -836,63 +789,6 @@ final class JobsEngine implements Scheduler, LeaderElector.Listener {
   }
 
   /**
-   * An API call's write: completes on the loop with nothing if the store took it, else
-   * exceptionally with a {@link JobsStoreWriter.StoreFailure} saying {@code what} and why.
-   */
-  private CompletableFuture<Void> apiWrite(String what, Function<StateStore, Boolean> call) {
-    long t = term;
-    CompletableFuture<Void> done = new CompletableFuture<>();
-    writer.submit(what, call, (ok, error) -> {
-      if (t != term) {
-        done.completeExceptionally(new JobsStoreWriter.StoreFailure(what + ": the service stopped leading before the"
-            + " store answered"));
-      } else if (error != null) {
-        done.completeExceptionally(new JobsStoreWriter.StoreFailure(what + ": " + error));
-      } else if (!ok) {
-        done.completeExceptionally(new JobsStoreWriter.StoreFailure(what + ": the store refused the write (a newer"
-            + " leader's epoch began, or another writer changed the job)"));
-      } else {
-        done.complete(null);
-      }
-    });
-    return done;
-  }
-
-  /** The path parent... -> def.name -> ... that would close a cycle, or empty. */
-  private List<String> cyclePath(JobDefinition def) {
-    for (String p : def.parents()) {
-      List<String> path = new ArrayList<>();
-      if (reaches(p, def.name(), path, new java.util.HashSet<>())) {
-        List<String> cycle = new ArrayList<>();
-        cycle.add(def.name());
-        for (int i = path.size() - 1; i >= 0; i--) {
-          cycle.add(path.get(i));
-        }
-        return cycle;
-      }
-    }
-    return List.of();
-  }
-
-  /** Whether {@code target} is {@code from} or one of its ancestors; fills the path from target to from. */
-  private boolean reaches(String from, String target, List<String> path, java.util.Set<String> seen) {
-    if (from.equals(target)) {
-      path.add(from);
-      return true;
-    }
-    if (!seen.add(from) || !jobs.containsKey(from)) {
-      return false;
-    }
-    for (String p : jobs.get(from).parents()) {
-      if (reaches(p, target, path, seen)) {
-        path.add(from);
-        return true;
-      }
-    }
-    return false;
-  }
-
-  /**
    * Deletes a job and its runs; refuses at once (IllegalArgumentException) while other jobs depend
    * on it. The definition is deleted first (the commit point: a new leader ignores the rest); then
    * the job leaves memory (its active runs are killed) and its state and runs are deleted.
@@ -907,8 +803,8 @@ final class JobsEngine implements Scheduler, LeaderElector.Listener {
     if (!children.isEmpty()) {
       throw new IllegalArgumentException("job '" + name + "' has dependent jobs " + children + "; delete them first");
     }
-    StateStore view = writes;
-    return apiWrite("job '" + name + "' was not deleted", s -> JobsStoreWriter.delete(s, view, DEFINITIONS + name))
+    return writer.change("job '" + name + "' was not deleted",
+        (r, w) -> JobsStoreWriter.delete(r, w, DEFINITIONS + name))
         .thenCompose(x -> {
           if (jobs.containsKey(name)) {
             kill(name);
@@ -917,10 +813,10 @@ final class JobsEngine implements Scheduler, LeaderElector.Listener {
             evaluate();
           }
           // After the runs' last writes (the kills above are written before this, in order).
-          return apiWrite("job '" + name + "' was deleted, but not all of its runs", s -> {
-            boolean all = JobsStoreWriter.delete(s, view, STATES + name);
-            for (String key : s.keys(RUNS + name + "/")) {
-              all &= JobsStoreWriter.delete(s, view, key);
+          return writer.change("job '" + name + "' was deleted, but not all of its runs", (r, w) -> {
+            boolean all = JobsStoreWriter.delete(r, w, STATES + name);
+            for (String key : r.keys(RUNS + name + "/")) {
+              all &= JobsStoreWriter.delete(r, w, key);
             }
             return all;
           });
@@ -956,22 +852,17 @@ final class JobsEngine implements Scheduler, LeaderElector.Listener {
       run = new JobRun(name, now, now, Trigger.MANUAL, State.SUCCESS, 0, Optional.empty(), Optional.empty(),
           Optional.of(now), "marked successful", epoch, List.of());
       remember(run);
-      background("create run " + runKey(run), createCall(run));
+      createRun(run);
     }
     s.stats = s.stats.success(now);
     succeeded(name, s, run.cycle());
-    return committed("job '" + name + "' was marked successful in memory, but").thenApply(x -> run);
+    return writer.committed("job '" + name + "' was marked successful in memory, but").thenApply(x -> run);
   }
 
   /** Kills the job's active runs; they end FAILED without retries. Completes with how many once written. */
   CompletableFuture<Integer> killRuns(String name) {
     int n = kill(name);
-    return committed("the kill of job '" + name + "' was not recorded").thenApply(x -> n);
-  }
-
-  /** Completes on the loop once every write handed so far is done; exceptionally if one failed. */
-  private CompletableFuture<Void> committed(String what) {
-    return apiWrite(what, s -> true);
+    return writer.committed("the kill of job '" + name + "' was not recorded").thenApply(x -> n);
   }
 
   private int kill(String name) {
@@ -1029,53 +920,17 @@ final class JobsEngine implements Scheduler, LeaderElector.Listener {
     return RUNS + run.job() + "/" + run.key();
   }
 
-  private Function<StateStore, Boolean> createCall(JobRun run) {
-    StateStore view = writes;
-    String key = runKey(run);
-    byte[] value = bytes(run.toJson().toString());
-    return s -> JobsStoreWriter.create(view, key, value);
-  }
-
   /**
    * Records a new run (compare-and-set at version -1); completes on the loop with whether it was
    * created (false: already recorded), or exceptionally if the store failed (this leader then steps
    * down) or the term ended. Does not remember the run: the caller does.
    */
   private CompletableFuture<Boolean> createRun(JobRun run) {
-    long t = term;
-    String key = runKey(run);
-    CompletableFuture<Boolean> out = new CompletableFuture<>();
-    writer.submit("create run " + key, createCall(run), (created, error) -> {
-      if (t != term) {
-        out.completeExceptionally(new JobsStoreWriter.StoreFailure("run " + key + " was not recorded: the service"
-            + " stopped leading first"));
-      } else if (error != null) {
-        storeFailed(error);
-        out.completeExceptionally(new JobsStoreWriter.StoreFailure("run " + key + " was not recorded: " + error));
-      } else {
-        out.complete(created);
-      }
-    });
-    return out;
-  }
-
-  /** A write-behind write of this leader: a failure makes it step down; a refusal is logged. */
-  private void background(String what, Function<StateStore, Boolean> call) {
-    long t = term;
-    writer.submit(what, call, (ok, error) -> {
-      if (t != term) {
-        return;
-      }
-      if (error != null) {
-        storeFailed(error);
-      } else if (!ok) {
-        LOG.warn("state store: {} was refused under epoch {}; another leader may be acting", what, epoch);
-      }
-    });
+    return writer.create(runKey(run), bytes(run.toJson().toString()));
   }
 
   private void saveRun(JobRun run) {
-    put(runKey(run), run.toJson().toString());
+    writer.put(runKey(run), bytes(run.toJson().toString()));
     remember(run);
   }
 
@@ -1089,39 +944,17 @@ final class JobsEngine implements Scheduler, LeaderElector.Listener {
       String eldest = s.history.keySet().iterator().next();
       JobRun old = s.history.remove(eldest);
       if (old.state().isTerminal()) {
-        delete(RUNS + run.job() + "/" + eldest);
+        writer.delete(RUNS + run.job() + "/" + eldest);
       }
     }
   }
 
   private void saveState(String name, JobState s) {
-    put(STATES + name, stateJson(s));
-  }
-
-  private String stateJson(JobState s) {
-    ObjectNode o = JobJson.MAPPER.createObjectNode();
-    o.put("created", s.created.toString());
-    o.put("cursor", s.cursor.toString());
-    o.put("lastTriggeredCycle", s.lastTriggeredCycle.toString());
-    o.put("lastSuccessCycle", s.lastSuccessCycle.map(Instant::toString).orElse(""));
-    o.put("successCount", s.stats.successCount());
-    o.put("errorCount", s.stats.errorCount());
-    o.put("lastSuccess", s.stats.lastSuccess().map(Instant::toString).orElse(""));
-    o.put("lastError", s.stats.lastError().map(Instant::toString).orElse(""));
-    o.put("errorsSinceLastSuccess", s.stats.errorsSinceLastSuccess());
-    o.put("epoch", epoch);
-    return o.toString();
+    writer.put(STATES + name, bytes(JobsStoreWriter.stateJson(s, epoch)));
   }
 
   private void put(String key, String value) {
-    StateStore view = writes;
-    byte[] b = bytes(value);
-    background("write " + key, s -> JobsStoreWriter.put(s, view, key, b));
-  }
-
-  private void delete(String key) {
-    StateStore view = writes;
-    background("delete " + key, s -> JobsStoreWriter.delete(s, view, key));
+    writer.put(key, bytes(value));
   }
 
   private static byte[] bytes(String s) {

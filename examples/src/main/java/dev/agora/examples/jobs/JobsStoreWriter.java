@@ -1,6 +1,7 @@
 package dev.agora.examples.jobs;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.agora.core.coordination.StateStore;
 import dev.agora.core.model.FrameworkId;
 import dev.agora.core.runtime.EventLoop;
@@ -14,8 +15,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.function.BiConsumer;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,16 +32,20 @@ import org.slf4j.LoggerFactory;
  * whatever {@code io} is (a thread of its own, a pool, or the loop itself in a simulation), and an
  * outcome the engine waits for (a run's compare-and-set, an API call's write) never holds the loop.
  *
+ * <p>Terms: the writer writes for one leadership term at a time, through that term's fenced view
+ * ({@link #begin}); {@link #newTerm()} ends it: what is queued is dropped, and outcomes of an
+ * earlier term are not acted on.
+ *
  * <p>Failures: an operation that throws (the store is unreachable) ends its batch: the operations
  * after it in the batch are not attempted and hear that (so no later write of a job lands after an
- * earlier one failed). Each operation's caller decides what an error means (the engine steps down
- * for its own writes; an API call answers 5xx). A refused compare-and-set is a value, not an
- * error.
+ * earlier one failed). The engine's own writes ({@link #create}, {@link #put}, {@link #delete})
+ * report a failure to {@code onFailure} (the engine then steps down) and log a refusal; an API
+ * call's write ({@link #change}) completes exceptionally with a {@link StoreFailure} naming what
+ * and why (the API answers 503), and a refusal is a failure there.
  *
- * <p>Concurrency: the queue and the in-flight flag are confined to the loop; operations run on
- * {@code io} and touch only the store and what they captured. Invariants: at most one batch in
- * flight; outcomes are delivered on the loop in submission order, each exactly once; after
- * {@link #stop()} the operations not yet sent hear that they were dropped.
+ * <p>Concurrency: the queue, the in-flight flag and the term are confined to the loop; operations
+ * run on {@code io} and touch only the store and what they captured. Invariants: at most one batch
+ * in flight; outcomes are delivered on the loop in submission order, each exactly once.
  */
 final class JobsStoreWriter {
   private static final Logger LOG = LoggerFactory.getLogger(JobsStoreWriter.class);
@@ -51,9 +58,18 @@ final class JobsStoreWriter {
     }
   }
 
+  /** A blocking store call, on io: reads through the store, writes through the term's fenced view. */
+  @FunctionalInterface
+  interface Call {
+    boolean run(StateStore reads, StateStore writes);
+  }
+
   private final EventLoop loop;
   private final StateStore store;
   private final Executor io;
+  private final Consumer<String> onFailure;
+  private long term;
+  private StateStore view;
   private final ArrayDeque<Op<?>> queue = new ArrayDeque<>();
   private boolean inFlight;
   private boolean flushScheduled;
@@ -63,11 +79,113 @@ final class JobsStoreWriter {
   /**
    * @param store the store, unfenced: operations get it to read (and write through a fenced view they captured)
    * @param io where blocking store calls run (the loop itself in a simulation)
+   * @param onFailure hears on the loop why one of the engine's own writes failed
    */
-  JobsStoreWriter(EventLoop loop, StateStore store, Executor io) {
+  JobsStoreWriter(EventLoop loop, StateStore store, Executor io, Consumer<String> onFailure) {
     this.loop = loop;
     this.store = store;
     this.io = io;
+    this.onFailure = onFailure;
+  }
+
+  /** The current term: an outcome handed back under an earlier one is stale. On the loop. */
+  long term() {
+    return term;
+  }
+
+  /** Writes of this term go through {@code fenced} (the store's view fenced with the leader's epoch). */
+  void begin(StateStore fenced) {
+    view = fenced;
+  }
+
+  /**
+   * Ends the current term: the operations not yet sent are dropped (each hears so); the batch in
+   * flight, if any, completes and is delivered. On the loop.
+   */
+  void newTerm() {
+    term++;
+    view = null;
+    List<Op<?>> dropped = new ArrayList<>(queue);
+    queue.clear();
+    for (Op<?> op : dropped) {
+      op.deliver(null, op.what() + " was not attempted: the service stopped leading first");
+    }
+  }
+
+  // ---- the engine's own writes, and the API's ---------------------------------------------
+
+  /**
+   * Creates the key (compare-and-set at version -1); completes on the loop with whether it was
+   * created (false: it exists, or the write was refused), or exceptionally if the store failed
+   * (after {@code onFailure} heard why) or the term ended.
+   */
+  CompletableFuture<Boolean> create(String key, byte[] value) {
+    CompletableFuture<Boolean> out = new CompletableFuture<>();
+    own("create " + key, (r, w) -> w.compareAndSet(key, value, -1).isPresent(), out);
+    return out;
+  }
+
+  /** Writes the key at its current version, behind: a refusal is logged, a failure reported. */
+  void put(String key, byte[] value) {
+    own("write " + key, (r, w) -> put(r, w, key, value), null);
+  }
+
+  /** Deletes the key at its current version, behind: a refusal is logged, a failure reported. */
+  void delete(String key) {
+    own("delete " + key, (r, w) -> delete(r, w, key), null);
+  }
+
+  private void own(String what, Call call, CompletableFuture<Boolean> out) {
+    long t = term;
+    StateStore writes = view;
+    submit(what, s -> call.run(s, writes), (ok, error) -> {
+      if (t != term) {
+        if (out != null) {
+          out.completeExceptionally(new StoreFailure(what + " was not done: the service stopped leading first"));
+        }
+        return;
+      }
+      if (error != null) {
+        onFailure.accept(error);
+        if (out != null) {
+          out.completeExceptionally(new StoreFailure(what + " failed: " + error));
+        }
+      } else if (out != null) {
+        out.complete(ok);
+      } else if (!ok) {
+        LOG.warn("jobs store: {} was refused (a newer epoch began, or another writer); another leader may be"
+            + " acting", what);
+      }
+    });
+  }
+
+  /**
+   * An API call's write: completes on the loop once the store took it, else exceptionally with a
+   * {@link StoreFailure} saying {@code what} and why (failed, refused, or the term ended first).
+   */
+  CompletableFuture<Void> change(String what, Call call) {
+    long t = term;
+    StateStore writes = view;
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    submit(what, s -> call.run(s, writes), (ok, error) -> {
+      if (t != term) {
+        done.completeExceptionally(new StoreFailure(what + ": the service stopped leading before the store"
+            + " answered"));
+      } else if (error != null) {
+        done.completeExceptionally(new StoreFailure(what + ": " + error));
+      } else if (!ok) {
+        done.completeExceptionally(new StoreFailure(what + ": the store refused the write (a newer leader's epoch"
+            + " began, or another writer changed the job)"));
+      } else {
+        done.complete(null);
+      }
+    });
+    return done;
+  }
+
+  /** Completes once every write handed so far is done; exceptionally (saying {@code what}) if one failed. */
+  CompletableFuture<Void> committed(String what) {
+    return change(what, (r, w) -> true);
   }
 
   /**
@@ -84,14 +202,19 @@ final class JobsStoreWriter {
 
   /**
    * Runs {@code then} on the loop once every operation handed so far has been delivered (at once
-   * if none is pending); it hears an error if the term ended first.
+   * if none is pending), unless the term ends first or one of them failed.
    */
-  void afterCommit(BiConsumer<Boolean, String> then) {
+  void afterCommit(Runnable then) {
     if (queue.isEmpty() && !inFlight) {
-      then.accept(true, null);
+      then.run();
       return;
     }
-    submit("commit", s -> true, then);
+    long t = term;
+    submit("commit", s -> true, (ok, error) -> {
+      if (t == term && error == null) {
+        then.run();
+      }
+    });
   }
 
   /** Operations handed but not yet delivered. On the loop. */
@@ -107,18 +230,6 @@ final class JobsStoreWriter {
   /** Operations sent so far. On the loop. */
   long operations() {
     return operations;
-  }
-
-  /**
-   * Drops the operations not yet sent (the term ended): each hears that it was not attempted. The
-   * batch in flight, if any, completes and is delivered. On the loop; idempotent.
-   */
-  void stop() {
-    List<Op<?>> dropped = new ArrayList<>(queue);
-    queue.clear();
-    for (Op<?> op : dropped) {
-      op.deliver(null, op.what() + " was not attempted: the service stopped leading first");
-    }
   }
 
   private void flush() {
@@ -170,11 +281,6 @@ final class JobsStoreWriter {
     return writes.compareAndSet(key, value, version).isPresent();
   }
 
-  /** Creates the key; false if it exists (or the write was refused). */
-  static boolean create(StateStore writes, String key, byte[] value) {
-    return writes.compareAndSet(key, value, -1).isPresent();
-  }
-
   /** Deletes the key at its current version; true if it is gone (or was never there). */
   static boolean delete(StateStore reads, StateStore writes, String key) {
     Optional<StateStore.Versioned> v = reads.get(key);
@@ -183,7 +289,7 @@ final class JobsStoreWriter {
 
   // ---- reading back (on io) ---------------------------------------------------------------
 
-  /** A store operation failed, was refused, or was dropped: the message names what and why (an API call answers 503). */
+  /** A store operation failed, was refused, or was dropped: the message says what and why (the API answers 503). */
   static final class StoreFailure extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
@@ -225,6 +331,22 @@ final class JobsStoreWriter {
     Optional<FrameworkId> id = store.get(JobsEngine.FRAMEWORK_ID)
         .map(v -> FrameworkId.of(new String(v.value(), StandardCharsets.UTF_8)));
     return new Recovered(begun, store.epoch(), Map.copyOf(jobs), Map.copyOf(states), Map.copyOf(runs), id);
+  }
+
+  /** A job's state as stored (its runs apart), stamped with the writer's epoch. */
+  static String stateJson(JobsEngine.JobState s, long epoch) {
+    ObjectNode o = JobJson.MAPPER.createObjectNode();
+    o.put("created", s.created.toString());
+    o.put("cursor", s.cursor.toString());
+    o.put("lastTriggeredCycle", s.lastTriggeredCycle.toString());
+    o.put("lastSuccessCycle", s.lastSuccessCycle.map(Instant::toString).orElse(""));
+    o.put("successCount", s.stats.successCount());
+    o.put("errorCount", s.stats.errorCount());
+    o.put("lastSuccess", s.stats.lastSuccess().map(Instant::toString).orElse(""));
+    o.put("lastError", s.stats.lastError().map(Instant::toString).orElse(""));
+    o.put("errorsSinceLastSuccess", s.stats.errorsSinceLastSuccess());
+    o.put("epoch", epoch);
+    return o.toString();
   }
 
   /** Sets a job's state from its stored JSON. */
