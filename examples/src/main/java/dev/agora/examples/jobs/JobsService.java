@@ -52,6 +52,13 @@ import org.slf4j.LoggerFactory;
  * handles runs missed meanwhile with the catch-up policy. Each (job, scheduled time) is recorded
  * with compare-and-set before its task is launched, so it runs at most once.
  *
+ * <p>Store I/O never runs on the service's loop: it runs on the {@linkplain Builder#storeExecutor
+ * store executor}, in order. A call that creates, replaces or deletes a job answers once the change
+ * is in the store (503 naming the job and the cause if the store refused or failed it, and then
+ * nothing changed); such calls are taken one at a time, in the order they came, while reads answer
+ * at once. If a write the leader makes on its own (a run's record, a counter) fails, it stops
+ * leading and leaves the election, as a master does when its registry write fails.
+ *
  * <p>Lifecycle: {@link Builder#start()} starts it (subscription, election, HTTP); {@link #close()}
  * stops it, idempotently. Concurrency: thread-safe; {@link #request} may be called from any thread.
  */
