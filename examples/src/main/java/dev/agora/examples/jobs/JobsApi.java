@@ -196,8 +196,8 @@ final class JobsApi {
         ObjectNode o = JobJson.MAPPER.createObjectNode();
         ArrayNode a = o.putArray("jobs");
         for (JobDefinition j : engine.jobs.values()) {
-          ObjectNode s = a.addObject().put("name", j.name()).put("status", engine.lastStatus(j.name()))
-              .put("state", engine.activity(j.name())).put("schedule", j.schedule().map(Schedule::text).orElse(""))
+          ObjectNode s = a.addObject().put("name", j.name()).put("status", engine.states.get(j.name()).lastStatus())
+              .put("state", engine.states.get(j.name()).activity()).put("schedule", j.schedule().map(Schedule::text).orElse(""))
               .put("disabled", j.disabled());
           ArrayNode ps = s.putArray("parents");
           j.parents().forEach(ps::add);
@@ -248,7 +248,7 @@ final class JobsApi {
       case "GET graph/dot" -> {
         StringBuilder sb = new StringBuilder("digraph G {\n");
         for (JobDefinition j : engine.jobs.values()) {
-          sb.append("  \"").append(j.name()).append("\" [status=\"").append(engine.lastStatus(j.name()))
+          sb.append("  \"").append(j.name()).append("\" [status=\"").append(engine.states.get(j.name()).lastStatus())
               .append("\"];\n");
           for (String parent : j.parents()) {
             sb.append("  \"").append(parent).append("\" -> \"").append(j.name()).append("\";\n");
@@ -259,8 +259,8 @@ final class JobsApi {
       case "GET graph/csv" -> {
         StringBuilder sb = new StringBuilder();
         for (JobDefinition j : engine.jobs.values()) {
-          sb.append("node,").append(j.name()).append(',').append(engine.lastStatus(j.name())).append(',')
-              .append(engine.activity(j.name())).append('\n');
+          sb.append("node,").append(j.name()).append(',').append(engine.states.get(j.name()).lastStatus()).append(',')
+              .append(engine.states.get(j.name()).activity()).append('\n');
         }
         for (JobDefinition j : engine.jobs.values()) {
           for (String parent : j.parents()) {

@@ -1,13 +1,9 @@
 package dev.agora.examples.jobs;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.agora.core.coordination.LeaderElector;
 import dev.agora.core.coordination.StateStore;
 import dev.agora.core.framework.Scheduler;
 import dev.agora.core.framework.SchedulerDriver;
-import dev.agora.core.model.AgentId;
-import dev.agora.core.model.AttributeValue;
-import dev.agora.core.model.CommandInfo;
 import dev.agora.core.model.Filters;
 import dev.agora.core.model.FrameworkId;
 import dev.agora.core.model.Offer;
@@ -22,6 +18,7 @@ import dev.agora.core.runtime.Cancellable;
 import dev.agora.core.runtime.Clock;
 import dev.agora.core.runtime.EventLoop;
 import dev.agora.examples.jobs.JobRun.State;
+import dev.agora.examples.jobs.JobState.Active;
 import dev.agora.examples.jobs.JobRun.Trigger;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -29,7 +26,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -88,36 +84,6 @@ final class JobsEngine implements Scheduler, LeaderElector.Listener {
 
   record Settings(CatchUp catchUp, int historyLimit, Duration retryBackoff, int disableAfterFailures,
       Duration maxSleep, Duration reconcileTimeout) {}
-
-  /** Per-job state kept beside the definition. */
-  static final class JobState {
-    Instant created;
-    Instant cursor;
-    JobStats stats = JobStats.NONE;
-    Optional<Instant> lastSuccessCycle = Optional.empty();
-    Instant lastTriggeredCycle;
-    final LinkedHashMap<String, JobRun> history = new LinkedHashMap<>();
-    final List<Active> active = new ArrayList<>();
-  }
-
-  /** A run not yet over. */
-  static final class Active {
-    JobRun run;
-    Instant deadline;
-    Optional<AgentId> agent = Optional.empty();
-    String killReason;
-    boolean noRetry;
-    /** Queued by an earlier leader (recovered from the store). */
-    boolean inherited;
-    /** Its task was handed to the master (or an earlier leader launched it). */
-    boolean launched;
-    Cancellable timer;
-
-    Active(JobRun run, Instant deadline) {
-      this.run = run;
-      this.deadline = deadline;
-    }
-  }
 
   private final EventLoop loop;
   private final Clock clock;
@@ -274,7 +240,7 @@ final class JobsEngine implements Scheduler, LeaderElector.Listener {
       s.created = now;
       s.cursor = now;
       s.lastTriggeredCycle = now;
-      Optional.ofNullable(read.states().get(name)).ifPresent(o -> JobsStoreWriter.readState(s, o));
+      Optional.ofNullable(read.states().get(name)).ifPresent(s::read);
       states.put(name, s);
       for (JobRun run : read.runs().getOrDefault(name, List.of())) {
         s.history.put(run.key(), run);
@@ -386,6 +352,7 @@ final class JobsEngine implements Scheduler, LeaderElector.Listener {
             epoch);
         a.agent = Optional.of(offer.agentId());
         saveRun(a.run);
+        a.launched = false; // until the offer is accepted (a retry's earlier attempt was)
         byTask.put(taskId.value(), a);
         launching.add(a);
         tasks.add(new TaskInfo(taskId, "ChronosTask:" + job.name(), offer.agentId(), need, JobTasks.command(job, a.run),
@@ -738,7 +705,7 @@ final class JobsEngine implements Scheduler, LeaderElector.Listener {
           + String.join(" -> ", path));
     }
     String name = def.name();
-    String written = JobsStoreWriter.stateJson(define(copyOf(states.get(name)), jobs.get(name), def, now), epoch);
+    String written = JobState.json(define(JobState.copyOf(states.get(name)), jobs.get(name), def, now), epoch);
     byte[] definition = bytes(JobJson.store(def));
     byte[] state = bytes(written);
     return writer.change("job '" + name + "' was not saved", (r, w) -> JobsStoreWriter.put(r, w, STATES + name, state)
@@ -750,24 +717,11 @@ final class JobsEngine implements Scheduler, LeaderElector.Listener {
             states.put(name, s);
           }
           define(s, old, def, now);
-          if (!JobsStoreWriter.stateJson(s, epoch).equals(written)) {
+          if (!JobState.json(s, epoch).equals(written)) {
             saveState(name, s); // it changed meanwhile (a run ended): write what memory holds
           }
           evaluate();
         });
-  }
-
-  /** A job's state without its runs (null: a new job's). */
-  private static JobState copyOf(JobState s) {
-    JobState c = new JobState();
-    if (s != null) {
-      c.created = s.created;
-      c.cursor = s.cursor;
-      c.stats = s.stats;
-      c.lastSuccessCycle = s.lastSuccessCycle;
-      c.lastTriggeredCycle = s.lastTriggeredCycle;
-    }
-    return c;
   }
 
   /** What (re)defining a job does to its state: a new schedule restarts the cursor, new parents the cycle. */
@@ -898,22 +852,6 @@ final class JobsEngine implements Scheduler, LeaderElector.Listener {
     return List.copyOf(states.get(name).history.values());
   }
 
-  /** "running", "queued" or "idle". */
-  String activity(String name) {
-    JobState s = states.get(name);
-    if (s.active.stream().anyMatch(a -> a.run.state() == State.RUNNING)) {
-      return "running";
-    }
-    return s.active.isEmpty() ? "idle" : "queued";
-  }
-
-  /** "success", "failure" or "fresh", from the last run that ended. */
-  String lastStatus(String name) {
-    return states.get(name).history.values().stream()
-        .filter(r -> r.state() == State.SUCCESS || r.state() == State.FAILED)
-        .reduce((a, b) -> b).map(r -> r.state() == State.SUCCESS ? "success" : "failure").orElse("fresh");
-  }
-
   // ---- persistence (through the writer, off the loop) -------------------------------------
 
   private static String runKey(JobRun run) {
@@ -950,7 +888,7 @@ final class JobsEngine implements Scheduler, LeaderElector.Listener {
   }
 
   private void saveState(String name, JobState s) {
-    writer.put(STATES + name, bytes(JobsStoreWriter.stateJson(s, epoch)));
+    writer.put(STATES + name, bytes(JobState.json(s, epoch)));
   }
 
   private void put(String key, String value) {

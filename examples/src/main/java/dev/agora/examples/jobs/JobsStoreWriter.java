@@ -1,7 +1,6 @@
 package dev.agora.examples.jobs;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.agora.core.coordination.StateStore;
 import dev.agora.core.model.FrameworkId;
 import dev.agora.core.runtime.EventLoop;
@@ -331,37 +330,6 @@ final class JobsStoreWriter {
     Optional<FrameworkId> id = store.get(JobsEngine.FRAMEWORK_ID)
         .map(v -> FrameworkId.of(new String(v.value(), StandardCharsets.UTF_8)));
     return new Recovered(begun, store.epoch(), Map.copyOf(jobs), Map.copyOf(states), Map.copyOf(runs), id);
-  }
-
-  /** A job's state as stored (its runs apart), stamped with the writer's epoch. */
-  static String stateJson(JobsEngine.JobState s, long epoch) {
-    ObjectNode o = JobJson.MAPPER.createObjectNode();
-    o.put("created", s.created.toString());
-    o.put("cursor", s.cursor.toString());
-    o.put("lastTriggeredCycle", s.lastTriggeredCycle.toString());
-    o.put("lastSuccessCycle", s.lastSuccessCycle.map(Instant::toString).orElse(""));
-    o.put("successCount", s.stats.successCount());
-    o.put("errorCount", s.stats.errorCount());
-    o.put("lastSuccess", s.stats.lastSuccess().map(Instant::toString).orElse(""));
-    o.put("lastError", s.stats.lastError().map(Instant::toString).orElse(""));
-    o.put("errorsSinceLastSuccess", s.stats.errorsSinceLastSuccess());
-    o.put("epoch", epoch);
-    return o.toString();
-  }
-
-  /** Sets a job's state from its stored JSON. */
-  static void readState(JobsEngine.JobState s, JsonNode o) {
-    s.created = Instant.parse(o.get("created").asText());
-    s.cursor = Instant.parse(o.get("cursor").asText());
-    s.lastTriggeredCycle = Instant.parse(o.get("lastTriggeredCycle").asText());
-    s.lastSuccessCycle = instant(o, "lastSuccessCycle");
-    s.stats = new JobStats(o.path("successCount").asLong(), o.path("errorCount").asLong(), instant(o, "lastSuccess"),
-        instant(o, "lastError"), o.path("errorsSinceLastSuccess").asLong());
-  }
-
-  private static Optional<Instant> instant(JsonNode o, String f) {
-    String v = o.path(f).asText("");
-    return v.isEmpty() ? Optional.empty() : Optional.of(Instant.parse(v));
   }
 
   private static JsonNode json(byte[] b) {
