@@ -49,6 +49,11 @@ class JobsStoreOffLoopTest {
 
     void release() {
       hold = false;
+      runHeld();
+    }
+
+    /** Runs what is held now, holding what comes next. */
+    void runHeld() {
       List<Runnable> now = new ArrayList<>(held);
       held.clear();
       now.forEach(Runnable::run);
@@ -105,6 +110,39 @@ class JobsStoreOffLoopTest {
         assertThat(writes).as(key).containsExactly("create " + key + " PENDING", "put " + key + " RUNNING",
             "put " + key + " SUCCESS");
       }
+    }
+  }
+
+  @Test
+  void aTaskIsLaunchedOnlyOnceItsRunningRecordIsWrittenAndNotAtAllIfKilledMeanwhile() {
+    HeldExecutor io = new HeldExecutor();
+    try (JobsHarness h = new JobsHarness(dir, T0)) {
+      h.outcome = job -> new JobsHarness.Outcome(Duration.ofSeconds(5), 0);
+      JobsService service = h.startService(b -> b.storeExecutor(io));
+      assertThat(h.post(job("a", "\"schedule\":\"R/2026-01-01T00:01:00Z/PT1H\"")).status()).isEqualTo(204);
+      assertThat(h.post(job("b", "\"schedule\":\"R/2026-01-01T00:01:00Z/PT1H\"")).status()).isEqualTo(204);
+      io.hold = true;
+      h.advance(Duration.ofSeconds(61)); // both fire: their records' compare-and-set is held
+      assertThat(h.runs("a")).as("not remembered before it is recorded").isEmpty();
+      io.runHeld(); // recorded: queued, offered, matched; their RUNNING records are held
+      h.advance(Duration.ofSeconds(3));
+      assertThat(h.runs("a")).singleElement().satisfies(r -> assertThat(r.state()).isEqualTo(State.RUNNING));
+      assertThat(h.containerizers.stream().mapToInt(c -> c.running().size()).sum())
+          .as("nothing launched before the RUNNING records are written").isZero();
+
+      CompletableFuture<JobsService.Response> kill = service.request("DELETE", "/v1/scheduler/task/kill/b", "");
+      h.sim.runUntilIdle();
+      io.release();
+      h.sim.runUntilIdle();
+      assertThat(kill.join().body()).contains("\"killed\":1");
+      h.advance(Duration.ofSeconds(10));
+      assertThat(h.launches("a")).isEqualTo(1);
+      assertThat(h.runs("a")).singleElement().satisfies(r -> assertThat(r.state()).isEqualTo(State.SUCCESS));
+      assertThat(h.launches("b")).as("killed before its offer was accepted: never launched").isZero();
+      assertThat(h.runs("b")).singleElement().satisfies(r -> {
+        assertThat(r.state()).isEqualTo(State.FAILED);
+        assertThat(r.reason()).contains("killed by request before it started");
+      });
     }
   }
 
