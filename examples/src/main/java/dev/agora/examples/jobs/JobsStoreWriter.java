@@ -72,8 +72,6 @@ final class JobsStoreWriter {
   private final ArrayDeque<Op<?>> queue = new ArrayDeque<>();
   private boolean inFlight;
   private boolean flushScheduled;
-  private long batches;
-  private long operations;
 
   /**
    * @param store the store, unfenced: operations get it to read (and write through a fenced view they captured)
@@ -221,16 +219,6 @@ final class JobsStoreWriter {
     return queue.size() + (inFlight ? 1 : 0);
   }
 
-  /** Batches sent so far. On the loop. */
-  long batches() {
-    return batches;
-  }
-
-  /** Operations sent so far. On the loop. */
-  long operations() {
-    return operations;
-  }
-
   private void flush() {
     flushScheduled = false;
     if (inFlight || queue.isEmpty()) {
@@ -239,8 +227,6 @@ final class JobsStoreWriter {
     List<Op<?>> batch = new ArrayList<>(queue);
     queue.clear();
     inFlight = true;
-    batches++;
-    operations += batch.size();
     io.execute(() -> {
       Object[] values = new Object[batch.size()];
       String[] errors = new String[batch.size()];
@@ -260,9 +246,16 @@ final class JobsStoreWriter {
         }
       }
       loop.execute(() -> {
+        if (!inFlight) {
+          throw new IllegalStateException("jobs store: a batch of " + batch.size() + " came back with none in flight");
+        }
         inFlight = false;
         for (int i = 0; i < batch.size(); i++) {
-          batch.get(i).deliver(values[i], errors[i]);
+          try {
+            batch.get(i).deliver(values[i], errors[i]);
+          } catch (RuntimeException e) { // one caller's bug must not keep the others from hearing
+            LOG.error("jobs store: handling the outcome of {} failed", batch.get(i).what(), e);
+          }
         }
         if (!queue.isEmpty() && !flushScheduled) {
           flushScheduled = true;
