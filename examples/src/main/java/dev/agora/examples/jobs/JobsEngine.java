@@ -18,8 +18,8 @@ import dev.agora.core.runtime.Cancellable;
 import dev.agora.core.runtime.Clock;
 import dev.agora.core.runtime.EventLoop;
 import dev.agora.examples.jobs.JobRun.State;
-import dev.agora.examples.jobs.JobState.Active;
 import dev.agora.examples.jobs.JobRun.Trigger;
+import dev.agora.examples.jobs.JobState.Active;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -55,7 +55,7 @@ import org.slf4j.LoggerFactory;
  *   <li>run-state updates (a run's end, a retry, counters, cursors) change memory at once and are
  *       written behind, in order (one queue, so per job too): for at most one store round trip a
  *       read may show a run's end before it is durable. That is safe because nothing outside
- *       depends on it but API replies (which wait for what they changed, {@code afterCommit}) and
+ *       depends on it but API replies (which wait until what they changed is written) and
  *       children (whose run records are written after the parent's success in the same queue). If
  *       such a write fails, this instance drops its in-memory state and leaves the election
  *       ({@code onStoreFailure}), as the master does when its registry write fails: memory never
