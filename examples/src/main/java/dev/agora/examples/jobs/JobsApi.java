@@ -13,14 +13,22 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.function.Supplier;
 
 /**
  * Chronos's REST API ({@code /v1/scheduler/...}) over the {@link JobsEngine}: routing, JSON in and
  * out, status codes. Bad input is a 400 with the reason; an unknown job a 404; a follower answers
- * 503 naming the leader, if known.
+ * 503 naming the leader, if known; a state store that refused or failed a write, 503 naming the job
+ * and the cause.
  *
- * <p>Concurrency: {@link #handle} runs on the engine's loop.
+ * <p>Calls that change something (every method but GET) answer once what they changed is written
+ * (the engine's writes go to the store off the loop), and are taken one at a time, in the order
+ * they came: a call waits until the one before it answered, so a DELETE sent after a POST of the
+ * same job finds it. Reads answer at once, from memory, while a change is being written.
+ *
+ * <p>Concurrency: {@link #handle} runs on the engine's loop, and so do the answers' completions.
  */
 final class JobsApi {
   static final String PREFIX = "/v1/scheduler";
@@ -29,13 +37,53 @@ final class JobsApi {
 
   private final JobsEngine engine;
   private final Supplier<String> leaderAddress;
+  /** The last change call taken: the next one starts once it answered. */
+  private CompletableFuture<?> changes = CompletableFuture.completedFuture(null);
 
   JobsApi(JobsEngine engine, Supplier<String> leaderAddress) {
     this.engine = engine;
     this.leaderAddress = leaderAddress;
   }
 
-  JobsService.Response handle(String method, String rawPath, String body) {
+  /** Answers one call; completes on the loop. */
+  CompletableFuture<JobsService.Response> handle(String method, String rawPath, String body) {
+    if (method.equals("GET")) {
+      return handleNow(method, rawPath, body);
+    }
+    CompletableFuture<JobsService.Response> answer = changes.handle((x, e) -> null)
+        .thenCompose(x -> handleNow(method, rawPath, body));
+    changes = answer;
+    return answer;
+  }
+
+  private CompletableFuture<JobsService.Response> handleNow(String method, String rawPath, String body) {
+    CompletableFuture<JobsService.Response> answer;
+    try {
+      answer = answer(method, rawPath, body);
+    } catch (RuntimeException e) {
+      answer = CompletableFuture.failedFuture(e);
+    }
+    return answer.exceptionally(JobsApi::error);
+  }
+
+  private static JobsService.Response error(Throwable thrown) {
+    Throwable e = thrown instanceof CompletionException && thrown.getCause() != null ? thrown.getCause() : thrown;
+    if (e instanceof NoSuchElementException) {
+      return text(404, e.getMessage());
+    }
+    if (e instanceof IllegalArgumentException) {
+      return text(400, e.getMessage());
+    }
+    if (e instanceof JobsStoreWriter.StoreFailure) {
+      return text(503, e.getMessage());
+    }
+    if (e instanceof RuntimeException r) {
+      throw r;
+    }
+    throw new IllegalStateException(e);
+  }
+
+  private CompletableFuture<JobsService.Response> answer(String method, String rawPath, String body) {
     String path = rawPath;
     String query = "";
     int q = rawPath.indexOf('?');
@@ -45,35 +93,36 @@ final class JobsApi {
     }
     Map<String, String> params = params(query);
     if (!path.startsWith(PREFIX + "/")) {
-      return text(404, "no such resource: " + path + " (the API is under " + PREFIX + ")");
+      return done(404, "no such resource: " + path + " (the API is under " + PREFIX + ")");
     }
     List<String> parts = new ArrayList<>(Arrays.asList(path.substring(PREFIX.length() + 1).split("/")));
     parts.replaceAll(p -> URLDecoder.decode(p, StandardCharsets.UTF_8));
     if (parts.equals(List.of("leader")) && method.equals("GET")) {
-      return json(200, JobJson.MAPPER.createObjectNode().put("leader", leaderAddress.get()).toString());
+      return CompletableFuture.completedFuture(json(200, JobJson.MAPPER.createObjectNode()
+          .put("leader", leaderAddress.get()).toString()));
     }
     if (!engine.isLeader()) {
       String leader = leaderAddress.get();
-      return text(503, leader.isEmpty() ? "not the leader, and no leader is known; retry shortly"
+      return done(503, leader.isEmpty() ? "not the leader, and no leader is known; retry shortly"
           : "not the leader; the leader is " + leader);
     }
-    try {
-      return route(method, parts, params, body);
-    } catch (NoSuchElementException e) {
-      return text(404, e.getMessage());
-    } catch (IllegalArgumentException e) {
-      return text(400, e.getMessage());
-    }
+    CompletableFuture<JobsService.Response> changed = change(method, parts, params, body);
+    return changed != null ? changed : CompletableFuture.completedFuture(route(method, parts, params, body));
   }
 
-  private JobsService.Response route(String method, List<String> p, Map<String, String> params, String body) {
+  private static CompletableFuture<JobsService.Response> done(int status, String text) {
+    return CompletableFuture.completedFuture(text(status, text));
+  }
+
+  /** The calls that write: their answers complete once the write is done; null for another call. */
+  private CompletableFuture<JobsService.Response> change(String method, List<String> p, Map<String, String> params,
+      String body) {
     String head = p.get(0);
     int n = p.size();
-    boolean nameSecond = n == 2 && (head.equals("job") || head.equals("stats"));
-    switch (method + " " + head + (n > 1 && !nameSecond ? "/" + p.get(1) : "")) {
+    switch (method + " " + head + (n > 2 ? "/" + p.get(1) : "")) {
       case "POST iso8601", "POST dependency" -> {
         if (n != 1) {
-          break;
+          return null;
         }
         java.time.Instant now = engine.now();
         JobDefinition def = JobJson.parse(body, now);
@@ -85,13 +134,56 @@ final class JobsApi {
           throw new IllegalArgumentException("job '" + def.name() + "' has no parents: POST it to "
               + PREFIX + "/iso8601");
         }
-        engine.putJob(def, now);
-        if (def.container().isPresent()) {
-          return json(200, JobJson.MAPPER.createObjectNode().put("warning", "field 'container' is not supported"
-              + " here: job '" + def.name() + "' is stored and reported, but its runs are recorded skipped").toString());
-        }
-        return new JobsService.Response(204, TEXT, "");
+        return engine.putJob(def, now).thenApply(x -> def.container().isPresent()
+            ? json(200, JobJson.MAPPER.createObjectNode().put("warning", "field 'container' is not supported"
+                + " here: job '" + def.name() + "' is stored and reported, but its runs are recorded skipped")
+                .toString())
+            : new JobsService.Response(204, TEXT, ""));
       }
+      case "DELETE job" -> {
+        return n == 2 ? engine.deleteJob(p.get(1)).thenApply(x -> new JobsService.Response(204, TEXT, "")) : null;
+      }
+      case "PUT job" -> {
+        if (n != 2) {
+          return null;
+        }
+        String args = params.getOrDefault("arguments", "").trim();
+        List<String> list = args.isEmpty() ? List.of() : List.of(args.split("\\s+"));
+        String name = p.get(1);
+        return engine.runNow(name, list).thenApply(run -> {
+          ObjectNode o = JobJson.MAPPER.createObjectNode().put("started", run.isPresent());
+          run.ifPresent(r -> o.set("run", r.toJson()));
+          if (run.isEmpty()) {
+            List<JobRun> h = engine.history(name);
+            o.put("reason", h.isEmpty() ? "" : h.get(h.size() - 1).reason());
+          }
+          return json(200, o.toString());
+        });
+      }
+      case "PUT job/success" -> {
+        if (n != 3) {
+          return null;
+        }
+        return engine.markSuccess(p.get(2)).thenApply(r -> json(200, r.toJson().toString()));
+      }
+      case "DELETE task/kill" -> {
+        if (n != 3) {
+          return null;
+        }
+        return engine.killRuns(p.get(2)).thenApply(killed -> json(200, JobJson.MAPPER.createObjectNode()
+            .put("killed", killed).toString()));
+      }
+      default -> {
+        return null;
+      }
+    }
+  }
+
+  private JobsService.Response route(String method, List<String> p, Map<String, String> params, String body) {
+    String head = p.get(0);
+    int n = p.size();
+    boolean nameSecond = n == 2 && (head.equals("job") || head.equals("stats"));
+    switch (method + " " + head + (n > 1 && !nameSecond ? "/" + p.get(1) : "")) {
       case "GET jobs" -> {
         if (n != 1) {
           break;
@@ -104,8 +196,8 @@ final class JobsApi {
         ObjectNode o = JobJson.MAPPER.createObjectNode();
         ArrayNode a = o.putArray("jobs");
         for (JobDefinition j : engine.jobs.values()) {
-          ObjectNode s = a.addObject().put("name", j.name()).put("status", engine.lastStatus(j.name()))
-              .put("state", engine.activity(j.name())).put("schedule", j.schedule().map(Schedule::text).orElse(""))
+          ObjectNode s = a.addObject().put("name", j.name()).put("status", engine.states.get(j.name()).lastStatus())
+              .put("state", engine.states.get(j.name()).activity()).put("schedule", j.schedule().map(Schedule::text).orElse(""))
               .put("disabled", j.disabled());
           ArrayNode ps = s.putArray("parents");
           j.parents().forEach(ps::add);
@@ -127,37 +219,6 @@ final class JobsApi {
           }
         }
         return json(200, a.toString());
-      }
-      case "DELETE job" -> {
-        if (n == 2) {
-          engine.deleteJob(p.get(1));
-          return new JobsService.Response(204, TEXT, "");
-        }
-      }
-      case "PUT job" -> {
-        if (n == 2) {
-          String args = params.getOrDefault("arguments", "").trim();
-          List<String> list = args.isEmpty() ? List.of() : List.of(args.split("\\s+"));
-          Optional<JobRun> run = engine.runNow(p.get(1), list);
-          ObjectNode o = JobJson.MAPPER.createObjectNode().put("started", run.isPresent());
-          run.ifPresent(r -> o.set("run", r.toJson()));
-          if (run.isEmpty()) {
-            List<JobRun> h = engine.history(p.get(1));
-            o.put("reason", h.isEmpty() ? "" : h.get(h.size() - 1).reason());
-          }
-          return json(200, o.toString());
-        }
-      }
-      case "PUT job/success" -> {
-        if (n == 3) {
-          return json(200, engine.markSuccess(p.get(2)).toJson().toString());
-        }
-      }
-      case "DELETE task/kill" -> {
-        if (n == 3) {
-          int killed = engine.kill(p.get(2));
-          return json(200, JobJson.MAPPER.createObjectNode().put("killed", killed).toString());
-        }
       }
       case "GET job/stat" -> {
         if (n == 3) {
@@ -187,7 +248,7 @@ final class JobsApi {
       case "GET graph/dot" -> {
         StringBuilder sb = new StringBuilder("digraph G {\n");
         for (JobDefinition j : engine.jobs.values()) {
-          sb.append("  \"").append(j.name()).append("\" [status=\"").append(engine.lastStatus(j.name()))
+          sb.append("  \"").append(j.name()).append("\" [status=\"").append(engine.states.get(j.name()).lastStatus())
               .append("\"];\n");
           for (String parent : j.parents()) {
             sb.append("  \"").append(parent).append("\" -> \"").append(j.name()).append("\";\n");
@@ -198,8 +259,8 @@ final class JobsApi {
       case "GET graph/csv" -> {
         StringBuilder sb = new StringBuilder();
         for (JobDefinition j : engine.jobs.values()) {
-          sb.append("node,").append(j.name()).append(',').append(engine.lastStatus(j.name())).append(',')
-              .append(engine.activity(j.name())).append('\n');
+          sb.append("node,").append(j.name()).append(',').append(engine.states.get(j.name()).lastStatus()).append(',')
+              .append(engine.states.get(j.name()).activity()).append('\n');
         }
         for (JobDefinition j : engine.jobs.values()) {
           for (String parent : j.parents()) {

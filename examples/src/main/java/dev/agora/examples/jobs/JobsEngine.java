@@ -1,14 +1,9 @@
 package dev.agora.examples.jobs;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.agora.core.coordination.LeaderElector;
 import dev.agora.core.coordination.StateStore;
 import dev.agora.core.framework.Scheduler;
 import dev.agora.core.framework.SchedulerDriver;
-import dev.agora.core.model.AgentId;
-import dev.agora.core.model.AttributeValue;
-import dev.agora.core.model.CommandInfo;
 import dev.agora.core.model.Filters;
 import dev.agora.core.model.FrameworkId;
 import dev.agora.core.model.Offer;
@@ -24,19 +19,21 @@ import dev.agora.core.runtime.Clock;
 import dev.agora.core.runtime.EventLoop;
 import dev.agora.examples.jobs.JobRun.State;
 import dev.agora.examples.jobs.JobRun.Trigger;
-import java.io.IOException;
+import dev.agora.examples.jobs.JobState.Active;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -46,8 +43,24 @@ import org.slf4j.LoggerFactory;
  * tasks. It is the framework's {@link Scheduler} and the {@link LeaderElector.Listener}.
  *
  * <p>Concurrency: everything runs on one {@link EventLoop}; state is touched only there. The state
- * store is called on the loop: with the ZooKeeper store each write holds the loop for a round trip
- * (a few milliseconds), which the jobs-service HA test lives with at 50 jobs every 10 s.
+ * store is never called on the loop: every read and write goes through the {@link JobsStoreWriter},
+ * which runs them on the store's executor in the order the loop handed them and hands each outcome
+ * back to the loop. What waits for a write waits without holding the loop:
+ * <ul>
+ *   <li>an API call that creates, replaces or deletes a job answers once the definition is written
+ *       (or deleted), and only then does the job change in memory: a refused or failed write answers
+ *       503 naming the job and the cause and leaves the job as it was;
+ *   <li>a run is queued for an offer only once its compare-and-set at version -1 came back true; a
+ *       task is launched (the offer accepted) only once its run's RUNNING record is written;
+ *   <li>run-state updates (a run's end, a retry, counters, cursors) change memory at once and are
+ *       written behind, in order (one queue, so per job too): for at most one store round trip a
+ *       read may show a run's end before it is durable. That is safe because nothing outside
+ *       depends on it but API replies (which wait until what they changed is written) and
+ *       children (whose run records are written after the parent's success in the same queue). If
+ *       such a write fails, this instance drops its in-memory state and leaves the election
+ *       ({@code onStoreFailure}), as the master does when its registry write fails: memory never
+ *       keeps claiming what the store does not hold, and the next leader reads the store.
+ * </ul>
  *
  * <p>Invariants: a run is created in the store with compare-and-set at version -1 before anything
  * else happens to it, so each (job, scheduled time) runs at most once even if two leaders race; a
@@ -72,39 +85,13 @@ final class JobsEngine implements Scheduler, LeaderElector.Listener {
   record Settings(CatchUp catchUp, int historyLimit, Duration retryBackoff, int disableAfterFailures,
       Duration maxSleep, Duration reconcileTimeout) {}
 
-  /** Per-job state kept beside the definition. */
-  static final class JobState {
-    Instant created;
-    Instant cursor;
-    JobStats stats = JobStats.NONE;
-    Optional<Instant> lastSuccessCycle = Optional.empty();
-    Instant lastTriggeredCycle;
-    final LinkedHashMap<String, JobRun> history = new LinkedHashMap<>();
-    final List<Active> active = new ArrayList<>();
-  }
-
-  /** A run not yet over. */
-  static final class Active {
-    JobRun run;
-    Instant deadline;
-    Optional<AgentId> agent = Optional.empty();
-    String killReason;
-    boolean noRetry;
-    /** Queued by an earlier leader (recovered from the store). */
-    boolean inherited;
-    Cancellable timer;
-
-    Active(JobRun run, Instant deadline) {
-      this.run = run;
-      this.deadline = deadline;
-    }
-  }
-
   private final EventLoop loop;
   private final Clock clock;
   private final StateStore store;
   private final Settings settings;
   private final Function<Optional<FrameworkId>, SchedulerDriver> subscribe;
+  private final JobsStoreWriter writer;
+  private final Consumer<String> onStoreFailure;
 
   final Map<String, JobDefinition> jobs = new TreeMap<>();
   final Map<String, JobState> states = new HashMap<>();
@@ -112,9 +99,8 @@ final class JobsEngine implements Scheduler, LeaderElector.Listener {
   private final List<Active> pending = new ArrayList<>();
   private SchedulerDriver driver;
   private volatile boolean leader;
+  private boolean recovering;
   private long epoch;
-  /** Writes go through the store fenced with this leader's epoch; reads through {@link #store}. */
-  private StateStore writes;
   /** True from taking the lead until the master has answered for the tasks an earlier leader left. */
   private boolean reconciling;
   /** Task ids still awaiting the master's answer while reconciling; null before subscribing. */
@@ -124,13 +110,24 @@ final class JobsEngine implements Scheduler, LeaderElector.Listener {
   private Cancellable tick;
   private boolean suppressed;
 
-  JobsEngine(EventLoop loop, Clock clock, StateStore store, Settings settings,
-      Function<Optional<FrameworkId>, SchedulerDriver> subscribe) {
+  /**
+   * @param io where blocking store calls run (the loop itself in a simulation)
+   * @param onStoreFailure hears, on the loop, why this instance stopped leading after its own write failed
+   */
+  JobsEngine(EventLoop loop, Clock clock, StateStore store, Executor io, Settings settings,
+      Function<Optional<FrameworkId>, SchedulerDriver> subscribe, Consumer<String> onStoreFailure) {
     this.loop = loop;
     this.clock = clock;
     this.store = store;
     this.settings = settings;
     this.subscribe = subscribe;
+    this.writer = new JobsStoreWriter(loop, store, io, this::storeFailed);
+    this.onStoreFailure = onStoreFailure;
+  }
+
+  /** The store writer (for tests and metrics). */
+  JobsStoreWriter writer() {
+    return writer;
   }
 
   /** Whether this instance leads (any thread; racy by nature). */
@@ -151,27 +148,44 @@ final class JobsEngine implements Scheduler, LeaderElector.Listener {
 
   @Override
   public void isLeader(long newEpoch) {
+    writer.newTerm();
+    long t = writer.term();
     epoch = newEpoch;
-    if (!store.beginEpoch(newEpoch)) {
-      LOG.warn("jobs service was elected under epoch {} but the store has a later one ({}); its writes will be refused",
-          newEpoch, store.epoch());
-    }
-    writes = store.fenced(newEpoch);
-    recover();
-    leader = true;
-    catchingUp = true;
-    // Nothing fires until the master has answered for the tasks an earlier leader left running.
-    reconciling = true;
-    awaitingReconcile = null;
-    Optional<FrameworkId> id = store.get(FRAMEWORK_ID)
-        .map(v -> FrameworkId.of(new String(v.value(), StandardCharsets.UTF_8)));
-    driver = subscribe.apply(id);
-    LOG.info("jobs service leads under epoch {} with {} job(s) and {} run(s) in flight; reconciling before firing",
-        epoch, jobs.size(), byTask.size() + pending.size());
+    recovering = true;
+    Instant now = now();
+    int limit = settings.historyLimit();
+    // Begin the epoch and read everything back off the loop; act once it is here.
+    writer.submit("recovery under epoch " + newEpoch, s -> JobsStoreWriter.recover(s, newEpoch, now, limit),
+        (read, error) -> {
+          if (t != writer.term()) {
+            return;
+          }
+          recovering = false;
+          if (error != null) {
+            storeFailed("reading the jobs state back failed: " + error);
+            return;
+          }
+          if (!read.epochBegun()) {
+            LOG.warn("jobs service was elected under epoch {} but the store has a later one ({}); its writes will be"
+                + " refused", newEpoch, read.storeEpoch());
+          }
+          writer.begin(store.fenced(newEpoch));
+          load(read, now);
+          leader = true;
+          catchingUp = true;
+          // Nothing fires until the master has answered for the tasks an earlier leader left running.
+          reconciling = true;
+          awaitingReconcile = null;
+          driver = subscribe.apply(read.frameworkId());
+          LOG.info("jobs service leads under epoch {} with {} job(s) and {} run(s) in flight; reconciling before"
+              + " firing", epoch, jobs.size(), byTask.size() + pending.size());
+        });
   }
 
   @Override
   public void notLeader() {
+    recovering = false;
+    writer.newTerm();
     if (!leader) {
       return;
     }
@@ -203,41 +217,44 @@ final class JobsEngine implements Scheduler, LeaderElector.Listener {
     LOG.info("jobs service no longer leads");
   }
 
-  private void recover() {
+  /** A write of this leader's own failed: drop the in-memory state and leave the election. */
+  private void storeFailed(String why) {
+    if (!leader && !recovering) {
+      return;
+    }
+    LOG.error("jobs service: {}; this instance stops leading (its in-memory state is dropped, the next leader"
+        + " reads the store)", why);
+    notLeader();
+    onStoreFailure.accept(why);
+  }
+
+  /** Takes what {@link JobsStoreWriter#recover} read as this leader's state. On the loop. */
+  private void load(JobsStoreWriter.Recovered read, Instant now) {
     jobs.clear();
     states.clear();
     byTask.clear();
     pending.clear();
-    Instant now = now();
-    for (String key : store.keys(DEFINITIONS)) {
-      store.get(key).ifPresent(v -> {
-        JobDefinition d = JobJson.parse(new String(v.value(), StandardCharsets.UTF_8), now);
-        jobs.put(d.name(), d);
-      });
-    }
+    jobs.putAll(read.jobs());
     for (String name : jobs.keySet()) {
       JobState s = new JobState();
       s.created = now;
       s.cursor = now;
       s.lastTriggeredCycle = now;
-      store.get(STATES + name).ifPresent(v -> readState(s, json(v.value())));
+      Optional.ofNullable(read.states().get(name)).ifPresent(s::read);
       states.put(name, s);
-      List<String> keys = store.keys(RUNS + name + "/");
-      for (String key : keys.subList(Math.max(0, keys.size() - settings.historyLimit()), keys.size())) {
-        store.get(key).ifPresent(v -> {
-          JobRun run = JobRun.fromJson(json(v.value()));
-          s.history.put(run.key(), run);
-          if (run.state() == State.PENDING) {
-            Active a = new Active(run, run.scheduled().plus(jobs.get(name).epsilon()));
-            a.inherited = true;
-            s.active.add(a);
-            pending.add(a);
-          } else if (run.state() == State.RUNNING) {
-            Active a = new Active(run, now);
-            s.active.add(a);
-            byTask.put(run.taskId().orElseThrow(), a);
-          }
-        });
+      for (JobRun run : read.runs().getOrDefault(name, List.of())) {
+        s.history.put(run.key(), run);
+        if (run.state() == State.PENDING) {
+          Active a = new Active(run, run.scheduled().plus(jobs.get(name).epsilon()));
+          a.inherited = true;
+          s.active.add(a);
+          pending.add(a);
+        } else if (run.state() == State.RUNNING) {
+          Active a = new Active(run, now);
+          a.launched = true;
+          s.active.add(a);
+          byTask.put(run.taskId().orElseThrow(), a);
+        }
       }
     }
   }
@@ -321,11 +338,12 @@ final class JobsEngine implements Scheduler, LeaderElector.Listener {
     for (Offer offer : offers) {
       Resources left = offer.resources();
       List<TaskInfo> tasks = new ArrayList<>();
+      List<Active> launching = new ArrayList<>();
       for (Iterator<Active> it = pending.iterator(); it.hasNext(); ) {
         Active a = it.next();
         JobDefinition job = jobs.get(a.run.job());
-        Resources need = need(job);
-        if (!left.contains(need) || !job.constraints().stream().allMatch(c -> c.matches(attribute(offer, c.attribute())))) {
+        Resources need = JobTasks.need(job);
+        if (!left.contains(need) || !JobTasks.matches(job, offer)) {
           continue;
         }
         it.remove();
@@ -334,8 +352,10 @@ final class JobsEngine implements Scheduler, LeaderElector.Listener {
             epoch);
         a.agent = Optional.of(offer.agentId());
         saveRun(a.run);
+        a.launched = false; // until the offer is accepted (a retry's earlier attempt was)
         byTask.put(taskId.value(), a);
-        tasks.add(new TaskInfo(taskId, "ChronosTask:" + job.name(), offer.agentId(), need, command(job, a.run),
+        launching.add(a);
+        tasks.add(new TaskInfo(taskId, "ChronosTask:" + job.name(), offer.agentId(), need, JobTasks.command(job, a.run),
             Map.of("job", job.name(), "scheduled", a.run.scheduled().toString()), Optional.empty()));
         left = left.subtract(need);
         job.maxCompletionTime().ifPresent(max -> armKill(a, max, max));
@@ -343,7 +363,7 @@ final class JobsEngine implements Scheduler, LeaderElector.Listener {
       if (tasks.isEmpty()) {
         d.decline(List.of(offer.id()), pending.isEmpty() ? new Filters(Duration.ofSeconds(60)) : Filters.DEFAULT);
       } else {
-        d.accept(List.of(offer.id()), List.of(new Operation.Launch(tasks)), Filters.NONE);
+        launchOnceRecorded(d, offer, tasks, launching);
       }
     }
     if (pending.isEmpty() && !suppressed) {
@@ -352,37 +372,26 @@ final class JobsEngine implements Scheduler, LeaderElector.Listener {
     }
   }
 
-  private static String attribute(Offer offer, String name) {
-    if (name.equals("hostname")) {
-      return offer.hostname();
-    }
-    AttributeValue v = offer.attributes().get(name);
-    return v == null ? null : v.asText();
-  }
-
-  private static Resources need(JobDefinition job) {
-    Resources.Builder b = Resources.builder().scalar("cpus", job.cpus()).scalar("mem", job.mem());
-    if (job.disk() > 0) {
-      b.scalar("disk", job.disk());
-    }
-    return b.build();
-  }
-
-  static CommandInfo command(JobDefinition job, JobRun run) {
-    List<String> args = new ArrayList<>(job.arguments());
-    args.addAll(run.arguments());
-    Map<String, String> env = new LinkedHashMap<>();
-    job.environmentVariables().forEach(e -> env.put(e.name(), e.value()));
-    env.put("CHRONOS_JOB_NAME", job.name());
-    env.put("AGORA_JOB_SCHEDULED_TIME", run.scheduled().toString());
-    if (job.shell()) {
-      String line = args.isEmpty() ? job.command() : job.command() + " " + String.join(" ", args);
-      return new CommandInfo(true, line, List.of(), env, job.runAsUser());
-    }
-    List<String> argv = new ArrayList<>();
-    argv.add(job.command());
-    argv.addAll(args);
-    return new CommandInfo(false, job.command(), argv, env, job.runAsUser());
+  /**
+   * Accepts the offer once the runs' RUNNING records are written (so a new leader reconciles these
+   * tasks rather than launching them again), launching those still meant to run then: a run killed
+   * meanwhile is not launched. Never if this leader stepped down meanwhile (its driver is closed).
+   */
+  private void launchOnceRecorded(SchedulerDriver d, Offer offer, List<TaskInfo> tasks, List<Active> launching) {
+    writer.afterCommit(() -> {
+      List<TaskInfo> launch = new ArrayList<>();
+      for (int i = 0; i < tasks.size(); i++) {
+        if (byTask.get(tasks.get(i).taskId().value()) == launching.get(i)) {
+          launching.get(i).launched = true;
+          launch.add(tasks.get(i));
+        }
+      }
+      if (launch.isEmpty()) {
+        d.decline(List.of(offer.id()), Filters.DEFAULT);
+      } else {
+        d.accept(List.of(offer.id()), List.of(new Operation.Launch(launch)), Filters.NONE);
+      }
+    });
   }
 
   @Override
@@ -422,8 +431,8 @@ final class JobsEngine implements Scheduler, LeaderElector.Listener {
     if (job != null && !a.noRetry && a.run.attempt() <= job.retries()) {
       int next = a.run.attempt() + 1;
       Duration backoff = settings.retryBackoff().multipliedBy(1L << Math.min(10, next - 2));
-      a.run = a.run.with(State.PENDING, next, Optional.of(taskId(a.run, next)), Optional.empty(), Optional.empty(),
-          "retry " + (next - 1) + " of " + job.retries() + " after: " + why, epoch);
+      a.run = a.run.with(State.PENDING, next, Optional.of(JobTasks.taskId(a.run, next)), Optional.empty(),
+          Optional.empty(), "retry " + (next - 1) + " of " + job.retries() + " after: " + why, epoch);
       saveRun(a.run);
       a.timer = loop.schedule(backoff, () -> {
         a.timer = null;
@@ -607,32 +616,48 @@ final class JobsEngine implements Scheduler, LeaderElector.Listener {
   }
 
   /**
-   * Starts a run: records it (compare-and-set, at most once per key) and queues it for an offer.
+   * Starts a run: records it (compare-and-set at version -1, at most once per key, off the loop)
+   * and, once recorded, queues it for an offer. Meanwhile it counts as active for its job.
    *
-   * @return the run, or empty if it was skipped or already recorded
+   * @return completes on the loop with the run, or empty if it was skipped or already recorded;
+   *     exceptionally ({@link JobsStoreWriter.StoreFailure}) if the store failed or the term ended
    */
-  Optional<JobRun> trigger(JobDefinition job, Instant scheduled, Instant cycle, Trigger trigger, List<String> args) {
+  CompletableFuture<Optional<JobRun>> trigger(JobDefinition job, Instant scheduled, Instant cycle, Trigger trigger,
+      List<String> args) {
     JobState s = states.get(job.name());
     if (!job.concurrent() && !s.active.isEmpty()) {
-      skip(job, scheduled, trigger, "previous run still active (concurrent=false)");
-      return Optional.empty();
+      return skip(job, scheduled, trigger, "previous run still active (concurrent=false)")
+          .thenApply(x -> Optional.empty());
     }
     if (job.container().isPresent()) {
-      skip(job, scheduled, trigger, "field 'container' is not supported here: containers are not run by this"
-          + " service");
-      return Optional.empty();
+      return skip(job, scheduled, trigger, "field 'container' is not supported here: containers are not run by this"
+          + " service").thenApply(x -> Optional.empty());
     }
-    JobRun run = new JobRun(job.name(), scheduled, cycle, trigger, State.PENDING, 1, Optional.empty(),
+    JobRun created = new JobRun(job.name(), scheduled, cycle, trigger, State.PENDING, 1, Optional.empty(),
         Optional.empty(), Optional.empty(), "", epoch, args);
-    run = run.with(State.PENDING, 1, Optional.of(taskId(run, 1)), Optional.empty(), Optional.empty(), "", epoch);
-    if (!createRun(run)) {
-      LOG.info("run {} of job {} is already recorded; not starting it again", run.key(), job.name());
-      return Optional.empty();
-    }
+    JobRun run = created.with(State.PENDING, 1, Optional.of(JobTasks.taskId(created, 1)), Optional.empty(),
+        Optional.empty(), "", epoch);
     Active a = new Active(run, now().plus(job.epsilon()));
     s.active.add(a);
-    enqueue(a);
-    return Optional.of(run);
+    return createRun(run).thenApply(recorded -> {
+      if (!recorded) {
+        s.active.remove(a);
+        LOG.info("run {} of job {} is already recorded; not starting it again", run.key(), job.name());
+        return Optional.<JobRun>empty();
+      }
+      if (a.run == run) { // else it was killed meanwhile, and its end is remembered already
+        remember(run);
+      }
+      if (states.get(job.name()) == s && s.active.contains(a)) {
+        a.deadline = now().plus(job.epsilon());
+        enqueue(a);
+      }
+      return Optional.of(run);
+    }).whenComplete((r, e) -> {
+      if (e != null) {
+        s.active.remove(a);
+      }
+    });
   }
 
   private void enqueue(Active a) {
@@ -643,122 +668,127 @@ final class JobsEngine implements Scheduler, LeaderElector.Listener {
     }
   }
 
-  private static String taskId(JobRun run, int attempt) {
-    return "ct:" + run.scheduled().toEpochMilli() + (run.trigger() == Trigger.MANUAL ? "m" : "") + ":"
-        + attempt + ":" + run.job();
-  }
-
-  private void skip(JobDefinition job, Instant scheduled, Trigger trigger, String why) {
+  /** Records a skipped run; completes on the loop once it is recorded (or was already). */
+  private CompletableFuture<Void> skip(JobDefinition job, Instant scheduled, Trigger trigger, String why) {
     Instant now = now();
     JobRun run = new JobRun(job.name(), scheduled, scheduled, trigger, State.SKIPPED, 0, Optional.empty(),
         Optional.empty(), Optional.of(now), why, epoch, List.of());
-    if (!createRun(run)) {
-      return;
-    }
-    LOG.info("job {} run {} skipped: {}", job.name(), scheduled, why);
+    return createRun(run).thenAccept(recorded -> {
+      if (recorded) {
+        remember(run);
+        LOG.info("job {} run {} skipped: {}", job.name(), scheduled, why);
+      }
+    });
   }
 
   // ---- operations the API calls (on the loop) ---------------------------------------------
 
   /**
-   * Creates or replaces a job; throws IllegalArgumentException for a bad parent or a cycle.
+   * Creates or replaces a job: writes its state and then its definition (the commit point), and
+   * only then takes it in memory. Throws IllegalArgumentException at once for a bad parent or a
+   * cycle.
    *
    * @param now the time the definition was parsed at (what an empty schedule start meant)
+   * @return completes on the loop once the job is durable and taken; exceptionally ({@link
+   *     JobsStoreWriter.StoreFailure}, naming the job and the cause) if the store refused or failed,
+   *     and then nothing changed in memory
    */
-  void putJob(JobDefinition def, Instant now) {
+  CompletableFuture<Void> putJob(JobDefinition def, Instant now) {
     for (String p : def.parents()) {
       if (!jobs.containsKey(p)) {
         throw new IllegalArgumentException("parent '" + p + "' of job '" + def.name() + "' does not exist");
       }
     }
-    List<String> path = cyclePath(def);
+    List<String> path = JobTasks.cyclePath(jobs, def);
     if (!path.isEmpty()) {
       throw new IllegalArgumentException("job '" + def.name() + "' would make a dependency cycle: "
           + String.join(" -> ", path));
     }
-    JobDefinition old = jobs.put(def.name(), def);
-    JobState s = states.get(def.name());
-    if (s == null) {
-      s = new JobState();
+    String name = def.name();
+    String written = JobState.json(define(JobState.copyOf(states.get(name)), jobs.get(name), def, now), epoch);
+    byte[] definition = bytes(JobJson.store(def));
+    byte[] state = bytes(written);
+    return writer.change("job '" + name + "' was not saved", (r, w) -> JobsStoreWriter.put(r, w, STATES + name, state)
+        && JobsStoreWriter.put(r, w, DEFINITIONS + name, definition)).thenRun(() -> {
+          JobDefinition old = jobs.put(name, def);
+          JobState s = states.get(name);
+          if (s == null) {
+            s = new JobState();
+            states.put(name, s);
+          }
+          define(s, old, def, now);
+          if (!JobState.json(s, epoch).equals(written)) {
+            saveState(name, s); // it changed meanwhile (a run ended): write what memory holds
+          }
+          evaluate();
+        });
+  }
+
+  /** What (re)defining a job does to its state: a new schedule restarts the cursor, new parents the cycle. */
+  private JobState define(JobState s, JobDefinition old, JobDefinition def, Instant now) {
+    if (s.created == null) {
       s.created = now;
       s.lastTriggeredCycle = now;
-      states.put(def.name(), s);
     }
     if (old == null || !old.schedule().map(Schedule::text).equals(def.schedule().map(Schedule::text))) {
-      s.cursor = now.minusMillis(1);
+      Instant start = now.minusMillis(1);
+      s.cursor = s.cursor == null || start.isAfter(s.cursor) ? start : s.cursor; // never back
     }
     if (old == null || !old.parents().equals(def.parents())) {
       // A child waits for parent successes after it was (re)defined, not for ones it has missed.
       s.lastTriggeredCycle = def.parents().stream().map(p -> states.get(p).lastSuccessCycle)
           .flatMap(Optional::stream).max(Instant::compareTo).orElse(Instant.EPOCH);
     }
-    put(DEFINITIONS + def.name(), JobJson.store(def));
-    saveState(def.name(), s);
-    evaluate();
+    return s;
   }
 
-  /** The path parent... -> def.name -> ... that would close a cycle, or empty. */
-  private List<String> cyclePath(JobDefinition def) {
-    for (String p : def.parents()) {
-      List<String> path = new ArrayList<>();
-      if (reaches(p, def.name(), path, new java.util.HashSet<>())) {
-        List<String> cycle = new ArrayList<>();
-        cycle.add(def.name());
-        for (int i = path.size() - 1; i >= 0; i--) {
-          cycle.add(path.get(i));
-        }
-        return cycle;
-      }
-    }
-    return List.of();
-  }
-
-  /** Whether {@code target} is {@code from} or one of its ancestors; fills the path from target to from. */
-  private boolean reaches(String from, String target, List<String> path, java.util.Set<String> seen) {
-    if (from.equals(target)) {
-      path.add(from);
-      return true;
-    }
-    if (!seen.add(from) || !jobs.containsKey(from)) {
-      return false;
-    }
-    for (String p : jobs.get(from).parents()) {
-      if (reaches(p, target, path, seen)) {
-        path.add(from);
-        return true;
-      }
-    }
-    return false;
-  }
-
-  /** Deletes a job and its runs; refuses while other jobs depend on it. */
-  void deleteJob(String name) {
-    JobDefinition job = require(name);
+  /**
+   * Deletes a job and its runs; refuses at once (IllegalArgumentException) while other jobs depend
+   * on it. The definition is deleted first (the commit point: a new leader ignores the rest); then
+   * the job leaves memory (its active runs are killed) and its state and runs are deleted.
+   *
+   * @return completes on the loop once all is deleted; exceptionally ({@link JobsStoreWriter.StoreFailure})
+   *     if the store refused or failed: before the definition was deleted nothing changed
+   */
+  CompletableFuture<Void> deleteJob(String name) {
+    require(name);
     List<String> children = jobs.values().stream().filter(j -> j.parents().contains(name)).map(JobDefinition::name)
         .toList();
     if (!children.isEmpty()) {
       throw new IllegalArgumentException("job '" + name + "' has dependent jobs " + children + "; delete them first");
     }
-    kill(job.name());
-    jobs.remove(name);
-    states.remove(name);
-    for (String key : store.keys(RUNS + name + "/")) {
-      delete(key);
-    }
-    delete(STATES + name);
-    delete(DEFINITIONS + name);
-    evaluate();
+    return writer.change("job '" + name + "' was not deleted",
+        (r, w) -> JobsStoreWriter.delete(r, w, DEFINITIONS + name))
+        .thenCompose(x -> {
+          if (jobs.containsKey(name)) {
+            kill(name);
+            jobs.remove(name);
+            states.remove(name);
+            evaluate();
+          }
+          // After the runs' last writes (the kills above are written before this, in order).
+          return writer.change("job '" + name + "' was deleted, but not all of its runs", (r, w) -> {
+            boolean all = JobsStoreWriter.delete(r, w, STATES + name);
+            for (String key : r.keys(RUNS + name + "/")) {
+              all &= JobsStoreWriter.delete(r, w, key);
+            }
+            return all;
+          });
+        });
   }
 
-  /** Runs a job now, whatever its schedule or parents. */
-  Optional<JobRun> runNow(String name, List<String> args) {
+  /** Runs a job now, whatever its schedule or parents; completes once the run is recorded (or skipped). */
+  CompletableFuture<Optional<JobRun>> runNow(String name, List<String> args) {
     JobDefinition job = require(name);
     Instant now = now();
     return trigger(job, now, now, Trigger.MANUAL, args);
   }
 
-  /** Marks the job's latest run successful (or records a successful run now), releasing its children. */
-  JobRun markSuccess(String name) {
+  /**
+   * Marks the job's latest run successful (or records a successful run now), releasing its
+   * children; completes once that is written.
+   */
+  CompletableFuture<JobRun> markSuccess(String name) {
     require(name);
     JobState s = states.get(name);
     Optional<JobRun> latest = s.history.values().stream().filter(r -> r.state() != State.SKIPPED)
@@ -775,15 +805,21 @@ final class JobsEngine implements Scheduler, LeaderElector.Listener {
     } else {
       run = new JobRun(name, now, now, Trigger.MANUAL, State.SUCCESS, 0, Optional.empty(), Optional.empty(),
           Optional.of(now), "marked successful", epoch, List.of());
+      remember(run);
       createRun(run);
     }
     s.stats = s.stats.success(now);
     succeeded(name, s, run.cycle());
-    return run;
+    return writer.committed("job '" + name + "' was marked successful in memory, but").thenApply(x -> run);
   }
 
-  /** Kills the job's active runs; they end FAILED without retries. Returns how many. */
-  int kill(String name) {
+  /** Kills the job's active runs; they end FAILED without retries. Completes with how many once written. */
+  CompletableFuture<Integer> killRuns(String name) {
+    int n = kill(name);
+    return writer.committed("the kill of job '" + name + "' was not recorded").thenApply(x -> n);
+  }
+
+  private int kill(String name) {
     require(name);
     JobState s = states.get(name);
     int n = 0;
@@ -791,10 +827,11 @@ final class JobsEngine implements Scheduler, LeaderElector.Listener {
       n++;
       a.noRetry = true;
       a.killReason = "killed by request";
-      if (byTask.containsKey(a.run.taskId().orElse("")) && driver != null) {
+      if (a.launched && byTask.containsKey(a.run.taskId().orElse("")) && driver != null) {
         driver.kill(TaskId.of(a.run.taskId().get()), a.agent, Optional.empty());
       } else {
         pending.remove(a);
+        byTask.remove(a.run.taskId().orElse(""));
         complete(a, State.FAILED, "killed by request before it started");
       }
     }
@@ -815,35 +852,23 @@ final class JobsEngine implements Scheduler, LeaderElector.Listener {
     return List.copyOf(states.get(name).history.values());
   }
 
-  /** "running", "queued" or "idle". */
-  String activity(String name) {
-    JobState s = states.get(name);
-    if (s.active.stream().anyMatch(a -> a.run.state() == State.RUNNING)) {
-      return "running";
-    }
-    return s.active.isEmpty() ? "idle" : "queued";
+  // ---- persistence (through the writer, off the loop) -------------------------------------
+
+  private static String runKey(JobRun run) {
+    return RUNS + run.job() + "/" + run.key();
   }
 
-  /** "success", "failure" or "fresh", from the last run that ended. */
-  String lastStatus(String name) {
-    return states.get(name).history.values().stream()
-        .filter(r -> r.state() == State.SUCCESS || r.state() == State.FAILED)
-        .reduce((a, b) -> b).map(r -> r.state() == State.SUCCESS ? "success" : "failure").orElse("fresh");
-  }
-
-  // ---- persistence ------------------------------------------------------------------------
-
-  private boolean createRun(JobRun run) {
-    String key = RUNS + run.job() + "/" + run.key();
-    if (writes.compareAndSet(key, bytes(run.toJson().toString()), -1).isEmpty()) {
-      return false;
-    }
-    remember(run);
-    return true;
+  /**
+   * Records a new run (compare-and-set at version -1); completes on the loop with whether it was
+   * created (false: already recorded), or exceptionally if the store failed (this leader then steps
+   * down) or the term ended. Does not remember the run: the caller does.
+   */
+  private CompletableFuture<Boolean> createRun(JobRun run) {
+    return writer.create(runKey(run), bytes(run.toJson().toString()));
   }
 
   private void saveRun(JobRun run) {
-    put(RUNS + run.job() + "/" + run.key(), run.toJson().toString());
+    writer.put(runKey(run), bytes(run.toJson().toString()));
     remember(run);
   }
 
@@ -857,60 +882,20 @@ final class JobsEngine implements Scheduler, LeaderElector.Listener {
       String eldest = s.history.keySet().iterator().next();
       JobRun old = s.history.remove(eldest);
       if (old.state().isTerminal()) {
-        delete(RUNS + run.job() + "/" + eldest);
+        writer.delete(RUNS + run.job() + "/" + eldest);
       }
     }
   }
 
   private void saveState(String name, JobState s) {
-    ObjectNode o = JobJson.MAPPER.createObjectNode();
-    o.put("created", s.created.toString());
-    o.put("cursor", s.cursor.toString());
-    o.put("lastTriggeredCycle", s.lastTriggeredCycle.toString());
-    o.put("lastSuccessCycle", s.lastSuccessCycle.map(Instant::toString).orElse(""));
-    o.put("successCount", s.stats.successCount());
-    o.put("errorCount", s.stats.errorCount());
-    o.put("lastSuccess", s.stats.lastSuccess().map(Instant::toString).orElse(""));
-    o.put("lastError", s.stats.lastError().map(Instant::toString).orElse(""));
-    o.put("errorsSinceLastSuccess", s.stats.errorsSinceLastSuccess());
-    o.put("epoch", epoch);
-    put(STATES + name, o.toString());
-  }
-
-  private static void readState(JobState s, JsonNode o) {
-    s.created = Instant.parse(o.get("created").asText());
-    s.cursor = Instant.parse(o.get("cursor").asText());
-    s.lastTriggeredCycle = Instant.parse(o.get("lastTriggeredCycle").asText());
-    s.lastSuccessCycle = instant(o, "lastSuccessCycle");
-    s.stats = new JobStats(o.path("successCount").asLong(), o.path("errorCount").asLong(), instant(o, "lastSuccess"),
-        instant(o, "lastError"), o.path("errorsSinceLastSuccess").asLong());
-  }
-
-  private static Optional<Instant> instant(JsonNode o, String f) {
-    String v = o.path(f).asText("");
-    return v.isEmpty() ? Optional.empty() : Optional.of(Instant.parse(v));
+    writer.put(STATES + name, bytes(JobState.json(s, epoch)));
   }
 
   private void put(String key, String value) {
-    long version = store.get(key).map(StateStore.Versioned::version).orElse(-1L);
-    if (writes.compareAndSet(key, bytes(value), version).isEmpty()) {
-      LOG.warn("state store key {} changed under this leader (epoch {}); another leader may be acting", key, epoch);
-    }
-  }
-
-  private void delete(String key) {
-    store.get(key).ifPresent(v -> writes.delete(key, v.version()));
+    writer.put(key, bytes(value));
   }
 
   private static byte[] bytes(String s) {
     return s.getBytes(StandardCharsets.UTF_8);
-  }
-
-  private static JsonNode json(byte[] b) {
-    try {
-      return JobJson.MAPPER.readTree(b);
-    } catch (IOException e) {
-      throw new IllegalStateException("stored job state is not JSON", e);
-    }
   }
 }

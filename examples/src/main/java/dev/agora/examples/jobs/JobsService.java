@@ -52,6 +52,13 @@ import org.slf4j.LoggerFactory;
  * handles runs missed meanwhile with the catch-up policy. Each (job, scheduled time) is recorded
  * with compare-and-set before its task is launched, so it runs at most once.
  *
+ * <p>Store I/O never runs on the service's loop: it runs on the {@linkplain Builder#storeExecutor
+ * store executor}, in order. A call that creates, replaces or deletes a job answers once the change
+ * is in the store (503 naming the job and the cause if the store refused or failed it, and then
+ * nothing changed); such calls are taken one at a time, in the order they came, while reads answer
+ * at once. If a write the leader makes on its own (a run's record, a counter) fails, it stops
+ * leading and leaves the election, as a master does when its registry write fails.
+ *
  * <p>Lifecycle: {@link Builder#start()} starts it (subscription, election, HTTP); {@link #close()}
  * stops it, idempotently. Concurrency: thread-safe; {@link #request} may be called from any thread.
  */
@@ -71,6 +78,8 @@ public final class JobsService implements AutoCloseable {
 
   private final EventLoop loop;
   private final boolean ownsLoop;
+  /** The thread store calls run on, if the service made it (null: the given executor, or the given loop). */
+  private final ThreadEventLoop storeLoop;
   private final JobsEngine engine;
   private final JobsApi api;
   private final LeaderElector elector;
@@ -87,7 +96,11 @@ public final class JobsService implements AutoCloseable {
     this.loop = b.loop != null ? b.loop : ThreadEventLoop.start("jobs");
     Clock clock = b.clock != null ? b.clock : loop.clock();
     String name = b.frameworkName;
-    this.engine = new JobsEngine(loop, clock, b.store != null ? b.store : new InMemoryStateStore(),
+    // Store calls block: on the given executor, else on the loop given (a simulation's), else on a
+    // thread of the service's own (as the master does for its registry).
+    this.storeLoop = b.storeExecutor == null && ownsLoop ? ThreadEventLoop.start("jobs-store") : null;
+    java.util.concurrent.Executor io = b.storeExecutor != null ? b.storeExecutor : storeLoop != null ? storeLoop : loop;
+    this.engine = new JobsEngine(loop, clock, b.store != null ? b.store : new InMemoryStateStore(), io,
         new JobsEngine.Settings(JobsEngine.CatchUp.valueOf(b.catchUp.name()), b.historyLimit, b.retryBackoff,
             b.disableAfterFailures, b.maxSleep, b.reconcileTimeout),
         id -> {
@@ -101,7 +114,10 @@ public final class JobsService implements AutoCloseable {
             old.close();
           }
           return d;
-        });
+        },
+        // A write of the leader failed: it stopped leading; leave the election (off the loop: closing
+        // an elector may wait for the loop), so that another instance leads from what the store holds.
+        why -> CompletableFuture.runAsync(this::leaveElection));
     engineRef.set(engine);
     if (b.httpPort >= 0) {
       try {
@@ -154,6 +170,13 @@ public final class JobsService implements AutoCloseable {
 
   private final AtomicReference<JobsEngine> engineRef = new AtomicReference<>();
 
+  private void leaveElection() {
+    LeaderElector e = elector;
+    if (e != null) {
+      e.close();
+    }
+  }
+
   private void start() {
     elector.start(engine, loop);
     if (http != null) {
@@ -184,7 +207,14 @@ public final class JobsService implements AutoCloseable {
     CompletableFuture<Response> f = new CompletableFuture<>();
     loop.execute(() -> {
       try {
-        f.complete(api.handle(method, pathAndQuery, body));
+        api.handle(method, pathAndQuery, body).whenComplete((r, e) -> {
+          if (e == null) {
+            f.complete(r);
+          } else {
+            LOG.error("jobs API {} {} failed", method, pathAndQuery, e);
+            f.complete(new Response(500, "text/plain; charset=utf-8", "internal error: " + e));
+          }
+        });
       } catch (RuntimeException e) {
         LOG.error("jobs API {} {} failed", method, pathAndQuery, e);
         f.complete(new Response(500, "text/plain; charset=utf-8", "internal error: " + e));
@@ -308,6 +338,9 @@ public final class JobsService implements AutoCloseable {
       }
       loop.shutdown();
     }
+    if (storeLoop != null) {
+      storeLoop.shutdown();
+    }
   }
 
   /** Sets up a {@link JobsService}; each setter may be called once and checks its value at once. */
@@ -320,6 +353,7 @@ public final class JobsService implements AutoCloseable {
     EventLoop loop;
     Clock clock;
     StateStore store;
+    java.util.concurrent.Executor storeExecutor;
     LeaderElector elector;
     Function<Address, LeaderElector> electorFactory;
     MasterDetector leaderDetector;
@@ -395,6 +429,16 @@ public final class JobsService implements AutoCloseable {
     public Builder stateStore(StateStore value) {
       once("stateStore");
       store = Objects.requireNonNull(value, "stateStore");
+      return this;
+    }
+
+    /**
+     * Where the state store's blocking calls run, one batch at a time, in order (default: a thread
+     * of the service's own; with a given {@link #loop}, that loop). The service does not shut it down.
+     */
+    public Builder storeExecutor(java.util.concurrent.Executor value) {
+      once("storeExecutor");
+      storeExecutor = Objects.requireNonNull(value, "storeExecutor");
       return this;
     }
 

@@ -30,9 +30,16 @@
  *   <li>Retries wait {@code retryBackoff}, doubling per attempt; {@code maxCompletionTime} kills a
  *       run (a failed attempt); {@code disableAfterFailures} disables a job after N failed runs in a
  *       row. History keeps the last {@code historyLimit} runs per job, in memory and in the store.
+ *   <li>The state store is never called on the service's loop: {@code JobsStoreWriter} runs every
+ *       read and write on a thread of its own ({@code JobsService.Builder#storeExecutor}), one batch
+ *       at a time, in order, and hands the outcomes back to the loop. A call that creates, replaces
+ *       or deletes a job answers once that is durable (changes are taken one at a time, in order;
+ *       reads answer at once); a refused or failed write answers 503 naming the job and the cause, and
+ *       the job stays as it was. Run-state updates are written behind, in order; a run is launched
+ *       only once its RUNNING record is written; a leader whose own write fails stops leading.
  * </ul>
  *
- * <p>Limits now: the state store is called on the service's loop (fine for the in-memory store; a
- * ZooKeeper store should get its own loop); followers answer 503 rather than proxying to the leader.
+ * <p>Limits now: store writes go one at a time (a burst of runs is recorded at one run per two store
+ * round trips, see benchmarks/RESULTS.md, section b5).
  */
 package dev.agora.examples.jobs;

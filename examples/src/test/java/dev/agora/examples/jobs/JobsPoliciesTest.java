@@ -254,7 +254,7 @@ class JobsPoliciesTest {
         + "\"environmentVariables\":[{\"name\":\"K\",\"value\":\"v\"}],\"runAsUser\":\"nobody\"}", now);
     JobRun run = new JobRun("s", now, now, JobRun.Trigger.MANUAL, State.PENDING, 1, java.util.Optional.empty(),
         java.util.Optional.empty(), java.util.Optional.empty(), "", 1, List.of("b"));
-    var c = JobsEngine.command(shell, run);
+    var c = JobTasks.command(shell, run);
     assertThat(c.shell()).isTrue();
     assertThat(c.value()).isEqualTo("echo a b");
     assertThat(c.environment()).containsEntry("K", "v").containsEntry("CHRONOS_JOB_NAME", "s")
@@ -262,7 +262,7 @@ class JobsPoliciesTest {
     assertThat(c.user()).contains("nobody");
     JobDefinition direct = JobJson.parse("{\"name\":\"d\",\"command\":\"/bin/echo\",\"shell\":false,"
         + "\"arguments\":[\"x y\"],\"schedule\":\"R//PT1H\"}", now);
-    var d = JobsEngine.command(direct, run);
+    var d = JobTasks.command(direct, run);
     assertThat(d.shell()).isFalse();
     assertThat(d.arguments()).containsExactly("/bin/echo", "x y", "b");
   }
