@@ -404,7 +404,7 @@ final class ZooKeeperStateStore implements FenceableStore {
 
   @Override
   public List<String> keys(String prefix) {
-    return List.copyOf(walk(prefix).keySet());
+    return new ArrayList<>(walk(prefix).keySet());
   }
 
   /** The keys' stamps are their nodes' mzxid: the zxid of the last write of the node's data. */
