@@ -54,9 +54,15 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * server needs Dropwizard's metrics-core and snappy-java on the class path (ZooKeeper's server; Agora does
  * not depend on them): add {@code metrics-core-3.2.5.jar} and {@code snappy-java-1.1.10.4.jar} from {@code ~/.m2}.
  *
+ * <p>With {@code --probe}, the benchmark prints what the standby's registry refreshes read (keys
+ * listed, values and their bytes, time): one with no change, one after the {@code --changed N}
+ * agents registered (then before the failover, so that the copy holds them), one with no change
+ * again; and the new leader's read-back. {@code --no-stamps} hides the store's stamps ({@link
+ * StateStore#stamps}): every refresh then reads every value, as before stamps.
+ *
  * <p>Run: {@code java -cp benchmarks/target/benchmarks.jar dev.agora.benchmarks.FailoverBenchmark
- * [agents tasksPerAgent [repeats]] [--refresh SECONDS] [--changed N] [--zk]}; without numbers,
- * 2,000 x 50 and 20,000 x 5, 3 repeats each.
+ * [agents tasksPerAgent [repeats]] [--refresh SECONDS] [--changed N] [--zk] [--probe] [--no-stamps]};
+ * without numbers, 2,000 x 50 and 20,000 x 5, 3 repeats each.
  */
 public final class FailoverBenchmark {
   private FailoverBenchmark() {}
@@ -83,14 +89,56 @@ public final class FailoverBenchmark {
     public void close() {}
   }
 
-  /** Counts the writes that reach the store. */
+  /**
+   * One registry read-back as a store saw it: the stamps or keys listed (one call, the start of a
+   * read-back), then the values read. Filled by the thread that reads, read after the next one began.
+   */
+  static final class ReadBack {
+    final long startNanos;
+    final long listed;
+    final long listedNanos;
+    volatile long endNanos;
+    volatile long values;
+    volatile long valueBytes;
+
+    ReadBack(long startNanos, long listed) {
+      this.startNanos = startNanos;
+      this.listed = listed;
+      this.endNanos = System.nanoTime();
+      this.listedNanos = endNanos - startNanos;
+    }
+
+    @Override
+    public String toString() {
+      return String.format("%d keys listed (%.0f ms), %d values read, %,d value bytes, %.0f ms in all", listed,
+          listedNanos / 1e6, values, valueBytes, (endNanos - startNanos) / 1e6);
+    }
+  }
+
+  /**
+   * Counts the writes that reach the store and records each registry read-back through it. With
+   * {@code stamps} false, it hides the store's stamps: the standby then reads every value at every
+   * refresh, as before stamps (the "before" of the refresh measurement).
+   */
   private static final class Counting implements StateStore {
     final StateStore inner;
     final AtomicLong writes;
+    final boolean stamps;
+    final List<ReadBack> readBacks;
 
-    Counting(StateStore inner, AtomicLong writes) {
+    Counting(StateStore inner, AtomicLong writes, boolean stamps) {
+      this(inner, writes, stamps, new java.util.concurrent.CopyOnWriteArrayList<>());
+    }
+
+    private Counting(StateStore inner, AtomicLong writes, boolean stamps, List<ReadBack> readBacks) {
       this.inner = inner;
       this.writes = writes;
+      this.stamps = stamps;
+      this.readBacks = readBacks;
+    }
+
+    private void begin(long startNanos, long listed) {
+      readBacks.add(new ReadBack(startNanos, listed));
     }
 
     @Override
@@ -100,7 +148,25 @@ public final class FailoverBenchmark {
 
     @Override
     public java.util.Map<String, Versioned> getAll(java.util.Collection<String> keys) {
-      return inner.getAll(keys);
+      java.util.Map<String, Versioned> read = inner.getAll(keys);
+      if (!readBacks.isEmpty()) {
+        ReadBack r = readBacks.get(readBacks.size() - 1);
+        r.values += read.size();
+        r.valueBytes += read.values().stream().mapToLong(v -> v.value().length).sum();
+        r.endNanos = System.nanoTime();
+      }
+      return read;
+    }
+
+    @Override
+    public Optional<java.util.SortedMap<String, Long>> stamps(String prefix) {
+      if (!stamps) {
+        return Optional.empty();
+      }
+      long start = System.nanoTime();
+      Optional<java.util.SortedMap<String, Long>> listed = inner.stamps(prefix);
+      begin(start, listed.map(java.util.Map::size).orElse(0));
+      return listed;
     }
 
     @Override
@@ -117,7 +183,10 @@ public final class FailoverBenchmark {
 
     @Override
     public List<String> keys(String prefix) {
-      return inner.keys(prefix);
+      long start = System.nanoTime();
+      List<String> keys = inner.keys(prefix);
+      begin(start, keys.size());
+      return keys;
     }
 
     @Override
@@ -133,30 +202,39 @@ public final class FailoverBenchmark {
 
     @Override
     public StateStore fenced(long epoch) {
-      return new Counting(inner.fenced(epoch), writes);
+      return new Counting(inner.fenced(epoch), writes, stamps, readBacks);
     }
   }
 
   record Result(int agents, int tasksPerAgent, double setupSeconds, long admissionWrites, double failoverMillis,
       double cpuMillis, double masterCpuMillis, long failoverWrites) {}
 
-  /** The options after the numbers. */
-  record Options(double refreshSeconds, int changed, boolean zk) {}
+  /**
+   * The options after the numbers: {@code probe} records the standby's refreshes (one with no
+   * change, one after the {@code changed} agents registered, one with no change again) before the
+   * failover, which then finds a copy that holds every agent; {@code stamps} false hides the
+   * store's stamps (every refresh reads every value, as before them).
+   */
+  record Options(double refreshSeconds, int changed, boolean zk, boolean probe, boolean stamps) {}
 
   public static void main(String[] args) throws Exception {
     List<String> numbers = new ArrayList<>();
     double refresh = 2;
     int changed = 0;
     boolean zk = false;
+    boolean probe = false;
+    boolean stamps = true;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--refresh" -> refresh = Double.parseDouble(args[++i]);
         case "--changed" -> changed = Integer.parseInt(args[++i]);
         case "--zk" -> zk = true;
+        case "--probe" -> probe = true;
+        case "--no-stamps" -> stamps = false;
         default -> numbers.add(args[i]);
       }
     }
-    Options options = new Options(refresh, changed, zk);
+    Options options = new Options(refresh, changed, zk, probe, stamps);
     int repeats = numbers.size() > 2 ? Integer.parseInt(numbers.get(2)) : 3;
     List<int[]> shapes = numbers.size() >= 2
         ? List.of(new int[] {Integer.parseInt(numbers.get(0)), Integer.parseInt(numbers.get(1))})
@@ -226,12 +304,16 @@ public final class FailoverBenchmark {
         sessions.add(dev.agora.coordination.ZooKeeperCoordination.builder().url(url)
             .sessionTimeout(java.time.Duration.ofSeconds(30)).build());
       }
-      storeA = new Counting(((dev.agora.coordination.ZooKeeperCoordination) sessions.get(0)).stateStore(), writes);
-      storeB = new Counting(((dev.agora.coordination.ZooKeeperCoordination) sessions.get(1)).stateStore(), writes);
+      storeA = new Counting(((dev.agora.coordination.ZooKeeperCoordination) sessions.get(0)).stateStore(), writes,
+          options.stamps());
+      storeB = new Counting(((dev.agora.coordination.ZooKeeperCoordination) sessions.get(1)).stateStore(), writes,
+          options.stamps());
     } else {
-      storeA = new Counting(new InMemoryStateStore(), writes);
-      storeB = storeA;
+      StateStore shared = new InMemoryStateStore();
+      storeA = new Counting(shared, writes, options.stamps());
+      storeB = new Counting(shared, writes, options.stamps());
     }
+    List<ReadBack> standbyReads = ((Counting) storeB).readBacks;
     java.time.Duration refresh = java.time.Duration.ofMillis((long) (options.refreshSeconds() * 1000));
     Elector electorA = new Elector();
     Elector electorB = new Elector();
@@ -294,11 +376,26 @@ public final class FailoverBenchmark {
     long admissionWrites = writes.get() - before;
     // The standby reads the registry every refresh interval: two of them, and its copy holds these admissions.
     Thread.sleep(2 * refresh.toMillis());
+    int changeStart = standbyReads.size();
+    if (options.probe()) {
+      System.out.printf("  standby refresh, no change: %s%n", nextReadBack(standbyReads));
+      changeStart = standbyReads.size();
+    }
     for (int i = seen; i < agentCount; i++) {
       endpoints.get(i).send(Address.of("master-a"), new AgentMessage.RegisterAgent(info));
     }
     if (!registered.await(10, TimeUnit.MINUTES)) {
       throw new IllegalStateException("agents did not register: " + registered.getCount() + " left");
+    }
+    if (options.probe()) {
+      ReadBack after = nextReadBack(standbyReads);
+      System.out.printf("  standby refresh, after %d agents registered: %s%n", agentCount - seen, after);
+      // Refreshes that ran while they registered read some of the change: the sum is what the change cost.
+      List<ReadBack> during = standbyReads.subList(changeStart, standbyReads.indexOf(after) + 1);
+      System.out.printf("  standby refreshes from the first registration to that one: %d, %d values read, %,d value"
+          + " bytes%n", during.size(), during.stream().mapToLong(r -> r.values).sum(),
+          during.stream().mapToLong(r -> r.valueBytes).sum());
+      System.out.printf("  standby refresh, no change: %s%n", nextReadBack(standbyReads));
     }
     List<AgentMessage.ReregisterAgent> reports = new ArrayList<>(agentCount);
     for (int i = 0; i < agentCount; i++) {
@@ -317,6 +414,7 @@ public final class FailoverBenchmark {
     long cpuBefore = processCpuNanos();
     long masterCpuBefore = masterThreadsCpuNanos();
     long writesBefore = writes.get();
+    int readsBefore = standbyReads.size();
     long start = System.nanoTime();
     electorB.lead(2);
     for (int i = 0; i < agentCount; i++) {
@@ -329,6 +427,9 @@ public final class FailoverBenchmark {
     double cpuMillis = (processCpuNanos() - cpuBefore) / 1e6;
     double masterCpuMillis = (masterThreadsCpuNanos() - masterCpuBefore) / 1e6;
     long failoverWrites = writes.get() - writesBefore;
+    if (options.probe() && standbyReads.size() > readsBefore) {
+      System.out.printf("  the new leader's read-back: %s%n", standbyReads.get(readsBefore));
+    }
     if (zk != null) {
       compareReads(storeB);
     }
@@ -361,6 +462,22 @@ public final class FailoverBenchmark {
       System.out.printf("  registry read back from ZooKeeper (%d keys, %d bytes): one by one %.0f ms, getAll %.0f ms"
           + " (%d bytes)%n", keys.size(), bytes, (t1 - t0) / 1e6, (t2 - t1) / 1e6, parallelBytes);
     }
+  }
+
+  /**
+   * The first read-back of the standby that begins after this call, once it is done (the one after
+   * it has begun: a standby's refreshes run one after another).
+   */
+  private static ReadBack nextReadBack(List<ReadBack> reads) throws InterruptedException {
+    int first = reads.size();
+    long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
+    while (reads.size() < first + 2) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("the standby did not refresh");
+      }
+      Thread.sleep(10);
+    }
+    return reads.get(first);
   }
 
   /** CPU time of the new leader's loop and registry threads. */

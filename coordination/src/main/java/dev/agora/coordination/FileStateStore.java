@@ -15,9 +15,12 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.UUID;
 
@@ -36,6 +39,10 @@ import java.util.UUID;
  * on {@code dir/lock}. Reads are served from memory (the whole state is loaded on open); writes
  * reach the disk before they return. I/O failures throw {@link StateStoreException}; the key is
  * unchanged in memory then.
+ *
+ * <p>Stamps ({@link #stamps}): a key's is this store object's count of writes at the key's last
+ * write (keys loaded on open count as written then), so it never repeats while the store is open;
+ * another open of the directory is another store, whose stamps are not to be compared with these.
  */
 final class FileStateStore implements FenceableStore {
   private static final String VALUE = ".v";
@@ -47,6 +54,8 @@ final class FileStateStore implements FenceableStore {
   private final FileChannel lockChannel;
   private final FileLock lock;
   private final TreeMap<String, Versioned> values = new TreeMap<>();
+  private final TreeMap<String, Long> stamps = new TreeMap<>();
+  private long writeCount;
   private long epoch;
   private boolean closed;
 
@@ -110,8 +119,9 @@ final class FileStateStore implements FenceableStore {
         } else if (name.endsWith(VALUE) && Files.isRegularFile(p)) {
           byte[] bytes = Files.readAllBytes(p);
           long version = ByteBuffer.wrap(bytes).getLong();
-          values.put(prefix + name.substring(0, name.length() - VALUE.length()),
-              new Versioned(Arrays.copyOfRange(bytes, Long.BYTES, bytes.length), version));
+          String key = prefix + name.substring(0, name.length() - VALUE.length());
+          values.put(key, new Versioned(Arrays.copyOfRange(bytes, Long.BYTES, bytes.length), version));
+          stamps.put(key, ++writeCount);
         } else if (name.startsWith(TEMP)) {
           Files.deleteIfExists(p);
         }
@@ -169,6 +179,7 @@ final class FileStateStore implements FenceableStore {
       throw new StateStoreException("write of " + key + " in " + root + " failed: " + e, e);
     }
     values.put(key, new Versioned(value.clone(), version + 1));
+    stamps.put(key, ++writeCount);
     return Optional.of(version + 1);
   }
 
@@ -196,6 +207,8 @@ final class FileStateStore implements FenceableStore {
       throw new StateStoreException("delete of " + key + " in " + root + " failed: " + e, e);
     }
     values.remove(key);
+    stamps.remove(key);
+    writeCount++;
     return true;
   }
 
@@ -239,6 +252,20 @@ final class FileStateStore implements FenceableStore {
       out.add(k);
     }
     return out;
+  }
+
+  @Override
+  public synchronized Optional<SortedMap<String, Long>> stamps(String prefix) {
+    Objects.requireNonNull(prefix, "prefix");
+    checkOpen();
+    TreeMap<String, Long> out = new TreeMap<>();
+    for (Map.Entry<String, Long> e : stamps.tailMap(prefix, true).entrySet()) {
+      if (!e.getKey().startsWith(prefix)) {
+        break;
+      }
+      out.put(e.getKey(), e.getValue());
+    }
+    return Optional.of(Collections.unmodifiableSortedMap(out));
   }
 
   @Override

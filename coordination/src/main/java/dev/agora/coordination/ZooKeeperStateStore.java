@@ -8,11 +8,14 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.SortedMap;
+import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -40,7 +43,11 @@ import org.slf4j.LoggerFactory;
  * node guarded by its znode version. Any concurrent change fails the transaction; the loop reads
  * again and decides anew, so the logical version check and the write are atomic.
  *
- * <p>Reading many keys ({@link #getAll}, {@link #keys}) sends the requests of one tree level at
+ * <p>A key's stamp ({@link #stamps}) is its node's mzxid, read with the node's stat by the same
+ * walk as {@link #keys}: every value write, and a delete (node removed, or emptied when it has
+ * children), changes it, and a re-created node gets a new, higher one.
+ *
+ * <p>Reading many keys ({@link #getAll}, {@link #keys}, {@link #stamps}) sends the requests of one tree level at
  * once in the background and waits for all their answers: a round trip per level, not per node.
  *
  * <p>Concurrency: thread-safe (no mutable fields); every call blocks on ZooKeeper. Curator retries
@@ -397,6 +404,19 @@ final class ZooKeeperStateStore implements FenceableStore {
 
   @Override
   public List<String> keys(String prefix) {
+    return new ArrayList<>(walk(prefix).keySet());
+  }
+
+  /** The keys' stamps are their nodes' mzxid: the zxid of the last write of the node's data. */
+  @Override
+  public Optional<SortedMap<String, Long>> stamps(String prefix) {
+    SortedMap<String, Long> out = new TreeMap<>();
+    walk(prefix).forEach((key, stat) -> out.put(key, stat.getMzxid()));
+    return Optional.of(Collections.unmodifiableSortedMap(out));
+  }
+
+  /** The keys under {@code prefix} with their nodes' stats, sorted; one stat per node, no data. */
+  private SortedMap<String, Stat> walk(String prefix) {
     Objects.requireNonNull(prefix, "prefix");
     int slash = prefix.lastIndexOf('/');
     String dir = slash < 0 ? "" : prefix.substring(0, slash);
@@ -405,11 +425,11 @@ final class ZooKeeperStateStore implements FenceableStore {
       try {
         StateStore.checkKey(dir);
       } catch (IllegalArgumentException e) {
-        return List.of();
+        return new TreeMap<>();
       }
     }
     return call("keys " + prefix, () -> {
-      List<String> out = new ArrayList<>();
+      SortedMap<String, Stat> out = new TreeMap<>();
       String base = dir.isEmpty() ? layout.state() : layout.state() + "/" + dir;
       List<String> level = new ArrayList<>();
       for (String child : children(base)) {
@@ -428,7 +448,7 @@ final class ZooKeeperStateStore implements FenceableStore {
             continue;
           }
           if (stat.getDataLength() > 0) {
-            out.add(level.get(i));
+            out.put(level.get(i), stat);
           }
           if (stat.getNumChildren() > 0) {
             parents.add(level.get(i));
@@ -448,7 +468,6 @@ final class ZooKeeperStateStore implements FenceableStore {
         }
         level = next;
       }
-      out.sort(null);
       return out;
     });
   }

@@ -4,6 +4,7 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.SortedMap;
 
 /**
  * A helper for {@link StateStore} implementations: a store whose writes take a fence (0 for none,
@@ -66,6 +67,11 @@ public interface FenceableStore extends StateStore {
     @Override
     public List<String> keys(String prefix) {
       return store.keys(prefix);
+    }
+
+    @Override
+    public Optional<SortedMap<String, Long>> stamps(String prefix) {
+      return store.stamps(prefix);
     }
 
     @Override

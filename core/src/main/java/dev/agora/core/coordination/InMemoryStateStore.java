@@ -1,8 +1,11 @@
 package dev.agora.core.coordination;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.SortedMap;
 import java.util.TreeMap;
 
 /**
@@ -10,10 +13,14 @@ import java.util.TreeMap;
  *
  * <p>Concurrency: thread-safe; every method holds the store's monitor (the store is shared by
  * whoever is given it), so a fenced write's epoch check and the write are one atomic step.
- * Invariants: versions of a key grow by one per write; {@code epoch} never decreases.
+ * Invariants: versions of a key grow by one per write; {@code epoch} never decreases; a key's
+ * stamp is the store's write count at its last write (so it never repeats, even for a key deleted
+ * and written again), and {@code stamps} holds exactly the keys of {@code values}.
  */
 public final class InMemoryStateStore implements FenceableStore {
   private final TreeMap<String, Versioned> values = new TreeMap<>();
+  private final TreeMap<String, Long> stamps = new TreeMap<>();
+  private long writeCount;
   private long epoch;
 
   @Override
@@ -33,6 +40,7 @@ public final class InMemoryStateStore implements FenceableStore {
       return Optional.empty();
     }
     values.put(key, new Versioned(value.clone(), version + 1));
+    stamps.put(key, ++writeCount);
     return Optional.of(version + 1);
   }
 
@@ -44,6 +52,8 @@ public final class InMemoryStateStore implements FenceableStore {
       return false;
     }
     values.remove(key);
+    stamps.remove(key);
+    writeCount++;
     return true;
   }
 
@@ -58,6 +68,19 @@ public final class InMemoryStateStore implements FenceableStore {
       out.add(k);
     }
     return out;
+  }
+
+  @Override
+  public synchronized Optional<SortedMap<String, Long>> stamps(String prefix) {
+    java.util.Objects.requireNonNull(prefix, "prefix");
+    TreeMap<String, Long> out = new TreeMap<>();
+    for (Map.Entry<String, Long> e : stamps.tailMap(prefix, true).entrySet()) {
+      if (!e.getKey().startsWith(prefix)) {
+        break;
+      }
+      out.put(e.getKey(), e.getValue());
+    }
+    return Optional.of(Collections.unmodifiableSortedMap(out));
   }
 
   @Override

@@ -5,6 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.SortedMap;
 
 /**
  * Durable key-value state with versioned compare-and-set writes and leader fencing: the master's
@@ -49,6 +50,26 @@ public interface StateStore extends AutoCloseable {
       get(key).ifPresent(v -> out.put(key, v));
     }
     return out;
+  }
+
+  /**
+   * The keys that start with {@code prefix} (as {@link #keys}), sorted, each with its change stamp,
+   * read without reading any value: a cheap "what changed?" before {@link #getAll} of only the keys
+   * whose stamp moved.
+   *
+   * <p>A key's stamp differs from every earlier stamp of that key after each write of it, a delete
+   * and re-creation included (unlike {@link Versioned#version}, which starts at 0 again); a read of
+   * the key made after its stamp was read returns that write's value or a later one. Stamps of
+   * different keys, or of different stores, are not to be compared. So a caller that keeps a
+   * value with the stamp read before it may skip re-reading the key while its stamp stays the same,
+   * and re-reads at worst once too often.
+   *
+   * <p>Blocks like {@link #keys}; thread-safe. Never null. Empty if this store cannot tell stamps
+   * without reading values (the default): callers then read the values themselves.
+   */
+  default Optional<SortedMap<String, Long>> stamps(String prefix) {
+    java.util.Objects.requireNonNull(prefix, "prefix");
+    return Optional.empty();
   }
 
   /**

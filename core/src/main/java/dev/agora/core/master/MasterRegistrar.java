@@ -27,7 +27,9 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
+import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.concurrent.Executor;
 import java.util.function.Consumer;
@@ -57,10 +59,12 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Standby: a master that does not lead keeps a warm copy of the registry ({@link #standBy}): it
  * reads every key back at once and then every refresh interval, and keeps each key's bytes with
- * their decoded content. A new leader still reads every key (one parallel read, see {@link
- * StateStore#getAll}), but decodes only those whose bytes differ from its copy: after a failover
- * the registry is usually as the standby last saw it, so the election costs reading the bytes
- * and comparing them, and the decoding code has already run in this JVM.
+ * their decoded content and the key's stamp ({@link StateStore#stamps}). A refresh, and a new
+ * leader's read-back, first read the stamps alone (with ZooKeeper: one stat per key, no data) and
+ * then the values of only the keys whose stamp moved (one parallel read, see {@link
+ * StateStore#getAll}), and decode only those whose bytes differ from the copy: when little changed,
+ * a refresh reads a few bytes per key and a failover reads and decodes only what changed since the
+ * last refresh. A store without stamps has every value read back each time, as before.
  *
  * <p>Failures: a refused compare-and-set (a newer epoch began, or another writer) or an unreachable
  * store ends this registrar: nothing more is written, and {@code onFailure} hears why (the master
@@ -102,19 +106,24 @@ final class MasterRegistrar {
       Optional<byte[]> maintenance, Map<AgentId, Set<TaskKey>> reportedLost) {}
 
   /**
-   * One registry key as read back: its bytes and version, and what they say (the sections a key
-   * does not hold are empty). Immutable; decoded off the loop.
+   * One registry key as read back: its bytes and version, the store's stamp read before them
+   * (empty if the store has none: see {@link StateStore#stamps}), and what they say (the sections
+   * a key does not hold are empty). Immutable; decoded off the loop.
    */
-  record Section(byte[] bytes, long version, Map<AgentId, AgentRecord> agents, Map<AgentId, Set<TaskKey>> lost,
-      Map<FrameworkId, FrameworkInfo> frameworks, Set<FrameworkId> removedFrameworks,
+  record Section(byte[] bytes, long version, OptionalLong stamp, Map<AgentId, AgentRecord> agents,
+      Map<AgentId, Set<TaskKey>> lost, Map<FrameworkId, FrameworkInfo> frameworks, Set<FrameworkId> removedFrameworks,
       Optional<Map<String, Double>> weights, Optional<Map<String, Quota>> quotas) {
-    Section withVersion(long v) {
-      return new Section(bytes, v, agents, lost, frameworks, removedFrameworks, weights, quotas);
+    Section with(long v, OptionalLong s) {
+      return v == version && s.equals(stamp) ? this
+          : new Section(bytes, v, s, agents, lost, frameworks, removedFrameworks, weights, quotas);
     }
   }
 
-  /** The registry read back: each key's section, and how many of them had to be decoded. */
-  private record ReadBack(Map<String, Section> sections, int decoded) {}
+  /**
+   * The registry read back: each key's section, how many keys' values were read from the store, and
+   * how many of those had to be decoded.
+   */
+  private record ReadBack(Map<String, Section> sections, int fetched, int decoded) {}
 
   private final EventLoop loop;
   private final StateStore store; // null: disabled
@@ -147,6 +156,7 @@ final class MasterRegistrar {
   private long warmRefreshes;
   private int lastDecoded = -1;
   private int lastReused = -1;
+  private int lastFetched = -1;
 
   /**
    * @param store the store, or null for a registrar that writes nothing
@@ -217,9 +227,10 @@ final class MasterRegistrar {
         active = true;
         lastDecoded = got.decoded();
         lastReused = got.sections().size() - got.decoded();
-        LOG.info("registry recovered under epoch {}: {} agents, {} frameworks ({} keys: {} decoded, {} unchanged"
-            + " since this standby's last read)", epoch, recovered.agents().size(), recovered.frameworks().size(),
-            got.sections().size(), lastDecoded, lastReused);
+        lastFetched = got.fetched();
+        LOG.info("registry recovered under epoch {}: {} agents, {} frameworks ({} keys: {} read, {} decoded, {}"
+            + " unchanged since this standby's last read)", epoch, recovered.agents().size(),
+            recovered.frameworks().size(), got.sections().size(), got.fetched(), lastDecoded, lastReused);
         then.accept(recovered);
       });
     });
@@ -262,7 +273,9 @@ final class MasterRegistrar {
         if (got != null) {
           warm = got.sections();
           warmRefreshes++;
-          LOG.debug("standby: registry read, {} keys, {} decoded", got.sections().size(), got.decoded());
+          lastFetched = got.fetched();
+          LOG.debug("standby: registry refreshed, {} keys, {} read, {} decoded", got.sections().size(), got.fetched(),
+              got.decoded());
         }
         warmTimer = loop.schedule(every, () -> refreshWarm(every));
       });
@@ -292,6 +305,16 @@ final class MasterRegistrar {
     return lastReused;
   }
 
+  /** Keys whose values the last refresh or recovery read from the store (-1 before one). On the loop. */
+  int lastFetched() {
+    return lastFetched;
+  }
+
+  /** The books the standby's warm copy holds (as a recovery from it alone would give). On the loop. */
+  Recovered warmBooks() {
+    return books(warm);
+  }
+
   /** A key's bytes could not be decoded. */
   private static final class Unreadable extends RuntimeException {
     Unreadable(String key, RuntimeException cause) {
@@ -300,28 +323,48 @@ final class MasterRegistrar {
   }
 
   /**
-   * Reads every registry key (one {@link StateStore#getAll}) and decodes those whose bytes are not
-   * those of the same key in {@code warm}. Off the loop: touches no field.
+   * Reads the registry back: first the keys' stamps ({@link StateStore#stamps}, no value), then
+   * (one {@link StateStore#getAll}) the values of the keys whose stamp is not the one {@code warm}
+   * holds (all of them for a store without stamps), and decodes those whose bytes are not those
+   * of the same key in {@code warm}. A key kept from {@code warm} has the same stamp, so the same
+   * bytes and version; a value read is kept with the stamp read before it (a later write meanwhile
+   * makes the next read fetch it again, never the reverse). Off the loop: touches no field.
    */
   private static ReadBack readBack(StateStore store, Map<String, Section> warm) {
-    Map<String, StateStore.Versioned> read = store.getAll(store.keys(ROOT));
+    Optional<SortedMap<String, Long>> stamps = store.stamps(ROOT);
     Map<String, Section> sections = new TreeMap<>();
+    Map<String, StateStore.Versioned> read;
+    if (stamps.isPresent()) {
+      List<String> stale = new ArrayList<>();
+      stamps.get().forEach((key, stamp) -> {
+        Section known = warm.get(key);
+        if (known != null && known.stamp().isPresent() && known.stamp().getAsLong() == stamp) {
+          sections.put(key, known);
+        } else {
+          stale.add(key);
+        }
+      });
+      read = stale.isEmpty() ? Map.of() : store.getAll(stale);
+    } else {
+      read = store.getAll(store.keys(ROOT));
+    }
     int decoded = 0;
     for (Map.Entry<String, StateStore.Versioned> e : read.entrySet()) {
       Section known = warm.get(e.getKey());
       StateStore.Versioned v = e.getValue();
+      OptionalLong stamp = stamps.map(s -> OptionalLong.of(s.get(e.getKey()))).orElse(OptionalLong.empty());
       if (known != null && Arrays.equals(known.bytes(), v.value())) {
-        sections.put(e.getKey(), known.version() == v.version() ? known : known.withVersion(v.version()));
+        sections.put(e.getKey(), known.with(v.version(), stamp));
         continue;
       }
       try {
-        sections.put(e.getKey(), decode(e.getKey(), v));
+        sections.put(e.getKey(), decode(e.getKey(), v).with(v.version(), stamp));
       } catch (RuntimeException ex) {
         throw new Unreadable(e.getKey(), ex);
       }
       decoded++;
     }
-    return new ReadBack(Collections.unmodifiableMap(sections), decoded);
+    return new ReadBack(Collections.unmodifiableMap(sections), read.size(), decoded);
   }
 
   /** Takes the sections read back as this registrar's books. On the loop. */
@@ -349,10 +392,34 @@ final class MasterRegistrar {
       section.weights().ifPresent(w -> weights = w);
       section.quotas().ifPresent(q -> quotas = q);
     });
+    return books(sections);
+  }
+
+  /** What {@code sections} say together. A pure function. */
+  private static Recovered books(Map<String, Section> sections) {
+    Map<AgentId, AgentRecord> agentsIn = new LinkedHashMap<>();
+    Map<AgentId, Set<TaskKey>> lostIn = new LinkedHashMap<>();
+    Map<FrameworkId, FrameworkInfo> frameworksIn = new LinkedHashMap<>();
+    Set<FrameworkId> removedIn = new LinkedHashSet<>();
+    Map<String, Double> weightsIn = Map.of();
+    Map<String, Quota> quotasIn = Map.of();
+    byte[] maintenanceIn = null;
+    for (Map.Entry<String, Section> e : sections.entrySet()) {
+      Section section = e.getValue();
+      if (e.getKey().equals(MAINTENANCE)) {
+        maintenanceIn = section.bytes();
+      }
+      agentsIn.putAll(section.agents());
+      section.lost().forEach((id, keys) -> lostIn.computeIfAbsent(id, k -> new LinkedHashSet<>()).addAll(keys));
+      frameworksIn.putAll(section.frameworks());
+      removedIn.addAll(section.removedFrameworks());
+      weightsIn = section.weights().orElse(weightsIn);
+      quotasIn = section.quotas().orElse(quotasIn);
+    }
     Map<AgentId, Set<TaskKey>> lost = new LinkedHashMap<>();
-    reportedLost.forEach((id, keys) -> lost.put(id, Set.copyOf(keys)));
-    return new Recovered(Map.copyOf(agents), Map.copyOf(frameworks), Set.copyOf(removedFrameworks), weights,
-        quotas, Optional.ofNullable(maintenance).map(byte[]::clone), Map.copyOf(lost));
+    lostIn.forEach((id, keys) -> lost.put(id, Set.copyOf(keys)));
+    return new Recovered(Map.copyOf(agentsIn), Map.copyOf(frameworksIn), Set.copyOf(removedIn), weightsIn,
+        quotasIn, Optional.ofNullable(maintenanceIn).map(byte[]::clone), Map.copyOf(lost));
   }
 
   /** What one key's bytes say. A pure function (runs off the loop); throws if they do not parse. */
@@ -403,7 +470,7 @@ final class MasterRegistrar {
     Map<AgentId, Set<TaskKey>> lostFrozen = new LinkedHashMap<>();
     lostIn.forEach((id, keys) -> lostFrozen.put(id, Collections.unmodifiableSet(keys)));
     // Unmodifiable views of ordered maps: the order of the agents is the order a bucket is written back in.
-    return new Section(bytes, v.version(), Collections.unmodifiableMap(agentsIn),
+    return new Section(bytes, v.version(), OptionalLong.empty(), Collections.unmodifiableMap(agentsIn),
         Collections.unmodifiableMap(lostFrozen), Collections.unmodifiableMap(frameworksIn),
         Collections.unmodifiableSet(removedIn), weightsIn, quotasIn);
   }

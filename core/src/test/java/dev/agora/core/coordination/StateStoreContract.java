@@ -130,6 +130,65 @@ public abstract class StateStoreContract {
     assertThat(store.keys("a/c/d/e")).isEmpty();
   }
 
+  /** The store's stamps under {@code prefix}; the test is skipped for a store without stamps. */
+  private java.util.SortedMap<String, Long> stamps(String prefix) {
+    Optional<java.util.SortedMap<String, Long>> stamps = store.stamps(prefix);
+    org.junit.jupiter.api.Assumptions.assumeTrue(stamps.isPresent(), "the store has no stamps");
+    return stamps.get();
+  }
+
+  @Test
+  void stampsListTheKeysAsKeysDoes() {
+    for (String k : List.of("b", "a/c/d", "ab", "a", "a/b", "agents/x")) {
+      store.compareAndSet(k, bytes(k), -1);
+    }
+    for (String prefix : List.of("", "a/", "a", "ag", "a/c", "zzz", "a/c/d/e")) {
+      assertThat(new ArrayList<>(stamps(prefix).keySet())).as("prefix '%s'", prefix).isEqualTo(store.keys(prefix));
+    }
+  }
+
+  @Test
+  void aKeysStampMovesWithEveryWriteOfItAndOnlyThen() {
+    store.compareAndSet("a", bytes("a0"), -1);
+    store.compareAndSet("a/b", bytes("b0"), -1);
+    store.compareAndSet("c", bytes("c0"), -1);
+    java.util.SortedMap<String, Long> first = stamps("");
+    assertThat(stamps("")).as("nothing written").isEqualTo(first);
+
+    store.compareAndSet("a", bytes("a1"), 0);
+    assertThat(store.compareAndSet("c", bytes("refused"), 7)).isEmpty();
+    java.util.SortedMap<String, Long> second = stamps("");
+    assertThat(second.get("a")).isNotEqualTo(first.get("a"));
+    assertThat(second.get("a/b")).as("a sub-key is another key").isEqualTo(first.get("a/b"));
+    assertThat(second.get("c")).as("a refused write changes nothing").isEqualTo(first.get("c"));
+
+    store.compareAndSet("a", bytes("a1"), 1); // the same bytes again: still a write
+    assertThat(stamps("").get("a")).isNotEqualTo(second.get("a"));
+  }
+
+  @Test
+  void aKeyDeletedAndWrittenAgainHasANewStampThoughItsVersionIsZeroAgain() {
+    store.compareAndSet("k", bytes("first"), -1);
+    store.compareAndSet("k/sub", bytes("child"), -1);
+    store.compareAndSet("solo", bytes("first"), -1);
+    java.util.SortedMap<String, Long> before = stamps("");
+    assertThat(store.delete("k", 0)).isTrue();
+    assertThat(store.delete("solo", 0)).isTrue();
+    assertThat(stamps("")).containsOnlyKeys("k/sub");
+    assertThat(store.compareAndSet("k", bytes("second"), -1)).contains(0L);
+    assertThat(store.compareAndSet("solo", bytes("second"), -1)).contains(0L);
+    java.util.SortedMap<String, Long> after = stamps("");
+    assertThat(after.get("k")).isNotEqualTo(before.get("k"));
+    assertThat(after.get("solo")).isNotEqualTo(before.get("solo"));
+    assertThat(after.get("k/sub")).isEqualTo(before.get("k/sub"));
+  }
+
+  @Test
+  void aFencedViewGivesTheStoresStamps() {
+    store.compareAndSet("k", bytes("v"), -1);
+    assertThat(store.fenced(1).stamps("")).isEqualTo(store.stamps(""));
+  }
+
   @Test
   void badKeysAreRefusedNamingTheKey() {
     for (String bad : List.of("", "/a", "a/", "a//b", "a/../b", "./a", "a\u0000b", "a\nb")) {

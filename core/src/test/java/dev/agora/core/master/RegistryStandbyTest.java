@@ -4,6 +4,7 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.agora.core.allocation.Quota;
+import dev.agora.core.coordination.CountingStateStore;
 import dev.agora.core.coordination.InMemoryStateStore;
 import dev.agora.core.coordination.StateStore;
 import dev.agora.core.model.AgentId;
@@ -171,5 +172,28 @@ class RegistryStandbyTest {
     assertThat(standby.lastDecoded()).isEqualTo(1);
     assertThat(recovered.agents()).containsKey(AgentId.of("x-S1")).doesNotContainKey(agent(0));
     assertThat(recovered.agents().get(AgentId.of("x-S1")).mark()).isEqualTo(MasterRegistrar.Mark.GONE);
+  }
+
+  @Test
+  void overAStoreWithoutStampsEveryRefreshReadsEveryValueAndARecoveryStillDecodesOnlyWhatChanged() {
+    CountingStateStore plain = CountingStateStore.withoutStamps(store);
+    MasterRegistrar leader = leaderWithBooks();
+    var loop = sim.newLoop("plain-standby");
+    MasterRegistrar standby = new MasterRegistrar(loop, plain, loop, failures::add);
+    standby.standBy(Duration.ofSeconds(30));
+    sim.runUntilIdle();
+    int keys = store.keys(MasterRegistrar.ROOT).size();
+    plain.resetReads();
+    sim.advance(Duration.ofSeconds(30));
+    assertThat(plain.valuesRead.get()).as("no stamps: every value, as before").isEqualTo(keys);
+    assertThat(standby.lastFetched()).isEqualTo(keys);
+
+    leader.weights(Map.of("web", 5.0));
+    sim.runUntilIdle();
+    leader.stop();
+    MasterRegistrar.Recovered recovered = recover(standby, 2);
+    assertThat(standby.lastDecoded()).isEqualTo(1);
+    assertThat(recovered.weights()).isEqualTo(Map.of("web", 5.0));
+    assertThat(recovered.agents()).hasSize(200);
   }
 }

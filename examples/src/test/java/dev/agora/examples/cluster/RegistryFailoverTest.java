@@ -6,10 +6,10 @@ import dev.agora.allocator.HierarchicalAllocator;
 import dev.agora.core.agent.Agent;
 import dev.agora.core.allocation.Quota;
 import dev.agora.core.container.SimulatedContainerizer;
+import dev.agora.core.coordination.CountingStateStore;
 import dev.agora.core.coordination.InMemoryStateStore;
 import dev.agora.core.coordination.LeaderElector;
 import dev.agora.core.coordination.MasterDetector;
-import dev.agora.core.coordination.StateStore;
 import dev.agora.core.framework.SchedulerDriver;
 import dev.agora.core.master.Master;
 import dev.agora.core.master.MasterSnapshot;
@@ -36,7 +36,6 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executor;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -54,7 +53,7 @@ class RegistryFailoverTest {
   @TempDir Path work;
   private final Simulation sim = new Simulation(21);
   private final InProcessTransport transport = new InProcessTransport();
-  private final CountingStore store = new CountingStore(new InMemoryStateStore());
+  private final CountingStateStore store = new CountingStateStore(new InMemoryStateStore());
   private final SwitchingDetector detector = new SwitchingDetector();
   private final List<AutoCloseable> toClose = new ArrayList<>();
 
@@ -65,67 +64,6 @@ class RegistryFailoverTest {
     }
     sim.runUntilIdle();
     assertThat(sim.failures()).isEmpty();
-  }
-
-  /** Counts the writes that reach the store, fenced or not. */
-  static final class CountingStore implements StateStore {
-    final StateStore inner;
-    final AtomicLong writes;
-    /** Reads of many keys at once ({@code getAll}): a registry read back. */
-    final AtomicLong readBacks = new AtomicLong();
-
-    CountingStore(StateStore inner) {
-      this(inner, new AtomicLong());
-    }
-
-    private CountingStore(StateStore inner, AtomicLong writes) {
-      this.inner = inner;
-      this.writes = writes;
-    }
-
-    @Override
-    public Optional<Versioned> get(String key) {
-      return inner.get(key);
-    }
-
-    @Override
-    public Map<String, Versioned> getAll(java.util.Collection<String> keys) {
-      readBacks.incrementAndGet();
-      return inner.getAll(keys);
-    }
-
-    @Override
-    public Optional<Long> compareAndSet(String key, byte[] value, long expectedVersion) {
-      writes.incrementAndGet();
-      return inner.compareAndSet(key, value, expectedVersion);
-    }
-
-    @Override
-    public boolean delete(String key, long expectedVersion) {
-      writes.incrementAndGet();
-      return inner.delete(key, expectedVersion);
-    }
-
-    @Override
-    public List<String> keys(String prefix) {
-      return inner.keys(prefix);
-    }
-
-    @Override
-    public long epoch() {
-      return inner.epoch();
-    }
-
-    @Override
-    public boolean beginEpoch(long epoch) {
-      writes.incrementAndGet();
-      return inner.beginEpoch(epoch);
-    }
-
-    @Override
-    public StateStore fenced(long epoch) {
-      return new CountingStore(inner.fenced(epoch), writes);
-    }
   }
 
   /** Where agents and frameworks find the leader; the test moves it. */
@@ -299,7 +237,7 @@ class RegistryFailoverTest {
     assertThat(s.errors).isEmpty();
 
     // The old leader's epoch is fenced: a write through it is refused.
-    assertThat(store.inner.fenced(1).compareAndSet("registry/weights", new byte[0], 0)).isEmpty();
+    assertThat(store.inner().fenced(1).compareAndSet("registry/weights", new byte[0], 0)).isEmpty();
   }
 
   @Test
@@ -309,18 +247,18 @@ class RegistryFailoverTest {
     master("master-a", electorA);
     Master b = master("master-b", electorB);
     sim.runUntilIdle();
-    assertThat(store.readBacks.get()).as("each standby reads at start").isEqualTo(2);
+    assertThat(store.stampCalls.get()).as("each standby reads at start").isEqualTo(2);
     electorA.lead(1);
     sim.runUntilIdle();
-    assertThat(store.readBacks.get()).as("a's recovery").isEqualTo(3);
+    assertThat(store.stampCalls.get()).as("a's recovery").isEqualTo(3);
     sim.advance(Duration.ofSeconds(61));
-    assertThat(store.readBacks.get()).as("b, every 30 s (the default)").isEqualTo(5);
+    assertThat(store.stampCalls.get()).as("b, every 30 s (the default)").isEqualTo(5);
     electorA.depose();
     electorB.lead(2);
     sim.runUntilIdle();
-    assertThat(store.readBacks.get()).as("b's recovery").isEqualTo(6);
+    assertThat(store.stampCalls.get()).as("b's recovery").isEqualTo(6);
     sim.advance(Duration.ofMinutes(5));
-    assertThat(store.readBacks.get()).as("neither leader nor deposed master reads again").isEqualTo(6);
+    assertThat(store.stampCalls.get()).as("neither leader nor deposed master reads again").isEqualTo(6);
     assertThat(await(b.snapshot()).leading()).isTrue();
   }
 
@@ -457,8 +395,8 @@ class RegistryFailoverTest {
     sim.advance(Duration.ofSeconds(10));
     assertThat(store.writes.get() - beforeFailover).as("writes for the failover").isLessThanOrEqualTo(2);
     assertThat(await(b.unreachableAgents())).hasSize(1);
-    String bucket = store.inner.keys("registry/agents/").get(0);
-    assertThat(new String(store.inner.get(bucket).orElseThrow().value(), java.nio.charset.StandardCharsets.UTF_8))
+    String bucket = store.inner().keys("registry/agents/").get(0);
+    assertThat(new String(store.inner().get(bucket).orElseThrow().value(), java.nio.charset.StandardCharsets.UTF_8))
         .contains("\"lost\"").contains(s.placed.keySet().iterator().next().value());
   }
 
@@ -475,11 +413,11 @@ class RegistryFailoverTest {
     detector.set(Optional.of(Address.of("master-a")));
     sim.runUntilIdle();
     // A newer leader began elsewhere: a's next write is refused by the fence, and a stops.
-    store.inner.beginEpoch(2);
+    store.inner().beginEpoch(2);
     await(a.updateWeights(Map.of("eng", 3.0)));
     sim.runUntilIdle();
     assertThat(await(a.snapshot()).leading()).isFalse();
-    assertThat(store.inner.get("registry/weights")).isEmpty();
+    assertThat(store.inner().get("registry/weights")).isEmpty();
   }
 
   @Test
