@@ -247,6 +247,16 @@ class AgentKillNineRecoveryTest {
   }
 
   /** Task id to pid of the task's processes (session leaders whose cwd is a sandbox). */
+  /**
+   * The task processes once all {@code n} have entered their sandboxes. RUNNING is reported once a
+   * task's process exists; in a Linux container it may still be setting itself up (its session, its
+   * working directory) for a moment after, so the scan waits for each to look like a task.
+   */
+  private Map<String, Long> runningTaskPids(int n) {
+    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(() -> taskPids().size() == n);
+    return taskPids();
+  }
+
   private Map<String, Long> taskPids() {
     Map<String, Long> out = new HashMap<>();
     Path sandboxes = work.resolve("agent").resolve("frameworks");
@@ -342,8 +352,7 @@ class AgentKillNineRecoveryTest {
   private void checkpointedTasksSurviveKillNine(int n) throws Exception {
     Framework f = start(FrameworkInfo.builder("cp").user("root").checkpoint(true).build(), n);
     AgentId id = agentId();
-    Map<String, Long> before = taskPids();
-    assertThat(before).hasSize(n);
+    Map<String, Long> before = runningTaskPids(n);
     long t0 = System.nanoTime();
     Process restarted = killNineAndRestart(n);
     assertThat(before.values()).as("task processes outlive the agent JVM").allMatch(AgentKillNineRecoveryTest::alive);
@@ -450,8 +459,7 @@ class AgentKillNineRecoveryTest {
     int n = 20;
     Framework f = start(FrameworkInfo.builder("plain").user("root").build(), n);
     AgentId id = agentId();
-    Map<String, Long> before = taskPids();
-    assertThat(before).hasSize(n);
+    Map<String, Long> before = runningTaskPids(n);
     killNineAndRestart(n);
     await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(200)).until(() -> {
       synchronized (f) {
