@@ -67,6 +67,31 @@ class DrfSorterTest extends SorterContract {
   }
 
   @Test
+  void visitWithSkipBitsPassesOverTheTaggedClientsWhoseBitIsSet() {
+    DrfSorter drf = (DrfSorter) sorter;
+    for (String c : List.of("a", "b", "c", "d", "e")) {
+      sorter.add(c);
+    }
+    drf.tag("a", 0);
+    drf.tag("b", 70); // in the second word
+    drf.tag("c", 200); // beyond the bitset: never passed over
+    drf.tag("d", 3); // "e" is untagged: never passed over
+    long[] skip = new long[2];
+    skip[0] = 1L << 0 | 1L << 3;
+    skip[1] = 1L << (70 - 64);
+    List<String> visited = new ArrayList<>();
+
+    assertThat(drf.visit(c -> !visited.add(c), skip)).isFalse();
+
+    assertThat(visited).containsExactly("c", "e");
+    visited.clear();
+    drf.deactivate("e");
+    assertThat(drf.visit(c -> visited.add(c), new long[0])).isTrue();
+    assertThat(visited).containsExactly("a");
+    drf.checkInvariants();
+  }
+
+  @Test
   void weightDividesTheShare() {
     sorter.add("heavy");
     sorter.add("light");
