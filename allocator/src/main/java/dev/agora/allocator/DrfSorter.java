@@ -98,6 +98,13 @@ final class DrfSorter implements Sorter {
   /** The pool's thousandths per name. */
   private long[] totalMillis = new long[0];
   private boolean sharesStale;
+  /** The tags of the clients {@link #tag} numbered, as a bitset, and how many clients have one. */
+  private long[] tags = new long[0];
+  private int taggedCount;
+  /** The tagged clients by tag; null until a visit with skip bits first needs it, then kept up to date. */
+  private Client[] byTag;
+  /** The few clients {@link #visit(Predicate, long[])} is choosing from (reused). */
+  private Client[] few = new Client[8];
   /** The client last looked up or visited (a one-entry cache for {@link #require}). */
   private Client last;
   private List<String> snapshot;
@@ -138,6 +145,7 @@ final class DrfSorter implements Sorter {
       }
       c.inOrder = false;
       c.removed = true; // it may still be listed in dirty or pending
+      untag(c);
       snapshot = null;
     }
   }
@@ -368,7 +376,35 @@ final class DrfSorter implements Sorter {
    * fast path for the stock sorter.
    */
   void tag(String client, int tag) {
-    require(client).tag = tag;
+    if (tag < 0) {
+      throw new IllegalArgumentException("negative tag " + tag);
+    }
+    Client c = require(client);
+    untag(c);
+    c.tag = tag;
+    if (tag >>> 6 >= tags.length) {
+      tags = java.util.Arrays.copyOf(tags, Math.max((tag >>> 6) + 1, 2 * tags.length));
+    }
+    tags[tag >>> 6] |= 1L << tag;
+    taggedCount++;
+    if (byTag != null) {
+      if (tag >= byTag.length) {
+        byTag = java.util.Arrays.copyOf(byTag, Math.max(tag + 1, 2 * byTag.length));
+      }
+      byTag[tag] = c;
+    }
+  }
+
+  private void untag(Client c) {
+    int t = c.tag;
+    if (t >= 0) {
+      tags[t >>> 6] &= ~(1L << t);
+      taggedCount--;
+      if (byTag != null) {
+        byTag[t] = null;
+      }
+      c.tag = -1;
+    }
   }
 
   /**
@@ -378,6 +414,14 @@ final class DrfSorter implements Sorter {
    */
   boolean visit(Predicate<String> visitor, long[] skip) {
     refresh();
+    if (size >= 64 && taggedCount == clients.size()) {
+      // Nearly every client skipped (an agent declined by nearly everyone): pick the few left
+      // out of the bitsets, in order, rather than pass over a long order one by one.
+      int k = fewNotSkipped(skip, 4 + size / 256);
+      if (k >= 0) {
+        return visitFew(visitor, k);
+      }
+    }
     Client[] o = order;
     int words = skip.length;
     for (int i = 0, n = size; i < n; i++) {
@@ -392,6 +436,67 @@ final class DrfSorter implements Sorter {
       }
     }
     return false;
+  }
+
+  /**
+   * Puts the active clients whose tag is not set in {@code skip} in {@code few} and returns how
+   * many, if at most {@code limit} (every client must be tagged); else returns -1.
+   */
+  private int fewNotSkipped(long[] skip, int limit) {
+    long[] t = tags;
+    int count = 0;
+    for (int w = 0; w < t.length; w++) {
+      count += Long.bitCount(t[w] & ~(w < skip.length ? skip[w] : 0));
+      if (count > limit) {
+        return -1;
+      }
+    }
+    if (byTag == null) {
+      byTag = new Client[t.length << 6];
+      for (Client c : clients.values()) {
+        byTag[c.tag] = c;
+      }
+    }
+    if (few.length < count) {
+      few = new Client[Math.max(count, 2 * few.length)];
+    }
+    int k = 0;
+    for (int w = 0; w < t.length; w++) {
+      long bits = t[w] & ~(w < skip.length ? skip[w] : 0);
+      while (bits != 0) {
+        Client c = byTag[(w << 6) + Long.numberOfTrailingZeros(bits)];
+        bits &= bits - 1;
+        if (c.active) {
+          few[k++] = c;
+        }
+      }
+    }
+    return k;
+  }
+
+  /** Visits {@code few[0, k)} in order (the order's comparison), as {@link #visit(Predicate)} would; clears them. */
+  private boolean visitFew(Predicate<String> visitor, int k) {
+    Client[] f = few;
+    try {
+      while (k > 0) {
+        int best = 0;
+        for (int j = 1; j < k; j++) {
+          if (compare(f[j], f[best]) < 0) {
+            best = j;
+          }
+        }
+        Client c = f[best];
+        f[best] = f[--k];
+        f[k] = null;
+        last = c;
+        if (visitor.test(c.name)) {
+          return true;
+        }
+      }
+      return false;
+    } finally {
+      java.util.Arrays.fill(f, 0, k, null);
+    }
   }
 
   /** Brings the order up to date: re-keys the dirty clients, or rebuilds it if many are (or the pool changed). */
@@ -611,6 +716,22 @@ final class DrfSorter implements Sorter {
           throw new IllegalStateException("client '" + c.name + "' is out of order");
         }
       }
+    }
+    int tagged = 0;
+    for (Client c : clients.values()) {
+      if (c.tag >= 0) {
+        tagged++;
+        if ((tags[c.tag >>> 6] & 1L << c.tag) == 0 || byTag != null && byTag[c.tag] != c) {
+          throw new IllegalStateException("client '" + c.name + "' tagged " + c.tag + " is not found by its tag");
+        }
+      }
+    }
+    int bits = 0;
+    for (long w : tags) {
+      bits += Long.bitCount(w);
+    }
+    if (tagged != taggedCount || bits != taggedCount) {
+      throw new IllegalStateException(tagged + " clients tagged, " + taggedCount + " counted, " + bits + " tag bits");
     }
     if (inOrder != size || inactiveInOrder != idle) {
       throw new IllegalStateException("order holds " + size + " clients, " + inOrder + " marked, " + idle
