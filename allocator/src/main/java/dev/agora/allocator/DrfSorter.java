@@ -98,10 +98,14 @@ final class DrfSorter implements Sorter {
   /** The pool's thousandths per name. */
   private long[] totalMillis = new long[0];
   private boolean sharesStale;
-  /** The tags of the clients {@link #tag} numbered, as a bitset, and how many clients have one. */
-  private long[] tags = new long[0];
+  /** How many clients {@link #tag} numbered. */
   private int taggedCount;
-  /** The tagged clients by tag; null until a visit with skip bits first needs it, then kept up to date. */
+  /**
+   * The tags of the tagged clients as a bitset, and those clients by tag; both null until a visit
+   * with skip bits first needs them (a large sorter), then kept up to date: a sorter of a few
+   * clients with large tags (3,000 roles of one framework each) pays nothing for them.
+   */
+  private long[] tags;
   private Client[] byTag;
   /** The few clients {@link #visit(Predicate, long[])} is choosing from (reused). */
   private Client[] few = new Client[8];
@@ -126,6 +130,7 @@ final class DrfSorter implements Sorter {
     c.share = 0;
     c.weight = weights.getOrDefault(client, 1.0);
     clients.put(client, c);
+    last = c; // the allocator tags it next
     if (!sharesStale) {
       c.pending = true;
       pending.add(c);
@@ -382,25 +387,31 @@ final class DrfSorter implements Sorter {
     Client c = require(client);
     untag(c);
     c.tag = tag;
-    if (tag >>> 6 >= tags.length) {
-      tags = java.util.Arrays.copyOf(tags, Math.max((tag >>> 6) + 1, 2 * tags.length));
-    }
-    tags[tag >>> 6] |= 1L << tag;
     taggedCount++;
-    if (byTag != null) {
-      if (tag >= byTag.length) {
-        byTag = java.util.Arrays.copyOf(byTag, Math.max(tag + 1, 2 * byTag.length));
-      }
-      byTag[tag] = c;
+    if (tags != null) {
+      index(c);
     }
+  }
+
+  /** Enters the tagged client {@code c} in {@link #tags} and {@link #byTag}. */
+  private void index(Client c) {
+    int t = c.tag;
+    if (t >>> 6 >= tags.length) {
+      tags = java.util.Arrays.copyOf(tags, Math.max((t >>> 6) + 1, 2 * tags.length));
+    }
+    tags[t >>> 6] |= 1L << t;
+    if (t >= byTag.length) {
+      byTag = java.util.Arrays.copyOf(byTag, Math.max(t + 1, 2 * byTag.length));
+    }
+    byTag[t] = c;
   }
 
   private void untag(Client c) {
     int t = c.tag;
     if (t >= 0) {
-      tags[t >>> 6] &= ~(1L << t);
       taggedCount--;
-      if (byTag != null) {
+      if (tags != null) {
+        tags[t >>> 6] &= ~(1L << t);
         byTag[t] = null;
       }
       c.tag = -1;
@@ -443,18 +454,19 @@ final class DrfSorter implements Sorter {
    * many, if at most {@code limit} (every client must be tagged); else returns -1.
    */
   private int fewNotSkipped(long[] skip, int limit) {
+    if (tags == null) {
+      tags = new long[0];
+      byTag = new Client[0];
+      for (Client c : clients.values()) {
+        index(c); // every client is tagged (the caller checked)
+      }
+    }
     long[] t = tags;
     int count = 0;
     for (int w = 0; w < t.length; w++) {
       count += Long.bitCount(t[w] & ~(w < skip.length ? skip[w] : 0));
       if (count > limit) {
         return -1;
-      }
-    }
-    if (byTag == null) {
-      byTag = new Client[t.length << 6];
-      for (Client c : clients.values()) {
-        byTag[c.tag] = c;
       }
     }
     if (few.length < count) {
@@ -721,14 +733,17 @@ final class DrfSorter implements Sorter {
     for (Client c : clients.values()) {
       if (c.tag >= 0) {
         tagged++;
-        if ((tags[c.tag >>> 6] & 1L << c.tag) == 0 || byTag != null && byTag[c.tag] != c) {
+        if (tags != null && ((tags[c.tag >>> 6] & 1L << c.tag) == 0 || byTag[c.tag] != c)) {
           throw new IllegalStateException("client '" + c.name + "' tagged " + c.tag + " is not found by its tag");
         }
       }
     }
-    int bits = 0;
-    for (long w : tags) {
-      bits += Long.bitCount(w);
+    int bits = taggedCount;
+    if (tags != null) {
+      bits = 0;
+      for (long w : tags) {
+        bits += Long.bitCount(w);
+      }
     }
     if (tagged != taggedCount || bits != taggedCount) {
       throw new IllegalStateException(tagged + " clients tagged, " + taggedCount + " counted, " + bits + " tag bits");
