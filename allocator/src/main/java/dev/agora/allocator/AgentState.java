@@ -170,11 +170,6 @@ final class AgentState {
   }
 
   /**
-   * Whether live filters of every one of the {@code clients} clients (indices in use) hold
-   * back {@code offered}, as far as the filter table's bits tell (false: not known, ask {@link
-   * #isFiltered} per client).
-   */
-  /**
    * A bitset over {@link FrameworkState#index}: every framework whose bit is set has a live filter
    * that holds back {@code offered}; null if not known (see {@link FilterTable#blockingBits}).
    * Valid until a filter is added or removed here.
@@ -183,6 +178,11 @@ final class AgentState {
     return filters.isEmpty() ? null : filters.blockingBits(offered, nextExpiry - nowNanos > 0);
   }
 
+  /**
+   * Whether live filters of every one of the {@code clients} clients (indices in use) hold
+   * back {@code offered}, as far as the filter table's bits tell (false: not known, ask {@link
+   * #isFiltered} per client).
+   */
   boolean filteredByAll(Resources offered, int clients, long nowNanos) {
     return !filters.isEmpty() && filters.blocksAll(offered, clients, nextExpiry - nowNanos > 0);
   }

@@ -106,7 +106,7 @@ final class FilterTable {
   /** Adds a filter of client {@code index}. */
   void add(int index, OfferFilter filter) {
     if (common == null) {
-      common = filter.resources();
+      adopt(filter.resources());
     }
     if (filter.resources() == common) {
       setBit(index);
@@ -255,6 +255,62 @@ final class FilterTable {
       }
     }
     return earliest;
+  }
+
+  /**
+   * Checks the bits' invariants (see the class comment), and that every client here is in {@code
+   * inUse}; throws {@link IllegalStateException} if one is broken.
+   */
+  void checkInvariants(java.util.BitSet inUse) {
+    int set = 0;
+    for (int i = 0; i < keys.length; i++) {
+      if (keys[i] == 0) {
+        continue;
+      }
+      int index = keys[i] - 1;
+      if (!inUse.get(index)) {
+        throw new IllegalStateException("filter of client " + index + ", which is not in use");
+      }
+      boolean hasCommon = values[i] == common;
+      if (values[i] instanceof OfferFilter[] several) {
+        for (OfferFilter f : several) {
+          hasCommon |= f.resources() == common;
+        }
+      }
+      boolean bit = bits != null && index >>> 6 < bits.length && (bits[index >>> 6] & 1L << index) != 0;
+      if (bit != (hasCommon && common != null)) {
+        throw new IllegalStateException("client " + index + "'s bit is " + bit + " but its filters say " + hasCommon);
+      }
+      set += bit ? 1 : 0;
+    }
+    int counted = 0;
+    if (bits != null) {
+      for (long w : bits) {
+        counted += Long.bitCount(w);
+      }
+    }
+    if (set != bitCount || counted != bitCount || (common == null) != (bitCount == 0) || (bits == null) != (common == null)) {
+      throw new IllegalStateException(bitCount + " bits counted, " + counted + " set, " + set + " of clients here");
+    }
+  }
+
+  /** Makes {@code resources} the bits' subject, setting the bits of the clients that filtered that very object already. */
+  private void adopt(Resources resources) {
+    common = resources;
+    for (int i = 0; i < keys.length; i++) {
+      if (keys[i] == 0) {
+        continue;
+      }
+      boolean has = values[i] == resources;
+      if (values[i] instanceof OfferFilter[] several) {
+        for (OfferFilter f : several) {
+          has |= f.resources() == resources;
+        }
+      }
+      if (has) {
+        setBit(keys[i] - 1);
+      }
+    }
   }
 
   private void setBit(int index) {

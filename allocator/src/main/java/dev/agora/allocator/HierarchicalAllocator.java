@@ -1061,7 +1061,18 @@ public final class HierarchicalAllocator implements Allocator {
         frameworkSums.put(role + " " + fw.client, inRole);
       }
     }
+    java.util.BitSet indices = new java.util.BitSet();
+    for (FrameworkState fw : frameworks.values()) {
+      if (indices.get(fw.index)) {
+        throw new IllegalStateException("framework " + fw.id + " shares index " + fw.index);
+      }
+      indices.set(fw.index);
+    }
+    if (!indices.equals(frameworkIndices)) {
+      throw new IllegalStateException("framework indices " + indices + " but " + frameworkIndices + " in use");
+    }
     for (AgentState agent : agents.values()) {
+      agent.filters.checkInvariants(frameworkIndices);
       if (!agent.spareForgotten()) {
         throw new IllegalStateException("agent " + agent.id + " keeps a spare holding that still names its framework");
       }

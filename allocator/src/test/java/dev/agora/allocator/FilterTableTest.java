@@ -28,6 +28,12 @@ class FilterTableTest {
     RESOURCES[0], RESOURCES[1], RESOURCES[2], Resources.parse("cpus:1"), Resources.parse("cpus:2;mem:10"),
   };
 
+  private static final java.util.BitSet ALL_CLIENTS = new java.util.BitSet();
+
+  static {
+    ALL_CLIENTS.set(0, 41);
+  }
+
   record Op(int kind, int client, int resources, int ttl) {}
 
   @Provide
@@ -66,6 +72,7 @@ class FilterTableTest {
         default -> now++;
       }
       assertThat(table.size()).isEqualTo(model.size());
+      table.checkInvariants(ALL_CLIENTS);
       long t = now;
       boolean allLive = model.values().stream().flatMap(List::stream).allMatch(f -> f.activeAt(t));
       for (Resources offered : OFFERS) {
