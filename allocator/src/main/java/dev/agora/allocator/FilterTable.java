@@ -40,11 +40,13 @@ import java.util.List;
  */
 final class FilterTable {
   private static final int[] NONE = new int[0];
+  private static final Object[] NO_VALUES = new Object[0];
+  private static final long[] NO_EXPIRIES = new long[0];
   private static final int GOLDEN = 0x9E3779B9;
 
   private int[] keys = NONE;
-  private Object[] values = new Object[0];
-  private long[] expiries = new long[0];
+  private Object[] values = NO_VALUES;
+  private long[] expiries = NO_EXPIRIES;
   /** {@code 32 - log2(capacity)}: a key's home is the top bits of its hash. */
   private int shift = 32;
   private int size;
@@ -240,8 +242,8 @@ final class FilterTable {
       }
     }
     keys = NONE;
-    values = new Object[0];
-    expiries = new long[0];
+    values = NO_VALUES;
+    expiries = NO_EXPIRIES;
     shift = 32;
     size = keepKeys.size();
     if (size > 0) {
