@@ -863,14 +863,16 @@ public final class HierarchicalAllocator implements Allocator {
     atResult = result;
     atRole = role;
     atOffered = offered;
-    if (agent.filteredByAll(offered, frameworks.size(), now)) {
-      return false; // every framework filtered it (an agent declined by all): no need to ask each
-    }
     Sorter sorter = books.frameworkSorter(role);
-    long[] filtered = agent.blockingBits(offered, now);
-    if (filtered != null && sorter instanceof DrfSorter drf) {
-      // An agent declined by many frameworks: pass over those by a bit test in the sorter's loop.
-      return drf.visit(frameworkVisitor, filtered);
+    if (!agent.filters.isEmpty()) {
+      if (agent.filteredByAll(offered, frameworks.size(), now)) {
+        return false; // every framework filtered it (an agent declined by all): no need to ask each
+      }
+      long[] filtered = agent.blockingBits(offered, now);
+      if (filtered != null && sorter instanceof DrfSorter drf) {
+        // An agent declined by many frameworks: pass over those by a bit test in the sorter's loop.
+        return drf.visit(frameworkVisitor, filtered);
+      }
     }
     return sorter.visit(frameworkVisitor);
   }
