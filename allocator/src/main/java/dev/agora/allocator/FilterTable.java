@@ -64,22 +64,24 @@ final class FilterTable {
   }
 
   /**
-   * Reads what a cycle's probes here read first (see {@link AgentState#touch}): the bits, one word
-   * per cache line, and the table if it is small (two lines of keys at most: a large one is reached
-   * only by the probes the bits cannot answer, one at a time); returns a value made of them.
+   * Reads what a cycle's probes here read first (see {@link AgentState#touch}): a small table's
+   * keys (two lines at most, as many as its probes read), or a large one's bits, one word per cache
+   * line (its keys are reached only by the probes the bits cannot answer, one at a time); returns
+   * a value made of them.
    */
   int touch() {
     int x = 0;
-    long[] b = bits;
-    if (b != null) {
-      for (int i = 0; i < b.length; i += 8) { // one word per 64-byte line
-        x += (int) b[i];
-      }
-    }
     int[] k = keys;
     if (k.length <= 32) {
       for (int i = 0; i < k.length; i += 16) { // one key per 64-byte line
         x += k[i];
+      }
+      return x;
+    }
+    long[] b = bits;
+    if (b != null) {
+      for (int i = 0; i < b.length; i += 8) { // one word per 64-byte line
+        x += (int) b[i];
       }
     }
     return x;
