@@ -20,14 +20,14 @@ import java.util.List;
  * made runs of hundreds of slots in a table of a thousand filters). Mutable; confined to the
  * allocator's thread.
  *
- * <p>Beside the table, a bitset over the indices answers the common question without the table: bit {@code i} is set
- * when client {@code i} has a filter here whose resources are the very object {@code common}
- * (the agent's free resources when the first such filter came: a declined offer is given back
- * as the object offered, so every framework that declines the agent's whole free resources
- * filters that one object). While no filter here has expired, an offer of {@code common} to a
- * client whose bit is set is filtered, and when every client's bit is set, nobody can take it.
- * An agent that frameworks keep declining carries one filter per framework, so a cycle probes
- * one framework after another that filtered it: one bit each (a few cache lines for a thousand
+ * <p>Beside the table, a bitset over the indices answers the common question without the table:
+ * bit {@code i} is set when client {@code i} has a filter here whose resources are the very object
+ * {@code common} (the resources of the first filter added while no bit was set; a declined offer is
+ * given back as the object offered, so every framework that declines the agent's whole free
+ * resources filters that one object). While no filter here has expired, an offer of {@code common}
+ * to a client whose bit is set is filtered, and when every client's bit is set, nobody can take it.
+ * An agent that frameworks keep declining carries one filter per framework, so a cycle probes one
+ * framework after another that filtered it: one bit each (a few cache lines for a thousand
  * frameworks) instead of a slot each in a table of kilobytes. A clear bit says nothing: the table
  * answers.
  *
@@ -35,8 +35,9 @@ import java.util.List;
  * two, at most three quarters full (so that ten frameworks' filters fit in sixteen slots, whose
  * keys are one cache line); every key sits at or after its home slot with no empty slot between
  * (removal shifts the probe run back); bit {@code j} of {@code bits} is set iff client {@code j}
- * has a filter whose resources are {@code common}; {@code bitCount} bits are set; {@code bits} is null until a bit is set, and no longer than the highest index set
- * needs (doubled at most).
+ * has a filter whose resources are {@code common}; {@code bitCount} bits are set, none iff {@code
+ * common} and {@code bits} are null; {@code bits} is no longer than the highest index set needs
+ * (doubled at most).
  */
 final class FilterTable {
   private static final int[] NONE = new int[0];
@@ -293,12 +294,13 @@ final class FilterTable {
         counted += Long.bitCount(w);
       }
     }
-    if (set != bitCount || counted != bitCount || (common == null) != (bitCount == 0) || (bits == null) != (common == null)) {
+    if (set != bitCount || counted != bitCount || (common == null) != (bitCount == 0)
+        || (bits == null) != (common == null)) {
       throw new IllegalStateException(bitCount + " bits counted, " + counted + " set, " + set + " of clients here");
     }
   }
 
-  /** Makes {@code resources} the bits' subject, setting the bits of the clients that filtered that very object already. */
+  /** Makes {@code resources} the bits' subject, setting the bits of the clients that filtered that object already. */
   private void adopt(Resources resources) {
     common = resources;
     for (int i = 0; i < keys.length; i++) {

@@ -85,7 +85,7 @@ public final class CpuTime {
     }
   }
 
-  /** The figures after Quota.addFrameworks: Quota's cycles, SorterFullSort, ReserveUnreserve, MultiFrameworkWorkload. */
+  /** Quota's cycles, SorterFullSort, ReserveUnreserve, MultiFrameworkWorkload. */
   private static void quotaAndTheRest(int repeats) {
     HierarchicalAllocator quota = Quota.cluster(3000, 3000);
     var infos = Quota.infos(3000);
