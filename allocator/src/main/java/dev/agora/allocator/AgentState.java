@@ -17,7 +17,7 @@ final class AgentState {
   /** {@code !free.isEmpty()}, kept here so that a scan of agents need not read their resources. */
   private boolean hasFree;
   /**
-   * Decline filters on this agent by framework (sorter client). Kept on the agent, not the
+   * Decline filters on this agent by framework ({@link FrameworkState#index}). Kept on the agent, not the
    * framework, so that a cycle pays one probe per framework it considers, and none at all on an
    * agent without filters.
    */
@@ -123,11 +123,12 @@ final class AgentState {
     sync();
   }
 
-  void addFilter(String client, OfferFilter filter) {
+  /** Adds a filter of the framework whose {@link FrameworkState#index} is {@code index}. */
+  void addFilter(int index, OfferFilter filter) {
     if (filters.isEmpty() || filter.expiresAtNanos() - nextExpiry < 0) {
       nextExpiry = filter.expiresAtNanos();
     }
-    filters.add(client, filter);
+    filters.add(index, filter);
     sync();
   }
 
@@ -160,9 +161,30 @@ final class AgentState {
         && (filters.isEmpty() || columns.nextExpiry[slot] == nextExpiry);
   }
 
-  /** Whether a live filter of {@code client} holds back {@code offered} (expired ones are dropped by {@link #markClean}). */
-  boolean isFiltered(String client, Resources offered, long nowNanos) {
-    return !filters.isEmpty() && filters.blocks(client, offered, nowNanos, nextExpiry - nowNanos > 0);
+  /**
+   * Whether a live filter of the framework whose {@link FrameworkState#index} is {@code index}
+   * holds back {@code offered} (expired ones are dropped by {@link #markClean}).
+   */
+  boolean isFiltered(int index, Resources offered, long nowNanos) {
+    return !filters.isEmpty() && filters.blocks(index, offered, nowNanos, nextExpiry - nowNanos > 0);
+  }
+
+  /**
+   * A bitset over {@link FrameworkState#index}: every framework whose bit is set has a live filter
+   * that holds back {@code offered}; null if not known (see {@link FilterTable#blockingBits}).
+   * Valid until a filter is added or removed here.
+   */
+  long[] blockingBits(Resources offered, long nowNanos) {
+    return filters.isEmpty() ? null : filters.blockingBits(offered, nextExpiry - nowNanos > 0);
+  }
+
+  /**
+   * Whether live filters of every one of the {@code clients} clients (indices in use) hold
+   * back {@code offered}, as far as the filter table's bits tell (false: not known, ask {@link
+   * #isFiltered} per client).
+   */
+  boolean filteredByAll(Resources offered, int clients, long nowNanos) {
+    return !filters.isEmpty() && filters.blocksAll(offered, clients, nextExpiry - nowNanos > 0);
   }
 
   /**

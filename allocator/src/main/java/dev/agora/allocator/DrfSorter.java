@@ -70,6 +70,8 @@ final class DrfSorter implements Sorter {
     /** Listed in {@code dirty}: {@code share} may be out of date. */
     boolean dirty;
     boolean removed;
+    /** The number {@link #tag} gave it (the allocator's framework index), or -1. */
+    int tag = -1;
 
     Client(String name) {
       this.name = name;
@@ -96,6 +98,17 @@ final class DrfSorter implements Sorter {
   /** The pool's thousandths per name. */
   private long[] totalMillis = new long[0];
   private boolean sharesStale;
+  /** How many clients {@link #tag} numbered. */
+  private int taggedCount;
+  /**
+   * The tags of the tagged clients as a bitset, and those clients by tag; both null until a visit
+   * with skip bits first needs them (a large sorter), then kept up to date: a sorter of a few
+   * clients with large tags (3,000 roles of one framework each) pays nothing for them.
+   */
+  private long[] tags;
+  private Client[] byTag;
+  /** The few clients {@link #visit(Predicate, long[])} is choosing from (reused). */
+  private Client[] few = new Client[8];
   /** The client last looked up or visited (a one-entry cache for {@link #require}). */
   private Client last;
   private List<String> snapshot;
@@ -117,6 +130,7 @@ final class DrfSorter implements Sorter {
     c.share = 0;
     c.weight = weights.getOrDefault(client, 1.0);
     clients.put(client, c);
+    last = c; // the allocator tags it next
     if (!sharesStale) {
       c.pending = true;
       pending.add(c);
@@ -136,6 +150,7 @@ final class DrfSorter implements Sorter {
       }
       c.inOrder = false;
       c.removed = true; // it may still be listed in dirty or pending
+      untag(c);
       snapshot = null;
     }
   }
@@ -360,6 +375,142 @@ final class DrfSorter implements Sorter {
     return false;
   }
 
+  /**
+   * Numbers {@code client} (a small non-negative int, e.g. the allocator's framework index) for
+   * {@link #visit(Predicate, long[])}. Not part of the {@link Sorter} SPI: the allocator's own
+   * fast path for the stock sorter.
+   */
+  void tag(String client, int tag) {
+    if (tag < 0) {
+      throw new IllegalArgumentException("negative tag " + tag);
+    }
+    Client c = require(client);
+    untag(c);
+    c.tag = tag;
+    taggedCount++;
+    if (tags != null) {
+      index(c);
+    }
+  }
+
+  /** Enters the tagged client {@code c} in {@link #tags} and {@link #byTag}. */
+  private void index(Client c) {
+    int t = c.tag;
+    if (t >>> 6 >= tags.length) {
+      tags = java.util.Arrays.copyOf(tags, Math.max((t >>> 6) + 1, 2 * tags.length));
+    }
+    tags[t >>> 6] |= 1L << t;
+    if (t >= byTag.length) {
+      byTag = java.util.Arrays.copyOf(byTag, Math.max(t + 1, 2 * byTag.length));
+    }
+    byTag[t] = c;
+  }
+
+  private void untag(Client c) {
+    int t = c.tag;
+    if (t >= 0) {
+      taggedCount--;
+      if (tags != null) {
+        tags[t >>> 6] &= ~(1L << t);
+        byTag[t] = null;
+      }
+      c.tag = -1;
+    }
+  }
+
+  /**
+   * As {@link #visit(Predicate)}, but passes over, without asking the visitor, every client whose
+   * {@link #tag} is set in the bitset {@code skip} (the allocator's bits of the frameworks that
+   * filtered the offer at hand: a thousand of them cost a bit test each, not a visitor call each).
+   */
+  boolean visit(Predicate<String> visitor, long[] skip) {
+    refresh();
+    if (size >= 64 && taggedCount == clients.size()) {
+      // Nearly every client skipped (an agent declined by nearly everyone): pick the few left
+      // out of the bitsets, in order, rather than pass over a long order one by one.
+      int k = fewNotSkipped(skip, 4 + size / 256);
+      if (k >= 0) {
+        return visitFew(visitor, k);
+      }
+    }
+    Client[] o = order;
+    int words = skip.length;
+    for (int i = 0, n = size; i < n; i++) {
+      Client c = o[i];
+      int t = c.tag;
+      if (!c.active || t >= 0 && (t >>> 6) < words && (skip[t >>> 6] & (1L << t)) != 0) {
+        continue;
+      }
+      last = c;
+      if (visitor.test(c.name)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Puts the active clients whose tag is not set in {@code skip} in {@code few} and returns how
+   * many, if at most {@code limit} (every client must be tagged); else returns -1.
+   */
+  private int fewNotSkipped(long[] skip, int limit) {
+    if (tags == null) {
+      tags = new long[0];
+      byTag = new Client[0];
+      for (Client c : clients.values()) {
+        index(c); // every client is tagged (the caller checked)
+      }
+    }
+    long[] t = tags;
+    int count = 0;
+    for (int w = 0; w < t.length; w++) {
+      count += Long.bitCount(t[w] & ~(w < skip.length ? skip[w] : 0));
+      if (count > limit) {
+        return -1;
+      }
+    }
+    if (few.length < count) {
+      few = new Client[Math.max(count, 2 * few.length)];
+    }
+    int k = 0;
+    for (int w = 0; w < t.length; w++) {
+      long bits = t[w] & ~(w < skip.length ? skip[w] : 0);
+      while (bits != 0) {
+        Client c = byTag[(w << 6) + Long.numberOfTrailingZeros(bits)];
+        bits &= bits - 1;
+        if (c.active) {
+          few[k++] = c;
+        }
+      }
+    }
+    return k;
+  }
+
+  /** Visits {@code few[0, k)} in order (the order's comparison), as {@link #visit(Predicate)} would; clears them. */
+  private boolean visitFew(Predicate<String> visitor, int k) {
+    Client[] f = few;
+    try {
+      while (k > 0) {
+        int best = 0;
+        for (int j = 1; j < k; j++) {
+          if (compare(f[j], f[best]) < 0) {
+            best = j;
+          }
+        }
+        Client c = f[best];
+        f[best] = f[--k];
+        f[k] = null;
+        last = c;
+        if (visitor.test(c.name)) {
+          return true;
+        }
+      }
+      return false;
+    } finally {
+      java.util.Arrays.fill(f, 0, k, null);
+    }
+  }
+
   /** Brings the order up to date: re-keys the dirty clients, or rebuilds it if many are (or the pool changed). */
   private void refresh() {
     // Small on purpose, so that the compiler inlines it into visit(): after an offer, one client is dirty.
@@ -577,6 +728,25 @@ final class DrfSorter implements Sorter {
           throw new IllegalStateException("client '" + c.name + "' is out of order");
         }
       }
+    }
+    int tagged = 0;
+    for (Client c : clients.values()) {
+      if (c.tag >= 0) {
+        tagged++;
+        if (tags != null && ((tags[c.tag >>> 6] & 1L << c.tag) == 0 || byTag[c.tag] != c)) {
+          throw new IllegalStateException("client '" + c.name + "' tagged " + c.tag + " is not found by its tag");
+        }
+      }
+    }
+    int bits = taggedCount;
+    if (tags != null) {
+      bits = 0;
+      for (long w : tags) {
+        bits += Long.bitCount(w);
+      }
+    }
+    if (tagged != taggedCount || bits != taggedCount) {
+      throw new IllegalStateException(tagged + " clients tagged, " + taggedCount + " counted, " + bits + " tag bits");
     }
     if (inOrder != size || inactiveInOrder != idle) {
       throw new IllegalStateException("order holds " + size + " clients, " + inOrder + " marked, " + idle

@@ -26,6 +26,11 @@ final class FrameworkState {
   final FrameworkId id;
   /** The framework's name in the sorters. */
   final String client;
+  /**
+   * A small dense number, unique among the allocator's frameworks (the lowest free one when added;
+   * reused after the framework is removed, its filters gone): decline filters' bits are indexed by it.
+   */
+  final int index;
   FrameworkInfo info;
   boolean active;
   final Set<String> suppressed = new HashSet<>();
@@ -43,8 +48,9 @@ final class FrameworkState {
   /** Whether its last give-back carried a decline filter (and it has not revived since). */
   boolean declining;
 
-  FrameworkState(FrameworkId id, FrameworkInfo info, boolean active) {
+  FrameworkState(FrameworkId id, int index, FrameworkInfo info, boolean active) {
     this.id = id;
+    this.index = index;
     this.client = id.value();
     this.info = info;
     this.active = active;

@@ -98,6 +98,8 @@ public final class HierarchicalAllocator implements Allocator {
   private final RoleBooks books;
   private final Map<FrameworkId, FrameworkState> frameworks = new HashMap<>();
   private final Map<String, FrameworkState> byClient = new HashMap<>();
+  /** The {@link FrameworkState#index} values in use, one per framework (the lowest free one is given next). */
+  private final java.util.BitSet frameworkIndices = new java.util.BitSet();
   private final TreeMap<AgentId, AgentState> agents = new TreeMap<>();
   /**
    * The values of {@link #agents} in id order as an array, for the cycles' scans (an array reads
@@ -188,7 +190,9 @@ public final class HierarchicalAllocator implements Allocator {
       LOG.warn("framework {} is already added; ignoring the second add", id);
       return;
     }
-    FrameworkState fw = new FrameworkState(id, info, active);
+    int index = frameworkIndices.nextClearBit(0);
+    frameworkIndices.set(index);
+    FrameworkState fw = new FrameworkState(id, index, info, active);
     frameworks.put(id, fw);
     byClient.put(fw.client, fw);
     for (String role : info.roles()) {
@@ -229,6 +233,7 @@ public final class HierarchicalAllocator implements Allocator {
     byClient.remove(fw.client);
     starving.remove(fw);
     clearFilters(fw);
+    frameworkIndices.clear(fw.index); // no filter carries its bit any more: the next framework added may take it
     for (String role : new ArrayList<>(fw.allocations.keySet())) {
       for (AgentState agent : fw.agentsIn(role)) {
         unallocate(fw, role, agent, fw.allocation(role, agent));
@@ -418,7 +423,7 @@ public final class HierarchicalAllocator implements Allocator {
       long nanos = filters.get().refuse().compareTo(Duration.ofNanos(MAX_FILTER_NANOS)) > 0
           ? MAX_FILTER_NANOS
           : filters.get().refuse().toNanos();
-      agent.addFilter(fw.client, new OfferFilter(recovered, clock.nanoTime() + nanos));
+      agent.addFilter(fw.index, new OfferFilter(recovered, clock.nanoTime() + nanos));
       fw.addFilteredAgent(agentId);
       fw.declining = true;
     } else if (!recovered.isEmpty()) {
@@ -616,7 +621,7 @@ public final class HierarchicalAllocator implements Allocator {
     if (!minAllocatable.allows(headroomed)) {
       return Explanation.Reason.BELOW_MINIMUM_ALLOCATABLE;
     }
-    if (agent.isFiltered(fw.client, headroomed, now)) {
+    if (agent.isFiltered(fw.index, headroomed, now)) {
       return Explanation.Reason.FILTERED;
     }
     return Explanation.Reason.OFFERABLE;
@@ -858,7 +863,18 @@ public final class HierarchicalAllocator implements Allocator {
     atResult = result;
     atRole = role;
     atOffered = offered;
-    return books.frameworkSorter(role).visit(frameworkVisitor);
+    Sorter sorter = books.frameworkSorter(role);
+    if (!agent.filters.isEmpty()) {
+      if (agent.filteredByAll(offered, frameworks.size(), now)) {
+        return false; // every framework filtered it (an agent declined by all): no need to ask each
+      }
+      long[] filtered = agent.blockingBits(offered, now);
+      if (filtered != null && sorter instanceof DrfSorter drf) {
+        // An agent declined by many frameworks: pass over those by a bit test in the sorter's loop.
+        return drf.visit(frameworkVisitor, filtered);
+      }
+    }
+    return sorter.visit(frameworkVisitor);
   }
 
   /** Stage 2's visitor of roles: offers the agent the cycle is at to the role. */
@@ -869,10 +885,11 @@ public final class HierarchicalAllocator implements Allocator {
    * filter it (allowed: the visitor then returns true, so the sorter's order may change).
    */
   private final Predicate<String> frameworkVisitor = client -> {
-    if (atAgent.isFiltered(client, atOffered, atNow)) {
+    FrameworkState fw = byClient.get(client);
+    if (atAgent.isFiltered(fw.index, atOffered, atNow)) {
       return false;
     }
-    give(byClient.get(client), atRole, atAgent, atOffered, atResult);
+    give(fw, atRole, atAgent, atOffered, atResult);
     return true;
   };
 
@@ -921,7 +938,7 @@ public final class HierarchicalAllocator implements Allocator {
           continue;
         }
         Resources offered = offerable(agent, role);
-        if (offered != null && !agent.isFiltered(fw.client, offered, now)) {
+        if (offered != null && !agent.isFiltered(fw.index, offered, now)) {
           it.remove();
           give(fw, role, agent, offered, result);
           break;
@@ -1046,7 +1063,18 @@ public final class HierarchicalAllocator implements Allocator {
         frameworkSums.put(role + " " + fw.client, inRole);
       }
     }
+    java.util.BitSet indices = new java.util.BitSet();
+    for (FrameworkState fw : frameworks.values()) {
+      if (indices.get(fw.index)) {
+        throw new IllegalStateException("framework " + fw.id + " shares index " + fw.index);
+      }
+      indices.set(fw.index);
+    }
+    if (!indices.equals(frameworkIndices)) {
+      throw new IllegalStateException("framework indices " + indices + " but " + frameworkIndices + " in use");
+    }
     for (AgentState agent : agents.values()) {
+      agent.filters.checkInvariants(frameworkIndices);
       if (!agent.spareForgotten()) {
         throw new IllegalStateException("agent " + agent.id + " keeps a spare holding that still names its framework");
       }
@@ -1207,7 +1235,7 @@ public final class HierarchicalAllocator implements Allocator {
     for (AgentId agentId : fw.filteredAgents) {
       AgentState agent = agents.get(agentId);
       if (agent != null) {
-        agent.filters.remove(fw.client);
+        agent.filters.remove(fw.index);
         agent.sync();
       }
     }

@@ -90,6 +90,9 @@ final class RoleBooks {
     if (clients.add(fw.client)) {
       Sorter s = frameworkSorters.get(role);
       s.add(fw.client);
+      if (s instanceof DrfSorter drf) {
+        drf.tag(fw.client, fw.index); // for the allocator's filtered-framework skip
+      }
       if (!fw.wantsOffers(role)) {
         s.deactivate(fw.client);
       }

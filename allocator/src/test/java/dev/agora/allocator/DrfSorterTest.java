@@ -67,6 +67,90 @@ class DrfSorterTest extends SorterContract {
   }
 
   @Test
+  void visitWithSkipBitsPassesOverTheTaggedClientsWhoseBitIsSet() {
+    DrfSorter drf = (DrfSorter) sorter;
+    for (String c : List.of("a", "b", "c", "d", "e")) {
+      sorter.add(c);
+    }
+    drf.tag("a", 0);
+    drf.tag("b", 70); // in the second word
+    drf.tag("c", 200); // beyond the bitset: never passed over
+    drf.tag("d", 3); // "e" is untagged: never passed over
+    long[] skip = new long[2];
+    skip[0] = 1L << 0 | 1L << 3;
+    skip[1] = 1L << (70 - 64);
+    List<String> visited = new ArrayList<>();
+
+    assertThat(drf.visit(c -> !visited.add(c), skip)).isFalse();
+
+    assertThat(visited).containsExactly("c", "e");
+    visited.clear();
+    drf.deactivate("e");
+    assertThat(drf.visit(c -> visited.add(c), new long[0])).isTrue();
+    assertThat(visited).containsExactly("a");
+    drf.checkInvariants();
+  }
+
+  @Property(tries = 200)
+  void visitWithSkipBitsVisitsTheOthersInOrder(
+      @ForAll @net.jqwik.api.constraints.IntRange(min = 1, max = 300) int clients,
+      @ForAll @net.jqwik.api.constraints.IntRange(min = 0, max = 12) int left,
+      @ForAll boolean mostSkipped,
+      @ForAll long seed) {
+    // Many clients and few left over take the sorter's "pick the few" path; the others its loop.
+    java.util.Random random = new java.util.Random(seed);
+    DrfSorter drf = new DrfSorter(); // jqwik runs no @BeforeEach
+    drf.addTotal(Resources.parse("cpus:1000;mem:1000"));
+    List<Integer> tags = new ArrayList<>();
+    for (int t = 0; t < clients + clients / 3; t++) {
+      tags.add(t);
+    }
+    java.util.Collections.shuffle(tags, random);
+    long[] skip = new long[(clients + clients / 3 + 63) / 64];
+    for (int i = 0; i < clients; i++) {
+      String name = "c" + i;
+      drf.add(name);
+      drf.tag(name, tags.get(i));
+      if (random.nextInt(4) == 0) {
+        drf.allocated(name, Resources.parse("cpus:" + (1 + random.nextInt(3))));
+      }
+      if (random.nextInt(10) == 0) {
+        drf.deactivate(name);
+      }
+      // Most skipped: all but about `left` of them (the sorter's "pick the few" path); else half.
+      if (mostSkipped ? random.nextInt(clients) >= left : random.nextBoolean()) {
+        skip[tags.get(i) >>> 6] |= 1L << tags.get(i);
+      }
+    }
+    if (clients > 2) {
+      drf.tag("c0", tags.get(clients)); // re-tagged: the old tag no longer names it
+    }
+    Map<String, Integer> tagOf = new HashMap<>();
+    for (int i = 0; i < clients; i++) {
+      tagOf.put("c" + i, i == 0 && clients > 2 ? tags.get(clients) : tags.get(i));
+    }
+    List<String> expected = new ArrayList<>();
+    for (String c : drf.sort()) {
+      int t = tagOf.get(c);
+      if ((skip[t >>> 6] & 1L << t) == 0) {
+        expected.add(c);
+      }
+    }
+    List<String> visited = new ArrayList<>();
+
+    assertThat(drf.visit(c -> !visited.add(c), skip)).isFalse();
+
+    assertThat(visited).isEqualTo(expected);
+    if (!expected.isEmpty()) {
+      String stop = expected.get(expected.size() / 2);
+      visited.clear();
+      assertThat(drf.visit(c -> visited.add(c) && c.equals(stop), skip)).isTrue();
+      assertThat(visited).isEqualTo(expected.subList(0, expected.size() / 2 + 1));
+    }
+    drf.checkInvariants();
+  }
+
+  @Test
   void weightDividesTheShare() {
     sorter.add("heavy");
     sorter.add("light");

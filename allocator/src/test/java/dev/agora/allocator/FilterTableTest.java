@@ -14,11 +14,25 @@ import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 
-/** {@link FilterTable} answers as a plain map of client to its list of filters does. */
+/**
+ * {@link FilterTable} answers as a plain map of client to its list of filters does, through the
+ * table and through its bits (clients are indices; an index removed and added again must not keep
+ * its old filters' bits).
+ */
 class FilterTableTest {
   private static final Resources[] RESOURCES = {
     Resources.parse("cpus:1"), Resources.parse("cpus:2;mem:10"), Resources.parse("mem:10"),
   };
+  /** Offers: the filters' own objects (answered by the bits when one is the table's) and equal copies (never). */
+  private static final Resources[] OFFERS = {
+    RESOURCES[0], RESOURCES[1], RESOURCES[2], Resources.parse("cpus:1"), Resources.parse("cpus:2;mem:10"),
+  };
+
+  private static final java.util.BitSet ALL_CLIENTS = new java.util.BitSet();
+
+  static {
+    ALL_CLIENTS.set(0, 41);
+  }
 
   record Op(int kind, int client, int resources, int ttl) {}
 
@@ -40,15 +54,14 @@ class FilterTableTest {
     Map<String, List<OfferFilter>> model = new HashMap<>();
     long now = 0;
     for (Op op : ops) {
-      // New strings each time: the table must not rely on identity alone.
-      String client = new String("c" + op.client());
+      String client = "c" + op.client(); // the model's key; the table's is the index
       switch (op.kind()) {
         case 0, 1 -> {
           OfferFilter f = new OfferFilter(RESOURCES[op.resources()], now + op.ttl());
-          table.add(client, f);
+          table.add(op.client(), f);
           model.computeIfAbsent(client, c -> new ArrayList<>()).add(f);
         }
-        case 2 -> assertThat(table.remove(client)).isEqualTo(model.remove(client) != null);
+        case 2 -> assertThat(table.remove(op.client())).isEqualTo(model.remove(client) != null);
         case 3 -> {
           now++;
           long t = now;
@@ -59,14 +72,28 @@ class FilterTableTest {
         default -> now++;
       }
       assertThat(table.size()).isEqualTo(model.size());
-      for (int c = 0; c <= 40; c++) {
-        String name = "c" + c;
-        for (Resources offered : RESOURCES) {
+      table.checkInvariants(ALL_CLIENTS);
+      long t = now;
+      boolean allLive = model.values().stream().flatMap(List::stream).allMatch(f -> f.activeAt(t));
+      for (Resources offered : OFFERS) {
+        boolean all = true;
+        long[] bits = table.blockingBits(offered, allLive);
+        for (int c = 0; c <= 40; c++) {
+          String name = "c" + c;
           boolean expected = false;
           for (OfferFilter f : model.getOrDefault(name, List.of())) {
             expected |= f.blocks(offered, now);
           }
-          assertThat(table.blocks(name, offered, now, false)).as("%s offered %s", name, offered).isEqualTo(expected);
+          all &= expected;
+          assertThat(table.blocks(c, offered, now, false)).as("%s offered %s", name, offered).isEqualTo(expected);
+          assertThat(table.blocks(c, offered, now, allLive)).as("%s offered %s", name, offered).isEqualTo(expected);
+          if (bits != null && c >> 6 < bits.length && (bits[c >> 6] & (1L << c)) != 0) {
+            assertThat(expected).as("%s's bit set for %s", name, offered).isTrue();
+          }
+        }
+        // Clients 0..40 are all there are: the table may say "all filtered" only if each did.
+        if (table.blocksAll(offered, 41, allLive)) {
+          assertThat(all).as("all filtered %s", offered).isTrue();
         }
       }
     }

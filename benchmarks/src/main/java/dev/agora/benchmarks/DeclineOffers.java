@@ -7,6 +7,7 @@ import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
@@ -14,6 +15,7 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * Mirrors Mesos's {@code HierarchicalAllocator_BENCHMARK_Test.DeclineOffers}: {@code agents}
@@ -32,6 +34,8 @@ import org.openjdk.jmh.annotations.TearDown;
  * </ul>
  */
 @BenchmarkMode(Mode.SingleShotTime)
+@Warmup(iterations = 15) // single shots: the JIT needs more than a few (3 gave addAgents ~35 ms, 15 gave ~12)
+@Measurement(iterations = 10)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 public class DeclineOffers {
 
@@ -120,6 +124,8 @@ public class DeclineOffers {
 
   @Benchmark
   @BenchmarkMode(Mode.AverageTime)
+  @Warmup(iterations = 3, time = 1)
+  @Measurement(iterations = 5, time = 1)
   public List<Allocation> cycle(Rounds s) {
     s.offers = s.allocator.allocate();
     s.rounds++;

@@ -14,11 +14,13 @@ import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * Mirrors the multi-framework workload of Mesos's allocator benchmarks
@@ -31,6 +33,8 @@ import org.openjdk.jmh.annotations.State;
  * simulated frameworks), and fails if the tasks do not all fit within 1,000 cycles.
  */
 @BenchmarkMode(Mode.SingleShotTime)
+@Warmup(iterations = 15) // single shots: the JIT needs more than a few (3 gave addAgents ~35 ms, 15 gave ~12)
+@Measurement(iterations = 10)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @State(Scope.Thread)
 public class MultiFrameworkWorkload {
