@@ -123,12 +123,8 @@ class RegistryBucketsTest {
       StateStore s = new InMemoryStateStore();
       assertThat(s.compareAndSet(own, bucketBytes(id, "new-host"), -1)).isPresent();
       assertThat(s.compareAndSet(stale, bucketBytes(id, "old-host"), -1)).isPresent();
-      var loop = sim.newLoop("leader-" + stale.substring(stale.length() - 2));
-      MasterRegistrar r = new MasterRegistrar(loop, s, loop, failures::add);
-      MasterRegistrar.Recovered[] got = new MasterRegistrar.Recovered[1];
-      r.recover(1, x -> got[0] = x);
-      sim.runUntilIdle();
-      assertThat(got[0].agents().get(id).info().hostname()).as("stale copy at %s", stale).isEqualTo("new-host");
+      MasterRegistrar r = Registrars.registrar(sim, s, "leader-" + stale.substring(stale.length() - 2), failures);
+      assertThat(Registrars.recover(sim, r, 1).agents().get(id).info().hostname()).as("stale copy at %s", stale).isEqualTo("new-host");
       assertThat(MesosJson.parse(s.get(stale).orElseThrow().value()).path("agents")).as("stale copy removed")
           .isEmpty();
       assertThat(MesosJson.parse(s.get(own).orElseThrow().value()).path("agents").get(0).path("info")
@@ -147,15 +143,10 @@ class RegistryBucketsTest {
   }
 
   private MasterRegistrar registrar(String name) {
-    var loop = sim.newLoop(name);
-    return new MasterRegistrar(loop, store, loop, failures::add);
+    return Registrars.registrar(sim, store, name, failures);
   }
 
   private MasterRegistrar.Recovered recover(MasterRegistrar registrar, long epoch) {
-    MasterRegistrar.Recovered[] got = new MasterRegistrar.Recovered[1];
-    registrar.recover(epoch, r -> got[0] = r);
-    sim.runUntilIdle();
-    assertThat(got[0]).as("recovered under epoch %s", epoch).isNotNull();
-    return got[0];
+    return Registrars.recover(sim, registrar, epoch);
   }
 }

@@ -1,15 +1,15 @@
 package dev.agora.core.master;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
+import static dev.agora.core.master.Registrars.agent;
+import static dev.agora.core.master.Registrars.framework;
+import static dev.agora.core.master.Registrars.info;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.agora.core.allocation.Quota;
 import dev.agora.core.coordination.CountingStateStore;
 import dev.agora.core.coordination.StateStore;
-import dev.agora.core.model.AgentId;
-import dev.agora.core.model.AgentInfo;
 import dev.agora.core.model.FrameworkId;
-import dev.agora.core.model.FrameworkInfo;
 import dev.agora.core.model.Resources;
 import dev.agora.core.model.TaskId;
 import dev.agora.core.runtime.Simulation;
@@ -55,20 +55,7 @@ public abstract class RegistryStandbyContract {
   }
 
   private MasterRegistrar registrar(String name) {
-    var loop = sim.newLoop(name);
-    return new MasterRegistrar(loop, store, loop, failures::add);
-  }
-
-  private static AgentId agent(int i) {
-    return AgentId.of("a-S" + i);
-  }
-
-  private static AgentInfo info(int i) {
-    return new AgentInfo("host-" + i, Resources.parse("cpus:4;mem:4096"));
-  }
-
-  private static FrameworkInfo framework(String id) {
-    return FrameworkInfo.builder(id).user("nobody").build().withId(FrameworkId.of(id));
+    return Registrars.registrar(sim, store, name, failures);
   }
 
   /** A leader (epoch 1) with 300 admitted agents, two frameworks, weights, quotas and a schedule. */

@@ -1,6 +1,9 @@
 package dev.agora.core.master;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
+import static dev.agora.core.master.Registrars.agent;
+import static dev.agora.core.master.Registrars.framework;
+import static dev.agora.core.master.Registrars.info;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.agora.core.allocation.Quota;
@@ -8,9 +11,7 @@ import dev.agora.core.coordination.CountingStateStore;
 import dev.agora.core.coordination.InMemoryStateStore;
 import dev.agora.core.coordination.StateStore;
 import dev.agora.core.model.AgentId;
-import dev.agora.core.model.AgentInfo;
 import dev.agora.core.model.FrameworkId;
-import dev.agora.core.model.FrameworkInfo;
 import dev.agora.core.model.Resources;
 import dev.agora.core.model.TaskId;
 import dev.agora.core.runtime.Simulation;
@@ -39,28 +40,11 @@ class RegistryStandbyTest {
   }
 
   private MasterRegistrar registrar(String name) {
-    var loop = sim.newLoop(name);
-    return new MasterRegistrar(loop, store, loop, failures::add);
+    return Registrars.registrar(sim, store, name, failures);
   }
 
   private MasterRegistrar.Recovered recover(MasterRegistrar registrar, long epoch) {
-    MasterRegistrar.Recovered[] got = new MasterRegistrar.Recovered[1];
-    registrar.recover(epoch, r -> got[0] = r);
-    sim.runUntilIdle();
-    assertThat(got[0]).as("recovered under epoch %s", epoch).isNotNull();
-    return got[0];
-  }
-
-  private static AgentId agent(int i) {
-    return AgentId.of("a-S" + i);
-  }
-
-  private static AgentInfo info(int i) {
-    return new AgentInfo("host-" + i, Resources.parse("cpus:4;mem:4096"));
-  }
-
-  private static FrameworkInfo framework(String id) {
-    return FrameworkInfo.builder(id).user("nobody").build().withId(FrameworkId.of(id));
+    return Registrars.recover(sim, registrar, epoch);
   }
 
   /** A leader (epoch 1) with 200 admitted agents, a framework, weights, quotas and a maintenance schedule. */

@@ -2,6 +2,7 @@ package dev.agora.examples.jobs;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.agora.core.coordination.ForwardingStateStore;
 import dev.agora.core.coordination.InMemoryStateStore;
 import dev.agora.core.coordination.StateStore;
 import dev.agora.core.transport.Address;
@@ -151,16 +152,15 @@ class JobsFailoverTest {
   }
 
   /** An in-memory store that logs every write, fenced views included. */
-  static final class RecordingStore implements StateStore {
+  static final class RecordingStore extends ForwardingStateStore {
     final List<String> log = Collections.synchronizedList(new ArrayList<>());
-    private final StateStore inner;
 
     RecordingStore() {
       this(new InMemoryStateStore(), null);
     }
 
     private RecordingStore(StateStore inner, List<String> shared) {
-      this.inner = inner;
+      super(inner);
       if (shared != null) {
         sharedLog = shared;
       }
@@ -173,11 +173,6 @@ class JobsFailoverTest {
     }
 
     @Override
-    public Optional<Versioned> get(String key) {
-      return inner.get(key);
-    }
-
-    @Override
     public Optional<Long> compareAndSet(String key, byte[] value, long expectedVersion) {
       Optional<Long> v = inner.compareAndSet(key, value, expectedVersion);
       if (v.isPresent()) {
@@ -187,26 +182,6 @@ class JobsFailoverTest {
         target().add((expectedVersion < 0 ? "create " : "put ") + key + state);
       }
       return v;
-    }
-
-    @Override
-    public boolean delete(String key, long expectedVersion) {
-      return inner.delete(key, expectedVersion);
-    }
-
-    @Override
-    public List<String> keys(String prefix) {
-      return inner.keys(prefix);
-    }
-
-    @Override
-    public long epoch() {
-      return inner.epoch();
-    }
-
-    @Override
-    public boolean beginEpoch(long epoch) {
-      return inner.beginEpoch(epoch);
     }
 
     @Override

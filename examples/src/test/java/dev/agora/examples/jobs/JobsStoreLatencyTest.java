@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.agora.allocator.HierarchicalAllocator;
+import dev.agora.core.coordination.ForwardingStateStore;
 import dev.agora.core.coordination.InMemoryStateStore;
 import dev.agora.core.coordination.StateStore;
 import dev.agora.core.master.Master;
@@ -35,13 +36,12 @@ class JobsStoreLatencyTest {
       (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
 
   /** Each write (compare-and-set, delete) first waits the store's round trip. */
-  static final class SlowStore implements StateStore {
-    private final StateStore inner;
+  static final class SlowStore extends ForwardingStateStore {
     private final long latencyNanos;
     final AtomicInteger runsCreated;
 
     SlowStore(StateStore inner, long latencyNanos, AtomicInteger runsCreated) {
-      this.inner = inner;
+      super(inner);
       this.latencyNanos = latencyNanos;
       this.runsCreated = runsCreated;
     }
@@ -52,11 +52,6 @@ class JobsStoreLatencyTest {
       for (long left = latencyNanos; left > 0; left = end - System.nanoTime()) {
         LockSupport.parkNanos(left);
       }
-    }
-
-    @Override
-    public Optional<Versioned> get(String key) {
-      return inner.get(key);
     }
 
     @Override
@@ -73,21 +68,6 @@ class JobsStoreLatencyTest {
     public boolean delete(String key, long expectedVersion) {
       roundTrip();
       return inner.delete(key, expectedVersion);
-    }
-
-    @Override
-    public List<String> keys(String prefix) {
-      return inner.keys(prefix);
-    }
-
-    @Override
-    public long epoch() {
-      return inner.epoch();
-    }
-
-    @Override
-    public boolean beginEpoch(long epoch) {
-      return inner.beginEpoch(epoch);
     }
 
     @Override

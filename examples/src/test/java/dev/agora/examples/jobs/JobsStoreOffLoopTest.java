@@ -3,6 +3,7 @@ package dev.agora.examples.jobs;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.agora.core.coordination.ForwardingStateStore;
 import dev.agora.core.coordination.InMemoryStateStore;
 import dev.agora.core.coordination.StateStore;
 import dev.agora.core.transport.Address;
@@ -250,20 +251,19 @@ class JobsStoreOffLoopTest {
   }
 
   /** A store that throws (like a lost ZooKeeper connection) or refuses writes of the keys chosen. */
-  static class FailingStore implements StateStore {
-    private final StateStore inner;
+  static class FailingStore extends ForwardingStateStore {
     private final FailingStore parent; // the store a fenced view was made from: its checks apply
     volatile Predicate<String> fail;
     volatile Predicate<String> refuse = key -> false;
 
     FailingStore(StateStore inner, Predicate<String> fail) {
-      this.inner = inner;
+      super(inner);
       this.parent = null;
       this.fail = fail;
     }
 
     private FailingStore(StateStore inner, FailingStore parent) {
-      this.inner = inner;
+      super(inner);
       this.parent = parent;
     }
 
@@ -279,11 +279,6 @@ class JobsStoreOffLoopTest {
     }
 
     @Override
-    public Optional<Versioned> get(String key) {
-      return inner.get(key);
-    }
-
-    @Override
     public Optional<Long> compareAndSet(String key, byte[] value, long expectedVersion) {
       return check(key) ? inner.compareAndSet(key, value, expectedVersion) : Optional.empty();
     }
@@ -291,21 +286,6 @@ class JobsStoreOffLoopTest {
     @Override
     public boolean delete(String key, long expectedVersion) {
       return check(key) && inner.delete(key, expectedVersion);
-    }
-
-    @Override
-    public List<String> keys(String prefix) {
-      return inner.keys(prefix);
-    }
-
-    @Override
-    public long epoch() {
-      return inner.epoch();
-    }
-
-    @Override
-    public boolean beginEpoch(long epoch) {
-      return inner.beginEpoch(epoch);
     }
 
     @Override
