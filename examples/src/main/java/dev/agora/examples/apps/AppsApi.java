@@ -23,6 +23,11 @@ import java.util.function.Supplier;
  *
  * <p>Concurrency: {@link #handle} may be called from any thread; parsing happens on the caller's
  * thread, everything touching state runs on the scheduler's loop.
+ *
+ * <p>Durability: a request that changes apps stores every change ({@link StoreWrites}) before it
+ * changes anything in memory; a 2xx answer means the change is stored. A write the store refuses
+ * answers 409, one it fails answers 503, each naming the app or group; the writes already made are
+ * undone and the in-memory state is left as it was.
  */
 public final class AppsApi {
   /** An API answer: HTTP status and JSON body (or text for /ping). */
@@ -44,6 +49,8 @@ public final class AppsApi {
   private final Supplier<Boolean> leading;
   private final String leaderAddress;
   private final GroupsApi groups;
+  /** The store writes of the request being served (on the loop; null between requests). */
+  private StoreWrites writes;
 
   AppsApi(AppsScheduler scheduler, StateStore store, Supplier<Boolean> leading, String leaderAddress) {
     this.scheduler = scheduler;
@@ -72,18 +79,25 @@ public final class AppsApi {
     }
   }
 
-  /** Stops an app (its instances killed, its definition unstored); the stop deployment's id. */
-  String stop(AppsScheduler.AppState app) {
-    app.deployment = Optional.empty();
-    Deployment d = scheduler.stop(app);
-    unpersist(app.def.id());
-    return d.id;
+  /** The store writes of the request being served; only while serving one, on the loop. */
+  StoreWrites writes() {
+    if (writes == null) {
+      throw new IllegalStateException("no request is being served");
+    }
+    return writes;
   }
 
-  /** Scales an app to {@code n} instances (a new version); the deployment's id. */
-  String scale(AppsScheduler.AppState app, int n) {
-    AppDefinition next = app.def.withInstances(n).withVersion(scheduler.nextVersion());
-    persist(next);
+  /**
+   * Stops an app whose definition is already unstored ({@link #unpersist}): its instances are
+   * killed; the stop deployment's id.
+   */
+  String stopUnstored(AppsScheduler.AppState app) {
+    app.deployment = Optional.empty();
+    return scheduler.stop(app).id;
+  }
+
+  /** Deploys {@code next}, a new scale of an app already stored ({@link #persist}); the deployment's id. */
+  String scaleStored(AppsScheduler.AppState app, AppDefinition next) {
     app.deployment = Optional.empty();
     return scheduler.deploy(next, "ScaleApplication").id;
   }
@@ -121,15 +135,30 @@ public final class AppsApi {
     JsonNode parsed = json;
     CompletableFuture<Response> out = new CompletableFuture<>();
     scheduler.loop().execute(() -> {
+      writes = new StoreWrites(store);
       try {
         out.complete(route(method, path, query, parsed));
+      } catch (StoreWrites.Failed e) {
+        out.complete(storeFailed(e, writes.undo()));
       } catch (IllegalArgumentException e) {
         out.complete(message(404, e.getMessage()));
       } catch (RuntimeException e) {
         out.complete(message(500, String.valueOf(e)));
+      } finally {
+        writes = null;
       }
     });
     return out;
+  }
+
+  /**
+   * A request whose store writes failed (the in-memory state is unchanged): 409 if the store
+   * refused a write (a concurrent writer or a newer leader), 503 if it failed; the message names
+   * the app or group and the cause, and any key the undo could not put back.
+   */
+  private static Response storeFailed(StoreWrites.Failed e, List<String> notUndone) {
+    String text = e.getMessage() + (notUndone.isEmpty() ? "" : "; these writes could not be undone: " + notUndone);
+    return message(e.refused ? 409 : 503, text);
   }
 
   static Response message(int status, String message) {
@@ -205,17 +234,20 @@ public final class AppsApi {
     }
     if (path.startsWith("/v2/deployments/") && method.equals("DELETE")) {
       String id = path.substring("/v2/deployments/".length());
-      try {
-        Optional<Deployment> rollback = scheduler.cancel(id, flag(q, "force"));
-        if (rollback.isEmpty()) {
-          return new Response(202, "", Map.of());
-        }
-        persist(rollback.get().to);
-        return Response.json(200, MAPPER.createObjectNode().put("deploymentId", rollback.get().id)
-            .put("version", rollback.get().to.version()));
-      } catch (IllegalArgumentException e) {
+      Optional<Deployment> cancelled = scheduler.deployments().stream().filter(d -> d.id.equals(id)).findFirst();
+      if (cancelled.isEmpty()) {
         return message(404, "DeploymentPlan " + id + " does not exist");
       }
+      Deployment d = cancelled.get();
+      Optional<AppDefinition> back = flag(q, "force") ? Optional.empty()
+          : d.from.map(f -> f.withVersion(scheduler.nextVersion()));
+      back.ifPresent(this::persist); // stored before the deployment is touched
+      Optional<Deployment> rollback = scheduler.cancel(id, back);
+      if (rollback.isEmpty()) {
+        return new Response(202, "", Map.of());
+      }
+      return Response.json(200, MAPPER.createObjectNode().put("deploymentId", rollback.get().id)
+          .put("version", rollback.get().to.version()));
     }
     return message(404, "Not found: " + method + " " + path);
   }
@@ -289,9 +321,9 @@ public final class AppsApi {
         if (app.deployment.isPresent() && !flag(q, "force")) {
           return locked(app);
         }
+        unpersist(id);
         app.deployment = Optional.empty();
         Deployment d = scheduler.stop(app);
-        unpersist(id);
         return Response.json(200, MAPPER.createObjectNode().put("deploymentId", d.id).put("version", d.to.version()));
       }
       default:
@@ -316,19 +348,50 @@ public final class AppsApi {
 
   // ------------------------------------------------------------------ create / update
 
+  /** A create or update checked ({@link Prepared}) or answered at once ({@link Rejected}). */
+  sealed interface Planned permits Rejected, Prepared {}
+
+  /** A create or update answered without any change (invalid, locked, a duplicate). */
+  record Rejected(Response response) implements Planned {}
+
+  /**
+   * A create or update validated, its service ports taken ({@code takenPorts}), nothing stored or
+   * deployed yet: next {@link #persist} its {@code def}, then {@link #commit} it, or give the
+   * ports back with {@link AppsScheduler#releaseServicePorts}.
+   */
+  record Prepared(AppDefinition def, Optional<AppsScheduler.AppState> existing, List<String> ignoredFields,
+      String version, java.util.Set<Integer> takenPorts) implements Planned {}
+
+  /** Creates or updates an app: checked, stored, then deployed; nothing changes if the store write fails. */
   Response createOrUpdate(JsonNode body, Optional<String> pathId, boolean force, boolean partial) {
+    Planned planned = prepare(body, pathId, force, partial);
+    if (planned instanceof Rejected r) {
+      return r.response();
+    }
+    Prepared p = (Prepared) planned;
+    try {
+      persist(p.def());
+    } catch (StoreWrites.Failed e) {
+      scheduler.releaseServicePorts(p.takenPorts());
+      throw e;
+    }
+    return commit(p);
+  }
+
+  /** Checks a create or update and takes its service ports; stores and deploys nothing. */
+  Planned prepare(JsonNode body, Optional<String> pathId, boolean force, boolean partial) {
     if (body == null) {
-      return invalid(List.of(new AppParser.Violation("/", "a JSON body is required")));
+      return new Rejected(invalid(List.of(new AppParser.Violation("/", "a JSON body is required"))));
     }
     if (!body.isObject()) {
-      return invalid(List.of(new AppParser.Violation("/", "expected a JSON object")));
+      return new Rejected(invalid(List.of(new AppParser.Violation("/", "expected a JSON object"))));
     }
     Optional<AppsScheduler.AppState> existing = pathId.map(scheduler.apps::get);
     if (pathId.isEmpty() && body.hasNonNull("id") && body.get("id").isTextual()
         && AppParser.idProblem(body.get("id").asText()).isEmpty()) {
       String id = AppParser.normalizeId(body.get("id").asText());
       if (scheduler.apps.containsKey(id)) {
-        return message(409, "An app with id [" + id + "] already exists.");
+        return new Rejected(message(409, "An app with id [" + id + "] already exists."));
       }
     }
     JsonNode input = body;
@@ -349,19 +412,27 @@ public final class AppsApi {
     String version = scheduler.nextVersion();
     AppParser.Result result = AppParser.parse(input, pathId, version);
     if (result.app().isEmpty()) {
-      return invalid(result.violations());
+      return new Rejected(invalid(result.violations()));
     }
     AppDefinition def = result.app().get();
     if (existing.isPresent() && existing.get().deployment.isPresent() && !force) {
-      return locked(existing.get());
+      return new Rejected(locked(existing.get()));
     }
-    def = scheduler.assignServicePorts(def, existing.map(a -> a.def));
-    persist(def);
+    java.util.Set<Integer> taken = new java.util.HashSet<>();
+    def = scheduler.assignServicePorts(def, existing.map(a -> a.def), taken);
+    return new Prepared(def, existing, result.ignoredFields(), version, taken);
+  }
+
+  /** Deploys a prepared create or update whose definition is stored. */
+  Response commit(Prepared p) {
+    AppDefinition def = p.def();
+    Optional<AppsScheduler.AppState> existing = p.existing();
+    String version = p.version();
     ArrayNode ignored = MAPPER.createArrayNode();
-    result.ignoredFields().forEach(ignored::add);
+    p.ignoredFields().forEach(ignored::add);
     if (existing.isEmpty()) {
       Deployment d = scheduler.deploy(def, "StartApplication");
-      scheduler.apps.get(def.id()).ignoredFields = result.ignoredFields();
+      scheduler.apps.get(def.id()).ignoredFields = p.ignoredFields();
       ObjectNode out = app(scheduler.apps.get(def.id()), List.of());
       out.putArray("deployments").addObject().put("id", d.id);
       out.set("ignoredFields", ignored);
@@ -373,7 +444,7 @@ public final class AppsApi {
     if (action.equals("ScaleApplication")) {
       def = def.withVersion(version);
     }
-    app.ignoredFields = result.ignoredFields();
+    app.ignoredFields = p.ignoredFields();
     Deployment d = scheduler.deploy(def, action);
     ObjectNode out = MAPPER.createObjectNode().put("version", def.version()).put("deploymentId", d.id);
     out.set("ignoredFields", ignored);
@@ -390,44 +461,62 @@ public final class AppsApi {
     return Response.json(422, out);
   }
 
-  private void persist(AppDefinition def) {
+  /**
+   * Stores an app's definition, as its version first and then as its current definition (the
+   * key a new leader reads), through the request's {@link #writes}.
+   *
+   * @throws StoreWrites.Failed naming the app if the store refused a write or failed
+   */
+  void persist(AppDefinition def) {
     byte[] bytes = AppJson.write(def).toString().getBytes(StandardCharsets.UTF_8);
     String key = AppsService.appKey(def.id());
-    long version = store.get(key).map(StateStore.Versioned::version).orElse(-1L);
-    store.compareAndSet(key, bytes, version);
-    store.compareAndSet(key + "/versions/" + def.version(), bytes, -1);
+    writes().put("app " + def.id(), key + "/versions/" + def.version(), bytes);
+    writes().put("app " + def.id(), key, bytes);
   }
 
-  private void unpersist(String id) {
+  /**
+   * Deletes an app's definition, the current one first, then its versions (only its own: the
+   * prefix ends with '/', so {@code /web} does not take {@code /web2}'s keys).
+   *
+   * @throws StoreWrites.Failed naming the app if the store refused a delete or failed
+   */
+  void unpersist(String id) {
     String key = AppsService.appKey(id);
-    for (String k : store.keys(key)) {
-      store.get(k).ifPresent(v -> store.delete(k, v.version()));
+    String subject = "app " + id;
+    writes().delete(subject, key);
+    for (String k : writes().keys(subject, key + "/")) {
+      writes().delete(subject, k);
     }
-    store.get(key).ifPresent(v -> store.delete(key, v.version()));
   }
 
   private Response killTasks(List<TaskId> ids, boolean scale) {
     ArrayNode killed = MAPPER.createArrayNode();
-    java.util.Map<String, Integer> perApp = new java.util.HashMap<>();
+    java.util.Map<String, Integer> perApp = new java.util.LinkedHashMap<>();
+    List<Instance> instances = new ArrayList<>();
     for (TaskId id : ids) {
-      Optional<Instance> inst = scheduler.instance(id);
-      if (inst.isPresent()) {
-        AppsScheduler.AppState app = scheduler.apps.get(inst.get().appId);
-        killed.add(task(app, inst.get()));
-        perApp.merge(inst.get().appId, 1, Integer::sum);
-        scheduler.kill(inst.get());
-      }
+      scheduler.instance(id).ifPresent(inst -> {
+        instances.add(inst);
+        perApp.merge(inst.appId, 1, Integer::sum);
+      });
+    }
+    // scaled down: the smaller definitions are stored before any instance is killed
+    java.util.Map<String, AppDefinition> next = new java.util.LinkedHashMap<>();
+    if (scale) {
+      perApp.forEach((appId, n) -> {
+        AppDefinition def = scheduler.apps.get(appId).def;
+        next.put(appId, def.withInstances(Math.max(0, def.instances() - n)).withVersion(scheduler.nextVersion()));
+      });
+      next.values().forEach(this::persist);
+    }
+    for (Instance inst : instances) {
+      killed.add(task(scheduler.apps.get(inst.appId), inst));
+      scheduler.kill(inst);
     }
     if (scale) {
       ObjectNode out = MAPPER.createObjectNode();
-      perApp.forEach((appId, n) -> {
-        AppsScheduler.AppState app = scheduler.apps.get(appId);
-        AppDefinition next = app.def.withInstances(Math.max(0, app.def.instances() - n))
-            .withVersion(scheduler.nextVersion());
-        persist(next);
-        app.deployment = Optional.empty();
-        Deployment d = scheduler.deploy(next, "ScaleApplication");
-        out.put("deploymentId", d.id).put("version", next.version());
+      next.forEach((appId, def) -> {
+        String d = scaleStored(scheduler.apps.get(appId), def);
+        out.put("deploymentId", d).put("version", def.version());
       });
       return Response.json(200, out);
     }

@@ -6,6 +6,7 @@ import dev.agora.core.coordination.LeaderElector;
 import dev.agora.core.coordination.MasterDetector;
 import dev.agora.core.coordination.SingleMasterElector;
 import dev.agora.core.coordination.StateStore;
+import dev.agora.core.coordination.StateStoreException;
 import dev.agora.core.framework.SchedulerDriver;
 import dev.agora.core.model.FrameworkId;
 import dev.agora.core.model.FrameworkInfo;
@@ -230,12 +231,30 @@ public final class AppsService implements AutoCloseable {
     @Override
     public void remove(String appId) {
       String key = STATE_PREFIX + appKey(appId).substring("apps/".length());
-      config.store.get(key).ifPresent(v -> config.store.delete(key, v.version()));
+      try {
+        Optional<StateStore.Versioned> v = config.store.get(key);
+        if (v.isPresent() && !config.store.delete(key, v.get().version())) {
+          LOG.error("the state store refused to delete {}: a new leader may resume a stale deployment of {}",
+              key, appId);
+        }
+      } catch (StateStoreException e) {
+        LOG.error("cannot delete {}: a new leader may resume a stale deployment of {}", key, appId, e);
+      }
     }
 
+    /**
+     * Writes the record; a refused or failed write is logged (the app's definition is stored
+     * apart: a new leader then restarts its deployment from the definition, not resumes it).
+     */
     private void write(String key, String value) {
-      long version = config.store.get(key).map(StateStore.Versioned::version).orElse(-1L);
-      config.store.compareAndSet(key, value.getBytes(StandardCharsets.UTF_8), version);
+      try {
+        long version = config.store.get(key).map(StateStore.Versioned::version).orElse(-1L);
+        if (config.store.compareAndSet(key, value.getBytes(StandardCharsets.UTF_8), version).isEmpty()) {
+          LOG.error("the state store refused the write of {} (a concurrent writer or a newer leader)", key);
+        }
+      } catch (StateStoreException e) {
+        LOG.error("cannot write {}", key, e);
+      }
     }
   }
 
@@ -279,8 +298,17 @@ public final class AppsService implements AutoCloseable {
 
   private void changed(AppsScheduler s) {
     if (!frameworkIdStored && s.frameworkId().isPresent()) {
-      frameworkIdStored = config.store.compareAndSet(FRAMEWORK_ID_KEY,
-          s.frameworkId().get().value().getBytes(StandardCharsets.UTF_8), -1).isPresent();
+      try {
+        frameworkIdStored = config.store.compareAndSet(FRAMEWORK_ID_KEY,
+            s.frameworkId().get().value().getBytes(StandardCharsets.UTF_8), -1).isPresent();
+        if (!frameworkIdStored) {
+          LOG.error("the state store refused the framework id {} ({} exists): not stored",
+              s.frameworkId().get().value(), FRAMEWORK_ID_KEY);
+          frameworkIdStored = true; // another id is stored; writing again would be refused again
+        }
+      } catch (StateStoreException e) {
+        LOG.warn("cannot store the framework id yet (tried again at the next change)", e);
+      }
     }
   }
 
