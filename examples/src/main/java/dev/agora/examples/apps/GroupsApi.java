@@ -316,7 +316,11 @@ final class GroupsApi {
         prepared.add((AppsApi.Prepared) p);
       }
       // every store change first: if one fails, nothing changes in memory
-      flat.groups.forEach(this::store);
+      flat.groups.forEach((g, deps) -> {
+        if (!g.equals("/")) { // the root group always exists and has no key of its own
+          store(g, deps);
+        }
+      });
       for (AppsScheduler.AppState app : removed) {
         apps.unpersist(app.def.id());
       }
@@ -325,7 +329,11 @@ final class GroupsApi {
       prepared.forEach(p -> scheduler.releaseServicePorts(p.takenPorts()));
       throw e;
     }
-    flat.groups.forEach((g, deps) -> groups.put(g, List.copyOf(deps)));
+    flat.groups.forEach((g, deps) -> {
+      if (!g.equals("/")) {
+        groups.put(g, List.copyOf(deps));
+      }
+    });
     String deploymentId = "";
     ArrayNode ids = MAPPER.createArrayNode();
     for (AppsScheduler.AppState app : removed) {

@@ -273,4 +273,16 @@ class AppsStoreFailureTest {
       assertThat(afterFailover(s)).isEqualTo(shown);
     }
   }
+
+  @Test
+  void replacingTheRootGroupStoresItsAppsAndAnswers200() {
+    try (AppsSim s = sim()) {
+      AppsApi.Response r = s.call("PUT", "/v2/groups", "{\"apps\":[{\"id\":\"/r\",\"cmd\":\"sleep 1000\","
+          + "\"cpus\":0.1,\"mem\":16}]}");
+      assertThat(r.status()).as(r.body()).isEqualTo(200);
+      Map<String, String> shown = apps(s.json("GET", "/v2/apps", ""));
+      assertThat(shown).containsOnlyKeys("/r");
+      assertThat(afterFailover(s)).isEqualTo(shown);
+    }
+  }
 }
