@@ -6,8 +6,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.agora.core.coordination.StateStore;
 import dev.agora.core.model.TaskId;
+import dev.agora.examples.store.StoreWriter;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,10 +24,13 @@ import java.util.function.Supplier;
  * <p>Concurrency: {@link #handle} may be called from any thread; parsing happens on the caller's
  * thread, everything touching state runs on the scheduler's loop.
  *
- * <p>Durability: a request that changes apps stores every change ({@link StoreWrites}) before it
- * changes anything in memory; a 2xx answer means the change is stored. A write the store refuses
- * answers 409, one it fails answers 503, each naming the app or group; the writes already made are
- * undone and the in-memory state is left as it was.
+ * <p>Durability: a request that changes apps stores every change ({@link StoreWrites}, made on the
+ * store's thread by the service's {@link StoreWriter}, not on the loop) before it changes anything
+ * in memory; a 2xx answer means the change is stored. A write the store refuses answers 409, one it
+ * fails answers 503, each naming the app or group; the writes already made are undone and the
+ * in-memory state is left as it was. Requests are served one at a time: one that arrives while
+ * another's writes are out waits for them (a GET does not: it answers from memory, without the
+ * pending change).
  */
 public final class AppsApi {
   /** An API answer: HTTP status and JSON body (or text for /ping). */
@@ -45,19 +48,25 @@ public final class AppsApi {
   }
 
   private final AppsScheduler scheduler;
-  private final StateStore store;
+  private final StoreWriter writer;
   private final Supplier<Boolean> leading;
   private final String leaderAddress;
   private final GroupsApi groups;
   /** The store writes of the request being served (on the loop; null between requests). */
   private StoreWrites writes;
-
-  AppsApi(AppsScheduler scheduler, StateStore store, Supplier<Boolean> leading, String leaderAddress) {
+  /** What the request being served does once its writes are stored (null: it answered already). */
+  private Supplier<Response> afterStored;
+  /** What it undoes in memory if they are not (ports it took). */
+  private Runnable ifNotStored;
+  /** Whether a request's writes are in the store's hands; requests that arrive meanwhile wait. */
+  private boolean storing;
+  private final java.util.ArrayDeque<Runnable> waiting = new java.util.ArrayDeque<>();
+  AppsApi(AppsScheduler scheduler, StoreWriter writer, Supplier<Boolean> leading, String leaderAddress) {
     this.scheduler = scheduler;
-    this.store = store;
+    this.writer = writer;
     this.leading = leading;
     this.leaderAddress = leaderAddress;
-    this.groups = new GroupsApi(scheduler, store, this);
+    this.groups = new GroupsApi(scheduler, this);
   }
 
   boolean leading() {
@@ -78,6 +87,24 @@ public final class AppsApi {
       throw new IllegalStateException("not JSON: " + json, e);
     }
   }
+
+  /**
+   * Ends the request being served once its store writes are made: {@code then} makes its in-memory
+   * change and gives the answer, on the loop; if a write is refused or fails, {@code otherwise}
+   * undoes what the request took in memory before (service ports) and the request answers the
+   * error. Returns a placeholder that the caller returns from the route.
+   */
+  Response afterStored(Supplier<Response> then, Runnable otherwise) {
+    afterStored = then;
+    ifNotStored = otherwise;
+    return PENDING;
+  }
+
+  Response afterStored(Supplier<Response> then) {
+    return afterStored(then, () -> {});
+  }
+
+  private static final Response PENDING = new Response(0, "", Map.of());
 
   /** The store writes of the request being served; only while serving one, on the loop. */
   StoreWrites writes() {
@@ -134,31 +161,82 @@ public final class AppsApi {
     }
     JsonNode parsed = json;
     CompletableFuture<Response> out = new CompletableFuture<>();
-    scheduler.loop().execute(() -> {
-      writes = new StoreWrites(store);
-      try {
-        out.complete(route(method, path, query, parsed));
-      } catch (StoreWrites.Failed e) {
-        out.complete(storeFailed(e, writes.undo()));
-      } catch (IllegalArgumentException e) {
-        out.complete(message(404, e.getMessage()));
-      } catch (RuntimeException e) {
-        out.complete(message(500, String.valueOf(e)));
-      } finally {
-        writes = null;
-      }
-    });
+    scheduler.loop().execute(() -> serve(method, path, query, parsed, out));
     return out;
   }
 
   /**
-   * A request whose store writes failed (the in-memory state is unchanged): 409 if the store
-   * refused a write (a concurrent writer or a newer leader), 503 if it failed; the message names
-   * the app or group and the cause, and any key the undo could not put back.
+   * Serves a request on the loop: routes it; if it changes apps, hands its store writes to the
+   * writer and answers once they are made (the loop goes on meanwhile). Changes are served one
+   * after another: one arriving while another's writes are out waits, so each sees the state the
+   * previous one left; a GET is answered at once.
    */
-  private static Response storeFailed(StoreWrites.Failed e, List<String> notUndone) {
-    String text = e.getMessage() + (notUndone.isEmpty() ? "" : "; these writes could not be undone: " + notUndone);
-    return message(e.refused ? 409 : 503, text);
+  private void serve(String method, String path, Map<String, List<String>> query, JsonNode body,
+      CompletableFuture<Response> out) {
+    if (storing && !method.equals("GET")) { // reads change nothing: answered at once, from memory
+      waiting.add(() -> serve(method, path, query, body, out));
+      return;
+    }
+    if (!method.equals("GET") && !leading.get()) { // it stopped leading while this request waited
+      out.complete(message(503, "Could not determine the current leader"));
+      return;
+    }
+    StoreWrites w = new StoreWrites();
+    writes = w;
+    afterStored = null;
+    ifNotStored = null;
+    Response answer;
+    try {
+      answer = route(method, path, query, body);
+    } catch (IllegalArgumentException e) {
+      answer = message(404, e.getMessage());
+    } catch (RuntimeException e) {
+      answer = message(500, String.valueOf(e));
+    } finally {
+      writes = null;
+    }
+    Supplier<Response> then = afterStored;
+    Runnable otherwise = ifNotStored;
+    afterStored = null;
+    ifNotStored = null;
+    if (answer != PENDING) {
+      out.complete(answer);
+      return;
+    }
+    if (w.isEmpty()) {
+      out.complete(commit(then));
+      return;
+    }
+    storing = true;
+    java.util.concurrent.atomic.AtomicReference<StoreWrites.Failed> failed = new java.util.concurrent.atomic.AtomicReference<>();
+    writer.change(method + " " + path + " was not stored", (reads, view) -> {
+      w.run(view).ifPresent(failed::set);
+      return true;
+    }).whenComplete((ok, error) -> {
+      Response r;
+      if (failed.get() != null || error != null) {
+        otherwise.run();
+        r = failed.get() != null ? message(failed.get().refused ? 409 : 503, failed.get().getMessage())
+            : message(503, (error instanceof java.util.concurrent.CompletionException ? error.getCause() : error)
+                .getMessage());
+      } else {
+        r = commit(then);
+      }
+      out.complete(r);
+      storing = false;
+      while (!storing && !waiting.isEmpty()) {
+        waiting.poll().run();
+      }
+    });
+  }
+
+  /** Makes a stored request's in-memory change; its answer. */
+  private static Response commit(Supplier<Response> then) {
+    try {
+      return then.get();
+    } catch (RuntimeException e) {
+      return message(500, String.valueOf(e));
+    }
   }
 
   static Response message(int status, String message) {
@@ -242,12 +320,14 @@ public final class AppsApi {
       Optional<AppDefinition> back = flag(q, "force") ? Optional.empty()
           : d.from.map(f -> f.withVersion(scheduler.nextVersion()));
       back.ifPresent(this::persist); // stored before the deployment is touched
-      Optional<Deployment> rollback = scheduler.cancel(id, back);
-      if (rollback.isEmpty()) {
-        return new Response(202, "", Map.of());
-      }
-      return Response.json(200, MAPPER.createObjectNode().put("deploymentId", rollback.get().id)
-          .put("version", rollback.get().to.version()));
+      return afterStored(() -> {
+        Optional<Deployment> rollback = scheduler.cancel(id, back);
+        if (rollback.isEmpty()) {
+          return new Response(202, "", Map.of());
+        }
+        return Response.json(200, MAPPER.createObjectNode().put("deploymentId", rollback.get().id)
+            .put("version", rollback.get().to.version()));
+      });
     }
     return message(404, "Not found: " + method + " " + path);
   }
@@ -263,8 +343,10 @@ public final class AppsApi {
       }
       AppDefinition next = app.def.withVersion(scheduler.nextVersion());
       persist(next);
-      Deployment d = scheduler.deploy(next, "RestartApplication");
-      return Response.json(200, MAPPER.createObjectNode().put("deploymentId", d.id).put("version", next.version()));
+      return afterStored(() -> {
+        Deployment d = scheduler.deploy(next, "RestartApplication");
+        return Response.json(200, MAPPER.createObjectNode().put("deploymentId", d.id).put("version", next.version()));
+      });
     }
     if (rest.endsWith("/tasks")) {
       String id = rest.substring(0, rest.length() - "/tasks".length());
@@ -322,9 +404,12 @@ public final class AppsApi {
           return locked(app);
         }
         unpersist(id);
-        app.deployment = Optional.empty();
-        Deployment d = scheduler.stop(app);
-        return Response.json(200, MAPPER.createObjectNode().put("deploymentId", d.id).put("version", d.to.version()));
+        return afterStored(() -> {
+          app.deployment = Optional.empty();
+          Deployment d = scheduler.stop(app);
+          return Response.json(200, MAPPER.createObjectNode().put("deploymentId", d.id).put("version",
+              d.to.version()));
+        });
       }
       default:
         return message(405, method + " not allowed on /v2/apps" + rest);
@@ -369,13 +454,8 @@ public final class AppsApi {
       return r.response();
     }
     Prepared p = (Prepared) planned;
-    try {
-      persist(p.def());
-    } catch (StoreWrites.Failed e) {
-      scheduler.releaseServicePorts(p.takenPorts());
-      throw e;
-    }
-    return commit(p);
+    persist(p.def());
+    return afterStored(() -> commit(p), () -> scheduler.releaseServicePorts(p.takenPorts()));
   }
 
   /** Checks a create or update and takes its service ports; stores and deploys nothing. */
@@ -462,10 +542,8 @@ public final class AppsApi {
   }
 
   /**
-   * Stores an app's definition, as its version first and then as its current definition (the
-   * key a new leader reads), through the request's {@link #writes}.
-   *
-   * @throws StoreWrites.Failed naming the app if the store refused a write or failed
+   * Records the store writes of an app's definition in the request's {@link #writes}: as its
+   * version first, then as its current definition (the key a new leader reads).
    */
   void persist(AppDefinition def) {
     byte[] bytes = AppJson.write(def).toString().getBytes(StandardCharsets.UTF_8);
@@ -475,18 +553,15 @@ public final class AppsApi {
   }
 
   /**
-   * Deletes an app's definition, the current one first, then its versions (only its own: the
-   * prefix ends with '/', so {@code /web} does not take {@code /web2}'s keys).
-   *
-   * @throws StoreWrites.Failed naming the app if the store refused a delete or failed
+   * Records the deletes of an app's definition in the request's {@link #writes}: the current one
+   * first, then its versions (only its own: the prefix ends with '/', so {@code /web} does not take
+   * {@code /web2}'s keys).
    */
   void unpersist(String id) {
     String key = AppsService.appKey(id);
     String subject = "app " + id;
     writes().delete(subject, key);
-    for (String k : writes().keys(subject, key + "/")) {
-      writes().delete(subject, k);
-    }
+    writes().deleteUnder(subject, key + "/");
   }
 
   private Response killTasks(List<TaskId> ids, boolean scale) {
@@ -507,18 +582,25 @@ public final class AppsApi {
         next.put(appId, def.withInstances(Math.max(0, def.instances() - n)).withVersion(scheduler.nextVersion()));
       });
       next.values().forEach(this::persist);
+      return afterStored(() -> {
+        for (Instance inst : instances) {
+          // not if it ended while the writes were made
+          scheduler.instance(inst.taskId).filter(i -> i == inst).ifPresent(scheduler::kill);
+        }
+        ObjectNode out = MAPPER.createObjectNode();
+        next.forEach((appId, def) -> {
+          AppsScheduler.AppState app = scheduler.apps.get(appId);
+          if (app != null) {
+            String d = scaleStored(app, def);
+            out.put("deploymentId", d).put("version", def.version());
+          }
+        });
+        return Response.json(200, out);
+      });
     }
     for (Instance inst : instances) {
       killed.add(task(scheduler.apps.get(inst.appId), inst));
       scheduler.kill(inst);
-    }
-    if (scale) {
-      ObjectNode out = MAPPER.createObjectNode();
-      next.forEach((appId, def) -> {
-        String d = scaleStored(scheduler.apps.get(appId), def);
-        out.put("deploymentId", d).put("version", def.version());
-      });
-      return Response.json(200, out);
     }
     scheduler.convergeAll();
     ObjectNode out = MAPPER.createObjectNode();

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.agora.core.coordination.StateStore;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -36,32 +35,28 @@ final class GroupsApi {
   static final String GROUP_PREFIX = "groups/";
 
   private final AppsScheduler scheduler;
-  private final StateStore store;
   private final AppsApi apps;
   /** Explicit groups: id -> their own dependencies (absolute). */
   final Map<String, List<String>> groups = new TreeMap<>();
 
-  GroupsApi(AppsScheduler scheduler, StateStore store, AppsApi apps) {
+  GroupsApi(AppsScheduler scheduler, AppsApi apps) {
     this.scheduler = scheduler;
-    this.store = store;
     this.apps = apps;
   }
 
-  /** Loads the explicit groups from the store (on leadership start). */
-  void restore() {
+  /** Takes the explicit groups read from the store, key -> value (on leadership start, on the loop). */
+  void restore(Map<String, byte[]> stored) {
     groups.clear();
-    for (String key : store.keys(GROUP_PREFIX)) {
-      store.get(key).ifPresent(v -> {
-        try {
-          JsonNode n = MAPPER.readTree(new String(v.value(), StandardCharsets.UTF_8));
-          List<String> deps = new ArrayList<>();
-          n.path("dependencies").forEach(d -> deps.add(d.asText()));
-          groups.put(n.path("id").asText(), deps);
-        } catch (java.io.IOException e) {
-          throw new java.io.UncheckedIOException("cannot read stored group " + key, e);
-        }
-      });
-    }
+    stored.forEach((key, value) -> {
+      try {
+        JsonNode n = MAPPER.readTree(new String(value, StandardCharsets.UTF_8));
+        List<String> deps = new ArrayList<>();
+        n.path("dependencies").forEach(d -> deps.add(d.asText()));
+        groups.put(n.path("id").asText(), deps);
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException("cannot read stored group " + key, e);
+      }
+    });
   }
 
   AppsApi.Response route(String method, String rest, Map<String, List<String>> q, JsonNode body) {
@@ -110,13 +105,15 @@ final class GroupsApi {
           apps.unpersist(app.def.id());
         }
         gone.forEach(this::unstore);
-        String deploymentId = "";
-        for (AppsScheduler.AppState app : under) {
-          deploymentId = apps.stopUnstored(app);
-        }
-        gone.forEach(groups::remove);
-        return AppsApi.Response.json(200, MAPPER.createObjectNode().put("version", version)
-            .put("deploymentId", deploymentId));
+        return apps.afterStored(() -> {
+          String deploymentId = "";
+          for (AppsScheduler.AppState app : under) {
+            deploymentId = apps.stopUnstored(app);
+          }
+          gone.forEach(groups::remove);
+          return AppsApi.Response.json(200, MAPPER.createObjectNode().put("version", version)
+              .put("deploymentId", deploymentId));
+        });
       }
       default:
         return AppsApi.message(405, method + " not allowed on /v2/groups" + rest);
@@ -329,28 +326,30 @@ final class GroupsApi {
       prepared.forEach(p -> scheduler.releaseServicePorts(p.takenPorts()));
       throw e;
     }
-    flat.groups.forEach((g, deps) -> {
-      if (!g.equals("/")) {
-        groups.put(g, List.copyOf(deps));
+    return apps.afterStored(() -> {
+      flat.groups.forEach((g, deps) -> {
+        if (!g.equals("/")) {
+          groups.put(g, List.copyOf(deps));
+        }
+      });
+      String deploymentId = "";
+      ArrayNode ids = MAPPER.createArrayNode();
+      for (AppsScheduler.AppState app : removed) {
+        ids.add(apps.stopUnstored(app));
       }
-    });
-    String deploymentId = "";
-    ArrayNode ids = MAPPER.createArrayNode();
-    for (AppsScheduler.AppState app : removed) {
-      ids.add(apps.stopUnstored(app));
-    }
-    for (AppsApi.Prepared p : prepared) {
-      AppsApi.Response r = apps.commit(p);
-      JsonNode answer = AppsApi.parse(r.body());
-      JsonNode d = answer.has("deploymentId") ? answer.get("deploymentId") : answer.path("deployments").path(0).path("id");
-      if (!d.isMissingNode()) {
-        deploymentId = d.asText();
-        ids.add(deploymentId);
+      for (AppsApi.Prepared p : prepared) {
+        AppsApi.Response r = apps.commit(p);
+        JsonNode answer = AppsApi.parse(r.body());
+        JsonNode d = answer.has("deploymentId") ? answer.get("deploymentId") : answer.path("deployments").path(0).path("id");
+        if (!d.isMissingNode()) {
+          deploymentId = d.asText();
+          ids.add(deploymentId);
+        }
       }
-    }
-    ObjectNode out = MAPPER.createObjectNode().put("version", version).put("deploymentId", deploymentId);
-    out.set("deploymentIds", ids);
-    return AppsApi.Response.json(replace ? 200 : 201, out);
+      ObjectNode out = MAPPER.createObjectNode().put("version", version).put("deploymentId", deploymentId);
+      out.set("deploymentIds", ids);
+      return AppsApi.Response.json(replace ? 200 : 201, out);
+    }, () -> prepared.forEach(p -> scheduler.releaseServicePorts(p.takenPorts())));
   }
 
   private AppsApi.Response scaleBy(String id, JsonNode factorNode, boolean force) {
@@ -373,12 +372,14 @@ final class GroupsApi {
       next.put(app, app.def.withInstances(n).withVersion(scheduler.nextVersion()));
     }
     next.values().forEach(apps::persist); // all stored before any is deployed
-    String deploymentId = "";
-    for (Map.Entry<AppsScheduler.AppState, AppDefinition> e : next.entrySet()) {
-      deploymentId = apps.scaleStored(e.getKey(), e.getValue());
-    }
-    return AppsApi.Response.json(200, MAPPER.createObjectNode().put("version", version)
-        .put("deploymentId", deploymentId));
+    return apps.afterStored(() -> {
+      String deploymentId = "";
+      for (Map.Entry<AppsScheduler.AppState, AppDefinition> e : next.entrySet()) {
+        deploymentId = apps.scaleStored(e.getKey(), e.getValue());
+      }
+      return AppsApi.Response.json(200, MAPPER.createObjectNode().put("version", version)
+          .put("deploymentId", deploymentId));
+    });
   }
 
   /** Stores an explicit group through the request's writes (which throw {@link StoreWrites.Failed} naming it). */

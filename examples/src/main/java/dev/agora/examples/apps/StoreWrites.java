@@ -9,16 +9,18 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The state store writes of one API request, each checked: a refused compare-and-set or delete, or
- * a {@link StateStoreException}, throws {@link Failed} naming the app or group and the cause, and
- * {@link #undo} puts back, best effort, what the request had already written. So a request either
- * stores all its writes or (undo permitting) none, and the caller changes its in-memory state only
- * after every write succeeded.
+ * The state store writes of one API request: recorded on the scheduler's loop ({@link #put},
+ * {@link #delete}, {@link #deleteUnder}), then made in order by {@link #run} on the store's thread
+ * (through the service's {@link dev.agora.examples.store.StoreWriter}), each checked: a refused
+ * compare-and-set or delete, or a {@link StateStoreException}, stops there, and what the request had
+ * already written is put back, best effort. So a request either stores all its writes or (undo
+ * permitting) none, and the API changes its in-memory state only after every write succeeded.
  *
- * <p>Concurrency: one request's writes on the scheduler's loop; not thread-safe. The store calls
- * block that thread.
+ * <p>Concurrency: recorded on the loop, then handed to the store's thread and not touched on the
+ * loop again (the hand-off through the writer's queue publishes it); not thread-safe.
  *
- * <p>Invariant: {@link #done} lists, in order, the writes this request made and how to undo them.
+ * <p>Invariant: while {@link #run} runs, {@link #done} lists, in order, the writes made and how to
+ * undo them.
  */
 final class StoreWrites {
   private static final Logger LOG = LoggerFactory.getLogger(StoreWrites.class);
@@ -38,20 +40,70 @@ final class StoreWrites {
   /** A done write: its key, the value before (absent: there was none) and the version after (-1: deleted). */
   private record Done(String key, Optional<StateStore.Versioned> before, long after) {}
 
-  private final StateStore store;
-  private final List<Done> done = new ArrayList<>();
+  /** One recorded write: a put ({@code value} set), a delete, or a delete of every key under a prefix. */
+  private record Op(String subject, String key, byte[] value, boolean under) {}
 
-  StoreWrites(StateStore store) {
-    this.store = store;
+  private final List<Op> ops = new ArrayList<>();
+  private final List<Done> done = new ArrayList<>();
+  private StateStore store;
+
+  /**
+   * Records a write of {@code value} at {@code key}, over whatever version is there then.
+   *
+   * @param subject what the key stores, for the message ("app /web", "group /prod")
+   */
+  void put(String subject, String key, byte[] value) {
+    ops.add(new Op(subject, key, value, false));
+  }
+
+  /** Records a delete of {@code key}, if it exists then. */
+  void delete(String subject, String key) {
+    ops.add(new Op(subject, key, null, false));
+  }
+
+  /** Records deletes of every key that starts with {@code prefix} then (see {@link StateStore#keys}). */
+  void deleteUnder(String subject, String prefix) {
+    ops.add(new Op(subject, prefix, null, true));
+  }
+
+  /** Whether no write was recorded. */
+  boolean isEmpty() {
+    return ops.isEmpty();
   }
 
   /**
-   * Writes {@code value} at {@code key} over whatever version is there now.
+   * Makes the recorded writes in order, reading and writing through {@code store}; on the store's
+   * thread (it blocks). Runs once.
    *
-   * @param subject what the key stores, for the message ("app /web", "group /prod")
-   * @throws Failed if the store refused the write or failed
+   * @return empty if all were made; else why one was not (refused or failed), the writes before it
+   *     undone (the message names any that could not be)
    */
-  void put(String subject, String key, byte[] value) {
+  Optional<Failed> run(StateStore target) {
+    if (store != null) {
+      throw new IllegalStateException("the writes of a request run once");
+    }
+    store = target;
+    try {
+      for (Op op : ops) {
+        if (op.value != null) {
+          write(op.subject, op.key, op.value);
+        } else if (op.under) {
+          for (String k : keys(op.subject, op.key)) {
+            remove(op.subject, k);
+          }
+        } else {
+          remove(op.subject, op.key);
+        }
+      }
+      return Optional.empty();
+    } catch (Failed e) {
+      List<String> left = undo();
+      return Optional.of(left.isEmpty() ? e
+          : new Failed(e.getMessage() + "; these writes could not be undone: " + left, e.refused, e.getCause()));
+    }
+  }
+
+  private void write(String subject, String key, byte[] value) {
     Optional<StateStore.Versioned> before = read(subject, key);
     long expected = before.map(StateStore.Versioned::version).orElse(-1L);
     Optional<Long> after;
@@ -66,12 +118,7 @@ final class StoreWrites {
     done.add(new Done(key, before, after.get()));
   }
 
-  /**
-   * Deletes {@code key} if it exists.
-   *
-   * @throws Failed if the store refused the delete or failed
-   */
-  void delete(String subject, String key) {
+  private void remove(String subject, String key) {
     Optional<StateStore.Versioned> before = read(subject, key);
     if (before.isEmpty()) {
       return;
@@ -88,12 +135,7 @@ final class StoreWrites {
     done.add(new Done(key, before, -1));
   }
 
-  /**
-   * The keys under {@code prefix} (see {@link StateStore#keys}).
-   *
-   * @throws Failed if the store failed
-   */
-  List<String> keys(String subject, String prefix) {
+  private List<String> keys(String subject, String prefix) {
     try {
       return store.keys(prefix);
     } catch (StateStoreException e) {
@@ -107,7 +149,7 @@ final class StoreWrites {
    *
    * @return the keys that could not be undone
    */
-  List<String> undo() {
+  private List<String> undo() {
     List<String> left = new ArrayList<>();
     for (int i = done.size() - 1; i >= 0; i--) {
       Done d = done.get(i);
