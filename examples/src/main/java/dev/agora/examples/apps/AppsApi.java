@@ -6,8 +6,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.agora.core.coordination.StateStore;
 import dev.agora.core.model.TaskId;
+import dev.agora.examples.store.StoreWriter;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,6 +23,14 @@ import java.util.function.Supplier;
  *
  * <p>Concurrency: {@link #handle} may be called from any thread; parsing happens on the caller's
  * thread, everything touching state runs on the scheduler's loop.
+ *
+ * <p>Durability: a request that changes apps stores every change ({@link StoreWrites}, made on the
+ * store's thread by the service's {@link StoreWriter}, not on the loop) before it changes anything
+ * in memory; a 2xx answer means the change is stored. A write the store refuses answers 409, one it
+ * fails answers 503, each naming the app or group; the writes already made are undone and the
+ * in-memory state is left as it was. Requests are served one at a time: one that arrives while
+ * another's writes are out waits for them (a GET does not: it answers from memory, without the
+ * pending change).
  */
 public final class AppsApi {
   /** An API answer: HTTP status and JSON body (or text for /ping). */
@@ -40,17 +48,25 @@ public final class AppsApi {
   }
 
   private final AppsScheduler scheduler;
-  private final StateStore store;
+  private final StoreWriter writer;
   private final Supplier<Boolean> leading;
   private final String leaderAddress;
   private final GroupsApi groups;
-
-  AppsApi(AppsScheduler scheduler, StateStore store, Supplier<Boolean> leading, String leaderAddress) {
+  /** The store writes of the request being served (on the loop; null between requests). */
+  private StoreWrites writes;
+  /** What the request being served does once its writes are stored (null: it answered already). */
+  private Supplier<Response> afterStored;
+  /** What it undoes in memory if they are not (ports it took). */
+  private Runnable ifNotStored;
+  /** Whether a request's writes are in the store's hands; requests that arrive meanwhile wait. */
+  private boolean storing;
+  private final java.util.ArrayDeque<Runnable> waiting = new java.util.ArrayDeque<>();
+  AppsApi(AppsScheduler scheduler, StoreWriter writer, Supplier<Boolean> leading, String leaderAddress) {
     this.scheduler = scheduler;
-    this.store = store;
+    this.writer = writer;
     this.leading = leading;
     this.leaderAddress = leaderAddress;
-    this.groups = new GroupsApi(scheduler, store, this);
+    this.groups = new GroupsApi(scheduler, this);
   }
 
   boolean leading() {
@@ -72,18 +88,43 @@ public final class AppsApi {
     }
   }
 
-  /** Stops an app (its instances killed, its definition unstored); the stop deployment's id. */
-  String stop(AppsScheduler.AppState app) {
-    app.deployment = Optional.empty();
-    Deployment d = scheduler.stop(app);
-    unpersist(app.def.id());
-    return d.id;
+  /**
+   * Ends the request being served once its store writes are made: {@code then} makes its in-memory
+   * change and gives the answer, on the loop; if a write is refused or fails, {@code otherwise}
+   * undoes what the request took in memory before (service ports) and the request answers the
+   * error. Returns a placeholder that the caller returns from the route.
+   */
+  Response afterStored(Supplier<Response> then, Runnable otherwise) {
+    afterStored = then;
+    ifNotStored = otherwise;
+    return PENDING;
   }
 
-  /** Scales an app to {@code n} instances (a new version); the deployment's id. */
-  String scale(AppsScheduler.AppState app, int n) {
-    AppDefinition next = app.def.withInstances(n).withVersion(scheduler.nextVersion());
-    persist(next);
+  Response afterStored(Supplier<Response> then) {
+    return afterStored(then, () -> {});
+  }
+
+  private static final Response PENDING = new Response(0, "", Map.of());
+
+  /** The store writes of the request being served; only while serving one, on the loop. */
+  StoreWrites writes() {
+    if (writes == null) {
+      throw new IllegalStateException("no request is being served");
+    }
+    return writes;
+  }
+
+  /**
+   * Stops an app whose definition is already unstored ({@link #unpersist}): its instances are
+   * killed; the stop deployment's id.
+   */
+  String stopUnstored(AppsScheduler.AppState app) {
+    app.deployment = Optional.empty();
+    return scheduler.stop(app).id;
+  }
+
+  /** Deploys {@code next}, a new scale of an app already stored ({@link #persist}); the deployment's id. */
+  String scaleStored(AppsScheduler.AppState app, AppDefinition next) {
     app.deployment = Optional.empty();
     return scheduler.deploy(next, "ScaleApplication").id;
   }
@@ -120,16 +161,82 @@ public final class AppsApi {
     }
     JsonNode parsed = json;
     CompletableFuture<Response> out = new CompletableFuture<>();
-    scheduler.loop().execute(() -> {
-      try {
-        out.complete(route(method, path, query, parsed));
-      } catch (IllegalArgumentException e) {
-        out.complete(message(404, e.getMessage()));
-      } catch (RuntimeException e) {
-        out.complete(message(500, String.valueOf(e)));
+    scheduler.loop().execute(() -> serve(method, path, query, parsed, out));
+    return out;
+  }
+
+  /**
+   * Serves a request on the loop: routes it; if it changes apps, hands its store writes to the
+   * writer and answers once they are made (the loop goes on meanwhile). Changes are served one
+   * after another: one arriving while another's writes are out waits, so each sees the state the
+   * previous one left; a GET is answered at once.
+   */
+  private void serve(String method, String path, Map<String, List<String>> query, JsonNode body,
+      CompletableFuture<Response> out) {
+    if (storing && !method.equals("GET")) { // reads change nothing: answered at once, from memory
+      waiting.add(() -> serve(method, path, query, body, out));
+      return;
+    }
+    if (!method.equals("GET") && !leading.get()) { // it stopped leading while this request waited
+      out.complete(message(503, "Could not determine the current leader"));
+      return;
+    }
+    StoreWrites w = new StoreWrites();
+    writes = w;
+    afterStored = null;
+    ifNotStored = null;
+    Response answer;
+    try {
+      answer = route(method, path, query, body);
+    } catch (IllegalArgumentException e) {
+      answer = message(404, e.getMessage());
+    } catch (RuntimeException e) {
+      answer = message(500, String.valueOf(e));
+    } finally {
+      writes = null;
+    }
+    Supplier<Response> then = afterStored;
+    Runnable otherwise = ifNotStored;
+    afterStored = null;
+    ifNotStored = null;
+    if (answer != PENDING) {
+      out.complete(answer);
+      return;
+    }
+    if (w.isEmpty()) {
+      out.complete(commit(then));
+      return;
+    }
+    storing = true;
+    java.util.concurrent.atomic.AtomicReference<StoreWrites.Failed> failed = new java.util.concurrent.atomic.AtomicReference<>();
+    writer.change(method + " " + path + " was not stored", (reads, view) -> {
+      w.run(view).ifPresent(failed::set);
+      return true;
+    }).whenComplete((ok, error) -> {
+      Response r;
+      if (failed.get() != null || error != null) {
+        otherwise.run();
+        r = failed.get() != null ? message(failed.get().refused ? 409 : 503, failed.get().getMessage())
+            : message(503, (error instanceof java.util.concurrent.CompletionException ? error.getCause() : error)
+                .getMessage());
+      } else {
+        r = commit(then);
+      }
+      out.complete(r);
+      storing = false;
+      while (!storing && !waiting.isEmpty()) {
+        waiting.poll().run();
       }
     });
-    return out;
+  }
+
+  /** Makes a stored request's in-memory change; its answer. */
+  private static Response commit(Supplier<Response> then) {
+    try {
+      return then.get();
+    } catch (RuntimeException e) {
+      return message(500, String.valueOf(e));
+    }
   }
 
   static Response message(int status, String message) {
@@ -205,17 +312,22 @@ public final class AppsApi {
     }
     if (path.startsWith("/v2/deployments/") && method.equals("DELETE")) {
       String id = path.substring("/v2/deployments/".length());
-      try {
-        Optional<Deployment> rollback = scheduler.cancel(id, flag(q, "force"));
+      Optional<Deployment> cancelled = scheduler.deployments().stream().filter(d -> d.id.equals(id)).findFirst();
+      if (cancelled.isEmpty()) {
+        return message(404, "DeploymentPlan " + id + " does not exist");
+      }
+      Deployment d = cancelled.get();
+      Optional<AppDefinition> back = flag(q, "force") ? Optional.empty()
+          : d.from.map(f -> f.withVersion(scheduler.nextVersion()));
+      back.ifPresent(this::persist); // stored before the deployment is touched
+      return afterStored(() -> {
+        Optional<Deployment> rollback = scheduler.cancel(id, back);
         if (rollback.isEmpty()) {
           return new Response(202, "", Map.of());
         }
-        persist(rollback.get().to);
         return Response.json(200, MAPPER.createObjectNode().put("deploymentId", rollback.get().id)
             .put("version", rollback.get().to.version()));
-      } catch (IllegalArgumentException e) {
-        return message(404, "DeploymentPlan " + id + " does not exist");
-      }
+      });
     }
     return message(404, "Not found: " + method + " " + path);
   }
@@ -231,8 +343,10 @@ public final class AppsApi {
       }
       AppDefinition next = app.def.withVersion(scheduler.nextVersion());
       persist(next);
-      Deployment d = scheduler.deploy(next, "RestartApplication");
-      return Response.json(200, MAPPER.createObjectNode().put("deploymentId", d.id).put("version", next.version()));
+      return afterStored(() -> {
+        Deployment d = scheduler.deploy(next, "RestartApplication");
+        return Response.json(200, MAPPER.createObjectNode().put("deploymentId", d.id).put("version", next.version()));
+      });
     }
     if (rest.endsWith("/tasks")) {
       String id = rest.substring(0, rest.length() - "/tasks".length());
@@ -289,10 +403,13 @@ public final class AppsApi {
         if (app.deployment.isPresent() && !flag(q, "force")) {
           return locked(app);
         }
-        app.deployment = Optional.empty();
-        Deployment d = scheduler.stop(app);
         unpersist(id);
-        return Response.json(200, MAPPER.createObjectNode().put("deploymentId", d.id).put("version", d.to.version()));
+        return afterStored(() -> {
+          app.deployment = Optional.empty();
+          Deployment d = scheduler.stop(app);
+          return Response.json(200, MAPPER.createObjectNode().put("deploymentId", d.id).put("version",
+              d.to.version()));
+        });
       }
       default:
         return message(405, method + " not allowed on /v2/apps" + rest);
@@ -316,19 +433,45 @@ public final class AppsApi {
 
   // ------------------------------------------------------------------ create / update
 
+  /** A create or update checked ({@link Prepared}) or answered at once ({@link Rejected}). */
+  sealed interface Planned permits Rejected, Prepared {}
+
+  /** A create or update answered without any change (invalid, locked, a duplicate). */
+  record Rejected(Response response) implements Planned {}
+
+  /**
+   * A create or update validated, its service ports taken ({@code takenPorts}), nothing stored or
+   * deployed yet: next {@link #persist} its {@code def}, then {@link #commit} it, or give the
+   * ports back with {@link AppsScheduler#releaseServicePorts}.
+   */
+  record Prepared(AppDefinition def, Optional<AppsScheduler.AppState> existing, List<String> ignoredFields,
+      String version, java.util.Set<Integer> takenPorts) implements Planned {}
+
+  /** Creates or updates an app: checked, stored, then deployed; nothing changes if the store write fails. */
   Response createOrUpdate(JsonNode body, Optional<String> pathId, boolean force, boolean partial) {
+    Planned planned = prepare(body, pathId, force, partial);
+    if (planned instanceof Rejected r) {
+      return r.response();
+    }
+    Prepared p = (Prepared) planned;
+    persist(p.def());
+    return afterStored(() -> commit(p), () -> scheduler.releaseServicePorts(p.takenPorts()));
+  }
+
+  /** Checks a create or update and takes its service ports; stores and deploys nothing. */
+  Planned prepare(JsonNode body, Optional<String> pathId, boolean force, boolean partial) {
     if (body == null) {
-      return invalid(List.of(new AppParser.Violation("/", "a JSON body is required")));
+      return new Rejected(invalid(List.of(new AppParser.Violation("/", "a JSON body is required"))));
     }
     if (!body.isObject()) {
-      return invalid(List.of(new AppParser.Violation("/", "expected a JSON object")));
+      return new Rejected(invalid(List.of(new AppParser.Violation("/", "expected a JSON object"))));
     }
     Optional<AppsScheduler.AppState> existing = pathId.map(scheduler.apps::get);
     if (pathId.isEmpty() && body.hasNonNull("id") && body.get("id").isTextual()
         && AppParser.idProblem(body.get("id").asText()).isEmpty()) {
       String id = AppParser.normalizeId(body.get("id").asText());
       if (scheduler.apps.containsKey(id)) {
-        return message(409, "An app with id [" + id + "] already exists.");
+        return new Rejected(message(409, "An app with id [" + id + "] already exists."));
       }
     }
     JsonNode input = body;
@@ -349,19 +492,27 @@ public final class AppsApi {
     String version = scheduler.nextVersion();
     AppParser.Result result = AppParser.parse(input, pathId, version);
     if (result.app().isEmpty()) {
-      return invalid(result.violations());
+      return new Rejected(invalid(result.violations()));
     }
     AppDefinition def = result.app().get();
     if (existing.isPresent() && existing.get().deployment.isPresent() && !force) {
-      return locked(existing.get());
+      return new Rejected(locked(existing.get()));
     }
-    def = scheduler.assignServicePorts(def, existing.map(a -> a.def));
-    persist(def);
+    java.util.Set<Integer> taken = new java.util.HashSet<>();
+    def = scheduler.assignServicePorts(def, existing.map(a -> a.def), taken);
+    return new Prepared(def, existing, result.ignoredFields(), version, taken);
+  }
+
+  /** Deploys a prepared create or update whose definition is stored. */
+  Response commit(Prepared p) {
+    AppDefinition def = p.def();
+    Optional<AppsScheduler.AppState> existing = p.existing();
+    String version = p.version();
     ArrayNode ignored = MAPPER.createArrayNode();
-    result.ignoredFields().forEach(ignored::add);
+    p.ignoredFields().forEach(ignored::add);
     if (existing.isEmpty()) {
       Deployment d = scheduler.deploy(def, "StartApplication");
-      scheduler.apps.get(def.id()).ignoredFields = result.ignoredFields();
+      scheduler.apps.get(def.id()).ignoredFields = p.ignoredFields();
       ObjectNode out = app(scheduler.apps.get(def.id()), List.of());
       out.putArray("deployments").addObject().put("id", d.id);
       out.set("ignoredFields", ignored);
@@ -373,7 +524,7 @@ public final class AppsApi {
     if (action.equals("ScaleApplication")) {
       def = def.withVersion(version);
     }
-    app.ignoredFields = result.ignoredFields();
+    app.ignoredFields = p.ignoredFields();
     Deployment d = scheduler.deploy(def, action);
     ObjectNode out = MAPPER.createObjectNode().put("version", def.version()).put("deploymentId", d.id);
     out.set("ignoredFields", ignored);
@@ -390,46 +541,66 @@ public final class AppsApi {
     return Response.json(422, out);
   }
 
-  private void persist(AppDefinition def) {
+  /**
+   * Records the store writes of an app's definition in the request's {@link #writes}: as its
+   * version first, then as its current definition (the key a new leader reads).
+   */
+  void persist(AppDefinition def) {
     byte[] bytes = AppJson.write(def).toString().getBytes(StandardCharsets.UTF_8);
     String key = AppsService.appKey(def.id());
-    long version = store.get(key).map(StateStore.Versioned::version).orElse(-1L);
-    store.compareAndSet(key, bytes, version);
-    store.compareAndSet(key + "/versions/" + def.version(), bytes, -1);
+    writes().put("app " + def.id(), key + "/versions/" + def.version(), bytes);
+    writes().put("app " + def.id(), key, bytes);
   }
 
-  private void unpersist(String id) {
+  /**
+   * Records the deletes of an app's definition in the request's {@link #writes}: the current one
+   * first, then its versions (only its own: the prefix ends with '/', so {@code /web} does not take
+   * {@code /web2}'s keys).
+   */
+  void unpersist(String id) {
     String key = AppsService.appKey(id);
-    for (String k : store.keys(key)) {
-      store.get(k).ifPresent(v -> store.delete(k, v.version()));
-    }
-    store.get(key).ifPresent(v -> store.delete(key, v.version()));
+    String subject = "app " + id;
+    writes().delete(subject, key);
+    writes().deleteUnder(subject, key + "/");
   }
 
   private Response killTasks(List<TaskId> ids, boolean scale) {
     ArrayNode killed = MAPPER.createArrayNode();
-    java.util.Map<String, Integer> perApp = new java.util.HashMap<>();
+    java.util.Map<String, Integer> perApp = new java.util.LinkedHashMap<>();
+    List<Instance> instances = new ArrayList<>();
     for (TaskId id : ids) {
-      Optional<Instance> inst = scheduler.instance(id);
-      if (inst.isPresent()) {
-        AppsScheduler.AppState app = scheduler.apps.get(inst.get().appId);
-        killed.add(task(app, inst.get()));
-        perApp.merge(inst.get().appId, 1, Integer::sum);
-        scheduler.kill(inst.get());
-      }
-    }
-    if (scale) {
-      ObjectNode out = MAPPER.createObjectNode();
-      perApp.forEach((appId, n) -> {
-        AppsScheduler.AppState app = scheduler.apps.get(appId);
-        AppDefinition next = app.def.withInstances(Math.max(0, app.def.instances() - n))
-            .withVersion(scheduler.nextVersion());
-        persist(next);
-        app.deployment = Optional.empty();
-        Deployment d = scheduler.deploy(next, "ScaleApplication");
-        out.put("deploymentId", d.id).put("version", next.version());
+      scheduler.instance(id).ifPresent(inst -> {
+        instances.add(inst);
+        perApp.merge(inst.appId, 1, Integer::sum);
       });
-      return Response.json(200, out);
+    }
+    // scaled down: the smaller definitions are stored before any instance is killed
+    java.util.Map<String, AppDefinition> next = new java.util.LinkedHashMap<>();
+    if (scale) {
+      perApp.forEach((appId, n) -> {
+        AppDefinition def = scheduler.apps.get(appId).def;
+        next.put(appId, def.withInstances(Math.max(0, def.instances() - n)).withVersion(scheduler.nextVersion()));
+      });
+      next.values().forEach(this::persist);
+      return afterStored(() -> {
+        for (Instance inst : instances) {
+          // not if it ended while the writes were made
+          scheduler.instance(inst.taskId).filter(i -> i == inst).ifPresent(scheduler::kill);
+        }
+        ObjectNode out = MAPPER.createObjectNode();
+        next.forEach((appId, def) -> {
+          AppsScheduler.AppState app = scheduler.apps.get(appId);
+          if (app != null) {
+            String d = scaleStored(app, def);
+            out.put("deploymentId", d).put("version", def.version());
+          }
+        });
+        return Response.json(200, out);
+      });
+    }
+    for (Instance inst : instances) {
+      killed.add(task(scheduler.apps.get(inst.appId), inst));
+      scheduler.kill(inst);
     }
     scheduler.convergeAll();
     ObjectNode out = MAPPER.createObjectNode();

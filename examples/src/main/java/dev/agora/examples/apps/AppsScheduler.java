@@ -749,6 +749,14 @@ final class AppsScheduler implements Scheduler {
 
   /** Assigns service ports (10000-20000) to port definitions with port 0 (when requirePorts is off). */
   AppDefinition assignServicePorts(AppDefinition def, Optional<AppDefinition> previous) {
+    return assignServicePorts(def, previous, new HashSet<>());
+  }
+
+  /**
+   * As {@link #assignServicePorts(AppDefinition, Optional)}, adding to {@code taken} the ports it
+   * takes that no app held, so that {@link #releaseServicePorts} can give them back.
+   */
+  AppDefinition assignServicePorts(AppDefinition def, Optional<AppDefinition> previous, Set<Integer> taken) {
     if (def.requirePorts()) {
       return def;
     }
@@ -770,7 +778,9 @@ final class AppsScheduler implements Scheduler {
           }
           port = next;
         }
-        servicePorts.add(port);
+        if (servicePorts.add(port)) {
+          taken.add(port);
+        }
         p = new AppDefinition.PortDefinition(port, p.protocol(), p.name(), p.labels());
       }
       out.add(p);
@@ -780,6 +790,11 @@ final class AppsScheduler implements Scheduler {
         def.requirePorts(), def.healthChecks(), def.readinessChecks(), def.dependencies(), def.upgradeStrategy(),
         def.backoffSeconds(), def.backoffFactor(), def.maxLaunchDelaySeconds(), def.killSelection(),
         def.unreachableStrategy(), def.taskKillGracePeriodSeconds(), def.user(), def.version());
+  }
+
+  /** Gives back service ports taken for a change that was not made (its store write failed). */
+  void releaseServicePorts(Set<Integer> taken) {
+    servicePorts.removeAll(taken);
   }
 
   /** Stops an app: kills its instances, forgets it once they are gone. */
@@ -800,17 +815,23 @@ final class AppsScheduler implements Scheduler {
     return d;
   }
 
-  /** Rolls back (a new deployment to the previous definition) or, forced, just drops the deployment. */
-  Optional<Deployment> cancel(String deploymentId, boolean force) {
+  /**
+   * Ends a deployment: rolls back to {@code rollback} (the previous definition under a new
+   * version, stored by the caller) with a new deployment, or, if empty (forced, or nothing to go
+   * back to), just drops it.
+   *
+   * @throws IllegalArgumentException if there is no such deployment
+   */
+  Optional<Deployment> cancel(String deploymentId, Optional<AppDefinition> rollback) {
     for (AppState app : apps.values()) {
       if (app.deployment.isPresent() && app.deployment.get().id.equals(deploymentId)) {
         Deployment d = app.deployment.get();
         finishDeployment(app, false);
-        if (force || d.from.isEmpty()) {
+        if (rollback.isEmpty()) {
           convergeAll();
           return Optional.empty();
         }
-        AppDefinition back = d.from.get().withVersion(nextVersion());
+        AppDefinition back = rollback.get();
         if (back.sameConfig(d.to)) {
           return Optional.of(deploy(back, "ScaleApplication"));
         }

@@ -14,12 +14,15 @@ import dev.agora.core.runtime.EventLoop;
 import dev.agora.core.runtime.ThreadEventLoop;
 import dev.agora.core.transport.Address;
 import dev.agora.core.transport.Transport;
+import dev.agora.examples.store.StoreWriter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Random;
@@ -45,7 +48,12 @@ import org.slf4j.LoggerFactory;
  * the {@link StateStore}, subscribes to the master and serves the API; while not leading the API
  * answers 503.
  *
- * <p>Concurrency: thread-safe; all state lives on the service's event loop.
+ * <p>Concurrency: thread-safe; all state lives on the service's event loop. The loop never calls
+ * the state store: a {@link StoreWriter} runs every store call (the state read at leadership
+ * start, each API change's writes, the deployment records) on the store's executor ({@link
+ * Builder#storeExecutor}), in order, and hands the outcomes back to the loop. An API change
+ * answers once its writes are stored; a refused or failed write answers 409 or 503 naming the app
+ * or group, and changes nothing (see {@link AppsApi}).
  */
 public final class AppsService implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(AppsService.class);
@@ -64,6 +72,10 @@ public final class AppsService implements AutoCloseable {
   private AppsHttpServer http;
   private volatile LeaderProxy proxy;
   private boolean frameworkIdStored;
+  private boolean frameworkIdStoring;
+  /** Runs the store calls (a thread of the service's own; the loop given, in a simulation). */
+  private final StoreWriter writer;
+  private final ThreadEventLoop storeLoop;
 
   private AppsService(Builder b) {
     this.config = b;
@@ -72,7 +84,13 @@ public final class AppsService implements AutoCloseable {
     this.scheduler = new AppsScheduler(loop, b.placement, events, b.random, this::changed);
     scheduler.readinessProbe(b.readiness != null ? b.readiness : ReadinessProbe.http());
     scheduler.records(new StoredRecords());
-    this.api = new AppsApi(scheduler, b.store, () -> leading, b.address.value());
+    // Store calls block: on the given executor, else on a thread of the service's own, else on the
+    // loop given (a simulation's).
+    this.storeLoop = b.storeExecutor == null && ownsLoop ? ThreadEventLoop.start("apps-store") : null;
+    java.util.concurrent.Executor io = b.storeExecutor != null ? b.storeExecutor : storeLoop != null ? storeLoop : loop;
+    this.writer = new StoreWriter("apps", loop, b.store, io,
+        why -> LOG.error("apps store: {}", why));
+    this.api = new AppsApi(scheduler, writer, () -> leading, b.address.value());
   }
 
   /** A new builder. */
@@ -145,40 +163,91 @@ public final class AppsService implements AutoCloseable {
     if (state.get() != State.RUNNING) {
       return;
     }
-    LOG.info("apps service leads under epoch {}", epoch);
-    for (String key : config.store.keys("apps/")) {
-      if (!key.startsWith("apps/") || key.contains("/versions/")) {
-        continue;
+    LOG.info("apps service leads under epoch {}; reading its state", epoch);
+    writer.newTerm();
+    long term = writer.term();
+    writer.submit("reading the apps state under epoch " + epoch, AppsService::read, (stored, error) -> {
+      if (term != writer.term() || state.get() != State.RUNNING) {
+        return; // leadership ended (or the service closed) while the store was read
       }
-      config.store.get(key).ifPresent(v -> {
-        try {
-          JsonNode node = AppJson.MAPPER.readTree(new String(v.value(), StandardCharsets.UTF_8));
-          AppParser.parse(node, Optional.empty(), node.path("version").asText())
-              .app().ifPresent(def -> scheduler.restore(def));
-        } catch (IOException e) {
-          LOG.error("cannot read stored app {}", key, e);
+      if (error != null) {
+        LOG.error("apps service cannot read its state, so does not lead: {}", error);
+        return;
+      }
+      lead(stored);
+    });
+  }
+
+  /** What a new leader reads from the store (on the store's thread): values by key. */
+  private record Stored(Map<String, byte[]> apps, Map<String, byte[]> states, Map<String, byte[]> versions,
+      Map<String, byte[]> groups, Optional<String> frameworkId) {}
+
+  /** Reads the apps state (blocking; on the store's thread, touches no field). */
+  private static Stored read(StateStore store) {
+    Map<String, byte[]> apps = new LinkedHashMap<>();
+    for (String key : store.keys("apps/")) {
+      if (key.startsWith("apps/") && !key.contains("/versions/")) {
+        store.get(key).ifPresent(v -> apps.put(key, v.value()));
+      }
+    }
+    Map<String, byte[]> states = new LinkedHashMap<>();
+    Map<String, byte[]> versions = new LinkedHashMap<>();
+    for (String key : store.keys(STATE_PREFIX)) {
+      store.get(key).ifPresent(v -> {
+        states.put(key, v.value());
+        try { // the definition an in-flight deployment started from
+          JsonNode n = AppJson.MAPPER.readTree(new String(v.value(), StandardCharsets.UTF_8));
+          JsonNode d = n.path("deployment");
+          if (d.hasNonNull("fromVersion")) {
+            String from = appKey(n.path("appId").asText()) + "/versions/" + d.get("fromVersion").asText();
+            store.get(from).ifPresent(fv -> versions.put(from, fv.value()));
+          }
+        } catch (IOException | RuntimeException e) {
+          LOG.error("cannot read stored app state {}", key, e);
         }
       });
     }
-    restoreStates();
-    api.groups().restore();
+    Map<String, byte[]> groups = new LinkedHashMap<>();
+    for (String key : store.keys(GroupsApi.GROUP_PREFIX)) {
+      store.get(key).ifPresent(v -> groups.put(key, v.value()));
+    }
+    Optional<String> id = store.get(FRAMEWORK_ID_KEY).map(v -> new String(v.value(), StandardCharsets.UTF_8));
+    return new Stored(apps, states, versions, groups, id);
+  }
+
+  /** Takes what was read as this leader's state and starts the scheduler. On the loop. */
+  private void lead(Stored stored) {
+    stored.apps().forEach((key, value) -> {
+      try {
+        JsonNode node = AppJson.MAPPER.readTree(new String(value, StandardCharsets.UTF_8));
+        AppParser.parse(node, Optional.empty(), node.path("version").asText())
+            .app().ifPresent(def -> scheduler.restore(def));
+      } catch (IOException e) {
+        LOG.error("cannot read stored app {}", key, e);
+      }
+    });
+    restoreStates(stored);
+    api.groups().restore(stored.groups());
+    writer.begin(config.store);
     // Checkpointing, as Marathon's --checkpoint default: instances outlive an agent restart.
     FrameworkInfo.Builder info = FrameworkInfo.builder(config.frameworkName).failoverTimeout(Duration.ofDays(7))
         .role(config.role).capability(FrameworkInfo.Capability.PARTITION_AWARE).checkpoint(true);
-    config.store.get(FRAMEWORK_ID_KEY).ifPresent(v -> {
-      info.id(FrameworkId.of(new String(v.value(), StandardCharsets.UTF_8)));
+    stored.frameworkId().ifPresent(id -> {
+      info.id(FrameworkId.of(id));
       frameworkIdStored = true;
     });
     SchedulerDriver.Builder db = SchedulerDriver.builder().transport(config.transport).address(config.address)
         .masterDetector(config.detector).framework(info.build()).scheduler(scheduler).loop(loop);
     driver = db.start();
     leading = true;
-    if (proxy != null) {
-      proxy.publish();
+    LeaderProxy p = proxy;
+    if (p != null) {
+      writer.submit("publishing the apps leader URL", s -> p.publish(), (ok, error) -> {});
     }
   }
 
   private void loseLeadership() {
+    writer.newTerm(); // also if still reading its state: what it read is not acted on
     if (!leading) {
       return;
     }
@@ -229,58 +298,71 @@ public final class AppsService implements AutoCloseable {
 
     @Override
     public void remove(String appId) {
-      String key = STATE_PREFIX + appKey(appId).substring("apps/".length());
-      config.store.get(key).ifPresent(v -> config.store.delete(key, v.version()));
+      writer.delete(STATE_PREFIX + appKey(appId).substring("apps/".length()));
     }
 
+    /**
+     * Writes the record behind, on the store's thread; a refused write is logged by the writer, a
+     * failed one too (the app's definition is stored apart: a new leader then restarts its
+     * deployment from the definition, not resumes it).
+     */
     private void write(String key, String value) {
-      long version = config.store.get(key).map(StateStore.Versioned::version).orElse(-1L);
-      config.store.compareAndSet(key, value.getBytes(StandardCharsets.UTF_8), version);
+      writer.put(key, value.getBytes(StandardCharsets.UTF_8));
     }
   }
 
-  private void restoreStates() {
-    for (String key : config.store.keys(STATE_PREFIX)) {
-      config.store.get(key).ifPresent(v -> {
-        try {
-          JsonNode n = AppJson.MAPPER.readTree(new String(v.value(), StandardCharsets.UTF_8));
-          String appId = n.path("appId").asText();
-          AppsScheduler.AppState app = scheduler.apps.get(appId);
-          if (app == null) {
-            return;
-          }
-          Optional<Deployment> deployment = Optional.empty();
-          JsonNode d = n.get("deployment");
-          if (d != null && !d.path("action").asText().equals("StopApplication")) {
-            Optional<AppDefinition> from = Optional.empty();
-            if (d.hasNonNull("fromVersion")) {
-              from = config.store.get(appKey(appId) + "/versions/" + d.get("fromVersion").asText()).flatMap(fv -> {
-                try {
-                  JsonNode fj = AppJson.MAPPER.readTree(new String(fv.value(), StandardCharsets.UTF_8));
-                  return AppParser.parse(fj, Optional.empty(), fj.path("version").asText()).app();
-                } catch (IOException e) {
-                  return Optional.empty();
-                }
-              });
-            }
-            Deployment dep = new Deployment(d.path("id").asText(), appId, from, app.def, d.path("action").asText(),
-                java.time.Instant.parse(d.path("startedAt").asText()));
-            dep.fromConfigVersion = d.path("fromConfigVersion").asText("");
-            deployment = Optional.of(dep);
-            LOG.info("resuming deployment {} ({}) of {}", dep.id, dep.action, appId);
-          }
-          scheduler.restoreState(appId, n.path("configVersion").asText(app.configVersion), deployment);
-        } catch (IOException | RuntimeException e) {
-          LOG.error("cannot read stored app state {}", key, e);
+  private void restoreStates(Stored stored) {
+    stored.states().forEach((key, value) -> {
+      try {
+        JsonNode n = AppJson.MAPPER.readTree(new String(value, StandardCharsets.UTF_8));
+        String appId = n.path("appId").asText();
+        AppsScheduler.AppState app = scheduler.apps.get(appId);
+        if (app == null) {
+          return;
         }
-      });
-    }
+        Optional<Deployment> deployment = Optional.empty();
+        JsonNode d = n.get("deployment");
+        if (d != null && !d.path("action").asText().equals("StopApplication")) {
+          Optional<AppDefinition> from = Optional.empty();
+          if (d.hasNonNull("fromVersion")) {
+            from = Optional.ofNullable(stored.versions().get(appKey(appId) + "/versions/"
+                + d.get("fromVersion").asText())).flatMap(fv -> {
+              try {
+                JsonNode fj = AppJson.MAPPER.readTree(new String(fv, StandardCharsets.UTF_8));
+                return AppParser.parse(fj, Optional.empty(), fj.path("version").asText()).app();
+              } catch (IOException e) {
+                return Optional.empty();
+              }
+            });
+          }
+          Deployment dep = new Deployment(d.path("id").asText(), appId, from, app.def, d.path("action").asText(),
+              java.time.Instant.parse(d.path("startedAt").asText()));
+          dep.fromConfigVersion = d.path("fromConfigVersion").asText("");
+          deployment = Optional.of(dep);
+          LOG.info("resuming deployment {} ({}) of {}", dep.id, dep.action, appId);
+        }
+        scheduler.restoreState(appId, n.path("configVersion").asText(app.configVersion), deployment);
+      } catch (IOException | RuntimeException e) {
+        LOG.error("cannot read stored app state {}", key, e);
+      }
+    });
   }
 
   private void changed(AppsScheduler s) {
-    if (!frameworkIdStored && s.frameworkId().isPresent()) {
-      frameworkIdStored = config.store.compareAndSet(FRAMEWORK_ID_KEY,
-          s.frameworkId().get().value().getBytes(StandardCharsets.UTF_8), -1).isPresent();
+    if (!frameworkIdStored && !frameworkIdStoring && leading && s.frameworkId().isPresent()) {
+      String id = s.frameworkId().get().value();
+      frameworkIdStoring = true;
+      writer.create(FRAMEWORK_ID_KEY, id.getBytes(StandardCharsets.UTF_8)).whenComplete((created, error) -> {
+        frameworkIdStoring = false;
+        if (error != null) {
+          LOG.warn("cannot store the framework id yet (tried again at the next change): {}", error.getMessage());
+          return;
+        }
+        frameworkIdStored = true; // if refused, another id is stored: writing again would be refused again
+        if (!created) {
+          LOG.error("the state store refused the framework id {} ({} exists): not stored", id, FRAMEWORK_ID_KEY);
+        }
+      });
     }
   }
 
@@ -308,6 +390,9 @@ public final class AppsService implements AutoCloseable {
       done.orTimeout(5, java.util.concurrent.TimeUnit.SECONDS).exceptionally(e -> null).join();
       loop.shutdown();
     }
+    if (storeLoop != null) {
+      storeLoop.shutdown();
+    }
   }
 
   /** Builds an {@link AppsService}; each setter may be called once and checks its value at once. */
@@ -318,6 +403,7 @@ public final class AppsService implements AutoCloseable {
     private int httpPort = -1;
     private String httpHost = "0.0.0.0";
     private StateStore store = new InMemoryStateStore();
+    private java.util.concurrent.Executor storeExecutor;
     private LeaderElector elector = new SingleMasterElector();
     private EventLoop loop;
     private Random random = new Random();
@@ -386,6 +472,17 @@ public final class AppsService implements AutoCloseable {
     public Builder stateStore(StateStore value) {
       once("stateStore");
       store = Objects.requireNonNull(value, "stateStore");
+      return this;
+    }
+
+    /**
+     * Where the blocking state store calls run (reads at leadership start, every write); default a
+     * thread of the service's own, or the loop given with {@link #loop} (a simulation's). The
+     * service's loop never calls the store itself. The service does not shut it down.
+     */
+    public Builder storeExecutor(java.util.concurrent.Executor value) {
+      once("storeExecutor");
+      storeExecutor = Objects.requireNonNull(value, "storeExecutor");
       return this;
     }
 

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.agora.core.coordination.StateStore;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -25,7 +24,9 @@ import java.util.TreeSet;
  * under it. Relative app ids and dependencies resolve against the enclosing group; a group's
  * dependencies apply to every app in it; the scheduler starts an app's deployment only once its
  * dependencies are deployed and healthy. A request is validated whole (all apps, the dependency
- * graph) before anything is stored.
+ * graph) before anything is stored, and every store write of a request (groups, apps) is made
+ * before any in-memory change: if one fails, those already made are undone and the request answers
+ * an error (see {@link StoreWrites}).
  *
  * <p>Concurrency: called on the scheduler's loop only (from {@link AppsApi}).
  */
@@ -34,32 +35,28 @@ final class GroupsApi {
   static final String GROUP_PREFIX = "groups/";
 
   private final AppsScheduler scheduler;
-  private final StateStore store;
   private final AppsApi apps;
   /** Explicit groups: id -> their own dependencies (absolute). */
   final Map<String, List<String>> groups = new TreeMap<>();
 
-  GroupsApi(AppsScheduler scheduler, StateStore store, AppsApi apps) {
+  GroupsApi(AppsScheduler scheduler, AppsApi apps) {
     this.scheduler = scheduler;
-    this.store = store;
     this.apps = apps;
   }
 
-  /** Loads the explicit groups from the store (on leadership start). */
-  void restore() {
+  /** Takes the explicit groups read from the store, key -> value (on leadership start, on the loop). */
+  void restore(Map<String, byte[]> stored) {
     groups.clear();
-    for (String key : store.keys(GROUP_PREFIX)) {
-      store.get(key).ifPresent(v -> {
-        try {
-          JsonNode n = MAPPER.readTree(new String(v.value(), StandardCharsets.UTF_8));
-          List<String> deps = new ArrayList<>();
-          n.path("dependencies").forEach(d -> deps.add(d.asText()));
-          groups.put(n.path("id").asText(), deps);
-        } catch (java.io.IOException e) {
-          throw new java.io.UncheckedIOException("cannot read stored group " + key, e);
-        }
-      });
-    }
+    stored.forEach((key, value) -> {
+      try {
+        JsonNode n = MAPPER.readTree(new String(value, StandardCharsets.UTF_8));
+        List<String> deps = new ArrayList<>();
+        n.path("dependencies").forEach(d -> deps.add(d.asText()));
+        groups.put(n.path("id").asText(), deps);
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException("cannot read stored group " + key, e);
+      }
+    });
   }
 
   AppsApi.Response route(String method, String rest, Map<String, List<String>> q, JsonNode body) {
@@ -102,17 +99,21 @@ final class GroupsApi {
           return locked.get();
         }
         String version = scheduler.nextVersion();
-        String deploymentId = "";
+        List<String> gone = groups.keySet().stream().filter(g -> g.equals(id) || g.startsWith(prefix(id))).toList();
+        // every store change first: if one fails, nothing changes in memory
         for (AppsScheduler.AppState app : under) {
-          deploymentId = apps.stop(app);
+          apps.unpersist(app.def.id());
         }
-        for (String g : List.copyOf(groups.keySet())) {
-          if (g.equals(id) || g.startsWith(prefix(id))) {
-            forget(g);
+        gone.forEach(this::unstore);
+        return apps.afterStored(() -> {
+          String deploymentId = "";
+          for (AppsScheduler.AppState app : under) {
+            deploymentId = apps.stopUnstored(app);
           }
-        }
-        return AppsApi.Response.json(200, MAPPER.createObjectNode().put("version", version)
-            .put("deploymentId", deploymentId));
+          gone.forEach(groups::remove);
+          return AppsApi.Response.json(200, MAPPER.createObjectNode().put("version", version)
+              .put("deploymentId", deploymentId));
+        });
       }
       default:
         return AppsApi.message(405, method + " not allowed on /v2/groups" + rest);
@@ -302,28 +303,53 @@ final class GroupsApi {
     if (locked.isPresent()) {
       return locked.get();
     }
-    flat.groups.forEach(this::remember);
-    String deploymentId = "";
-    ArrayNode ids = MAPPER.createArrayNode();
-    for (AppsScheduler.AppState app : removed) {
-      ids.add(apps.stop(app));
-    }
-    for (ObjectNode app : flat.apps.values()) {
-      String id = app.get("id").asText();
-      AppsApi.Response r = apps.createOrUpdate(app, Optional.of(id), true, false);
-      if (r.status() >= 400) {
-        return r; // validated above: only an internal error gets here
+    List<AppsApi.Prepared> prepared = new ArrayList<>();
+    try {
+      for (ObjectNode app : flat.apps.values()) {
+        AppsApi.Planned p = apps.prepare(app, Optional.of(app.get("id").asText()), true, false);
+        if (p instanceof AppsApi.Rejected r) {
+          return r.response(); // validated above: only an internal error gets here
+        }
+        prepared.add((AppsApi.Prepared) p);
       }
-      JsonNode answer = AppsApi.parse(r.body());
-      JsonNode d = answer.has("deploymentId") ? answer.get("deploymentId") : answer.path("deployments").path(0).path("id");
-      if (!d.isMissingNode()) {
-        deploymentId = d.asText();
-        ids.add(deploymentId);
+      // every store change first: if one fails, nothing changes in memory
+      flat.groups.forEach((g, deps) -> {
+        if (!g.equals("/")) { // the root group always exists and has no key of its own
+          store(g, deps);
+        }
+      });
+      for (AppsScheduler.AppState app : removed) {
+        apps.unpersist(app.def.id());
       }
+      prepared.forEach(p -> apps.persist(p.def()));
+    } catch (RuntimeException e) {
+      prepared.forEach(p -> scheduler.releaseServicePorts(p.takenPorts()));
+      throw e;
     }
-    ObjectNode out = MAPPER.createObjectNode().put("version", version).put("deploymentId", deploymentId);
-    out.set("deploymentIds", ids);
-    return AppsApi.Response.json(replace ? 200 : 201, out);
+    return apps.afterStored(() -> {
+      flat.groups.forEach((g, deps) -> {
+        if (!g.equals("/")) {
+          groups.put(g, List.copyOf(deps));
+        }
+      });
+      String deploymentId = "";
+      ArrayNode ids = MAPPER.createArrayNode();
+      for (AppsScheduler.AppState app : removed) {
+        ids.add(apps.stopUnstored(app));
+      }
+      for (AppsApi.Prepared p : prepared) {
+        AppsApi.Response r = apps.commit(p);
+        JsonNode answer = AppsApi.parse(r.body());
+        JsonNode d = answer.has("deploymentId") ? answer.get("deploymentId") : answer.path("deployments").path(0).path("id");
+        if (!d.isMissingNode()) {
+          deploymentId = d.asText();
+          ids.add(deploymentId);
+        }
+      }
+      ObjectNode out = MAPPER.createObjectNode().put("version", version).put("deploymentId", deploymentId);
+      out.set("deploymentIds", ids);
+      return AppsApi.Response.json(replace ? 200 : 201, out);
+    }, () -> prepared.forEach(p -> scheduler.releaseServicePorts(p.takenPorts())));
   }
 
   private AppsApi.Response scaleBy(String id, JsonNode factorNode, boolean force) {
@@ -340,29 +366,33 @@ final class GroupsApi {
     }
     double factor = factorNode.asDouble();
     String version = scheduler.nextVersion();
-    String deploymentId = "";
+    Map<AppsScheduler.AppState, AppDefinition> next = new LinkedHashMap<>();
     for (AppsScheduler.AppState app : under) {
       int n = (int) Math.ceil(app.def.instances() * factor - 1e-9);
-      deploymentId = apps.scale(app, n);
+      next.put(app, app.def.withInstances(n).withVersion(scheduler.nextVersion()));
     }
-    return AppsApi.Response.json(200, MAPPER.createObjectNode().put("version", version)
-        .put("deploymentId", deploymentId));
+    next.values().forEach(apps::persist); // all stored before any is deployed
+    return apps.afterStored(() -> {
+      String deploymentId = "";
+      for (Map.Entry<AppsScheduler.AppState, AppDefinition> e : next.entrySet()) {
+        deploymentId = apps.scaleStored(e.getKey(), e.getValue());
+      }
+      return AppsApi.Response.json(200, MAPPER.createObjectNode().put("version", version)
+          .put("deploymentId", deploymentId));
+    });
   }
 
-  private void remember(String id, List<String> deps) {
-    groups.put(id, List.copyOf(deps));
+  /** Stores an explicit group through the request's writes (which throw {@link StoreWrites.Failed} naming it). */
+  private void store(String id, List<String> deps) {
     ObjectNode n = MAPPER.createObjectNode().put("id", id);
     ArrayNode d = n.putArray("dependencies");
     deps.forEach(d::add);
-    String key = key(id);
-    long version = store.get(key).map(StateStore.Versioned::version).orElse(-1L);
-    store.compareAndSet(key, n.toString().getBytes(StandardCharsets.UTF_8), version);
+    apps.writes().put("group " + id, key(id), n.toString().getBytes(StandardCharsets.UTF_8));
   }
 
-  private void forget(String id) {
-    groups.remove(id);
-    String key = key(id);
-    store.get(key).ifPresent(v -> store.delete(key, v.version()));
+  /** Deletes a stored group through the request's writes (which throw {@link StoreWrites.Failed} naming it). */
+  private void unstore(String id) {
+    apps.writes().delete("group " + id, key(id));
   }
 
   private static String key(String id) {

@@ -2,6 +2,7 @@ package dev.agora.examples.apps;
 
 import com.sun.net.httpserver.HttpExchange;
 import dev.agora.core.coordination.StateStore;
+import dev.agora.core.coordination.StateStoreException;
 import dev.agora.examples.ha.LeaderForwarder;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -16,6 +17,7 @@ import java.util.Optional;
  * <p>Concurrency: thread-safe; {@link #forward} blocks the calling HTTP thread while it relays.
  */
 final class LeaderProxy {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(LeaderProxy.class);
   /** The state store key holding the leader's API URL. */
   static final String KEY = "leader/apps";
 
@@ -32,10 +34,23 @@ final class LeaderProxy {
     return store.get(KEY).map(v -> new String(v.value(), StandardCharsets.UTF_8)).filter(u -> !u.equals(self()));
   }
 
-  /** Publishes this instance's URL as the leader's (called by the new leader). */
-  void publish() {
-    long version = store.get(KEY).map(StateStore.Versioned::version).orElse(-1L);
-    store.compareAndSet(KEY, self().getBytes(StandardCharsets.UTF_8), version);
+  /**
+   * Publishes this instance's URL as the leader's (called by the new leader).
+   *
+   * @return whether it is published; false (logged) if the store refused the write (a concurrent
+   *     writer) or failed: followers then relay to a stale leader or answer 503
+   */
+  boolean publish() {
+    try {
+      long version = store.get(KEY).map(StateStore.Versioned::version).orElse(-1L);
+      if (store.compareAndSet(KEY, self().getBytes(StandardCharsets.UTF_8), version).isPresent()) {
+        return true;
+      }
+      LOG.error("the state store refused to publish {} as the apps leader at {}", self(), KEY);
+    } catch (StateStoreException e) {
+      LOG.error("cannot publish {} as the apps leader at {}", self(), KEY, e);
+    }
+    return false;
   }
 
   String self() {

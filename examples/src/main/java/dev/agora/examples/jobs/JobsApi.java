@@ -3,6 +3,7 @@ package dev.agora.examples.jobs;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.agora.examples.jobs.JobRun.State;
+import dev.agora.examples.store.StoreWriter;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -74,7 +75,7 @@ final class JobsApi {
     if (e instanceof IllegalArgumentException) {
       return text(400, e.getMessage());
     }
-    if (e instanceof JobsStoreWriter.StoreFailure) {
+    if (e instanceof StoreWriter.StoreFailure) {
       return text(503, e.getMessage());
     }
     if (e instanceof RuntimeException r) {

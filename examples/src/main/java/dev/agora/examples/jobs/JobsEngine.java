@@ -20,6 +20,7 @@ import dev.agora.core.runtime.EventLoop;
 import dev.agora.examples.jobs.JobRun.State;
 import dev.agora.examples.jobs.JobRun.Trigger;
 import dev.agora.examples.jobs.JobState.Active;
+import dev.agora.examples.store.StoreWriter;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -43,7 +44,7 @@ import org.slf4j.LoggerFactory;
  * tasks. It is the framework's {@link Scheduler} and the {@link LeaderElector.Listener}.
  *
  * <p>Concurrency: everything runs on one {@link EventLoop}; state is touched only there. The state
- * store is never called on the loop: every read and write goes through the {@link JobsStoreWriter},
+ * store is never called on the loop: every read and write goes through the {@link StoreWriter},
  * which runs them on the store's executor in the order the loop handed them and hands each outcome
  * back to the loop. What waits for a write waits without holding the loop:
  * <ul>
@@ -90,7 +91,7 @@ final class JobsEngine implements Scheduler, LeaderElector.Listener {
   private final StateStore store;
   private final Settings settings;
   private final Function<Optional<FrameworkId>, SchedulerDriver> subscribe;
-  private final JobsStoreWriter writer;
+  private final StoreWriter writer;
   private final Consumer<String> onStoreFailure;
 
   final Map<String, JobDefinition> jobs = new TreeMap<>();
@@ -121,12 +122,12 @@ final class JobsEngine implements Scheduler, LeaderElector.Listener {
     this.store = store;
     this.settings = settings;
     this.subscribe = subscribe;
-    this.writer = new JobsStoreWriter(loop, store, io, this::storeFailed);
+    this.writer = new StoreWriter("jobs", loop, store, io, this::storeFailed);
     this.onStoreFailure = onStoreFailure;
   }
 
   /** The store writer (for tests and metrics). */
-  JobsStoreWriter writer() {
+  StoreWriter writer() {
     return writer;
   }
 
@@ -155,7 +156,7 @@ final class JobsEngine implements Scheduler, LeaderElector.Listener {
     Instant now = now();
     int limit = settings.historyLimit();
     // Begin the epoch and read everything back off the loop; act once it is here.
-    writer.submit("recovery under epoch " + newEpoch, s -> JobsStoreWriter.recover(s, newEpoch, now, limit),
+    writer.submit("recovery under epoch " + newEpoch, s -> JobsRecovery.recover(s, newEpoch, now, limit),
         (read, error) -> {
           if (t != writer.term()) {
             return;
@@ -228,8 +229,8 @@ final class JobsEngine implements Scheduler, LeaderElector.Listener {
     onStoreFailure.accept(why);
   }
 
-  /** Takes what {@link JobsStoreWriter#recover} read as this leader's state. On the loop. */
-  private void load(JobsStoreWriter.Recovered read, Instant now) {
+  /** Takes what {@link JobsRecovery#recover} read as this leader's state. On the loop. */
+  private void load(JobsRecovery.Recovered read, Instant now) {
     jobs.clear();
     states.clear();
     byTask.clear();
@@ -620,7 +621,7 @@ final class JobsEngine implements Scheduler, LeaderElector.Listener {
    * and, once recorded, queues it for an offer. Meanwhile it counts as active for its job.
    *
    * @return completes on the loop with the run, or empty if it was skipped or already recorded;
-   *     exceptionally ({@link JobsStoreWriter.StoreFailure}) if the store failed or the term ended
+   *     exceptionally ({@link StoreWriter.StoreFailure}) if the store failed or the term ended
    */
   CompletableFuture<Optional<JobRun>> trigger(JobDefinition job, Instant scheduled, Instant cycle, Trigger trigger,
       List<String> args) {
@@ -690,7 +691,7 @@ final class JobsEngine implements Scheduler, LeaderElector.Listener {
    *
    * @param now the time the definition was parsed at (what an empty schedule start meant)
    * @return completes on the loop once the job is durable and taken; exceptionally ({@link
-   *     JobsStoreWriter.StoreFailure}, naming the job and the cause) if the store refused or failed,
+   *     StoreWriter.StoreFailure}, naming the job and the cause) if the store refused or failed,
    *     and then nothing changed in memory
    */
   CompletableFuture<Void> putJob(JobDefinition def, Instant now) {
@@ -708,8 +709,8 @@ final class JobsEngine implements Scheduler, LeaderElector.Listener {
     String written = JobState.json(define(JobState.copyOf(states.get(name)), jobs.get(name), def, now), epoch);
     byte[] definition = bytes(JobJson.store(def));
     byte[] state = bytes(written);
-    return writer.change("job '" + name + "' was not saved", (r, w) -> JobsStoreWriter.put(r, w, STATES + name, state)
-        && JobsStoreWriter.put(r, w, DEFINITIONS + name, definition)).thenRun(() -> {
+    return writer.change("job '" + name + "' was not saved", (r, w) -> StoreWriter.put(r, w, STATES + name, state)
+        && StoreWriter.put(r, w, DEFINITIONS + name, definition)).thenRun(() -> {
           JobDefinition old = jobs.put(name, def);
           JobState s = states.get(name);
           if (s == null) {
@@ -747,7 +748,7 @@ final class JobsEngine implements Scheduler, LeaderElector.Listener {
    * on it. The definition is deleted first (the commit point: a new leader ignores the rest); then
    * the job leaves memory (its active runs are killed) and its state and runs are deleted.
    *
-   * @return completes on the loop once all is deleted; exceptionally ({@link JobsStoreWriter.StoreFailure})
+   * @return completes on the loop once all is deleted; exceptionally ({@link StoreWriter.StoreFailure})
    *     if the store refused or failed: before the definition was deleted nothing changed
    */
   CompletableFuture<Void> deleteJob(String name) {
@@ -758,7 +759,7 @@ final class JobsEngine implements Scheduler, LeaderElector.Listener {
       throw new IllegalArgumentException("job '" + name + "' has dependent jobs " + children + "; delete them first");
     }
     return writer.change("job '" + name + "' was not deleted",
-        (r, w) -> JobsStoreWriter.delete(r, w, DEFINITIONS + name))
+        (r, w) -> StoreWriter.delete(r, w, DEFINITIONS + name))
         .thenCompose(x -> {
           if (jobs.containsKey(name)) {
             kill(name);
@@ -768,9 +769,9 @@ final class JobsEngine implements Scheduler, LeaderElector.Listener {
           }
           // After the runs' last writes (the kills above are written before this, in order).
           return writer.change("job '" + name + "' was deleted, but not all of its runs", (r, w) -> {
-            boolean all = JobsStoreWriter.delete(r, w, STATES + name);
+            boolean all = StoreWriter.delete(r, w, STATES + name);
             for (String key : r.keys(RUNS + name + "/")) {
-              all &= JobsStoreWriter.delete(r, w, key);
+              all &= StoreWriter.delete(r, w, key);
             }
             return all;
           });

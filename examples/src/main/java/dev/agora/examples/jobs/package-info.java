@@ -30,7 +30,7 @@
  *   <li>Retries wait {@code retryBackoff}, doubling per attempt; {@code maxCompletionTime} kills a
  *       run (a failed attempt); {@code disableAfterFailures} disables a job after N failed runs in a
  *       row. History keeps the last {@code historyLimit} runs per job, in memory and in the store.
- *   <li>The state store is never called on the service's loop: {@code JobsStoreWriter} runs every
+ *   <li>The state store is never called on the service's loop: {@code dev.agora.examples.store.StoreWriter} runs every
  *       read and write on a thread of its own ({@code JobsService.Builder#storeExecutor}), one batch
  *       at a time, in order, and hands the outcomes back to the loop. A call that creates, replaces
  *       or deletes a job answers once that is durable (changes are taken one at a time, in order;

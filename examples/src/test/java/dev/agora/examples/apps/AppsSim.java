@@ -39,16 +39,25 @@ final class AppsSim implements AutoCloseable {
   }
 
   AppsSim(long seed, Path workDir, dev.agora.core.coordination.StateStore store) {
+    this(seed, workDir, store, null);
+  }
+
+  /** With the store's calls run on {@code storeExecutor} (null: on the simulated apps loop). */
+  AppsSim(long seed, Path workDir, dev.agora.core.coordination.StateStore store,
+      java.util.concurrent.Executor storeExecutor) {
     this.sim = new Simulation(seed);
     this.workDir = workDir;
     this.master = Master.builder().transport(transport).allocator(HierarchicalAllocator.builder().build())
         .loop(sim.newLoop("master")).id("sim").build().start();
     sim.runUntilIdle();
-    this.apps = AppsService.builder().transport(transport).master(master.address()).loop(sim.newLoop("apps"))
-        .random(sim.random()).stateStore(store)
+    AppsService.Builder b = AppsService.builder().transport(transport).master(master.address())
+        .loop(sim.newLoop("apps")).random(sim.random()).stateStore(store)
         .readinessProbe((uri, timeout) -> java.util.concurrent.CompletableFuture.completedFuture(
-            readiness.getOrDefault(uri.getHost() + ":" + uri.getPort(), 503)))
-        .build();
+            readiness.getOrDefault(uri.getHost() + ":" + uri.getPort(), 503)));
+    if (storeExecutor != null) {
+      b.storeExecutor(storeExecutor);
+    }
+    this.apps = b.build();
   }
 
   AppsSim addAgent(String resources, String attributes) {

@@ -9,6 +9,7 @@ import dev.agora.core.coordination.StateStore;
 import dev.agora.core.transport.Address;
 import dev.agora.core.transport.InProcessTransport;
 import dev.agora.examples.jobs.JobRun.State;
+import dev.agora.examples.store.StoreWriter;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -86,7 +87,7 @@ class JobsStoreOffLoopTest {
       h.sim.runUntilIdle();
       assertThat(read).as("reads are answered while a write is pending").isDone();
       assertThat(read.join().body()).contains("\"name\":\"tick\"").doesNotContain("\"name\":\"late\"");
-      JobsStoreWriter writer = service.engine().orElseThrow().writer();
+      StoreWriter writer = service.engine().orElseThrow().writer();
       assertThat(writer.pending()).as("the loop kept firing tick: its runs' records wait behind the POST")
           .isGreaterThan(1);
 

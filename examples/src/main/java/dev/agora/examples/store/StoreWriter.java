@@ -1,19 +1,11 @@
-package dev.agora.examples.jobs;
+package dev.agora.examples.store;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.agora.core.coordination.StateStore;
-import dev.agora.core.model.FrameworkId;
 import dev.agora.core.runtime.EventLoop;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.function.BiConsumer;
@@ -23,31 +15,38 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The jobs service's store I/O, off its loop, in the shape of the master's registrar
- * ({@code MasterRegistrar}): the engine hands each store operation to this class on the loop; the
- * operations run on {@code io}, in the order they were handed, at most one batch in flight (what is
- * handed meanwhile goes in the next batch); their outcomes hop back to the loop with {@code
- * loop.execute}, in the same order. So writes of one job land in the order the engine made them,
- * whatever {@code io} is (a thread of its own, a pool, or the loop itself in a simulation), and an
- * outcome the engine waits for (a run's compare-and-set, an API call's write) never holds the loop.
+ * A service's state store I/O, off its loop, in the shape of the master's registrar
+ * ({@code MasterRegistrar}); used by the jobs and the apps services. The service (its engine or
+ * API) hands each store operation to this class on its loop; the operations run on {@code io}, in
+ * the order they were handed, at most one batch in flight (what is handed meanwhile goes in the
+ * next batch); their outcomes hop back to the loop with {@code loop.execute}, in the same order. So
+ * writes of one object (a job, an app) land in the order the service made them, whatever {@code
+ * io} is (a thread of its own, a pool, or the loop itself in a simulation), and an outcome the
+ * service waits for (a run's compare-and-set, an API call's write) never holds the loop.
  *
- * <p>Terms: the writer writes for one leadership term at a time, through that term's fenced view
- * ({@link #begin}); {@link #newTerm()} ends it: what is queued is dropped, and outcomes of an
+ * <p>Ownership: one writer per service, created and owned by it, used from its loop only (every
+ * instance method; the static helpers {@link #put(StateStore, StateStore, String, byte[])} and
+ * {@link #delete(StateStore, StateStore, String)} are for operations running on {@code io}). The
+ * writer does not own {@code io}: the service shuts down its store thread, if it made one.
+ *
+ * <p>Terms: the writer writes for one leadership term at a time, through that term's (fenced)
+ * view ({@link #begin}); {@link #newTerm()} ends it: what is queued is dropped, and outcomes of an
  * earlier term are not acted on.
  *
  * <p>Failures: an operation that throws (the store is unreachable) ends its batch: the operations
- * after it in the batch are not attempted and hear that (so no later write of a job lands after an
- * earlier one failed). The engine's own writes ({@link #create}, {@link #put}, {@link #delete})
- * report a failure to {@code onFailure} (the engine then steps down) and log a refusal; an API
- * call's write ({@link #change}) completes exceptionally with a {@link StoreFailure} naming what
- * and why (the API answers 503), and a refusal is a failure there.
+ * after it in the batch are not attempted and hear that (so no later write of an object lands
+ * after an earlier one failed). The service's own writes ({@link #create}, {@link #put}, {@link
+ * #delete}) report a failure to {@code onFailure} (the jobs engine then steps down; the apps
+ * service logs it) and log a refusal; an API call's write ({@link #change}) completes
+ * exceptionally with a {@link StoreFailure} naming what and why (the API answers 503), and a
+ * refusal is a failure there.
  *
  * <p>Concurrency: the queue, the in-flight flag and the term are confined to the loop; operations
  * run on {@code io} and touch only the store and what they captured. Invariants: at most one batch
  * in flight; outcomes are delivered on the loop in submission order, each exactly once.
  */
-final class JobsStoreWriter {
-  private static final Logger LOG = LoggerFactory.getLogger(JobsStoreWriter.class);
+public final class StoreWriter {
+  private static final Logger LOG = LoggerFactory.getLogger(StoreWriter.class);
 
   /** One operation: what it is (for messages), what runs on {@code io}, and who hears the outcome on the loop. */
   private record Op<T>(String what, Function<StateStore, T> call, BiConsumer<T, String> then) {
@@ -59,10 +58,11 @@ final class JobsStoreWriter {
 
   /** A blocking store call, on io: reads through the store, writes through the term's fenced view. */
   @FunctionalInterface
-  interface Call {
+  public interface Call {
     boolean run(StateStore reads, StateStore writes);
   }
 
+  private final String name;
   private final EventLoop loop;
   private final StateStore store;
   private final Executor io;
@@ -74,11 +74,18 @@ final class JobsStoreWriter {
   private boolean flushScheduled;
 
   /**
+   * A writer owned by the service running on {@code loop}: every method but the static helpers
+   * is called on that loop only.
+   *
+   * @param name the service, for log lines ("jobs", "apps")
+   * @param loop the service's loop: outcomes are delivered on it
    * @param store the store, unfenced: operations get it to read (and write through a fenced view they captured)
-   * @param io where blocking store calls run (the loop itself in a simulation)
-   * @param onFailure hears on the loop why one of the engine's own writes failed
+   * @param io where blocking store calls run (a thread of the service's own; the loop itself in a simulation)
+   * @param onFailure hears on the loop why one of the service's own writes ({@link #create}, {@link #put},
+   *     {@link #delete}) failed
    */
-  JobsStoreWriter(EventLoop loop, StateStore store, Executor io, Consumer<String> onFailure) {
+  public StoreWriter(String name, EventLoop loop, StateStore store, Executor io, Consumer<String> onFailure) {
+    this.name = java.util.Objects.requireNonNull(name, "name");
     this.loop = loop;
     this.store = store;
     this.io = io;
@@ -86,12 +93,12 @@ final class JobsStoreWriter {
   }
 
   /** The current term: an outcome handed back under an earlier one is stale. On the loop. */
-  long term() {
+  public long term() {
     return term;
   }
 
   /** Writes of this term go through {@code fenced} (the store's view fenced with the leader's epoch). */
-  void begin(StateStore fenced) {
+  public void begin(StateStore fenced) {
     view = fenced;
   }
 
@@ -99,7 +106,7 @@ final class JobsStoreWriter {
    * Ends the current term: the operations not yet sent are dropped (each hears so); the batch in
    * flight, if any, completes and is delivered. On the loop.
    */
-  void newTerm() {
+  public void newTerm() {
     term++;
     view = null;
     List<Op<?>> dropped = new ArrayList<>(queue);
@@ -116,19 +123,19 @@ final class JobsStoreWriter {
    * created (false: it exists, or the write was refused), or exceptionally if the store failed
    * (after {@code onFailure} heard why) or the term ended.
    */
-  CompletableFuture<Boolean> create(String key, byte[] value) {
+  public CompletableFuture<Boolean> create(String key, byte[] value) {
     CompletableFuture<Boolean> out = new CompletableFuture<>();
     own("create " + key, (r, w) -> w.compareAndSet(key, value, -1).isPresent(), out);
     return out;
   }
 
   /** Writes the key at its current version, behind: a refusal is logged, a failure reported. */
-  void put(String key, byte[] value) {
+  public void put(String key, byte[] value) {
     own("write " + key, (r, w) -> put(r, w, key, value), null);
   }
 
   /** Deletes the key at its current version, behind: a refusal is logged, a failure reported. */
-  void delete(String key) {
+  public void delete(String key) {
     own("delete " + key, (r, w) -> delete(r, w, key), null);
   }
 
@@ -150,8 +157,8 @@ final class JobsStoreWriter {
       } else if (out != null) {
         out.complete(ok);
       } else if (!ok) {
-        LOG.warn("jobs store: {} was refused (a newer epoch began, or another writer); another leader may be"
-            + " acting", what);
+        LOG.warn(name + " store: {} was refused (a newer epoch began, or another writer); another leader may be"
+            + " acting", name, what);
       }
     });
   }
@@ -160,7 +167,7 @@ final class JobsStoreWriter {
    * An API call's write: completes on the loop once the store took it, else exceptionally with a
    * {@link StoreFailure} saying {@code what} and why (failed, refused, or the term ended first).
    */
-  CompletableFuture<Void> change(String what, Call call) {
+  public CompletableFuture<Void> change(String what, Call call) {
     long t = term;
     StateStore writes = view;
     CompletableFuture<Void> done = new CompletableFuture<>();
@@ -181,7 +188,7 @@ final class JobsStoreWriter {
   }
 
   /** Completes once every write handed so far is done; exceptionally (saying {@code what}) if one failed. */
-  CompletableFuture<Void> committed(String what) {
+  public CompletableFuture<Void> committed(String what) {
     return change(what, (r, w) -> true);
   }
 
@@ -189,7 +196,7 @@ final class JobsStoreWriter {
    * Hands an operation to the store's thread; {@code then} hears on the loop its value, or (value
    * null) why it failed. On the loop.
    */
-  <T> void submit(String what, Function<StateStore, T> call, BiConsumer<T, String> then) {
+  public <T> void submit(String what, Function<StateStore, T> call, BiConsumer<T, String> then) {
     queue.add(new Op<>(what, call, then));
     if (!flushScheduled && !inFlight) {
       flushScheduled = true;
@@ -201,7 +208,7 @@ final class JobsStoreWriter {
    * Runs {@code then} on the loop once every operation handed so far has been delivered (at once
    * if none is pending), unless the term ends first or one of them failed.
    */
-  void afterCommit(Runnable then) {
+  public void afterCommit(Runnable then) {
     if (queue.isEmpty() && !inFlight) {
       then.run();
       return;
@@ -215,7 +222,7 @@ final class JobsStoreWriter {
   }
 
   /** Operations handed but not yet delivered. On the loop. */
-  int pending() {
+  public int pending() {
     return queue.size() + (inFlight ? 1 : 0);
   }
 
@@ -242,19 +249,19 @@ final class JobsStoreWriter {
         } catch (RuntimeException e) {
           broken = op.what() + ": " + e;
           errors[i] = "the store failed on " + broken;
-          LOG.warn("jobs store: {} failed", op.what(), e);
+          LOG.warn(name + " store: {} failed", op.what(), e);
         }
       }
       loop.execute(() -> {
         if (!inFlight) {
-          throw new IllegalStateException("jobs store: a batch of " + batch.size() + " came back with none in flight");
+          throw new IllegalStateException(name + " store: a batch of " + batch.size() + " came back with none in flight");
         }
         inFlight = false;
         for (int i = 0; i < batch.size(); i++) {
           try {
             batch.get(i).deliver(values[i], errors[i]);
           } catch (RuntimeException e) { // one caller's bug must not keep the others from hearing
-            LOG.error("jobs store: handling the outcome of {} failed", batch.get(i).what(), e);
+            LOG.error(name + " store: handling the outcome of {} failed", batch.get(i).what(), e);
           }
         }
         if (!queue.isEmpty() && !flushScheduled) {
@@ -268,21 +275,19 @@ final class JobsStoreWriter {
   // ---- blocking helpers (on io) -----------------------------------------------------------
 
   /** Writes {@code value} at the key's current version (read from {@code reads}); false if refused. */
-  static boolean put(StateStore reads, StateStore writes, String key, byte[] value) {
+  public static boolean put(StateStore reads, StateStore writes, String key, byte[] value) {
     long version = reads.get(key).map(StateStore.Versioned::version).orElse(-1L);
     return writes.compareAndSet(key, value, version).isPresent();
   }
 
   /** Deletes the key at its current version; true if it is gone (or was never there). */
-  static boolean delete(StateStore reads, StateStore writes, String key) {
+  public static boolean delete(StateStore reads, StateStore writes, String key) {
     Optional<StateStore.Versioned> v = reads.get(key);
     return v.isEmpty() || writes.delete(key, v.get().version());
   }
 
-  // ---- reading back (on io) ---------------------------------------------------------------
-
   /** A store operation failed, was refused, or was dropped: the message says what and why (the API answers 503). */
-  static final class StoreFailure extends RuntimeException {
+  public static final class StoreFailure extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
     StoreFailure(String message) {
@@ -290,46 +295,5 @@ final class JobsStoreWriter {
     }
   }
 
-  /** What a new leader reads back: definitions, each job's stored state, its last runs (oldest first). */
-  record Recovered(boolean epochBegun, long storeEpoch, Map<String, JobDefinition> jobs, Map<String, JsonNode> states,
-      Map<String, List<JobRun>> runs, Optional<FrameworkId> frameworkId) {}
 
-  /**
-   * Begins {@code epoch} and reads the jobs state back: a pure function of what the store holds
-   * (runs on io; touches no engine field).
-   *
-   * @param now what an empty schedule start in a stored definition means
-   */
-  static Recovered recover(StateStore store, long epoch, Instant now, int historyLimit) {
-    boolean begun = store.beginEpoch(epoch);
-    Map<String, JobDefinition> jobs = new TreeMap<>();
-    for (String key : store.keys(JobsEngine.DEFINITIONS)) {
-      store.get(key).ifPresent(v -> {
-        JobDefinition d = JobJson.parse(new String(v.value(), StandardCharsets.UTF_8), now);
-        jobs.put(d.name(), d);
-      });
-    }
-    Map<String, JsonNode> states = new HashMap<>();
-    Map<String, List<JobRun>> runs = new HashMap<>();
-    for (String name : jobs.keySet()) {
-      store.get(JobsEngine.STATES + name).ifPresent(v -> states.put(name, json(v.value())));
-      List<String> keys = store.keys(JobsEngine.RUNS + name + "/");
-      List<JobRun> read = new ArrayList<>();
-      for (String key : keys.subList(Math.max(0, keys.size() - historyLimit), keys.size())) {
-        store.get(key).ifPresent(v -> read.add(JobRun.fromJson(json(v.value()))));
-      }
-      runs.put(name, List.copyOf(read));
-    }
-    Optional<FrameworkId> id = store.get(JobsEngine.FRAMEWORK_ID)
-        .map(v -> FrameworkId.of(new String(v.value(), StandardCharsets.UTF_8)));
-    return new Recovered(begun, store.epoch(), Map.copyOf(jobs), Map.copyOf(states), Map.copyOf(runs), id);
-  }
-
-  private static JsonNode json(byte[] b) {
-    try {
-      return JobJson.MAPPER.readTree(b);
-    } catch (IOException e) {
-      throw new IllegalStateException("stored job state is not JSON", e);
-    }
-  }
 }
