@@ -3,6 +3,7 @@ package dev.agora.examples.apps;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.agora.core.coordination.ForwardingStateStore;
 import dev.agora.core.coordination.InMemoryStateStore;
 import dev.agora.core.coordination.StateStore;
 import dev.agora.core.coordination.StateStoreException;
@@ -38,10 +39,13 @@ class AppsStoreFailureTest {
    * An in-memory store whose Nth write (compare-and-set or delete) of an app or group key, counted
    * from {@link #failAt}, is refused or throws, once.
    */
-  static final class FailingStore implements StateStore {
-    private final InMemoryStateStore inner = new InMemoryStateStore();
+  static final class FailingStore extends ForwardingStateStore {
     private int countdown;
     private Failure failure;
+
+    FailingStore() {
+      super(new InMemoryStateStore());
+    }
 
     synchronized void failAt(int n, Failure how) {
       countdown = n;
@@ -75,11 +79,6 @@ class AppsStoreFailureTest {
     }
 
     @Override
-    public Optional<Versioned> get(String key) {
-      return inner.get(key);
-    }
-
-    @Override
     public Optional<Long> compareAndSet(String key, byte[] value, long expectedVersion) {
       return fails(key) ? Optional.empty() : inner.compareAndSet(key, value, expectedVersion);
     }
@@ -87,21 +86,6 @@ class AppsStoreFailureTest {
     @Override
     public boolean delete(String key, long expectedVersion) {
       return !fails(key) && inner.delete(key, expectedVersion);
-    }
-
-    @Override
-    public List<String> keys(String prefix) {
-      return inner.keys(prefix);
-    }
-
-    @Override
-    public long epoch() {
-      return inner.epoch();
-    }
-
-    @Override
-    public boolean beginEpoch(long epoch) {
-      return inner.beginEpoch(epoch);
     }
 
     @Override
