@@ -1,7 +1,6 @@
 package dev.agora.core.coordination;
 
 import java.util.Collection;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.SortedMap;
@@ -15,7 +14,7 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Concurrency: thread-safe if the inner store is; the counters are atomic.
  */
-public final class CountingStateStore implements StateStore {
+public final class CountingStateStore extends ForwardingStateStore {
   /** Writes that reached the store, fenced or not, the epoch's included. */
   public final AtomicLong writes;
   /** Calls of {@code getAll}. */
@@ -28,7 +27,6 @@ public final class CountingStateStore implements StateStore {
   public final AtomicLong valueBytesRead;
   /** Stamps returned by {@code stamps}. */
   public final AtomicLong stampsRead;
-  private final StateStore inner;
   private final boolean hideStamps;
 
   public CountingStateStore(StateStore inner) {
@@ -38,7 +36,7 @@ public final class CountingStateStore implements StateStore {
 
   private CountingStateStore(StateStore inner, boolean hideStamps, AtomicLong writes, AtomicLong getAllCalls,
       AtomicLong stampCalls, AtomicLong valuesRead, AtomicLong valueBytesRead, AtomicLong stampsRead) {
-    this.inner = inner;
+    super(inner);
     this.hideStamps = hideStamps;
     this.writes = writes;
     this.getAllCalls = getAllCalls;
@@ -108,16 +106,6 @@ public final class CountingStateStore implements StateStore {
   public boolean delete(String key, long expectedVersion) {
     writes.incrementAndGet();
     return inner.delete(key, expectedVersion);
-  }
-
-  @Override
-  public List<String> keys(String prefix) {
-    return inner.keys(prefix);
-  }
-
-  @Override
-  public long epoch() {
-    return inner.epoch();
   }
 
   @Override

@@ -2,12 +2,10 @@ package dev.agora.examples.apps;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.agora.examples.store.HeldExecutor;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executor;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -20,28 +18,6 @@ import org.junit.jupiter.api.io.TempDir;
 class AppsStoreOffLoopTest {
   @TempDir
   Path dir;
-
-  /** Runs the store's work at once, or holds it back until {@link #release()}. */
-  static final class HeldExecutor implements Executor {
-    final List<Runnable> held = new ArrayList<>();
-    boolean hold;
-
-    @Override
-    public void execute(Runnable r) {
-      if (hold) {
-        held.add(r);
-      } else {
-        r.run();
-      }
-    }
-
-    void release() {
-      hold = false;
-      List<Runnable> now = new ArrayList<>(held);
-      held.clear();
-      now.forEach(Runnable::run);
-    }
-  }
 
   private static String app(String id, int instances) {
     return "{\"id\":\"" + id + "\",\"cmd\":\"sleep 1000\",\"cpus\":0.1,\"mem\":16,\"instances\":" + instances + "}";

@@ -9,16 +9,15 @@ import dev.agora.core.coordination.StateStore;
 import dev.agora.core.transport.Address;
 import dev.agora.core.transport.InProcessTransport;
 import dev.agora.examples.jobs.JobRun.State;
+import dev.agora.examples.store.HeldExecutor;
 import dev.agora.examples.store.StoreWriter;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.Test;
@@ -34,33 +33,6 @@ class JobsStoreOffLoopTest {
   private static final String JOBS = "/v1/scheduler/jobs";
   @TempDir
   Path dir;
-
-  /** Runs the store's work at once, or holds it back until {@link #release()}. */
-  static final class HeldExecutor implements Executor {
-    final List<Runnable> held = new ArrayList<>();
-    boolean hold;
-
-    @Override
-    public void execute(Runnable r) {
-      if (hold) {
-        held.add(r);
-      } else {
-        r.run();
-      }
-    }
-
-    void release() {
-      hold = false;
-      runHeld();
-    }
-
-    /** Runs what is held now, holding what comes next. */
-    void runHeld() {
-      List<Runnable> now = new ArrayList<>(held);
-      held.clear();
-      now.forEach(Runnable::run);
-    }
-  }
 
   private static String job(String name, String extra) {
     return "{\"name\":\"" + name + "\",\"command\":\"true\"" + (extra.isEmpty() ? "" : "," + extra) + "}";
