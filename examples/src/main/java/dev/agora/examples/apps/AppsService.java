@@ -53,7 +53,9 @@ import org.slf4j.LoggerFactory;
  * start, each API change's writes, the deployment records) on the store's executor ({@link
  * Builder#storeExecutor}), in order, and hands the outcomes back to the loop. An API change
  * answers once its writes are stored; a refused or failed write answers 409 or 503 naming the app
- * or group, and changes nothing (see {@link AppsApi}).
+ * or group, and changes nothing (see {@link AppsApi}). A new leader begins its election epoch in the
+ * store before it reads, and writes through the store's view fenced with that epoch: once a later
+ * leader has begun, an earlier one's writes are refused (answered 409), never applied.
  */
 public final class AppsService implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(AppsService.class);
@@ -166,7 +168,7 @@ public final class AppsService implements AutoCloseable {
     LOG.info("apps service leads under epoch {}; reading its state", epoch);
     writer.newTerm();
     long term = writer.term();
-    writer.submit("reading the apps state under epoch " + epoch, AppsService::read, (stored, error) -> {
+    writer.submit("reading the apps state under epoch " + epoch, s -> begin(s, epoch), (stored, error) -> {
       if (term != writer.term() || state.get() != State.RUNNING) {
         return; // leadership ended (or the service closed) while the store was read
       }
@@ -174,8 +176,21 @@ public final class AppsService implements AutoCloseable {
         LOG.error("apps service cannot read its state, so does not lead: {}", error);
         return;
       }
-      lead(stored);
+      if (stored.isEmpty()) {
+        LOG.error("apps service was elected under epoch {} but its store has begun a later one, so it does not"
+            + " lead", epoch);
+        return;
+      }
+      lead(stored.get(), epoch);
     });
+  }
+
+  /**
+   * Begins {@code epoch} in the store, so that the writes of earlier leaders are refused from now
+   * on, then reads the state; empty if a later epoch had begun (on the store's thread).
+   */
+  private static Optional<Stored> begin(StateStore store, long epoch) {
+    return store.beginEpoch(epoch) ? Optional.of(read(store)) : Optional.empty();
   }
 
   /** What a new leader reads from the store (on the store's thread): values by key. */
@@ -216,7 +231,7 @@ public final class AppsService implements AutoCloseable {
   }
 
   /** Takes what was read as this leader's state and starts the scheduler. On the loop. */
-  private void lead(Stored stored) {
+  private void lead(Stored stored, long epoch) {
     stored.apps().forEach((key, value) -> {
       try {
         JsonNode node = AppJson.MAPPER.readTree(new String(value, StandardCharsets.UTF_8));
@@ -228,7 +243,7 @@ public final class AppsService implements AutoCloseable {
     });
     restoreStates(stored);
     api.groups().restore(stored.groups());
-    writer.begin(config.store);
+    writer.begin(config.store.fenced(epoch)); // a deposed leader's writes are refused, not just checked
     // Checkpointing, as Marathon's --checkpoint default: instances outlive an agent restart.
     FrameworkInfo.Builder info = FrameworkInfo.builder(config.frameworkName).failoverTimeout(Duration.ofDays(7))
         .role(config.role).capability(FrameworkInfo.Capability.PARTITION_AWARE).checkpoint(true);

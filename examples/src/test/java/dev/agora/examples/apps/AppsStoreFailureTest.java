@@ -137,6 +137,26 @@ class AppsStoreFailureTest {
         + ",\"portDefinitions\":[{\"port\":0}]}";
   }
 
+  /** A leader whose term another has since begun in the store: the store refuses its writes. */
+  @Test
+  void aDeposedLeadersChangeIsRefusedByTheFencedStoreAndAnswers409() {
+    InMemoryStateStore plain = new InMemoryStateStore();
+    try (AppsSim s = new AppsSim(22, dir, plain)) {
+      s.addAgent("cpus:4;mem:4096;ports:[31000-31099]", "");
+      s.start();
+      assertThat(s.call("POST", "/v2/apps", web("sleep 1000", 1)).status()).isEqualTo(201);
+      assertThat(plain.epoch()).as("the leader began its term in the store").isEqualTo(1);
+      assertThat(plain.beginEpoch(2)).isTrue(); // another apps service was elected and began its term
+
+      AppsApi.Response r = s.call("POST", "/v2/apps",
+          "{\"id\":\"/other\",\"cmd\":\"sleep 1\",\"cpus\":0.1,\"mem\":16,\"instances\":1}");
+      assertThat(r.status()).isEqualTo(409);
+      assertThat(r.body()).contains("App /other was not changed").contains("refused");
+      assertThat(apps(s.json("GET", "/v2/apps", ""))).containsOnlyKeys("/web");
+      assertThat(plain.keys("apps/")).noneMatch(k -> k.startsWith("apps/other"));
+    }
+  }
+
   @Test
   void aCreateWhoseCurrentDefinitionIsRefusedAnswers409NamingTheAppAndStoresNothing() {
     try (AppsSim s = sim()) {
