@@ -257,7 +257,8 @@ public final class AppsService implements AutoCloseable {
     leading = true;
     LeaderProxy p = proxy;
     if (p != null) {
-      writer.submit("publishing the apps leader URL", s -> p.publish(), (ok, error) -> {});
+      // Through the fenced view, as every write of the term; publish logs a refusal or failure itself.
+      writer.change("publishing the apps leader URL", p::publish);
     }
   }
 

@@ -4,6 +4,7 @@ import com.sun.net.httpserver.HttpExchange;
 import dev.agora.core.coordination.StateStore;
 import dev.agora.core.coordination.StateStoreException;
 import dev.agora.examples.ha.LeaderForwarder;
+import dev.agora.examples.store.StoreWriter;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Optional;
@@ -35,15 +36,16 @@ final class LeaderProxy {
   }
 
   /**
-   * Publishes this instance's URL as the leader's (called by the new leader).
+   * Publishes this instance's URL as the leader's (called by the new leader, on the store's thread),
+   * reading the key's version from {@code reads} and writing through {@code writes}: the store's
+   * view fenced with the leader's epoch, so that a deposed leader cannot take the key back.
    *
-   * @return whether it is published; false (logged) if the store refused the write (a concurrent
-   *     writer) or failed: followers then relay to a stale leader or answer 503
+   * @return whether it is published; false (logged) if the store refused the write (a newer leader,
+   *     or a concurrent writer) or failed: followers then relay to a stale leader or answer 503
    */
-  boolean publish() {
+  boolean publish(StateStore reads, StateStore writes) {
     try {
-      long version = store.get(KEY).map(StateStore.Versioned::version).orElse(-1L);
-      if (store.compareAndSet(KEY, self().getBytes(StandardCharsets.UTF_8), version).isPresent()) {
+      if (StoreWriter.put(reads, writes, KEY, self().getBytes(StandardCharsets.UTF_8))) {
         return true;
       }
       LOG.error("the state store refused to publish {} as the apps leader at {}", self(), KEY);

@@ -294,6 +294,4 @@ public final class StoreWriter {
       super(message);
     }
   }
-
-
 }

@@ -14,7 +14,11 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
 import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -71,6 +75,40 @@ class AppsLeaderProxyTest {
       }
       // the published leader is gone: 503, not a hang or a loop
       assertThat(send(f, "GET", "/v2/apps", null).statusCode()).isEqualTo(503);
+    }
+  }
+
+  /**
+   * A leader publishes its URL through the store's view fenced with its epoch: once a newer leader
+   * has begun its term, the old one cannot take the key back.
+   */
+  @Test
+  void aLeaderDeposedBeforeItPublishesItsUrlCannotPublishIt() throws Exception {
+    InMemoryStateStore store = new InMemoryStateStore();
+    // Runs the first store call (the epoch and the state read) at once, holds the rest.
+    List<Runnable> held = Collections.synchronizedList(new ArrayList<>());
+    AtomicInteger calls = new AtomicInteger();
+    Executor io = r -> {
+      if (calls.getAndIncrement() == 0) {
+        r.run();
+      } else {
+        held.add(r);
+      }
+    };
+    try (LocalCluster cluster = new LocalCluster(1, Resources.parse("cpus:2;mem:1024;ports:[31000-31099]"), "",
+        dir.resolve("work"));
+        AppsService leader = AppsService.builder().transport(cluster.transport()).master(cluster.masterAddress())
+            .address(Address.of("apps-l")).httpPort(0).httpHost("127.0.0.1").stateStore(store).storeExecutor(io)
+            .build().start()) {
+      await().atMost(Duration.ofSeconds(10)).until(() -> leader.isLeader() && !held.isEmpty());
+      assertThat(store.beginEpoch(2)).isTrue(); // another instance was elected and began its term
+      List<Runnable> now;
+      synchronized (held) {
+        now = new ArrayList<>(held);
+        held.clear();
+      }
+      now.forEach(Runnable::run); // the publish among them
+      assertThat(store.get(LeaderProxy.KEY)).as("the deposed leader's URL").isEmpty();
     }
   }
 }
